@@ -1,0 +1,246 @@
+"""The vocabulary the facts agent reads with: cue words per field, flag phrases, instructions.
+
+Kept apart from the parsing code so adding a synonym is a one-line change here. Patterns run
+on lower-cased text whose number words are already digits (see text_numbers.normalize).
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.I
+
+
+def _rx(*patterns: str) -> list[re.Pattern]:
+    return [re.compile(p, _I) for p in patterns]
+
+
+# ---- numbers: which field does a number measure? ---------------------------------------
+# Each field maps to (cues searched after the number, cues searched before it). The cue
+# nearest to the number wins; "after" distances count half, because a noun right after a
+# number ("6 lookups", "80 GB GPUs") names it more surely than a word before it.
+COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "output_tokens": (_rx(r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer|reply|completion|query|turn)"), []),
+    "gpus_per_node": (_rx(r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|each|in each|on each|a)\s+(node|machine|server|host|box)"), []),
+    "model_params": (_rx(r"\b(parameters?|params?)\b", r"\b(llm|transformer|language model|model|moe)\b"), _rx(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek)[\w.-]*\s*$")),
+    "tokens": (_rx(r"\btokens?\b"), _rx(r"\btokens?\b[^.]{0,8}$")),
+    "workers": (_rx(r"\b(gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?)\b"),
+                _rx(r"\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$")),
+    "fanout": (_rx(r"\b(lookups?|look ups?|feature (fetches|reads|calls)|fetches|calls?|rpcs?|backends?|(micro)?services?|downstream|hops?|shards?|round trips?|requests? to|queries to|reads)\b"),
+               _rx(r"\bfan\s?out( factor)?( of| to| is| =|:)?\s*$", r"\bfans? out to\s*$", r"\b(calls?|queries|hits|contacts|touches)\s*$")),
+    "agents": (_rx(r"\bagents?\b"), _rx(r"\bagents?\b[^.]{0,8}$")),
+    "parties": (_rx(r"\b(hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?|universities|retailers?|insurers?|phones?|edge devices?|members?|tenants?|branches)\b"), []),
+    "concurrent_users": (_rx(r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b", r"\b(users?|sessions?|developers?|customers?|streams?|clients?|conversations?|chats?)\b\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)"),
+                         _rx(r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$")),
+}
+
+BYTES_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "gpu_memory": (_rx(r"\b(gpus?|hbm\d?e?|vram|accelerators?|cards?|h100s?|a100s?|h200s?|l4s?|of (gpu|device|accelerator|hbm) memory)\b"),
+                   _rx(r"\b(gpu|hbm\d?e?|vram|accelerator|device|h100|a100|h200|l4)s?\b[^.]{0,20}$")),
+    "gradient_size": (_rx(r"\b(gradients?|of gradient|all[\s-]?reduce)\b"), _rx(r"\b(gradients?|all[\s-]?reduces?)\b[^.]{0,25}$")),
+    "model_weights": (_rx(r"\b(of weights|weights|checkpoint of weights)\b"), _rx(r"\b(weights|model (is|weighs|takes))\b[^.]{0,12}$")),
+    "ignore": (_rx(r"\b(ram|of ram|host memory|cache|checkpoints?|per (token|request|record|row|example|image))\b"), _rx(r"\b(checkpoints?|ram|cache)\b[^.]{0,12}$")),
+    "data_size": (_rx(r"\b(data|dataset|corpus|crawl|logs?|history|records|images|videos|documents|lake|warehouse|tables?|archive|text|transactions|embeddings|index|files|parquet|events|shards)\b"),
+                  _rx(r"\b(data|dataset|corpus|crawl|logs?|history|records|archive|lake|warehouse|table|store|collection)\b[^.]{0,30}$")),
+}
+
+_TIME_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "checkpoint_write": (_rx(r"\bcheckpoint"), _rx(r"\bcheckpoint\w*\b[^.]{0,40}$")),
+    "mtbf": (_rx(r"\b(mtbf|between failures)\b"), _rx(r"\b(mtbf|between failures|fails?( once)? every|failure (every|once every)|one failure every|breaks? every|dies? every)\b[^.]{0,15}$")),
+    "step_compute": (_rx(r"\bper (training )?(step|iteration)\b"), _rx(r"\b(step|iteration|forward[\s/-]*(and[\s-])?backward)\b[^.]{0,25}$")),
+    "link_latency": (_rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric)\b"), _rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric|link|alpha)\b[^.]{0,30}$")),
+    "service_time": (_rx(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b"),
+                     _rx(r"\b(inference|model|scoring|prediction|forward pass|compute)\s+(time|takes|runs in|needs|costs|latency)\b[^.]{0,15}$", r"\b(takes|needs|spends)\b[^.]{0,10}$")),
+    "hop_latency": (_rx(r"^\s*(each|apiece|per (lookup|hop|call|fetch|read|rpc)|round[\s-]?trip|rtt|network|hop)\b", r"\bper (lookup|hop|call|fetch|read|rpc)\b"),
+                    _rx(r"\b(hop|lookups?|look ups?|round[\s-]?trip|rtt|rpc|calls?|fetch(es)?|network latency)\b[^.]{0,25}$")),
+    "slo": (_rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|deadline|end[\s-]to[\s-]end|tail|percentile)\b"),
+            _rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|within|under|below|respond\w*|response|answer\w*|end[\s-]to[\s-]end|tail|percentile|must (return|answer|score|complete|reply|decide)|in less than|no more than|at most|before)\b[^.]{0,30}$")),
+    "deadline": (_rx(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b"),
+                 _rx(r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end)\b[^.]{0,25}$")),
+}
+
+# Plausible ranges (ms) per time field: a number outside the range cannot be that field.
+_TIME_RANGE_MS = {
+    "checkpoint_write": (500, 3.6e6), "mtbf": (3.6e6, 3.2e12), "step_compute": (1, 3.6e6),
+    "link_latency": (1e-4, 5), "service_time": (0.01, 1e4), "hop_latency": (0.001, 200),
+    "slo": (1, 120_000), "deadline": (6e5, 1e11),
+}
+
+TOKEN_RATE = re.compile(r"\btokens?\b", _I)
+PER_ITEM_NOT_RATE = re.compile(r"\b(per|each|every) (request|lookup|call|user|token|node|gpu|step|example|record)\b", _I)
+
+
+def _distance(before: str, after: str, cues: tuple[list[re.Pattern], list[re.Pattern]], after_window: int, before_window: int) -> float | None:
+    after_cues, before_cues = cues
+    best: float | None = None
+    for pattern in after_cues:
+        match = pattern.search(after[:after_window])
+        if match:
+            best = min(best, match.start() / 2) if best is not None else match.start() / 2
+    tail = before[-before_window:]
+    for pattern in before_cues:
+        match = pattern.search(tail)
+        if match:
+            gap = len(tail) - match.end() + (match.end() - match.start()) // 4
+            best = min(best, gap) if best is not None else gap
+    return best
+
+
+def nearest_field(before: str, after: str, table: dict, default: str | None, after_window: int = 32, before_window: int = 60) -> str | None:
+    """The field whose cue sits closest to the number; `default` when no cue is near."""
+    scored = []
+    for order, (name, cues) in enumerate(table.items()):
+        distance = _distance(before, after, cues, after_window, before_window)
+        if distance is not None:
+            scored.append((distance, order, name))
+    if not scored:
+        return default
+    name = min(scored)[2]
+    return None if name == "ignore" else name
+
+
+def classify_time(value_ms: float, before: str, after: str) -> str | None:
+    """A duration: the nearest cue whose field admits this magnitude."""
+    scored = []
+    for order, (name, cues) in enumerate(_TIME_CUES.items()):
+        low, high = _TIME_RANGE_MS[name]
+        if not low <= value_ms <= high:
+            continue
+        distance = _distance(before, after, cues, 40, 70)
+        if distance is not None:
+            scored.append((distance, order, name))
+    return min(scored)[2] if scored else None
+
+
+def percentile(context: str) -> str:
+    match = re.search(r"\bp(\d{2,3}(?:\.\d)?)\b", context, _I)
+    if match:
+        digits = match.group(1).replace(".", "")
+        return "p" + digits if "p" + digits in ("p50", "p90", "p95", "p99", "p999") else "p" + digits
+    match = re.search(r"\b(\d{2}(?:\.\d)?)(?:st|nd|rd|th)?[\s-]percentile", context, _I)
+    if match:
+        return "p" + match.group(1).replace(".", "")
+    if re.search(r"\bmedian\b", context, _I):
+        return "p50"
+    if re.search(r"\b(average|mean)\b", context, _I):
+        return "mean"
+    if re.search(r"\b(tail|worst[\s-]case|hard)\b", context, _I):
+        return "p99"
+    return "unknown"
+
+
+# ---- flags -------------------------------------------------------------------------------
+_DATA_WORD = r"(data|records?|patients?|raw|pii|personal|logs?|images?|transactions?|information|datasets?|scans?|samples|customer)"
+FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
+    ("share_data", False, re.compile(
+        r"\b(no|never|cannot|can ?not|can't|must not|mustn't|may not|not (be )?(allowed|permitted|able)( to)?|without|forbid\w*|prohibit\w*|won't|will not|none of (which|whom|them) (may|can|will))\b[^.]{0,50}\b(shar|pool|centrali[sz]|leav|export|mov|transfer|upload|send|hand\w* over|copy|combin|disclos|reveal)\w*[^.]{0,40}" + _DATA_WORD
+        + r"|" + _DATA_WORD + r"[^.]{0,30}\b(must|may|can|will)\s+(never|not)\s+(leave|be shared|be pooled|be moved|be centrali[sz]ed|cross)"
+        + r"|" + _DATA_WORD + r"\s+(stays?|remains?|never leaves?)\s+(on|in|at|within|inside)"
+        + r"|\bfederated\b|\bdata residency\b|\b(hipaa|gdpr)\b[^.]{0,40}\b(forbid|prohibit|prevent|bar)", _I)),
+    ("spof_ok", False, re.compile(
+        r"\bno single points? of failure\b|single points? of failure (is|are) (not acceptable|unacceptable|forbidden|not allowed|not an option)"
+        r"|\b(cannot|can't|must not|may not) (have|rely on|depend on) (a|any) (single|central)\b|\bmust survive\b|\bsurvive (the )?(loss|failure|outage) of\b"
+        r"|\bno (central|single) (coordinator|server|authority|point|party|operator|aggregator)\b|\b(never|cannot|can't|must not) go down\b"
+        r"|\bfive nines\b|\b99\.99+\s?%|\bnobody (trusts|is trusted)\b|\bno (one|1) (party|site|member|organi[sz]ation) (is trusted|may coordinate|controls)", _I)),
+    ("multi_region", True, re.compile(
+        r"\bmulti[\s-]?region\b|\bacross (\d+ |several |multiple |many |all |two |three )?(regions|data ?cent(er|re)s|continents|countries|availability zones|clouds|geographies)\b"
+        r"|\bgeo[\s-]?(distributed|replicated)\b|\bglobally distributed\b|\bin (\d+|several|multiple) regions\b|\bcross[\s-]region\b|\bworldwide\b", _I)),
+    ("online_updates", True, re.compile(
+        r"\bonline (learning|training|updates?)\b|\b(updates?|updating|adapts?|adapting|learns?|learning|retrains?|fine[\s-]?tunes?)\b[^.]{0,30}\b(on|from|with|after|for) (every|each) (single )?(new )?(example|event|click|interaction|transaction|sample|label|feedback|observation|request|rating|impression)s?\b"
+        r"|\bcontinual(ly)? (learning|learns?|updat\w*)\b|\bincremental(ly)? (update|train|learn)\w*|\bper[\s-](example|event|sample) (update|gradient)s?\b|\bbandits?\b|\bweights (change|move) with every\b", _I)),
+    ("small_model", True, re.compile(
+        r"\bgradient[\s-]boost\w*|\bxgboost\b|\blightgbm\b|\bcatboost\b|\brandom forest\b|\bdecision trees?\b|\btree ensemble\b|\blogistic regression\b|\blinear (model|regression|classifier)\b"
+        r"|\bfits? (comfortably |easily )?(on|in|into) (a|one|1|a single) (laptop|machine|node|gpu|server|box|cpu)\b|\b(small|tiny|lightweight) model\b|\bscikit[\s-]learn\b|\bsklearn\b", _I)),
+    ("cost_focus", True, re.compile(
+        r"\b(minimi[sz]e|reduce|lower|cut|keep down) (the |our )?(cost|spend|bill|price)|\bcheap(est|er|ly)?\b|\bcost[\s-](sensitive|efficient|effective|first|conscious)\b|\b(tight|limited|fixed|small) budget\b"
+        r"|\bper dollar\b|\b(lowest|minimum|cost) (cost|per)\b|\bbudget[\s-](constrained|bound)\b|\bcost is (what|the|our)\b|\bon a shoestring\b", _I)),
+    ("reliability_focus", True, re.compile(
+        r"\bfive nines\b|\b99\.9+\s?%|\bnever (lose|drop|miss|double)\b|\bmust not (lose|drop)\b|\bexactly[\s-]once\b|\b(no|zero) downtime\b|\balways (up|available|on)\b"
+        r"|\bpayments?\b|\bledger\b|\bsafety[\s-]critical\b|\blife[\s-]critical\b|\b(high|strict) availability\b|\bavailability (target|slo|of|is)\b", _I)),
+]
+
+AGENT_WORD = re.compile(r"\bagents?\b", _I)
+_AGENT_ROLE = re.compile(r"\b([a-z][\w-]{2,})\s+agents?\b", _I)
+_NOT_A_ROLE = {"the", "one", "each", "every", "all", "many", "other", "multiple", "several", "more", "an", "ai", "llm", "these", "those", "user", "software", "reviewer", "our", "their", "its", "two", "three", "four", "five", "of", "and", "or", "with", "specialist", "specialized", "cooperating", "autonomous"}
+
+
+def agent_roles(text: str) -> int:
+    """Distinct named agent roles ("a planner agent, a coder agent") when no count is given."""
+    roles = {m.group(1).lower() for m in _AGENT_ROLE.finditer(text)} - _NOT_A_ROLE
+    return len(roles) if len(roles) >= 2 else 0
+
+
+_WORKLOAD_PATTERNS = {
+    "training": [(re.compile(r"\b(train|trains|training|pre[\s-]?train\w*|fine[\s-]?tun\w*)\b", _I), 1.0),
+                 (re.compile(r"\b(gradients?|epochs?|all[\s-]?reduce|optimizer|data[\s-]parallel|fsdp|zero[\s-]?\d|checkpoint\w*)\b", _I), 0.5),
+                 (re.compile(r"\b(re[\s-]?train\w*|training (run|job)s? (nightly|weekly|daily|monthly)|(nightly|weekly|daily|monthly) (re)?train\w*)\b", _I), -0.7),
+                 (re.compile(r"\bfor (pre)?training\b|\btraining (data|corpus|set)\b", _I), -0.9)],
+    "serving": [(re.compile(r"\b(serv(e|es|ing)|inference|scor(e|es|ing)|predict\w*|respond\w*|answer\w*|assistant|chat\w*|api|endpoint|recommend\w*|queries|requests?|users?|authori[sz]\w*|classif(y|ies)|rank(s|ing)?|search)\b", _I), 1.0)],
+    "data_pipeline": [(re.compile(r"\b(dedup\w*|de[\s-]?duplicat\w*|tokeni[sz]\w*|etl|pre[\s-]?process\w*|cleans?|cleaning|pipeline|crawl\w*|ingest\w*|transform\w*|backfill\w*|aggregat\w*|joins?|filter\w*|embed(s|ding)? (all|every|the (whole |entire )?corpus)|index(es|ing) (the|all|every))\b", _I), 1.0)],
+}
+
+
+def workload(text: str, sentences: list[str]) -> tuple[str | None, str | None]:
+    """training | serving | data_pipeline | agents, by weighted cue counts (capped per pattern)."""
+    scores = {name: sum(weight * min(len(p.findall(text)), 4) for p, weight in patterns) for name, patterns in _WORKLOAD_PATTERNS.items()}
+    if agent_roles(text) >= 2 or re.search(r"\b([3-9]|\d{2,})\s+(\w+\s){0,2}agents\b|\bmulti[\s-]?agent\b", text, _I):
+        scores["agents"] = 2.5 + len(AGENT_WORD.findall(text)) * 0.5
+    best = max(scores, key=lambda k: (scores[k], k == "training"))
+    if scores[best] <= 0:
+        return None, None
+    pattern = {"agents": AGENT_WORD}.get(best) or _WORKLOAD_PATTERNS[best][0][0]
+    quote = next((s for s in sentences if pattern.search(s)), None)
+    return best, quote
+
+
+_ARRIVAL = {
+    "feed": re.compile(r"\b(stream\w*|kafka|kinesis|pub/?sub|events? (stream|feed|bus)|feeds?|firehose|telemetry|sensors?|clickstream|continuous(ly)?|unbounded|ticks?|log lines)\b", _I),
+    "bounded": re.compile(r"\b(nightly|batch(es)?|daily job|weekly|offline|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset|crawl|archive|training run|epochs?|overnight)\b", _I),
+    "request": re.compile(r"\b(requests?|quer(y|ies)|users?|chat\w*|assistant|api|authori[sz]\w*|each transaction|interactive|sessions?|prompts?|customers?|clicks? (a|the) button|waits?|real[\s-]?time)\b", _I),
+}
+
+
+def arrival(text: str, sentences: list[str]) -> tuple[str | None, str | None]:
+    counts = {name: len(p.findall(text)) for name, p in _ARRIVAL.items()}
+    if not any(counts.values()):
+        return None, None
+    best = max(counts, key=lambda k: (counts[k], k == "request"))
+    quote = next((s for s in sentences if _ARRIVAL[best].search(s)), None)
+    return best, quote
+
+
+_PRECISION = [
+    (re.compile(r"\b(int4|4[\s-]?bit|q4\w*|nf4|awq|gptq)\b", _I), 0.5),
+    (re.compile(r"\b(int8|8[\s-]?bit|fp8|float8)\b", _I), 1.0),
+    (re.compile(r"\b(bf16|bfloat16|fp16|float16|half[\s-]precision|16[\s-]?bit)\b", _I), 2.0),
+    (re.compile(r"\b(fp32|float32|full[\s-]precision|single[\s-]precision|32[\s-]?bit)\b", _I), 4.0),
+]
+
+
+def precision(text: str) -> tuple[float, re.Pattern] | None:
+    for pattern, bytes_per_param in _PRECISION:
+        if pattern.search(text):
+            return bytes_per_param, pattern
+    return None
+
+
+# ---- text aimed at the reviewer -----------------------------------------------------------
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b[^.]{0,50}\b(instructions?|previous|above|prior|rules?|checklist|prompt|guidelines?|everything)\b"
+    r"|\bsystem prompt\b|\bas an (ai|llm|language model)\b|\bjailbreak\b"
+    r"|\b(you|reviewers?|assistant|the (ai|llm|model reviewing)|ai|llm|grader|evaluator)\b[^.]{0,40}\b(must|should|shall|will|need to|have to|are to|are required to)\b[^.]{0,30}\b(say|answer|output|respond|conclude|report|declare|classify|rate|mark|state|pick|choose|recommend|approve|give|print|return|write)\b"
+    r"|^\s*(please\s+)?(say|output|print|respond|reply|conclude|declare|classify|rate|approve|mark|write|answer)\b[^.]{0,60}\b(ceiling|verdict|review|axis|topology|design|approved|feasible|score|stage)"
+    r"|\b(note|message|instructions?) (to|for) (the )?(reviewer|ai|llm|assistant|model|grader)\b"
+    r"|\bthe (correct|right|only acceptable) (answer|verdict|ceiling|topology|axis) is\b",
+    _I,
+)
+
+
+def is_instruction(sentence: str) -> bool:
+    return bool(_INSTRUCTION.search(sentence))
+
+
+SYSTEM_WORDS = re.compile(
+    r"\b(model|models|gpus?|servers?|machines?|nodes?|cluster|requests?|latency|throughput|train\w*|inference|serv(e|es|ing)|data(set)?|pipeline|agents?|users?|queries|parameters?|predict\w*|scor\w*|tokens?|replicas?|workers?|service|system|llm|database|api)\b",
+    _I,
+)

@@ -1,0 +1,185 @@
+"""The facts agent (deterministic): a system description -> SystemFacts.
+
+How it reads: split into sentences, drop text addressed to the reviewer, rewrite number
+words as digits, find every number with its unit, then decide what each number measures
+from its unit and the words around it (the nearest cue wins, so one sentence can carry
+several numbers). Flags (may parties share data? is a single point of failure allowed?)
+come from phrase patterns over the whole text. Every value keeps the sentence it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ceiling.agents import cues
+from ceiling.agents.schemas import Fact, SystemFacts
+from ceiling.agents.text_numbers import normalize
+from ceiling.agents.units import DATA_UNIT, TIME_UNIT, convert, data_unit_to_pint, time_unit_to_pint
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9*\-•])|\n\s*\n|\n(?=\s*(?:[-*•#>|]|\d+[.)]\s))")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\d])")
+_SUFFIX = re.compile(r"\s?(k|K|M|B|bn|T)(?![A-Za-z/])")
+_SUFFIX_VALUE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
+_RATE_TAIL = re.compile(
+    r"^[\w\s,\-/()]{0,40}?(?:(?:per|a|/|each|every)\s*(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|(?P<qps>qps|rps|tps|req/s|/s)\b)",
+    re.I,
+)
+_PER_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "h": 3600, "day": 86400, "d": 86400}
+
+
+@dataclass
+class Mention:
+    """A number in the text with what we know of it before deciding what it measures."""
+
+    value: float
+    kind: str  # "bytes" | "bandwidth" | "time" | "rate" | "count" | "percent"
+    unit: str  # pint unit of value
+    start: int
+    end: int
+    sentence: str  # normalized sentence
+    quote: str  # original sentence
+    notes: list[str] = field(default_factory=list)
+
+    def before(self, chars: int = 70) -> str:
+        return self.sentence[max(0, self.start - chars): self.start].lower()
+
+    def after(self, chars: int = 45) -> str:
+        return self.sentence[self.end: self.end + chars].lower()
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = (re.sub(r"\s*\n\s*", " ", s).strip(" \t-*•>#|") for s in _SENTENCE_SPLIT.split(text) if s)
+    return [p for p in parts if p]
+
+
+def find_mentions(quote: str) -> list[Mention]:
+    """Every number in one sentence, with its unit resolved by pint where it has one."""
+    sentence, notes = normalize(quote)
+    mentions: list[Mention] = []
+    for match in _NUMBER.finditer(sentence):
+        value = float(match.group(1).replace(",", ""))
+        guessed = [note for digits, note in notes if match.group(1) == digits and digits not in quote]
+        end = match.end()
+        rest = sentence[end:]
+        tail = rest.lstrip(" -")
+        skip = len(rest) - len(tail)
+        data = DATA_UNIT.match(tail)
+        time = TIME_UNIT.match(tail)
+        if data:
+            unit, is_rate = data_unit_to_pint(data)
+            kind = "bandwidth" if is_rate else "bytes"
+            value = convert(value, unit + ("/second" if is_rate else ""), "byte/second" if is_rate else "byte")
+            mention = Mention(value, kind, "byte/s" if is_rate else "byte", match.start(), end + skip + data.end(), sentence, quote, guessed)
+        elif time:
+            value = convert(value, time_unit_to_pint(time.group("unit")), "millisecond")
+            mention = Mention(value, "time", "ms", match.start(), end + skip + time.end(), sentence, quote, guessed)
+        elif tail.startswith("%"):
+            mention = Mention(value, "percent", "%", match.start(), end + skip + 1, sentence, quote, guessed)
+        else:
+            suffix = _SUFFIX.match(rest)
+            if suffix:
+                value *= _SUFFIX_VALUE[suffix.group(1)]
+                end += suffix.end()
+            mention = Mention(value, "count", "", match.start(), end, sentence, quote, guessed)
+            rate = _RATE_TAIL.match(sentence[end:])
+            if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end: end + rate.end()]):
+                per = (rate.group("per") or "s").lower()
+                mention.value = value / _PER_SECONDS.get(per, 1)
+                mention.kind, mention.unit = "rate", "1/s"
+                mention.end = end + rate.end()
+        mentions.append(mention)
+    return mentions
+
+
+def _set(facts: SystemFacts, name: str, value, unit: str, mention: Mention | None = None, quote: str | None = None) -> None:
+    """Record a value unless an earlier, equally direct statement already set it."""
+    current = getattr(facts, name)
+    if current.known and not current.assumed:
+        return
+    note = "; ".join(mention.notes) if mention and mention.notes else None
+    text = quote if quote is not None else (mention.quote if mention else None)
+    setattr(facts, name, Fact(value=value, unit=unit, quote=text, assumed=bool(note), assumption=note))
+
+
+def _classify(mention: Mention) -> str | None:
+    """Which SystemFacts field a number measures, from its unit and the nearest cue words."""
+    before, after = mention.before(), mention.after()
+    if mention.kind == "bandwidth":
+        return "bandwidth"
+    if mention.kind == "bytes":
+        return cues.nearest_field(before, after, cues.BYTES_CUES, default="data_size")
+    if mention.kind == "time":
+        return cues.classify_time(mention.value, before, after)
+    if mention.kind == "rate":
+        return "request_rate" if not cues.TOKEN_RATE.search(after[:25]) else None
+    if mention.kind == "count":
+        return cues.nearest_field(before, after, cues.COUNT_CUES, default=None)
+    return None
+
+
+def extract(description: str) -> SystemFacts:
+    """Deterministic extraction. Silent quantities stay unknown here; `assume` fills them."""
+    facts = SystemFacts()
+    kept: list[str] = []
+    for sentence in split_sentences(description):
+        if cues.is_instruction(sentence):
+            facts.ignored_instructions.append(sentence)
+        else:
+            kept.append(sentence)
+
+    for quote in kept:
+        for mention in find_mentions(quote):
+            name = _classify(mention)
+            if name is None:
+                continue
+            value, unit = mention.value, mention.unit
+            if name == "slo":
+                _set(facts, "slo_percentile", cues.percentile(mention.before(90) + mention.after(30)), "", mention)
+            if name in ("link_latency", "step_compute", "checkpoint_write", "deadline"):
+                value, unit = value / 1000.0, "s"
+            if name == "mtbf":
+                value, unit = value / 3.6e6, "h"
+            if name == "gpus_per_node":
+                facts_gpn = value
+                nodes = facts.num("workers")
+                if nodes is not None and not facts.workers.assumed and nodes < 2000:
+                    facts.workers = Fact(value=nodes * facts_gpn, unit="", quote=facts.workers.quote + " " + quote)
+                continue
+            if name in ("model_params", "tokens") and value < 1e5:
+                continue  # "a 7 model" is not a parameter count
+            if name in ("workers", "fanout", "parties", "agents") and value < 2:
+                continue  # "fits one machine" describes the model, not the fleet
+            _set(facts, name, value, unit, mention)
+
+    text = " ".join(normalize(s)[0] for s in kept)
+    _extract_flags(facts, text, kept)
+    return facts
+
+
+def _quote_for(pattern: re.Pattern, sentences: list[str]) -> str | None:
+    for sentence in sentences:
+        if pattern.search(normalize(sentence)[0]):
+            return sentence
+    return None
+
+
+def _extract_flags(facts: SystemFacts, text: str, sentences: list[str]) -> None:
+    for name, value, pattern in cues.FLAG_PATTERNS:
+        quote = _quote_for(pattern, sentences)
+        if quote is not None and not getattr(facts, name).known:
+            _set(facts, name, value, "", quote=quote)
+    workload, quote = cues.workload(text, sentences)
+    if workload:
+        _set(facts, "workload", workload, "", quote=quote)
+    arrival, quote = cues.arrival(text, sentences)
+    if arrival:
+        _set(facts, "arrival", arrival, "", quote=quote)
+    precision = cues.precision(text)
+    if precision:
+        bytes_per_param, quote_pattern = precision
+        _set(facts, "bytes_per_param", bytes_per_param, "byte", quote=_quote_for(quote_pattern, sentences))
+    if facts.num("agents") is None:
+        agents = cues.agent_roles(text)
+        if agents:
+            _set(facts, "agents", float(agents), "", quote=_quote_for(cues.AGENT_WORD, sentences))

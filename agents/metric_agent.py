@@ -1,0 +1,31 @@
+"""Stage 5: the one metric the design optimizes; the others become constraints (Section 1.6)."""
+
+from __future__ import annotations
+
+from ceiling.agents.citing import cite
+from ceiling.agents.schemas import StageDecision
+
+
+def choose(mode: str, cost_focus: bool, reliability_focus: bool, slo_stated: bool) -> tuple[str, str]:
+    if mode == "interactive":
+        if reliability_focus:
+            return "reliability", "an interactive system whose failures are unacceptable optimizes reliability and treats latency as a hard constraint"
+        return "latency", "an interactive answer optimizes tail latency; cost and throughput become constraints"
+    if mode in ("streaming", "online"):
+        if reliability_focus:
+            return "reliability", "a feed that must never lose an event optimizes reliability"
+        if slo_stated:
+            return "latency", "the feed has a stated latency bound, so freshness (latency) is what is optimized"
+        return "throughput", "an unbounded feed with no stated latency bound must above all keep up: throughput"
+    if cost_focus:
+        return "cost", "a batch job the text says must be cheap optimizes cost; throughput becomes a deadline constraint"
+    return "throughput", "a bounded batch job optimizes throughput per dollar; latency is relaxed"
+
+
+def decide(state: dict) -> StageDecision:
+    facts = state["facts"]
+    mode = state["decisions"][4].answer
+    metric, reason = choose(mode, bool(facts.flag("cost_focus")), bool(facts.flag("reliability_focus")), not facts.slo.assumed and facts.num("slo") is not None)
+    why = f"Stage 4 set the mode to {mode}, so {reason}."
+    query = f"dominant metric {metric} optimize declare which one the design optimizes"
+    return StageDecision(stage=5, name="metric", answer=metric, justification=why, citations=cite(query), evidence={"mode": mode})

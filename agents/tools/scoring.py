@@ -1,0 +1,561 @@
+"""Closed-form scoring arithmetic for the design reviewer.
+
+Pure functions over plain floats: no I/O, no unit library. Units live in the
+names (``_s`` seconds, ``_ms`` milliseconds, ``_h`` hours, ``_bytes``,
+``_per_s``). Every formula names its public source, following
+/work/shared/FORMULAS.md. Functions whose inputs are a ratio of like
+quantities (``availability``, ``bus_bandwidth``) accept any consistent unit.
+
+Conventions: alpha = per-message latency in seconds, B = bandwidth in bytes per
+second, M = message size in bytes, p = number of ranks. GB = 1e9 bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable, NamedTuple
+
+__all__ = [
+    # collectives
+    "point_to_point_s",
+    "ring_allgather_s",
+    "ring_allreduce_s",
+    "rabenseifner_allreduce_s",
+    "recursive_doubling_allreduce_s",
+    "binomial_broadcast_s",
+    "alltoall_pairwise_s",
+    "two_level_allreduce_s",
+    "bus_bandwidth",
+    "ALLREDUCE_ALGORITHMS",
+    "best_allreduce",
+    # scaling
+    "step_time_s",
+    "ring_step_time_s",
+    "comm_exceeds_compute_from",
+    "optimal_workers_ring",
+    "optimal_workers_linear_cost",
+    # compute and memory
+    "training_flops",
+    "training_time_s",
+    "zero_memory_bytes",
+    "weights_bytes",
+    "kv_cache_bytes_per_token",
+    "kv_cache_bytes",
+    "DecodeTime",
+    "decode_time_per_token_s",
+    # failure tax
+    "fleet_mtbf_h",
+    "p_failure_within",
+    "young_interval_s",
+    "daly_interval_s",
+    "wasted_fraction",
+    "availability",
+    "replicated_availability",
+    "p_any_down",
+    "p_fanout_slow",
+    "replicas_for_availability",
+    # serving
+    "erlang_c",
+    "mmc_mean_wait_s",
+    "mmc_p99_wait_s",
+    "littles_law",
+    # the chapter's own arithmetic
+    "comm_tax_ms",
+    "budget_left_ms",
+    "fanout_break_point",
+    "Verdict",
+    "design",
+    "sweep_fanout",
+]
+
+
+# ---------------------------------------------------------------------------
+# private helpers
+# ---------------------------------------------------------------------------
+
+def _check_ranks(p: int) -> int:
+    if int(p) != p or p < 1:
+        raise ValueError(f"rank count must be a positive integer, got {p!r}")
+    return int(p)
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+
+
+def _log2_rounds(p: int) -> int:
+    """Rounds of a doubling/halving schedule: ceil(log2 p) (exact for powers of two)."""
+    return math.ceil(math.log2(p)) if p > 1 else 0
+
+
+def _check_probability(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+
+
+# ---------------------------------------------------------------------------
+# Collectives (Hockney alpha-beta; Thakur, Rabenseifner & Gropp 2005)
+# ---------------------------------------------------------------------------
+
+def point_to_point_s(message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
+    """One message: alpha + M/B (Hockney alpha-beta model)."""
+    _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    return alpha_s + message_bytes / bandwidth_bytes_per_s
+
+
+def ring_allgather_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
+    """Ring all-gather / reduce-scatter: (p-1) alpha + (p-1)/p M/B (Thakur et al. 2005)."""
+    p = _check_ranks(p)
+    _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    return (p - 1) * alpha_s + (p - 1) / p * message_bytes / bandwidth_bytes_per_s
+
+
+def ring_allreduce_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
+    """Ring all-reduce: 2(p-1) alpha + 2(p-1)/p M/B (Thakur et al. 2005; NCCL ring)."""
+    return 2.0 * ring_allgather_s(p, message_bytes, bandwidth_bytes_per_s, alpha_s)
+
+
+def rabenseifner_allreduce_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
+    """Rabenseifner (reduce-scatter + all-gather by halving/doubling):
+    2 log2(p) alpha + 2(p-1)/p M/B (Thakur et al. 2005). log2 rounded up for non-powers of two."""
+    p = _check_ranks(p)
+    _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    return 2 * _log2_rounds(p) * alpha_s + 2.0 * (p - 1) / p * message_bytes / bandwidth_bytes_per_s
+
+
+def recursive_doubling_allreduce_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
+    """Recursive-doubling all-reduce: log2(p) (alpha + M/B) (Thakur et al. 2005)."""
+    p = _check_ranks(p)
+    return _log2_rounds(p) * point_to_point_s(message_bytes, bandwidth_bytes_per_s, alpha_s)
+
+
+def binomial_broadcast_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
+    """Binomial-tree broadcast: log2(p) (alpha + M/B) (Thakur et al. 2005, MPICH coll/)."""
+    p = _check_ranks(p)
+    return _log2_rounds(p) * point_to_point_s(message_bytes, bandwidth_bytes_per_s, alpha_s)
+
+
+def alltoall_pairwise_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
+    """Pairwise-exchange all-to-all: (p-1) alpha + (p-1)/p M/B (Thakur et al. 2005).
+    M is the total bytes each rank holds (M/p goes to each peer)."""
+    return ring_allgather_s(p, message_bytes, bandwidth_bytes_per_s, alpha_s)
+
+
+def two_level_allreduce_s(
+    nodes: int,
+    gpus_per_node: int,
+    message_bytes: float,
+    intra_bandwidth_bytes_per_s: float,
+    intra_alpha_s: float,
+    inter_bandwidth_bytes_per_s: float,
+    inter_alpha_s: float,
+) -> float:
+    """Hierarchical all-reduce (NCCL's intra/inter split): ring reduce-scatter of M over the
+    G GPUs of a node, ring all-reduce of M/G across the nodes, ring all-gather of M in the node."""
+    nodes = _check_ranks(nodes)
+    g = _check_ranks(gpus_per_node)
+    intra = ring_allgather_s(g, message_bytes, intra_bandwidth_bytes_per_s, intra_alpha_s)
+    inter = ring_allreduce_s(nodes, message_bytes / g, inter_bandwidth_bytes_per_s, inter_alpha_s)
+    return intra + inter + intra  # reduce-scatter + cross-node all-reduce + all-gather
+
+
+_BUS_FACTORS: dict[str, Callable[[int], float]] = {
+    "allreduce": lambda n: 2.0 * (n - 1) / n,
+    "allgather": lambda n: (n - 1) / n,
+    "reducescatter": lambda n: (n - 1) / n,
+    "alltoall": lambda n: (n - 1) / n,
+    "broadcast": lambda n: 1.0,
+    "reduce": lambda n: 1.0,
+}
+
+
+def bus_bandwidth(algbw: float, n: int, collective: str) -> float:
+    """NCCL bus bandwidth from algorithm bandwidth (nccl-tests PERFORMANCE.md):
+    x 2(n-1)/n all-reduce; x (n-1)/n all-gather, reduce-scatter, all-to-all; x 1 broadcast, reduce.
+    Output is in the unit of ``algbw``."""
+    n = _check_ranks(n)
+    key = collective.lower().replace("_", "").replace("-", "").replace(" ", "")
+    if key not in _BUS_FACTORS:
+        raise ValueError(f"unknown collective {collective!r}; expected one of {sorted(_BUS_FACTORS)}")
+    return algbw * _BUS_FACTORS[key](n)
+
+
+ALLREDUCE_ALGORITHMS: dict[str, Callable[[int, float, float, float], float]] = {
+    "ring": ring_allreduce_s,
+    "rabenseifner": rabenseifner_allreduce_s,
+    "recursive_doubling": recursive_doubling_allreduce_s,
+}
+
+
+def best_allreduce(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> tuple[str, float]:
+    """Fastest flat all-reduce under the alpha-beta model (Thakur et al. 2005): (name, seconds).
+    Ties go to the earlier entry of ALLREDUCE_ALGORITHMS."""
+    best_name, best_s = "", math.inf
+    for name, fn in ALLREDUCE_ALGORITHMS.items():
+        t = fn(p, message_bytes, bandwidth_bytes_per_s, alpha_s)
+        if t < best_s:
+            best_name, best_s = name, t
+    return best_name, best_s
+
+
+# ---------------------------------------------------------------------------
+# When more workers make it slower
+# ---------------------------------------------------------------------------
+
+def step_time_s(workers: int, compute_s: float, comm_s: float) -> float:
+    """Data-parallel step time T(N) = C/N + T_comm (no overlap)."""
+    _check_ranks(workers)
+    return compute_s / workers + comm_s
+
+
+def ring_step_time_s(
+    workers: int, compute_s: float, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float
+) -> float:
+    """T(N) = C/N + ring all-reduce of the gradient (M bytes) over N workers, no overlap."""
+    return step_time_s(workers, compute_s, ring_allreduce_s(workers, message_bytes, bandwidth_bytes_per_s, alpha_s))
+
+
+def comm_exceeds_compute_from(
+    compute_s: float,
+    message_bytes: float,
+    bandwidth_bytes_per_s: float,
+    alpha_s: float,
+    max_workers: int = 1_000_000,
+) -> int | None:
+    """Smallest N >= 2 with ring all-reduce time > C/N (communication-bound), or None up to max_workers.
+    Ring time rises and C/N falls with N, so the gap is monotone and a bisection finds the crossing."""
+
+    def bound(n: int) -> bool:
+        return ring_allreduce_s(n, message_bytes, bandwidth_bytes_per_s, alpha_s) > compute_s / n
+
+    if max_workers < 2 or not bound(max_workers):
+        return None
+    lo, hi = 1, max_workers  # invariant: bound(hi) is True, hi > lo, and lo is not a candidate
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if mid >= 2 and bound(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def optimal_workers_ring(
+    compute_s: float, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float
+) -> float:
+    """Worker count minimising C/N + ring all-reduce: N* = sqrt((C - 2M/B) / (2 alpha)); 0 if C <= 2M/B."""
+    _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    _check_positive("alpha_s", alpha_s)
+    surplus_s = compute_s - 2.0 * message_bytes / bandwidth_bytes_per_s
+    if surplus_s <= 0:
+        return 0.0
+    return math.sqrt(surplus_s / (2.0 * alpha_s))
+
+
+def optimal_workers_linear_cost(compute_s: float, cost_per_worker_s: float) -> float:
+    """N* = sqrt(C/k) for T(N) = C/N + k N (a cost that grows k per worker)."""
+    _check_positive("cost_per_worker_s", cost_per_worker_s)
+    return math.sqrt(max(compute_s, 0.0) / cost_per_worker_s)
+
+
+# ---------------------------------------------------------------------------
+# Compute and memory
+# ---------------------------------------------------------------------------
+
+def training_flops(params: float, tokens: float) -> float:
+    """Training compute ~ 6 P D FLOPs (Kaplan et al. 2020; EleutherAI "Transformer Math 101")."""
+    return 6.0 * params * tokens
+
+
+def training_time_s(flops: float, gpus: int, peak_flops_per_s: float, mfu: float) -> float:
+    """Wall time = FLOPs / (N x peak x MFU) ("Transformer Math 101"; MFU typically 0.3-0.5)."""
+    _check_positive("gpus", gpus)
+    _check_positive("peak_flops_per_s", peak_flops_per_s)
+    _check_positive("mfu", mfu)
+    return flops / (gpus * peak_flops_per_s * mfu)
+
+
+def zero_memory_bytes(params: float, data_parallel: int, stage: int) -> float:
+    """Per-GPU model state for mixed-precision Adam, 16 B/param (Rajbhandari et al., ZeRO):
+    stage 0 16P; stage 1 4P + 12P/Nd; stage 2 2P + 14P/Nd; stage 3 16P/Nd."""
+    nd = _check_ranks(data_parallel)
+    if stage == 0:
+        return 16.0 * params
+    if stage == 1:
+        return 4.0 * params + 12.0 * params / nd
+    if stage == 2:
+        return 2.0 * params + 14.0 * params / nd
+    if stage == 3:
+        return 16.0 * params / nd
+    raise ValueError(f"ZeRO stage must be 0, 1, 2 or 3, got {stage!r}")
+
+
+def weights_bytes(params: float, bytes_per_param: float) -> float:
+    """Inference weights = params x bytes/param (bf16 2, int8 1, int4 0.5)."""
+    return params * bytes_per_param
+
+
+def kv_cache_bytes_per_token(layers: int, kv_heads: int, head_dim: int, bytes_per_value: float) -> float:
+    """KV cache per token = 2 (K and V) x L x n_kv_heads x d_head x bytes."""
+    return 2.0 * layers * kv_heads * head_dim * bytes_per_value
+
+
+def kv_cache_bytes(
+    layers: int, kv_heads: int, head_dim: int, bytes_per_value: float, seq_len: int, batch: int
+) -> float:
+    """KV cache = 2 L n_kv_heads d_head S batch bytes."""
+    return kv_cache_bytes_per_token(layers, kv_heads, head_dim, bytes_per_value) * seq_len * batch
+
+
+class DecodeTime(NamedTuple):
+    """Lower bounds on one decode step at batch 1 (Williams et al., Roofline)."""
+
+    memory_bound_s: float
+    compute_bound_s: float
+
+    @property
+    def bound_s(self) -> float:
+        """The binding (larger) of the two lower bounds."""
+        return max(self.memory_bound_s, self.compute_bound_s)
+
+
+def decode_time_per_token_s(
+    params: float, bytes_per_param: float, hbm_bytes_per_s: float, peak_flops_per_s: float
+) -> DecodeTime:
+    """Decode roofline: weight_bytes / HBM bandwidth vs 2P / peak FLOP/s (Williams et al.; as in mlsysim)."""
+    _check_positive("hbm_bytes_per_s", hbm_bytes_per_s)
+    _check_positive("peak_flops_per_s", peak_flops_per_s)
+    return DecodeTime(
+        memory_bound_s=weights_bytes(params, bytes_per_param) / hbm_bytes_per_s,
+        compute_bound_s=2.0 * params / peak_flops_per_s,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Failure tax
+# ---------------------------------------------------------------------------
+
+def fleet_mtbf_h(device_mtbf_h: float, devices: int) -> float:
+    """Fleet MTBF = MTBF_one / N (independent exponential failures)."""
+    _check_positive("devices", devices)
+    return device_mtbf_h / devices
+
+
+def p_failure_within(t_h: float, fleet_mtbf_h: float) -> float:
+    """P(at least one failure in t) = 1 - exp(-t / MTBF_fleet)."""
+    _check_positive("fleet_mtbf_h", fleet_mtbf_h)
+    return 1.0 - math.exp(-t_h / fleet_mtbf_h)
+
+
+def young_interval_s(checkpoint_s: float, mtbf_s: float) -> float:
+    """Young (1974) checkpoint interval: tau = sqrt(2 delta M)."""
+    return math.sqrt(2.0 * checkpoint_s * mtbf_s)
+
+
+def daly_interval_s(checkpoint_s: float, mtbf_s: float) -> float:
+    """Daly (2006): tau = sqrt(2 delta M)[1 + (1/3)sqrt(delta/2M) + (1/9)(delta/2M)] - delta for
+    delta < 2M; otherwise tau = M."""
+    if checkpoint_s >= 2.0 * mtbf_s:
+        return mtbf_s
+    r = checkpoint_s / (2.0 * mtbf_s)
+    return young_interval_s(checkpoint_s, mtbf_s) * (1.0 + math.sqrt(r) / 3.0 + r / 9.0) - checkpoint_s
+
+
+def wasted_fraction(checkpoint_s: float, interval_s: float, mtbf_s: float, restart_s: float = 0.0) -> float:
+    """Fraction of time lost ~ delta/tau + (tau/2 + R)/M (first-order Young/Daly model)."""
+    _check_positive("interval_s", interval_s)
+    _check_positive("mtbf_s", mtbf_s)
+    return checkpoint_s / interval_s + (interval_s / 2.0 + restart_s) / mtbf_s
+
+
+def availability(mtbf: float, mttr: float) -> float:
+    """Steady-state availability A = MTBF / (MTBF + MTTR) (any consistent time unit)."""
+    _check_positive("mtbf + mttr", mtbf + mttr)
+    return mtbf / (mtbf + mttr)
+
+
+def replicated_availability(a: float, k: int) -> float:
+    """k independent replicas, any one suffices: 1 - (1-A)^k."""
+    _check_probability("a", a)
+    return 1.0 - (1.0 - a) ** k
+
+
+def p_any_down(a: float, n: int) -> float:
+    """P(at least one of n independent components down) = 1 - A^n."""
+    _check_probability("a", a)
+    return 1.0 - a**n
+
+
+def p_fanout_slow(q: float, k: int) -> float:
+    """Fan-out to k backends each slow with prob q: 1 - (1-q)^k (Dean & Barroso, "The Tail at Scale")."""
+    _check_probability("q", q)
+    return 1.0 - (1.0 - q) ** k
+
+
+def replicas_for_availability(a: float, target: float) -> int:
+    """Smallest k >= 1 with 1 - (1-A)^k >= target (a 1e-12 slack absorbs float rounding)."""
+    _check_probability("a", a)
+    if a == 1.0 or target <= a:
+        return 1
+    if a == 0.0 or target >= 1.0:
+        raise ValueError(f"availability {a} can never reach target {target} with finitely many replicas")
+    k = max(1, math.ceil(math.log1p(-target) / math.log1p(-a)) - 1)
+    while replicated_availability(a, k) < target - 1e-12:
+        k += 1
+    return k
+
+
+# ---------------------------------------------------------------------------
+# Serving
+# ---------------------------------------------------------------------------
+
+def _check_mmc(arrival_per_s: float, service_per_s: float, servers: int) -> int:
+    c = _check_ranks(servers)
+    _check_positive("service_per_s", service_per_s)
+    if arrival_per_s < 0:
+        raise ValueError(f"arrival_per_s must be >= 0, got {arrival_per_s!r}")
+    if arrival_per_s >= c * service_per_s:
+        raise ValueError(
+            f"unstable M/M/c queue: lambda={arrival_per_s} >= c*mu={c * service_per_s}; add servers"
+        )
+    return c
+
+
+def erlang_c(arrival_per_s: float, service_per_s: float, servers: int) -> float:
+    """Erlang C: probability an arrival waits in M/M/c with offered load a = lambda/mu.
+    Computed via the Erlang B recursion for numerical stability. Raises ValueError if lambda >= c mu."""
+    c = _check_mmc(arrival_per_s, service_per_s, servers)
+    a = arrival_per_s / service_per_s
+    erlang_b = 1.0
+    for k in range(1, c + 1):
+        erlang_b = a * erlang_b / (k + a * erlang_b)
+    rho = a / c
+    return erlang_b / (1.0 - rho * (1.0 - erlang_b))
+
+
+def mmc_mean_wait_s(arrival_per_s: float, service_per_s: float, servers: int) -> float:
+    """M/M/c mean queueing delay W_q = P_wait / (c mu - lambda)."""
+    p_wait = erlang_c(arrival_per_s, service_per_s, servers)
+    return p_wait / (servers * service_per_s - arrival_per_s)
+
+
+def mmc_p99_wait_s(arrival_per_s: float, service_per_s: float, servers: int) -> float:
+    """M/M/c p99 queueing delay: ln(P_wait / 0.01) / (c mu - lambda); 0 when P_wait <= 0.01.
+    Raises ValueError if lambda >= c mu."""
+    p_wait = erlang_c(arrival_per_s, service_per_s, servers)
+    if p_wait <= 0.01:
+        return 0.0
+    return math.log(p_wait / 0.01) / (servers * service_per_s - arrival_per_s)
+
+
+def littles_law(arrival_per_s: float, time_s: float) -> float:
+    """Little's law: L = lambda W (mean number in system)."""
+    return arrival_per_s * time_s
+
+
+# ---------------------------------------------------------------------------
+# The chapter's own arithmetic (Code 1.8.1 / Exercise 1.8.2, Section 1.8)
+# ---------------------------------------------------------------------------
+
+_VERDICT_SCALE_OUT = "scale OUT inference, replicate; keep model on one node"
+_VERDICT_RECONSIDER = "reconsider"
+
+
+def comm_tax_ms(fanout: int, alpha_ms: float) -> float:
+    """Per-request communication tax: F sequential lookups x alpha (Code 1.8.1)."""
+    return fanout * alpha_ms
+
+
+def budget_left_ms(slo_ms: float, tax_ms: float) -> float:
+    """Latency budget left for compute: SLO - tax (Code 1.8.1)."""
+    return slo_ms - tax_ms
+
+
+def fanout_break_point(slo_ms: float, alpha_ms: float) -> float:
+    """Fan-out at which the tax consumes the whole SLO: F* = SLO / alpha (Exercise 1.8.2)."""
+    _check_positive("alpha_ms", alpha_ms)
+    return slo_ms / alpha_ms
+
+
+def _tax_fits(tax_ms: float, slo_ms: float) -> bool:
+    """tax < SLO, with tax == SLO (to float rounding) counted as infeasible: nothing is left."""
+    return tax_ms < slo_ms and not math.isclose(tax_ms, slo_ms, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Result of the six-stage checklist run as in Code 1.8.1 (Section 1.8)."""
+
+    binding: str
+    binding_pressure: float
+    top_axes: tuple[str, ...]
+    comm_tax_ms: float
+    slo_ms: float
+    budget_left_ms: float
+    feasible: bool
+    verdict: str
+
+    def lines(self) -> list[str]:
+        """The five lines Code 1.8.1 prints (Output 1.8.1), formatted identically."""
+        return [
+            f"dominant ceiling      : {self.binding} (pressure {self.binding_pressure:.2f})",
+            f"axes to distribute    : {', '.join(self.top_axes)}",
+            f"comm tax per request  : {self.comm_tax_ms:.1f} ms of {self.slo_ms:.0f} ms SLO",
+            f"compute budget left   : {self.budget_left_ms:.1f} ms",
+            f"verdict               : {self.verdict}",
+        ]
+
+
+def design(
+    axes: dict[str, float],
+    slo_ms: float,
+    fanout: int,
+    alpha_ms: float,
+    ceilings: dict[str, float] | None = None,
+) -> Verdict:
+    """Code 1.8.1 as a function (Exercise 1.8.2): binding ceiling, top two axes, comm tax vs SLO.
+    Default ceilings are the chapter's {data, model, throughput <- inference} pressures."""
+    if ceilings is None:
+        ceilings = {"data": axes["data"], "model": axes["model"], "throughput": axes["inference"]}
+    if not ceilings:
+        raise ValueError("ceilings must not be empty")
+    binding = max(ceilings, key=ceilings.get)
+    top = tuple(k for k, _ in sorted(axes.items(), key=lambda kv: -kv[1])[:2])
+    tax = comm_tax_ms(fanout, alpha_ms)
+    left = budget_left_ms(slo_ms, tax)
+    feasible = _tax_fits(tax, slo_ms)
+    if not feasible:
+        text = (
+            f"reconsider: the communication tax ({tax:.1f} ms) consumes the whole {slo_ms:.0f} ms budget; "
+            "loop back to stage 1 with fewer lookups / co-located features"
+        )
+    elif binding == "throughput":
+        text = _VERDICT_SCALE_OUT
+    else:
+        text = _VERDICT_RECONSIDER
+    return Verdict(
+        binding=binding,
+        binding_pressure=ceilings[binding],
+        top_axes=top,
+        comm_tax_ms=tax,
+        slo_ms=slo_ms,
+        budget_left_ms=left,
+        feasible=feasible,
+        verdict=text,
+    )
+
+
+def sweep_fanout(
+    axes: dict[str, float],
+    slo_ms: float,
+    alpha_ms: float,
+    fanouts: Iterable[int] = range(1, 81),
+) -> list[tuple[int, float, bool]]:
+    """Exercise 1.8.2: (fanout, budget left ms, feasible) for each fan-out F."""
+    out: list[tuple[int, float, bool]] = []
+    for f in fanouts:
+        v = design(axes, slo_ms, f, alpha_ms)
+        out.append((f, v.budget_left_ms, v.feasible))
+    return out

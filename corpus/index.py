@@ -1,0 +1,423 @@
+"""The corpus as a persistent chromadb index, rebuilt only when the corpus changes.
+
+Layout under ``<home>/index`` (``home`` = ``$CEILING_HOME`` or ``~/.cache/ceiling``)::
+
+    chroma/             chromadb PersistentClient (collection "ceiling-corpus", cosine space)
+    state.json          content hash + chunk count of the last complete build
+    embeddings.sqlite   embedding cache: sha256(model id + text) -> float32 vector
+
+Corpus = the packaged chapters (this folder) + extra folders passed to :class:`CorpusIndex`
++ folders named in ``$CEILING_CORPUS`` (``os.pathsep``-separated). Files are the top-level
+``*.txt`` / ``*.md`` of each folder; if two folders hold a file with the same stem, the later
+folder wins (a user folder can override a packaged chapter).
+
+Speed: :meth:`CorpusIndex.open` reads and hashes the corpus files, re-chunks them in memory
+(milliseconds) and compares the hash with ``state.json``. When it matches, nothing else
+happens: chromadb is imported and opened only at the first query, and the embedding model
+(torch) is loaded only when an embedding is missing from the cache. ``chunk()`` and
+``all_chunk_ids()`` never touch chromadb.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from array import array
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from pydantic import BaseModel
+
+from .chunking import CHUNKER_VERSION, Chunk, chunk_text, corpus_files
+from .embedding import MODEL_ID, MiniLMEmbeddingFunction, ceiling_home, default_embedding_function
+
+__all__ = [
+    "COLLECTION",
+    "DEFAULT_CORPUS_DIR",
+    "CorpusIndex",
+    "EmbeddingCache",
+    "Hit",
+    "IndexStatus",
+    "corpus_folders",
+    "embedding_input",
+]
+
+log = logging.getLogger("ceiling.corpus")
+
+DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent
+COLLECTION = "ceiling-corpus"
+STATE_FILE = "state.json"
+CACHE_FILE = "embeddings.sqlite"
+CHROMA_DIR = "chroma"
+_ADD_BATCH = 1000
+# Bump when what goes into the collection changes (e.g. the embedded text): part of the hash.
+INDEX_VERSION = "ceiling-index/1"
+
+
+class IndexStatus(BaseModel):
+    """What :meth:`CorpusIndex.open` did."""
+
+    built: bool  # True when the index was (re)built, False when the cached one was used
+    chunks: int
+    seconds: float
+    reason: str = ""  # "cached", "no index", "corpus changed", "rebuild requested", ...
+    embedded: int = 0  # chunks that had to go through the model (cache misses)
+    content_hash: str = ""
+    path: str = ""
+
+
+class Hit(BaseModel):
+    """One search result: the chunk and its cosine similarity to the query."""
+
+    chunk: Chunk
+    score: float
+
+
+def embedding_input(chunk: Chunk) -> str:
+    """What gets embedded for a chunk: its section label as a header, then its text.
+
+    The label gives paragraphs the context their own words lack ("Stage 1, which ceiling
+    binds" is clearer under "Section 1.8.1 The Checklist, Stage by Stage").
+    """
+    return f"{chunk.section}\n{chunk.text}"
+
+
+def corpus_folders(extra: Iterable[str | Path] = (), include_default: bool = True) -> list[Path]:
+    """Default corpus folder, then ``extra``, then ``$CEILING_CORPUS`` folders (deduplicated)."""
+    folders: list[Path] = [DEFAULT_CORPUS_DIR] if include_default else []
+    folders += [Path(f).expanduser() for f in extra]
+    env = os.environ.get("CEILING_CORPUS", "")
+    folders += [Path(f).expanduser() for f in env.split(os.pathsep) if f.strip()]
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for f in folders:
+        r = f.resolve()
+        if r not in seen:
+            seen.add(r)
+            out.append(r)
+    return out
+
+
+# --------------------------------------------------------------------------- embedding cache
+
+
+class EmbeddingCache:
+    """sqlite map sha256(model id + text) -> float32 vector. Thread-safe, process-safe enough."""
+
+    def __init__(self, path: Path, model_id: str = MODEL_ID):
+        self.path = path
+        self.model_id = model_id
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            self._conn = conn
+        return self._conn
+
+    def get_many(self, texts: Sequence[str]) -> list[list[float] | None]:
+        keys = [self.key(t) for t in texts]
+        found: dict[str, list[float]] = {}
+        with self._lock:
+            db = self._db()
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                q = f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(part))})"
+                for k, blob in db.execute(q, part):
+                    found[k] = array("f", blob).tolist()
+        return [found.get(k) for k in keys]
+
+    def get(self, text: str) -> list[float] | None:
+        return self.get_many([text])[0]
+
+    def put_many(self, texts: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+        rows = [(self.key(t), array("f", [float(x) for x in v]).tobytes()) for t, v in zip(texts, vectors)]
+        with self._lock:
+            db = self._db()
+            with db:
+                db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)", rows)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db().execute("SELECT COUNT(*) FROM emb").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+# --------------------------------------------------------------------------- index
+
+
+class CorpusIndex:
+    """Chunks of the corpus in a persistent chromadb collection.
+
+    >>> idx = CorpusIndex()            # packaged corpus + $CEILING_CORPUS folders
+    >>> status = idx.open()            # builds on first use or when the corpus changed
+    >>> hits = idx.search("which ceiling binds first", k=3)
+    """
+
+    def __init__(
+        self,
+        folders: Iterable[str | Path] = (),
+        *,
+        home: str | Path | None = None,
+        include_default: bool = True,
+        embedding_function: MiniLMEmbeddingFunction | None = None,
+    ):
+        self.folders = corpus_folders(folders, include_default=include_default)
+        self.path = Path(home).expanduser() / "index" if home is not None else ceiling_home() / "index"
+        self.embedding_function = embedding_function or default_embedding_function()
+        self.cache = EmbeddingCache(self.path / CACHE_FILE)
+        self.status: IndexStatus | None = None
+        self._chunks: list[Chunk] = []
+        self._by_id: dict[str, Chunk] = {}
+        self._hash = ""
+        self._collection: Any = None
+        self._lock = threading.RLock()
+
+    # ---- corpus
+
+    def files(self) -> list[Path]:
+        """Corpus files in index order (later folders override earlier ones by stem)."""
+        by_stem: dict[str, Path] = {}
+        for folder in self.folders:
+            for p in corpus_files(folder):
+                if p.stem in by_stem:
+                    log.warning("corpus file %s overrides %s", p, by_stem[p.stem])
+                by_stem[p.stem] = p
+        return sorted(by_stem.values(), key=lambda p: p.name)
+
+    def _read_corpus(self) -> tuple[str, list[Chunk]]:
+        h = hashlib.sha256()
+        h.update(f"{INDEX_VERSION}\0{CHUNKER_VERSION}\0{MODEL_ID}\0".encode())
+        chunks: list[Chunk] = []
+        for p in self.files():
+            data = p.read_bytes()
+            h.update(f"{p.name}\0{len(data)}\0".encode())
+            h.update(data)
+            fmt = "md" if p.suffix.lower() == ".md" else "txt"
+            chunks.extend(chunk_text(data.decode("utf-8"), p.stem, fmt))
+        return h.hexdigest(), chunks
+
+    def content_hash(self) -> str:
+        """sha256 over (file name, bytes) of every corpus file + index/chunker versions + model id."""
+        return self._read_corpus()[0]
+
+    # ---- open / build
+
+    def _state_path(self) -> Path:
+        return self.path / STATE_FILE
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            state = json.loads(self._state_path().read_text())
+            return state if isinstance(state, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def open(self, rebuild: bool = False) -> IndexStatus:
+        """Make the index match the corpus; rebuild only if the content hash changed."""
+        with self._lock:
+            t0 = time.perf_counter()
+            content_hash, chunks = self._read_corpus()
+            self._set_chunks(content_hash, chunks)
+            state = self._read_state()
+            if rebuild:
+                reason = "rebuild requested"
+            elif not state or not (self.path / CHROMA_DIR).is_dir():
+                reason = "no index"
+            elif state.get("content_hash") != content_hash:
+                reason = "corpus changed"
+            elif state.get("chunks") != len(chunks) or state.get("collection") != COLLECTION:
+                reason = "index incomplete"
+            else:
+                reason = ""
+            embedded = 0
+            if reason:
+                embedded = self._build(content_hash, chunks)
+            self.status = IndexStatus(
+                built=bool(reason),
+                chunks=len(chunks),
+                seconds=round(time.perf_counter() - t0, 4),
+                reason=reason or "cached",
+                embedded=embedded,
+                content_hash=content_hash,
+                path=str(self.path),
+            )
+            if reason:
+                log.info("corpus index built (%s): %d chunks, %d embedded, %.2fs", reason, len(chunks), embedded, self.status.seconds)
+            return self.status
+
+    def _set_chunks(self, content_hash: str, chunks: list[Chunk]) -> None:
+        by_id: dict[str, Chunk] = {}
+        for c in chunks:
+            if c.chunk_id in by_id:
+                raise ValueError(f"duplicate chunk id {c.chunk_id}")
+            by_id[c.chunk_id] = c
+        self._hash, self._chunks, self._by_id = content_hash, chunks, by_id
+
+    def _ensure_open(self) -> None:
+        if self.status is None:
+            self.open()
+
+    def _client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings
+
+        from .embedding import register_with_chromadb
+
+        register_with_chromadb()
+        return chromadb.PersistentClient(
+            path=str(self.path / CHROMA_DIR),
+            settings=Settings(anonymized_telemetry=False, allow_reset=True),
+        )
+
+    def embed_texts(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
+        """Embeddings for ``texts`` through the cache; returns (vectors, number of cache misses)."""
+        vecs = self.cache.get_many(texts)
+        missing = [i for i, v in enumerate(vecs) if v is None]
+        if missing:
+            todo = [texts[i] for i in missing]
+            new = self.embedding_function.embed(todo)
+            self.cache.put_many(todo, new)
+            for i, v in zip(missing, new):
+                vecs[i] = v
+        return [v for v in vecs if v is not None], len(missing)
+
+    def _build(self, content_hash: str, chunks: list[Chunk]) -> int:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._state_path().unlink(missing_ok=True)  # an interrupted build must not look complete
+        self._collection = None
+        vectors, misses = self.embed_texts([embedding_input(c) for c in chunks])
+        client = self._client()
+        try:
+            client.delete_collection(COLLECTION)
+        except Exception:  # noqa: BLE001 - absent collection (NotFoundError/ValueError by version)
+            pass
+        col = client.create_collection(
+            COLLECTION,
+            embedding_function=self.embedding_function,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"content_hash": content_hash, "chunker": CHUNKER_VERSION, "model": MODEL_ID},
+        )
+        for i in range(0, len(chunks), _ADD_BATCH):
+            part = chunks[i : i + _ADD_BATCH]
+            col.add(
+                ids=[c.chunk_id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[{"doc": c.doc, "section": c.section} for c in part],
+                embeddings=vectors[i : i + _ADD_BATCH],
+            )
+        state = {
+            "content_hash": content_hash,
+            "chunks": len(chunks),
+            "collection": COLLECTION,
+            "chunker": CHUNKER_VERSION,
+            "model": MODEL_ID,
+            "files": [str(p) for p in self.files()],
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        tmp = self._state_path().with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, self._state_path())
+        self._collection = col
+        return misses
+
+    def collection(self) -> Any:
+        """The chromadb collection (opens the client on first use; rebuilds a broken index)."""
+        with self._lock:
+            self._ensure_open()
+            if self._collection is not None:
+                return self._collection
+            col = None
+            try:
+                col = self._client().get_collection(COLLECTION, embedding_function=self.embedding_function)
+                meta = col.metadata or {}
+                if meta.get("content_hash") != self._hash or col.count() != len(self._chunks):
+                    col = None
+            except Exception as exc:  # noqa: BLE001 - missing/corrupt collection: rebuild below
+                log.warning("corpus index unusable (%s); rebuilding", " ".join(str(exc).split())[:200])
+                col = None
+            if col is None:
+                t0 = time.perf_counter()
+                embedded = self._build(self._hash, self._chunks)
+                self.status = IndexStatus(
+                    built=True,
+                    chunks=len(self._chunks),
+                    seconds=round(time.perf_counter() - t0, 4),
+                    reason="index missing or stale",
+                    embedded=embedded,
+                    content_hash=self._hash,
+                    path=str(self.path),
+                )
+                col = self._collection
+            self._collection = col
+            return col
+
+    # ---- queries
+
+    def query_embedding(self, text: str) -> list[float]:
+        """Embedding of a query, from the cache when possible (no model load on a hit)."""
+        vecs, _ = self.embed_texts([text])
+        return vecs[0]
+
+    def search(self, query: str, k: int = 3) -> list[Hit]:
+        """Top-``k`` chunks by cosine similarity to ``query``."""
+        if k <= 0 or not query.strip():
+            return []
+        self._ensure_open()
+        if not self._chunks:
+            return []
+        vec = self.query_embedding(query)
+        col = self.collection()
+        res = col.query(
+            query_embeddings=[vec],
+            n_results=min(k, len(self._chunks)),
+            include=["distances", "documents", "metadatas"],
+        )
+        hits: list[Hit] = []
+        ids = res["ids"][0]
+        dists = res["distances"][0] if res.get("distances") else [None] * len(ids)
+        docs = res["documents"][0] if res.get("documents") else [None] * len(ids)
+        metas = res["metadatas"][0] if res.get("metadatas") else [None] * len(ids)
+        for cid, dist, doc, meta in zip(ids, dists, docs, metas):
+            chunk = self._by_id.get(cid)
+            if chunk is None:  # should not happen: the collection matches the content hash
+                meta = meta or {}
+                chunk = Chunk(chunk_id=cid, doc=str(meta.get("doc", "")), section=str(meta.get("section", "")), text=doc or "")
+            score = 1.0 - float(dist) if dist is not None else 0.0
+            hits.append(Hit(chunk=chunk, score=round(score, 6)))
+        return hits
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The chunk with this id, or None (for checking that citations resolve)."""
+        self._ensure_open()
+        return self._by_id.get(chunk_id)
+
+    def all_chunk_ids(self) -> list[str]:
+        self._ensure_open()
+        return [c.chunk_id for c in self._chunks]
+
+    def chunks(self) -> list[Chunk]:
+        self._ensure_open()
+        return list(self._chunks)
+
+    def close(self) -> None:
+        """Drop the chromadb handle and the cache connection (the files stay)."""
+        with self._lock:
+            self._collection = None
+            self.cache.close()

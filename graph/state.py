@@ -1,0 +1,34 @@
+"""The LangGraph state of one review: what each node reads and the keys it writes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+from ceiling.agents.schemas import Alternative, LoopStep, StageDecision, SystemFacts
+from ceiling.agents.tools.reference import ReferenceMachine
+from ceiling.agents.tools.taxes import Design
+
+
+def merge(left: dict, right: dict) -> dict:
+    """Stage decisions accumulate by stage number; a loop overwrites the earlier pass."""
+    return {**(left or {}), **(right or {})}
+
+
+class ReviewState(TypedDict, total=False):
+    description: str  # untrusted text: data only
+    given_facts: SystemFacts | None  # structured input (YAML/JSON), skips extraction
+    machine: ReferenceMachine
+    max_loops: int
+    engine: str
+    raw_facts: SystemFacts  # what the text says
+    facts: SystemFacts  # plus the stated assumptions
+    design: Design
+    decisions: Annotated[dict[int, StageDecision], merge]
+    first_tax: dict[str, Any]  # stage 6 of the first pass: the system as described
+    loops: int
+    trace: list[LoopStep]
+    critic_reasons: list[str]
+    feasible: bool
+    infeasible_because: str | None
+    alternative: Alternative
+    review: Any  # the finished Review

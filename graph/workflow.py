@@ -1,0 +1,115 @@
+"""The review workflow: facts -> six stages -> critic (loops back) -> alternative -> writer.
+
+Nodes only read the state and return the keys they change; the wiring lives in `build()`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from langgraph.graph import END, START, StateGraph
+
+from ceiling.agents import (alternative, assume, axis_agent, ceiling_agent, critic, facts as facts_agent, metric_agent,
+                            mode_agent, tax_agent, topology_agent, writer)
+from ceiling.agents.schemas import LoopStep
+from ceiling.agents.tools.taxes import Design
+from ceiling.graph.state import ReviewState
+
+STAGES = {1: ceiling_agent, 2: axis_agent, 3: topology_agent, 4: mode_agent, 5: metric_agent, 6: tax_agent}
+STAGE_NODES = {1: "s1_ceiling", 2: "s2_axis", 3: "s3_topology", 4: "s4_mode", 5: "s5_metric", 6: "s6_tax"}
+
+
+def facts_node(state: ReviewState) -> dict:
+    raw = state.get("given_facts") or facts_agent.extract(state["description"])
+    return {"raw_facts": raw, "facts": assume.complete(raw, state["machine"]), "design": Design(), "loops": 0, "trace": [], "decisions": {}}
+
+
+def stage_node(number: int):
+    agent = STAGES[number]
+
+    def node(state: ReviewState) -> dict:
+        decision = agent.decide(state)
+        update: dict = {"decisions": {number: decision}}
+        if number == 6 and not state.get("loops"):
+            update["first_tax"] = decision.evidence
+        return update
+
+    node.__name__ = STAGE_NODES[number]
+    return node
+
+
+def chunk_text(chunk_id: str) -> str | None:
+    from ceiling.agents.tools.retrieve import default_index
+
+    chunk = default_index().chunk(chunk_id)
+    return chunk.text if chunk else None
+
+
+def critic_node(state: ReviewState) -> dict:
+    finding = critic.review(state, chunk_text)
+    return {"critic_reasons": finding.reasons, "feasible": finding.ok}
+
+
+def route_after_critic(state: ReviewState) -> str:
+    if state["feasible"]:
+        return "alternative"
+    if state["loops"] >= state["max_loops"] or critic.exhausted(state):
+        return "give_up"
+    return "revise"
+
+
+def revise_node(state: ReviewState) -> dict:
+    design, change = critic.revise(state)
+    loop = state["loops"] + 1
+    step = LoopStep(loop=loop, reason="; ".join(state["critic_reasons"]), change=change)
+    return {"design": design, "loops": loop, "trace": [*state["trace"], step]}
+
+
+def give_up_node(state: ReviewState) -> dict:
+    return {"feasible": False, "infeasible_because": "; ".join(state["critic_reasons"]) + f" (after {state['loops']} loop(s))"}
+
+
+def alternative_node(state: ReviewState) -> dict:
+    return {"alternative": alternative.propose(state)}
+
+
+def writer_node(state: ReviewState) -> dict:
+    return {"review": writer.build(state)}
+
+
+def build():
+    graph = StateGraph(ReviewState)
+    graph.add_node("facts", facts_node)
+    for number, name in STAGE_NODES.items():
+        graph.add_node(name, stage_node(number))
+    graph.add_node("critic", critic_node)
+    graph.add_node("revise", revise_node)
+    graph.add_node("give_up", give_up_node)
+    graph.add_node("alternative", alternative_node)
+    graph.add_node("writer", writer_node)
+
+    graph.add_edge(START, "facts")
+    graph.add_edge("facts", STAGE_NODES[1])
+    for number in range(1, 6):
+        graph.add_edge(STAGE_NODES[number], STAGE_NODES[number + 1])
+    graph.add_edge(STAGE_NODES[6], "critic")
+    graph.add_conditional_edges("critic", route_after_critic, {"revise": "revise", "give_up": "give_up", "alternative": "alternative"})
+    graph.add_edge("revise", STAGE_NODES[1])
+    graph.add_edge("give_up", "alternative")
+    graph.add_edge("alternative", "writer")
+    graph.add_edge("writer", END)
+    return graph.compile()
+
+
+@lru_cache(maxsize=1)
+def compiled():
+    return build()
+
+
+def run(description: str = "", *, given_facts=None, machine=None, max_loops: int = 3, engine: str = "deterministic") -> dict:
+    """Review one description (or structured facts); returns the final state (with `review`)."""
+    from ceiling.agents.tools.reference import ReferenceMachine
+
+    state = {"description": description, "given_facts": given_facts, "machine": machine or ReferenceMachine(),
+             "max_loops": max_loops, "engine": engine}
+    return compiled().invoke(state, {"recursion_limit": 10 * (max_loops + 3)})
