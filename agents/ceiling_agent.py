@@ -8,6 +8,13 @@ from ceiling.agents.schemas import StageDecision
 from ceiling.agents.tools import pressures as P
 
 
+_QUERIES = {
+    "data": "data ceiling: the data is too big for one machine's memory or disk, distribute data",
+    "model": "model ceiling: the model is too big for one accelerator's memory, distribute the model",
+    "throughput": "throughput ceiling: the request volume exceeds one server's throughput, binding ceiling",
+}
+
+
 def decide(state: dict) -> StageDecision:
     facts, machine = state["facts"], state["machine"]
     ceilings = P.ceilings(facts, machine)
@@ -26,7 +33,7 @@ def decide(state: dict) -> StageDecision:
         why = (f"{binding.capitalize()} binds at pressure {c.pressure:.2f} ({c.ratio:,.2f}x one machine: {c.inputs}). "
                f"Measured against {machine.name}: " + "; ".join(lines) + "."
                + (f" {' and '.join(others).capitalize()} binds as well, so two ceilings are active at once." if others else ""))
-        query = f"binding ceiling {binding} which resource ran out data model throughput"
+        query = _QUERIES[binding]
     return StageDecision(stage=1, name="ceiling", answer=answer, justification=why, citations=cite(query),
                          evidence={"ceiling": binding, "pressures": {n: c.model_dump() for n, c in ceilings.items()},
                                    "binding_also": [n for n, p in ceilings.items() if n != binding and p.binds and binding != "none"],

@@ -20,8 +20,10 @@ def _rx(*patterns: str) -> list[re.Pattern]:
 # nearest to the number wins; "after" distances count half, because a noun right after a
 # number ("6 lookups", "80 GB GPUs") names it more surely than a word before it.
 COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
-    "output_tokens": (_rx(r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer|reply|completion|query|turn)"), []),
-    "gpus_per_node": (_rx(r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|each|in each|on each|a)\s+(node|machine|server|host|box)"), []),
+    "output_tokens": (_rx(r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer|reply|completion|query|turn)",
+                          r"^\s*(output|generated|new|completion) tokens?\b"), []),
+    "gpus_per_node": (_rx(r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|in each|on each|a)\s+(node|machine|server|host|box)",
+                          r"^\s*(gpus?|accelerators?)\s+(each|apiece)\s*($|[,.;)])"), []),
     "model_params": (_rx(r"\b(parameters?|params?)\b", r"\b(llm|transformer|language model|model|moe)\b"), _rx(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek)[\w.-]*\s*$")),
     "tokens": (_rx(r"\btokens?\b"), _rx(r"\btokens?\b[^.]{0,8}$")),
     "workers": (_rx(r"\b(gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?)\b"),
@@ -46,7 +48,7 @@ BYTES_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
 
 _TIME_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "checkpoint_write": (_rx(r"\bcheckpoint"), _rx(r"\bcheckpoint\w*\b[^.]{0,40}$")),
-    "mtbf": (_rx(r"\b(mtbf|between failures)\b"), _rx(r"\b(mtbf|between failures|fails?( once)? every|failure (every|once every)|one failure every|breaks? every|dies? every)\b[^.]{0,15}$")),
+    "mtbf": (_rx(r"\b(mtbf|between failures)\b"), _rx(r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash)\w*[^.]{0,25}\bevery)\b[^.]{0,15}$")),
     "step_compute": (_rx(r"\bper (training )?(step|iteration)\b"), _rx(r"\b(step|iteration|forward[\s/-]*(and[\s-])?backward)\b[^.]{0,25}$")),
     "link_latency": (_rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric)\b"), _rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric|link|alpha)\b[^.]{0,30}$")),
     "service_time": (_rx(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b"),
@@ -65,6 +67,11 @@ _TIME_RANGE_MS = {
     "link_latency": (1e-4, 5), "service_time": (0.01, 1e4), "hop_latency": (0.001, 200),
     "slo": (1, 120_000), "deadline": (6e5, 1e11),
 }
+
+# "2 PB of archived logs that the service never reads" sizes nothing the design must hold.
+UNUSED = re.compile(r"\b(never|not|n't|no longer|rarely)\s+(\w+\s)?(read|reads|used|uses|use|touch\w*|need\w*|quer\w*|access\w*|consult\w*)\b", _I)
+NODE_NOUN = re.compile(r"^\s*(\w+\s){0,2}(nodes?|machines?|servers?|hosts?|boxes|instances|vms?)\b", _I)
+NIGHTLY = re.compile(r"\b(nightly|overnight|every night)\b", _I)
 
 TOKEN_RATE = re.compile(r"\btokens?\b", _I)
 PER_ITEM_NOT_RATE = re.compile(r"\b(per|each|every) (request|lookup|call|user|token|node|gpu|step|example|record)\b", _I)
@@ -112,7 +119,7 @@ def classify_time(value_ms: float, before: str, after: str) -> str | None:
     return min(scored)[2] if scored else None
 
 
-def percentile(context: str) -> str:
+def percentile(context: str) -> str | None:
     match = re.search(r"\bp(\d{2,3}(?:\.\d)?)\b", context, _I)
     if match:
         digits = match.group(1).replace(".", "")
@@ -126,14 +133,14 @@ def percentile(context: str) -> str:
         return "mean"
     if re.search(r"\b(tail|worst[\s-]case|hard)\b", context, _I):
         return "p99"
-    return "unknown"
+    return None
 
 
 # ---- flags -------------------------------------------------------------------------------
-_DATA_WORD = r"(data|records?|patients?|raw|pii|personal|logs?|images?|transactions?|information|datasets?|scans?|samples|customer)"
+_DATA_WORD = r"(data|records?|patients?|raw|pii|personal|logs?|images?|transactions?|information|datasets?|scans?|samples|customer|keystrokes|text|messages|emails|documents|photos|health|medical|financial)"
 FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
     ("share_data", False, re.compile(
-        r"\b(no|never|cannot|can ?not|can't|must not|mustn't|may not|not (be )?(allowed|permitted|able)( to)?|without|forbid\w*|prohibit\w*|won't|will not|none of (which|whom|them) (may|can|will))\b[^.]{0,50}\b(shar|pool|centrali[sz]|leav|export|mov|transfer|upload|send|hand\w* over|copy|combin|disclos|reveal)\w*[^.]{0,40}" + _DATA_WORD
+        r"\b(no|never|cannot|can ?not|can't|must not|mustn't|may not|not (be )?(allowed|permitted|able)( to)?|without|forbid\w*|prohibit\w*|won't|will not|none of (which|whom|them) (may|can|will))\b[^.]{0,50}\b(shar|pool|centrali[sz]|leav|export|mov|transfer|upload|send|hand\w* over|copy|combin|disclos|reveal|trust)\w*[^.]{0,40}" + _DATA_WORD
         + r"|" + _DATA_WORD + r"[^.]{0,30}\b(must|may|can|will)\s+(never|not)\s+(leave|be shared|be pooled|be moved|be centrali[sz]ed|cross)"
         + r"|" + _DATA_WORD + r"\s+(stays?|remains?|never leaves?)\s+(on|in|at|within|inside)"
         + r"|\bfederated\b|\bdata residency\b|\b(hipaa|gdpr)\b[^.]{0,40}\b(forbid|prohibit|prevent|bar)", _I)),
@@ -171,18 +178,23 @@ def agent_roles(text: str) -> int:
 
 
 _WORKLOAD_PATTERNS = {
-    "training": [(re.compile(r"\b(train|trains|training|pre[\s-]?train\w*|fine[\s-]?tun\w*)\b", _I), 1.0),
-                 (re.compile(r"\b(gradients?|epochs?|all[\s-]?reduce|optimizer|data[\s-]parallel|fsdp|zero[\s-]?\d|checkpoint\w*)\b", _I), 0.5),
-                 (re.compile(r"\b(re[\s-]?train\w*|training (run|job)s? (nightly|weekly|daily|monthly)|(nightly|weekly|daily|monthly) (re)?train\w*)\b", _I), -0.7),
-                 (re.compile(r"\bfor (pre)?training\b|\btraining (data|corpus|set)\b", _I), -0.9)],
-    "serving": [(re.compile(r"\b(serv(e|es|ing)|inference|scor(e|es|ing)|predict\w*|respond\w*|answer\w*|assistant|chat\w*|api|endpoint|recommend\w*|queries|requests?|users?|authori[sz]\w*|classif(y|ies)|rank(s|ing)?|search)\b", _I), 1.0)],
-    "data_pipeline": [(re.compile(r"\b(dedup\w*|de[\s-]?duplicat\w*|tokeni[sz]\w*|etl|pre[\s-]?process\w*|cleans?|cleaning|pipeline|crawl\w*|ingest\w*|transform\w*|backfill\w*|aggregat\w*|joins?|filter\w*|embed(s|ding)? (all|every|the (whole |entire )?corpus)|index(es|ing) (the|all|every))\b", _I), 1.0)],
+    # "retrain nightly" does not match \btrain: a serving system that retrains stays serving.
+    "training": [(re.compile(r"\b(train|trains|trained|training|pre[\s-]?train\w*|fine[\s-]?tun\w*)\b", _I), 2.0),
+                 (re.compile(r"\b(gradients?|epochs?|all[\s-]?reduce|optimizer|data[\s-]parallel\w*|fsdp|zero[\s-]?\d|checkpoint\w*)\b", _I), 0.5),
+                 (re.compile(r"\bfor (pre)?training\b|\btraining (data|corpus|set|transcripts)\b", _I), -2.0)],
+    "serving": [(re.compile(r"\b(serv(e|es|ing)|inference|scor(e|es|ing)|predict(s|or|ion|ions|ing)?|respond\w*|assistant|chat\w*|api|endpoint|recommend\w*|query|queries|queried|requests?|req/s|qps|rps|users?|authori[sz]\w*|rank(s|ing)?|search|service|traffic)\b", _I), 1.0),
+                (re.compile(r"\banswer(s|ing)? (the |a |each |every )?(users?|questions?|quer(y|ies)|customers?|requests?|calls?)\b", _I), 1.0)],
+    "data_pipeline": [(re.compile(r"\b(dedup\w*|de[\s-]?duplicat\w*|tokeni[sz]\w*|etl|pre[\s-]?process\w*|cleans?|cleaning|pipeline|crawl\w*|ingest\w*|transform\w*|backfill\w*|aggregat\w*|joins?|filter\w*|embed(s|ding)? (all|every|the (whole |entire )?corpus)|index(es|ing) (the|all|every))\b", _I), 1.0),
+                      (re.compile(r"\b(once a (day|week|month)|nightly|weekly|every (night|day|week|sunday|monday|tuesday|wednesday|thursday|friday|saturday)|in batch(es)?|batch (job|run)|offline job|runs? over|job)\b", _I), 1.0)],
 }
 
 
-def workload(text: str, sentences: list[str]) -> tuple[str | None, str | None]:
-    """training | serving | data_pipeline | agents, by weighted cue counts (capped per pattern)."""
+def workload(text: str, sentences: list[str], evidence: dict[str, float] | None = None) -> tuple[str | None, str | None]:
+    """training | serving | data_pipeline | agents, by weighted cue counts (capped per pattern)
+    plus `evidence`: points for numbers already read (a request rate is strong evidence of serving)."""
     scores = {name: sum(weight * min(len(p.findall(text)), 4) for p, weight in patterns) for name, patterns in _WORKLOAD_PATTERNS.items()}
+    for name, points in (evidence or {}).items():
+        scores[name] = scores.get(name, 0.0) + points
     if agent_roles(text) >= 2 or re.search(r"\b([3-9]|\d{2,})\s+(\w+\s){0,2}agents\b|\bmulti[\s-]?agent\b", text, _I):
         scores["agents"] = 2.5 + len(AGENT_WORD.findall(text)) * 0.5
     best = max(scores, key=lambda k: (scores[k], k == "training"))
@@ -196,7 +208,7 @@ def workload(text: str, sentences: list[str]) -> tuple[str | None, str | None]:
 _ARRIVAL = {
     "feed": re.compile(r"\b(stream\w*|kafka|kinesis|pub/?sub|events? (stream|feed|bus)|feeds?|firehose|telemetry|sensors?|clickstream|continuous(ly)?|unbounded|ticks?|log lines)\b", _I),
     "bounded": re.compile(r"\b(nightly|batch(es)?|daily job|weekly|offline|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset|crawl|archive|training run|epochs?|overnight)\b", _I),
-    "request": re.compile(r"\b(requests?|quer(y|ies)|users?|chat\w*|assistant|api|authori[sz]\w*|each transaction|interactive|sessions?|prompts?|customers?|clicks? (a|the) button|waits?|real[\s-]?time)\b", _I),
+    "request": re.compile(r"\b(requests?|quer(y|ies)|users?|chat\w*|assistant|api|authori[sz]\w*|each transaction|interactive|sessions?|prompts?|customers?|clicks? (a|the) button|real[\s-]?time|req/s|qps)\b", _I),
 }
 
 

@@ -128,6 +128,7 @@ def extract(description: str) -> SystemFacts:
         else:
             kept.append(sentence)
 
+    workers_are_nodes = False
     for quote in kept:
         for mention in find_mentions(quote):
             name = _classify(mention)
@@ -135,25 +136,36 @@ def extract(description: str) -> SystemFacts:
                 continue
             value, unit = mention.value, mention.unit
             if name == "slo":
-                _set(facts, "slo_percentile", cues.percentile(mention.before(90) + mention.after(30)), "", mention)
+                pct = cues.percentile(mention.before(90) + mention.after(30))
+                if pct:
+                    _set(facts, "slo_percentile", pct, "", mention)
             if name in ("link_latency", "step_compute", "checkpoint_write", "deadline"):
                 value, unit = value / 1000.0, "s"
             if name == "mtbf":
                 value, unit = value / 3.6e6, "h"
             if name == "gpus_per_node":
-                facts_gpn = value
                 nodes = facts.num("workers")
-                if nodes is not None and not facts.workers.assumed and nodes < 2000:
-                    facts.workers = Fact(value=nodes * facts_gpn, unit="", quote=facts.workers.quote + " " + quote)
+                if nodes is not None and workers_are_nodes:
+                    facts.workers = Fact(value=nodes * value, unit="", quote=facts.workers.quote + " " + quote)
                 continue
+            if name == "data_size" and cues.UNUSED.search(mention.sentence[mention.end:]):
+                continue
+            if name == "model_weights":
+                name, value, unit = "model_params", value / 2.0, ""
+                mention.notes = [*mention.notes, "parameters from the weights' size at 2 bytes per parameter"]
             if name in ("model_params", "tokens") and value < 1e5:
                 continue  # "a 7 model" is not a parameter count
             if name in ("workers", "fanout", "parties", "agents") and value < 2:
                 continue  # "fits one machine" describes the model, not the fleet
+            if name == "workers" and facts.num("workers") is None:
+                workers_are_nodes = bool(cues.NODE_NOUN.search(mention.after()))
             _set(facts, name, value, unit, mention)
 
     text = " ".join(normalize(s)[0] for s in kept)
     _extract_flags(facts, text, kept)
+    nightly = _quote_for(cues.NIGHTLY, kept)
+    if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
+        facts.deadline = Fact(value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window')
     return facts
 
 
@@ -169,10 +181,15 @@ def _extract_flags(facts: SystemFacts, text: str, sentences: list[str]) -> None:
         quote = _quote_for(pattern, sentences)
         if quote is not None and not getattr(facts, name).known:
             _set(facts, name, value, "", quote=quote)
-    workload, quote = cues.workload(text, sentences)
+    numbers = {"serving": ["request_rate", "slo", "concurrent_users", "fanout"], "training": ["tokens", "gradient_size", "step_compute", "checkpoint_write"]}
+    evidence = {name: 1.5 * sum(facts.num(f) is not None for f in fields) for name, fields in numbers.items()}
+    evidence["agents"] = 4.0 if (facts.num("agents") or 0) >= 3 else 0.0
+    workload, quote = cues.workload(text, sentences, evidence)
     if workload:
         _set(facts, "workload", workload, "", quote=quote)
     arrival, quote = cues.arrival(text, sentences)
+    if arrival == "request" and workload in ("training", "data_pipeline"):
+        arrival = "bounded"  # users mentioned in a training text are the data's source, not callers waiting
     if arrival:
         _set(facts, "arrival", arrival, "", quote=quote)
     precision = cues.precision(text)

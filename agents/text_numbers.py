@@ -34,7 +34,8 @@ _VAGUE = [
 _VAGUE_RE = [(re.compile(r"\b" + pattern + r"\b", re.I), value, label) for pattern, value, label in _VAGUE]
 
 _MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.I)
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(thousand|million|billion|trillion)\b", re.I)
+_HALF = re.compile(r"\bhalf an? (?=[a-z])", re.I)
 _SINGLE = re.compile(r"\b(?:a single|one single)\s+(?=[a-z])", re.I)
 _SECOND = re.compile(r"\b(?:per|a|each|every)\s+second\b", re.I)
 
@@ -55,6 +56,7 @@ def normalize(sentence: str) -> tuple[str, list[tuple[str, str]]]:
     text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)
     # text2num also reads ordinals ("per second" -> "per 2nd"); shield the time word first.
     text = _SECOND.sub("per_sec", text)
+    text = _HALF.sub("0.5 ", text)
     text = alpha2digit(text, "en", threshold=1)
     text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)
     text = text.replace("per_sec", "per second")

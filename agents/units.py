@@ -15,9 +15,11 @@ _WORD_PREFIX = {"kilo": "kilo", "mega": "mega", "giga": "giga", "tera": "tera", 
                 "kibi": "kibi", "mebi": "mebi", "gibi": "gibi", "tebi": "tebi", "pebi": "pebi"}
 
 # Byte / bit sizes and rates: "40 TB", "1.5TiB", "400 Gb/s", "100 Gbps", "50 GB/s", "25 gigabits per second".
+# A bare "B" after a number is read as billions ("70B model"), so abbreviations need a prefix.
 DATA_UNIT = re.compile(
-    r"(?P<prefix>Ki|Mi|Gi|Ti|Pi|[kKMGTPE])?(?P<base>B|b|bit|bits|byte|bytes)"
+    r"(?P<prefix>Ki|Mi|Gi|Ti|Pi|[kKMGTPE])(?P<base>B|b|bit|bits|byte|bytes)"
     r"(?P<rate>\s*/\s*s(?:ec)?\b|ps\b|it/s\b)?(?![A-Za-z])"
+    r"|(?P<bbase>bits|bytes)(?P<brate>\s*/\s*s(?:ec)?\b)?(?![A-Za-z])"
     r"|(?P<wprefix>kilo|mega|giga|tera|peta|exa|kibi|mebi|gibi|tebi|pebi)(?P<wbase>bytes?|bits?)"
     r"(?P<wrate>\s*(?:/\s*s|per\s+second|a\s+second))?",
 )
@@ -56,6 +58,8 @@ def data_unit_to_pint(match: re.Match) -> tuple[str, bool]:
     if match.group("wbase"):
         base = "bit" if match.group("wbase").startswith("bit") else "byte"
         return _WORD_PREFIX[match.group("wprefix")] + base, bool(match.group("wrate"))
+    if match.group("bbase"):
+        return match.group("bbase").rstrip("s"), bool(match.group("brate"))
     base_text = match.group("base")
     base = "byte" if base_text in ("B", "byte", "bytes") else "bit"
     prefix = _PREFIX[match.group("prefix") or ""]

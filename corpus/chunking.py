@@ -86,9 +86,6 @@ SIDEBAR_KINDS = (
     "Paper Spotlight",
     "Self-Check",
     "Try It",
-    "Warning",
-    "Note",
-    "Tip",
 )
 _SIDEBAR_RE = re.compile(
     r"^(?P<kind>" + "|".join(re.escape(k) for k in SIDEBAR_KINDS) + r")(?::\s*(?P<title>\S.*?))?\s*$"
@@ -405,7 +402,6 @@ def _txt_units(lines: _Lines, namer: _Namer) -> list[_Unit]:
                 # program output: the rest of the caption's block, up to an Output caption
                 e = block_end(c)
                 if e > c:
-                    om = None
                     for o in range(c + 1, e + 1):
                         om = _CAPTION_RE.match(lines[o].strip())
                         if om and om.group("kind") == "Output":

@@ -28,8 +28,9 @@ import sqlite3
 import threading
 import time
 from array import array
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from pydantic import BaseModel
 
@@ -52,6 +53,7 @@ log = logging.getLogger("ceiling.corpus")
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent
 COLLECTION = "ceiling-corpus"
 STATE_FILE = "state.json"
+LOCK_FILE = ".build.lock"
 CACHE_FILE = "embeddings.sqlite"
 CHROMA_DIR = "chroma"
 _ADD_BATCH = 1000
@@ -229,26 +231,53 @@ class CorpusIndex:
         except (OSError, ValueError):
             return {}
 
+    def _stale(self, content_hash: str, n_chunks: int) -> str:
+        """Why the on-disk index does not match the corpus ("" when it does)."""
+        state = self._read_state()
+        if not state or not (self.path / CHROMA_DIR).is_dir():
+            return "no index"
+        if state.get("content_hash") != content_hash:
+            return "corpus changed"
+        if state.get("chunks") != n_chunks or state.get("collection") != COLLECTION:
+            return "index incomplete"
+        return ""
+
+    @contextmanager
+    def _build_lock(self) -> Iterator[None]:
+        """Inter-process lock around builds (POSIX flock; a no-op where unavailable)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        with open(self.path / LOCK_FILE, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def needs_build(self) -> bool:
+        """Whether `open()` will have to embed the corpus (slow: loads the model)."""
+        content_hash, chunks = self._read_corpus()
+        return bool(self._stale(content_hash, len(chunks)))
+
     def open(self, rebuild: bool = False) -> IndexStatus:
         """Make the index match the corpus; rebuild only if the content hash changed."""
         with self._lock:
             t0 = time.perf_counter()
             content_hash, chunks = self._read_corpus()
             self._set_chunks(content_hash, chunks)
-            state = self._read_state()
-            if rebuild:
-                reason = "rebuild requested"
-            elif not state or not (self.path / CHROMA_DIR).is_dir():
-                reason = "no index"
-            elif state.get("content_hash") != content_hash:
-                reason = "corpus changed"
-            elif state.get("chunks") != len(chunks) or state.get("collection") != COLLECTION:
-                reason = "index incomplete"
-            else:
-                reason = ""
+            reason = "rebuild requested" if rebuild else self._stale(content_hash, len(chunks))
             embedded = 0
             if reason:
-                embedded = self._build(content_hash, chunks)
+                with self._build_lock():
+                    # another process may have built the same corpus while we waited
+                    if not rebuild and not self._stale(content_hash, len(chunks)):
+                        reason = ""
+                    else:
+                        embedded = self._build(content_hash, chunks)
             self.status = IndexStatus(
                 built=bool(reason),
                 chunks=len(chunks),
@@ -259,7 +288,10 @@ class CorpusIndex:
                 path=str(self.path),
             )
             if reason:
-                log.info("corpus index built (%s): %d chunks, %d embedded, %.2fs", reason, len(chunks), embedded, self.status.seconds)
+                log.info(
+                    "corpus index built (%s): %d chunks, %d embedded, %.2fs",
+                    reason, len(chunks), embedded, self.status.seconds,
+                )
             return self.status
 
     def _set_chunks(self, content_hash: str, chunks: list[Chunk]) -> None:
@@ -354,7 +386,8 @@ class CorpusIndex:
                 col = None
             if col is None:
                 t0 = time.perf_counter()
-                embedded = self._build(self._hash, self._chunks)
+                with self._build_lock():
+                    embedded = self._build(self._hash, self._chunks)
                 self.status = IndexStatus(
                     built=True,
                     chunks=len(self._chunks),
@@ -383,12 +416,14 @@ class CorpusIndex:
         if not self._chunks:
             return []
         vec = self.query_embedding(query)
-        col = self.collection()
-        res = col.query(
-            query_embeddings=[vec],
-            n_results=min(k, len(self._chunks)),
-            include=["distances", "documents", "metadatas"],
-        )
+        n = min(k, len(self._chunks))
+        include = ["distances", "documents", "metadatas"]
+        try:
+            res = self.collection().query(query_embeddings=[vec], n_results=n, include=include)
+        except Exception:  # noqa: BLE001 - e.g. the collection was rebuilt by another CorpusIndex
+            with self._lock:
+                self._collection = None
+            res = self.collection().query(query_embeddings=[vec], n_results=n, include=include)
         hits: list[Hit] = []
         ids = res["ids"][0]
         dists = res["distances"][0] if res.get("distances") else [None] * len(ids)

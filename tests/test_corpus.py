@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -58,6 +57,15 @@ def accept(draft, target):
 Decoding is bound by memory bandwidth, not arithmetic, so verifying k draft tokens costs
 about as much as generating one.
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_home(tmp_path_factory):
+    """Keep every test away from the real ~/.cache/ceiling."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CEILING_HOME", str(tmp_path_factory.mktemp("default-home")))
+        mp.delenv("CEILING_CORPUS", raising=False)
+        yield
 
 
 def _chunk_starting(chunks, prefix):

@@ -71,6 +71,11 @@ def model_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
 def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
     size = facts.num("data_size") or 0.0
     workload = facts.text("workload")
+    if facts.flag("share_data") is False:
+        # A legal boundary is a ceiling too: data no party may pool cannot sit on one machine.
+        parties = max(facts.num("parties") or 2.0, 2.0)
+        return _pressure("data", parties, 1.0, "parties",
+                         f"{parties:,.0f} parties may not pool their data, so it cannot sit on one machine whatever its size")
     if workload == "serving" or workload == "agents":
         return _pressure("data", size, machine.host_memory_bytes, "bytes",
                          f"{size / 1e12:,.2f} TB consulted while serving vs {machine.host_memory_bytes / 1e12:,.0f} TB of host memory")
@@ -146,7 +151,7 @@ def axis_pressures(facts: SystemFacts, pressures: dict[str, Pressure]) -> dict[s
     agents = facts.num("agents") or 1.0
     return {
         "data": pressures["data"].pressure,
-        "training": throughput if workload == "training" else 0.05,
+        "training": (max(throughput, pressures["data"].pressure) if facts.flag("share_data") is False else throughput) if workload == "training" else 0.05,
         "model": pressures["model"].pressure,
         "inference": throughput if workload in ("serving", "agents") else 0.05,
         "coordination": round(nodes / (nodes + 4), 4) if nodes > 1 else 0.05,

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from ceiling.corpus.index import CorpusIndex
 
-__all__ = ["Passage", "best_quote", "default_index", "reset_default_index", "retrieve"]
+__all__ = ["Passage", "best_quote", "default_index", "reset_default_index", "retrieve", "use_index"]
 
 
 class Passage(BaseModel):
@@ -40,6 +40,13 @@ def default_index() -> CorpusIndex:
                 idx.open()
                 _DEFAULT = idx
     return _DEFAULT
+
+
+def use_index(index: CorpusIndex) -> None:
+    """Make an already opened index the process-wide one (the CLI opens it with progress)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        _DEFAULT = index
 
 
 def reset_default_index() -> None:

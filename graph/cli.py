@@ -1,0 +1,188 @@
+"""The `ceiling` command line: review a design, show the facts read from it, rebuild the index.
+
+Heavy imports (langgraph, chromadb, torch) happen inside the commands, so `--help` and
+input errors answer at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help=(
+        "Review the design of a distributed AI system the way Chapter 1.8 teaches: six stages in order "
+        "(ceiling -> axis -> topology -> mode -> metric -> tax), each justified by the one before and cited "
+        "to the chapter, with the numbers computed and a critic that loops back when the tax breaks the budget.\n\n"
+        "Example: [bold]ceiling review design.md[/bold]   or   [bold]cat design.md | ceiling review -[/bold]"
+    ),
+)
+
+
+class Format(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+class Engine(str, Enum):
+    off = "off"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ceiling {version('ceiling')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+) -> None:
+    """ceiling: a defended six-stage review of a distributed AI system design."""
+
+
+SourceArg = Annotated[str, typer.Argument(help="A design description (.md/.txt), a SystemFacts file (.yaml/.json), or - for stdin.", metavar="FILE|-")]
+CorpusOpt = Annotated[Optional[list[Path]], typer.Option("--corpus", help="An extra folder of chapters (.txt/.md) to index and cite; repeatable.", exists=True, file_okay=False)]
+MachineOpt = Annotated[Optional[Path], typer.Option("--machine", help="Reference machine as YAML/JSON (default: one 8x H100 80 GB node).", exists=True, dir_okay=False)]
+
+
+def _use_corpus(folders: list[Path] | None) -> None:
+    if folders:
+        import os
+
+        os.environ["CEILING_CORPUS"] = os.pathsep.join(str(f.resolve()) for f in folders)
+
+
+def _open_index_with_progress() -> None:
+    """Open the corpus index, telling the user when a (slow) first build is happening."""
+    from rich.console import Console
+
+    from ceiling.agents.tools import retrieve
+    from ceiling.corpus.index import CorpusIndex
+
+    index = CorpusIndex()
+    if index.needs_build():
+        with Console(stderr=True).status("building the corpus index (first run, loads the embedding model)..."):
+            index.open()
+    else:
+        index.open()
+    retrieve.use_index(index)
+
+
+def _load(source: str, machine: Path | None):
+    from ceiling.graph.inputs import InputError, read_input, title_of
+
+    try:
+        description, facts, name = read_input(source)
+        from ceiling.agents.tools.reference import load_machine
+
+        reference = load_machine(machine)
+    except InputError as exc:
+        _fail(str(exc))
+    except (OSError, ValueError) as exc:
+        _fail(f"{machine}: {str(exc).splitlines()[0]}")
+    return description, facts, reference, title_of(description, name)
+
+
+@app.command()
+def review(
+    source: SourceArg,
+    format: Annotated[Format, typer.Option("--format", "-f", help="markdown (for people) or json (the stable contract).")] = Format.markdown,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the review to this file instead of stdout.", dir_okay=False)] = None,
+    max_loops: Annotated[int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")] = 3,
+    llm: Annotated[Engine, typer.Option("--llm", help="Engine for the stage agents. 'off' = the deterministic rule agents (no network).")] = Engine.off,
+    machine: MachineOpt = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops, the alternative."""
+    description, facts, reference, title = _load(source, machine)
+    _use_corpus(corpus)
+    _open_index_with_progress()
+    from ceiling.agents.writer import markdown
+    from ceiling.graph.workflow import run
+
+    state = run(description, given_facts=facts, machine=reference, max_loops=max_loops)
+    result = state["review"]
+    text = result.model_dump_json(indent=2) + "\n" if format is Format.json else markdown(result, title)
+    _emit(text, output)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}")
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def facts(
+    source: SourceArg,
+    format: Annotated[Format, typer.Option("--format", "-f", help="markdown table or json (SystemFacts).")] = Format.markdown,
+    complete: Annotated[bool, typer.Option("--assumed/--stated", help="Also show the values assumed where the text is silent.")] = True,
+    machine: MachineOpt = None,
+) -> None:
+    """Show the quantities read from a description, each with its quote or its assumption."""
+    description, given, reference, _ = _load(source, machine)
+    from ceiling.agents import assume
+    from ceiling.agents.facts import extract
+
+    raw = given or extract(description)
+    result = assume.complete(raw, reference) if complete else raw
+    if format is Format.json:
+        sys.stdout.write(result.model_dump_json(indent=2, exclude_defaults=True) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="SystemFacts", show_lines=False)
+    for column in ("field", "value", "unit", "source"):
+        table.add_column(column, overflow="fold")
+    for name, fact in result:
+        if name == "ignored_instructions" or fact.value is None:
+            continue
+        source_text = f"assumed: {fact.assumption}" if fact.assumed else f'"{fact.quote}"'
+        table.add_row(name, str(fact.value), fact.unit, source_text)
+    console = Console()
+    console.print(table)
+    for sentence in result.ignored_instructions:
+        console.print(f"[yellow]ignored (text aimed at the reviewer):[/yellow] {sentence}")
+
+
+@app.command()
+def index(
+    corpus: CorpusOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild/--if-changed", help="Rebuild even when the corpus is unchanged.")] = True,
+) -> None:
+    """(Re)build the chromadb index of the corpus: the chapter plus any --corpus folders."""
+    _use_corpus(corpus)
+    from rich.console import Console
+
+    from ceiling.corpus.index import CorpusIndex
+
+    console = Console(stderr=True)
+    with console.status("indexing the corpus..."):
+        status = CorpusIndex().open(rebuild=rebuild)
+    typer.echo(f"{'built' if status.built else 'cached'}: {status.chunks} chunks from the corpus in {status.seconds:.2f} s ({status.path})")
+
+
+if __name__ == "__main__":
+    app()
