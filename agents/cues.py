@@ -23,7 +23,7 @@ COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "output_tokens": (_rx(r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer|reply|completion|query|turn)",
                           r"^\s*(output|generated|new|completion) tokens?\b"), []),
     "gpus_per_node": (_rx(r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|in each|on each|a)\s+(node|machine|server|host|box)",
-                          r"^\s*(gpus?|accelerators?)\s+(each|apiece)\s*($|[,.;)])"), []),
+                          r"^\s*(gpus?|accelerators?)\s+(each|apiece)\b(?!\s+(with|has|have|of))"), []),
     "model_params": (_rx(r"\b(parameters?|params?)\b", r"\b(llm|transformer|language model|model|moe)\b"), _rx(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek)[\w.-]*\s*$")),
     "tokens": (_rx(r"\btokens?\b"), _rx(r"\btokens?\b[^.]{0,8}$")),
     "workers": (_rx(r"\b(gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?)\b"),
@@ -180,12 +180,13 @@ def agent_roles(text: str) -> int:
 _WORKLOAD_PATTERNS = {
     # "retrain nightly" does not match \btrain: a serving system that retrains stays serving.
     "training": [(re.compile(r"\b(train|trains|trained|training|pre[\s-]?train\w*|fine[\s-]?tun\w*)\b", _I), 2.0),
-                 (re.compile(r"\b(gradients?|epochs?|all[\s-]?reduce|optimizer|data[\s-]parallel\w*|fsdp|zero[\s-]?\d|checkpoint\w*)\b", _I), 0.5),
+                 (re.compile(r"\b(gradients?|epochs?|all[\s-]?reduc\w*|optimizer|data[\s-]parallel\w*|fsdp|zero[\s-]?\d|checkpoint\w*|(every|per|each) (training )?step)\b", _I), 0.5),
+                 (re.compile(r"\bre[\s-]?train(s|ed|ing)?\b", _I), 1.0),
                  (re.compile(r"\bfor (pre)?training\b|\btraining (data|corpus|set|transcripts)\b", _I), -2.0)],
     "serving": [(re.compile(r"\b(serv(e|es|ing)|inference|scor(e|es|ing)|predict(s|or|ion|ions|ing)?|respond\w*|assistant|chat\w*|api|endpoint|recommend\w*|query|queries|queried|requests?|req/s|qps|rps|users?|authori[sz]\w*|rank(s|ing)?|search|service|traffic)\b", _I), 1.0),
                 (re.compile(r"\banswer(s|ing)? (the |a |each |every )?(users?|questions?|quer(y|ies)|customers?|requests?|calls?)\b", _I), 1.0)],
     "data_pipeline": [(re.compile(r"\b(dedup\w*|de[\s-]?duplicat\w*|tokeni[sz]\w*|etl|pre[\s-]?process\w*|cleans?|cleaning|pipeline|crawl\w*|ingest\w*|transform\w*|backfill\w*|aggregat\w*|joins?|filter\w*|embed(s|ding)? (all|every|the (whole |entire )?corpus)|index(es|ing) (the|all|every))\b", _I), 1.0),
-                      (re.compile(r"\b(once a (day|week|month)|nightly|weekly|every (night|day|week|sunday|monday|tuesday|wednesday|thursday|friday|saturday)|in batch(es)?|batch (job|run)|offline job|runs? over|job)\b", _I), 1.0)],
+                      (re.compile(r"\b(once a (day|week|month)|nightly|weekly|every (night|day|week|sunday|monday|tuesday|wednesday|thursday|friday|saturday)|in batch(es)?|batch (job|run)|offline job|runs? over|job)\b", _I), 0.5)],
 }
 
 
@@ -193,16 +194,27 @@ def workload(text: str, sentences: list[str], evidence: dict[str, float] | None 
     """training | serving | data_pipeline | agents, by weighted cue counts (capped per pattern)
     plus `evidence`: points for numbers already read (a request rate is strong evidence of serving)."""
     scores = {name: sum(weight * min(len(p.findall(text)), 4) for p, weight in patterns) for name, patterns in _WORKLOAD_PATTERNS.items()}
-    for name, points in (evidence or {}).items():
-        scores[name] = scores.get(name, 0.0) + points
+    scores["agents"] = 0.0
     if agent_roles(text) >= 2 or re.search(r"\b([3-9]|\d{2,})\s+(\w+\s){0,2}agents\b|\bmulti[\s-]?agent\b", text, _I):
         scores["agents"] = 2.5 + len(AGENT_WORD.findall(text)) * 0.5
+    for name, points in (evidence or {}).items():
+        scores[name] = scores.get(name, 0.0) + points
     best = max(scores, key=lambda k: (scores[k], k == "training"))
     if scores[best] <= 0:
         return None, None
-    pattern = {"agents": AGENT_WORD}.get(best) or _WORKLOAD_PATTERNS[best][0][0]
-    quote = next((s for s in sentences if pattern.search(s)), None)
-    return best, quote
+    patterns = [AGENT_WORD] if best == "agents" else [p for p, weight in _WORKLOAD_PATTERNS[best] if weight > 0]
+    return best, first_sentence_matching(patterns, sentences)
+
+
+def first_sentence_matching(patterns: list[re.Pattern], sentences: list[str]) -> str | None:
+    """The first original sentence whose number-normalized text matches any pattern."""
+    from ceiling.agents.text_numbers import normalize
+
+    for sentence in sentences:
+        text = normalize(sentence)[0]
+        if any(p.search(text) for p in patterns):
+            return sentence
+    return None
 
 
 _ARRIVAL = {
@@ -217,8 +229,7 @@ def arrival(text: str, sentences: list[str]) -> tuple[str | None, str | None]:
     if not any(counts.values()):
         return None, None
     best = max(counts, key=lambda k: (counts[k], k == "request"))
-    quote = next((s for s in sentences if _ARRIVAL[best].search(s)), None)
-    return best, quote
+    return best, first_sentence_matching([_ARRIVAL[best]], sentences)
 
 
 _PRECISION = [

@@ -22,7 +22,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d
 _SUFFIX = re.compile(r"\s?(k|K|M|B|bn|T)(?![A-Za-z/])")
 _SUFFIX_VALUE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
 _RATE_TAIL = re.compile(
-    r"^[\w\s,\-/()]{0,40}?(?:(?:per|a|/|each|every)\s*(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|(?P<qps>qps|rps|tps|req/s|/s)\b)",
+    r"^[\w\s,\-/()]{0,40}?(?:(?:\b(?:per|a|each|every)\s+|/\s*)(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|\b(?P<qps>qps|rps|tps|req/s)\b)",
     re.I,
 )
 _PER_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "h": 3600, "day": 86400, "d": 86400}
@@ -146,7 +146,8 @@ def extract(description: str) -> SystemFacts:
             if name == "gpus_per_node":
                 nodes = facts.num("workers")
                 if nodes is not None and workers_are_nodes:
-                    facts.workers = Fact(value=nodes * value, unit="", quote=facts.workers.quote + " " + quote)
+                    joined = facts.workers.quote if facts.workers.quote == quote else f"{facts.workers.quote} {quote}"
+                    facts.workers = Fact(value=nodes * value, unit="", quote=joined)
                 continue
             if name == "data_size" and cues.UNUSED.search(mention.sentence[mention.end:]):
                 continue
@@ -170,10 +171,7 @@ def extract(description: str) -> SystemFacts:
 
 
 def _quote_for(pattern: re.Pattern, sentences: list[str]) -> str | None:
-    for sentence in sentences:
-        if pattern.search(normalize(sentence)[0]):
-            return sentence
-    return None
+    return cues.first_sentence_matching([pattern], sentences)
 
 
 def _extract_flags(facts: SystemFacts, text: str, sentences: list[str]) -> None:
