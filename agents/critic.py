@@ -18,6 +18,7 @@ class Finding(BaseModel):
     ok: bool
     reasons: list[str] = []
     tax_broken: bool = False
+    final: bool = False  # no change the critic knows can fix it
 
 
 def check_citations(decisions: dict, chunk_text) -> list[str]:
@@ -62,9 +63,26 @@ def review(state: dict, chunk_text) -> Finding:
     tax = check_tax(decisions)
     reasons = tax + check_consistency(decisions) + check_citations(decisions, chunk_text)
     ceiling = decisions[1].evidence["ceiling"]
+    final = []
     if state["design"].single_machine and ceiling != "none":
-        reasons.append(f"one machine cannot relieve the {ceiling} ceiling (pressure {decisions[1].evidence['pressures'][ceiling]['pressure']:.2f})")
-    return Finding(ok=not reasons, reasons=reasons, tax_broken=bool(tax))
+        final.append(f"one machine cannot relieve the {ceiling} ceiling (pressure {decisions[1].evidence['pressures'][ceiling]['pressure']:.2f})")
+    final += check_deadline(state)
+    reasons += final
+    return Finding(ok=not reasons, reasons=reasons, tax_broken=bool(tax), final=bool(final))
+
+
+def check_deadline(state: dict) -> list[str]:
+    """Re-check stage 1 after the critic cut the workers: did the tax move the ceiling?"""
+    facts, design, machine = state["facts"], state["design"], state["machine"]
+    deadline = facts.num("deadline")
+    if facts.text("workload") != "training" or design.workers is None or not deadline:
+        return []
+    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0)
+    seconds = scoring.training_time_s(flops, design.workers, machine.gpu_peak_flops_per_s, machine.mfu)
+    if seconds <= deadline:
+        return []
+    return [f"with {design.workers} workers the run needs {seconds / 86400:,.1f} days, over the {deadline / 86400:,.1f}-day deadline: "
+            "the communication tax has become the binding ceiling"]
 
 
 def exhausted(state: dict) -> bool:

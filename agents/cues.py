@@ -71,6 +71,7 @@ _TIME_RANGE_MS = {
 # "2 PB of archived logs that the service never reads" sizes nothing the design must hold.
 UNUSED = re.compile(r"\b(never|not|n't|no longer|rarely)\s+(\w+\s)?(read|reads|used|uses|use|touch\w*|need\w*|quer\w*|access\w*|consult\w*)\b", _I)
 NODE_NOUN = re.compile(r"^\s*(\w+\s){0,2}(nodes?|machines?|servers?|hosts?|boxes|instances|vms?)\b", _I)
+PER_WORKER = re.compile(r"\b(per|each|on (one|1|a single|each)) (gpu|worker|rank|device)('s)?( share)?\b|\bgpu's share\b", _I)
 NIGHTLY = re.compile(r"\b(nightly|overnight|every night)\b", _I)
 
 TOKEN_RATE = re.compile(r"\btokens?\b", _I)

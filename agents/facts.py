@@ -22,7 +22,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d
 _SUFFIX = re.compile(r"\s?(k|K|M|B|bn|T)(?![A-Za-z/])")
 _SUFFIX_VALUE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
 _RATE_TAIL = re.compile(
-    r"^[\w\s,\-/()]{0,40}?(?:(?:\b(?:per|a|each|every)\s+|/\s*)(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|\b(?P<qps>qps|rps|tps|req/s)\b)",
+    r"^[A-Za-z\s,\-()']{0,40}?(?:(?:\b(?:per|a|each|every)\s+|/\s*)(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|\b(?P<qps>qps|rps|tps|req/s)\b)",
     re.I,
 )
 _PER_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "h": 3600, "day": 86400, "d": 86400}
@@ -164,6 +164,11 @@ def extract(description: str) -> SystemFacts:
 
     text = " ".join(normalize(s)[0] for s in kept)
     _extract_flags(facts, text, kept)
+    step, workers = facts.num("step_compute"), facts.num("workers")
+    if step and workers and cues.PER_WORKER.search(normalize(facts.step_compute.quote or "")[0]):
+        facts.step_compute = facts.step_compute.model_copy(update={
+            "value": step * workers, "assumed": True,
+            "assumption": f"the step time is one worker's share; whole-step compute C = {step:g} s x {workers:g} workers"})
     nightly = _quote_for(cues.NIGHTLY, kept)
     if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
         facts.deadline = Fact(value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window')

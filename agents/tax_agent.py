@@ -16,9 +16,10 @@ def compute(state: dict) -> dict:
     machines = 1 if design.single_machine else state["decisions"][1].evidence["machines_needed"]
     if workload == "training":
         workers = T.training_workers(facts, design, machines, machine)
-        comm = T.training_comm(facts, design, workers, machine)
+        model_bytes = state["decisions"][1].evidence["pressures"]["model"]["need"] or 0.0
+        comm = T.training_comm(facts, design, workers, machine, model_bytes)
         failure = T.failure_tax(facts, workers, training=True)
-        break_evens = T.training_break_evens(facts, design, workers, machine)
+        break_evens = T.training_break_evens(facts, comm, workers)
     elif workload == "data_pipeline":
         nodes = 1 if design.single_machine else (design.workers or int(facts.num("workers") or machines))
         comm = T.shuffle_comm(facts, nodes, machine)

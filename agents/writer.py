@@ -59,6 +59,31 @@ def build(state: dict) -> Review:
     )
 
 
+_SCALES = {
+    "bytes": [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1, "B")],
+    "B/s": [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1, "B/s")],
+    "s": [(86400, "days"), (3600, "h"), (1, "s"), (1e-3, "ms")],
+    "count": [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1, "")],
+}
+_KIND = {"bytes": "bytes", "byte": "bytes", "B/s": "B/s", "s": "s", "params": "count", "tokens": "count"}
+
+
+def human(value, unit: str) -> str:
+    """A number with a unit a person reads at a glance: 3e13 bytes -> 30 TB, 1.86e8 s -> 2,153 days."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value == float("inf"):
+        return "never"
+    kind = _KIND.get(unit)
+    if kind is None:
+        return f"{_num(float(value))} {unit}".strip()
+    for scale, label in _SCALES[kind]:
+        if abs(value) >= scale or scale == _SCALES[kind][-1][0]:
+            suffix = f" {unit}" if kind == "count" else ""
+            return f"{value / scale:,.3g}{(' ' if label and kind != 'count' else '') + label}{suffix}"
+    return str(value)
+
+
 def _num(x) -> str:
     if x is None:
         return "-"
@@ -95,7 +120,7 @@ def markdown(review: Review, title: str = "the described system") -> str:
     if r.loops:
         out += [f"| after the critic's changes: communication | {_num(t['final']['communication_ms'])} ms, within budget {t['final']['within_budget']} |"]
     out += ["", "### Break-even values (where the verdict flips)", "", "| Quantity | Now | Flips at | Assumed? | Meaning |", "|---|---|---|---|---|"]
-    out += [f"| {b['quantity']} | {_num(b['current'])} | {_num(b['flips_at'])} {b['unit']} | {'yes' if b['assumed'] else 'no'} | {b['meaning']} |" for b in r.break_evens]
+    out += [f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | {'yes' if b['assumed'] else 'no'} | {b['meaning']} |" for b in r.break_evens]
     out += ["", "## Critic loop trace", ""]
     out += [f"{s.loop}. {s.reason} -> {s.change}" for s in r.trace] or ["The critic accepted the first pass: no loop back."]
     out += ["", "## Strongest alternative", "", f"**{r.alternative.design}**: {r.alternative.why_worse}", "", "## Playbook", ""]

@@ -28,6 +28,7 @@ class ReviewState(TypedDict, total=False):
     loops: int
     trace: list[LoopStep]
     critic_reasons: list[str]
+    critic_final: bool  # the critic knows no change that fixes it
     feasible: bool
     infeasible_because: str | None
     alternative: Alternative

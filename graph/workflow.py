@@ -47,13 +47,13 @@ def chunk_text(chunk_id: str) -> str | None:
 
 def critic_node(state: ReviewState) -> dict:
     finding = critic.review(state, chunk_text)
-    return {"critic_reasons": finding.reasons, "feasible": finding.ok}
+    return {"critic_reasons": finding.reasons, "feasible": finding.ok, "critic_final": finding.final}
 
 
 def route_after_critic(state: ReviewState) -> str:
     if state["feasible"]:
         return "alternative"
-    if state["loops"] >= state["max_loops"] or critic.exhausted(state):
+    if state["loops"] >= state["max_loops"] or state.get("critic_final") or critic.exhausted(state):
         return "give_up"
     return "revise"
 

@@ -37,7 +37,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "own_words.md": {"workload": "serving", "request_rate": 250_000, "slo": 40, "slo_percentile": "p99", "fanout": 8, "hop_latency": 0.5},
     "own_missing_numbers.md": {"workload": "serving", "arrival": "request"},
     "own_irrelevant_detail.md": {"workload": "serving", "model_params": 3e9, "bytes_per_param": 1, "request_rate": 900, "slo": 300, "slo_percentile": "p95", "data_size": None},
-    "own_mtbf.md": {"workload": "training", "model_params": 70e9, "workers": 2_048, "mtbf": 40_000, "checkpoint_write": 180, "step_compute": 9, "gradient_size": 140e9},
+    "own_mtbf.md": {"workload": "training", "model_params": 70e9, "workers": 2_048, "mtbf": 40_000, "checkpoint_write": 180, "step_compute": 9 * 2_048, "gradient_size": 140e9},  # "9 s on one GPU's share": C = 9 s x 2,048,
     "own_bullets.md": {"model_params": 34e9, "bytes_per_param": 2, "request_rate": 25, "output_tokens": 400, "slo": 5000, "slo_percentile": "p90"},
     "own_vague_dozens.md": {"arrival": "bounded"},
     "own_rag_search.md": {"workload": "serving", "model_params": 13e9, "request_rate": 40, "slo": 1500, "slo_percentile": "p95", "fanout": 2, "hop_latency": 25, "data_size": 150e9},

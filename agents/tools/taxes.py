@@ -92,17 +92,31 @@ def allreduce_s(design: Design, workers: int, message: float, bandwidth: float, 
     return scoring.ALLREDUCE_ALGORITHMS.get(design.collective, scoring.ring_allreduce_s)(workers, message, bandwidth, alpha)
 
 
-def training_comm(facts: SystemFacts, design: Design, workers: int, machine: ReferenceMachine) -> CommunicationTax:
+def model_parallel_degree(model_bytes: float, gpu_memory: float, workers: int) -> int:
+    """GPUs one model copy is sharded over (a power of two), 1 when it fits one accelerator."""
+    if model_bytes <= gpu_memory or workers <= 1:
+        return 1
+    return min(2 ** math.ceil(math.log2(model_bytes / gpu_memory)), workers)
+
+
+def training_comm(facts: SystemFacts, design: Design, workers: int, machine: ReferenceMachine, model_bytes: float = 0.0) -> CommunicationTax:
+    """Data-parallel gradient all-reduce per step vs the compute it enables (C/N).
+
+    When the model is sharded over `mp` GPUs, each data-parallel rank all-reduces only its
+    1/mp of the gradient, across workers/mp ranks (the usual FSDP/3D-parallel layout)."""
     compute = facts.num("step_compute") or 0.0
-    message, bandwidth, alpha = facts.num("gradient_size") or 0.0, facts.num("bandwidth"), facts.num("link_latency")
-    comm = allreduce_s(design, workers, message, bandwidth, alpha, machine) if workers > 1 else 0.0
+    gradient, bandwidth, alpha = facts.num("gradient_size") or 0.0, facts.num("bandwidth"), facts.num("link_latency")
+    mp = model_parallel_degree(model_bytes, facts.num("gpu_memory") or machine.gpu_memory_bytes, workers)
+    ranks, message = max(workers // mp, 1), gradient / mp
+    comm = allreduce_s(design, ranks, message, bandwidth, alpha, machine) if ranks > 1 else 0.0
     per_worker = compute / max(workers, 1)
+    layout = f" over {ranks} data-parallel ranks, each holding 1/{mp} of the gradient" if mp > 1 else ""
     return CommunicationTax(kind="all-reduce", communication_ms=round(comm * 1000, 4), slo_ms=None,
                             budget_left_ms=round((per_worker - comm) * 1000, 4), within_budget=comm <= per_worker,
                             compute_ms=round(per_worker * 1000, 4),
-                            formula=f"{design.collective} all-reduce of the gradient vs compute C/N per step",
-                            inputs={"workers": workers, "gradient_bytes": message, "bandwidth_bytes_per_s": bandwidth,
-                                    "alpha_s": alpha, "step_compute_s": compute})
+                            formula=f"{design.collective} all-reduce of the gradient{layout} vs compute C/N per step",
+                            inputs={"workers": workers, "gradient_bytes": gradient, "bandwidth_bytes_per_s": bandwidth,
+                                    "alpha_s": alpha, "step_compute_s": compute, "model_parallel": mp})
 
 
 def shuffle_comm(facts: SystemFacts, workers: int, machine: ReferenceMachine) -> CommunicationTax:
@@ -167,21 +181,25 @@ def serving_break_evens(facts: SystemFacts, tax: CommunicationTax) -> list[Break
     return out
 
 
-def training_break_evens(facts: SystemFacts, design: Design, workers: int, machine: ReferenceMachine) -> list[BreakEven]:
+def training_break_evens(facts: SystemFacts, tax: CommunicationTax, workers: int) -> list[BreakEven]:
+    """Worker count and bandwidth at which the ring all-reduce (in the layout `tax` used)
+    just equals the compute it enables, and the MTBF at which the failure tax hits its budget."""
     compute = facts.num("step_compute") or 0.0
-    message, bandwidth, alpha = facts.num("gradient_size") or 0.0, facts.num("bandwidth"), facts.num("link_latency")
-    if not (compute and message and bandwidth):
+    gradient, bandwidth, alpha = facts.num("gradient_size") or 0.0, facts.num("bandwidth"), facts.num("link_latency")
+    if not (compute and gradient and bandwidth):
         return []
+    mp = int(tax.inputs.get("model_parallel", 1))
+    message, ranks = gradient / mp, max(workers // mp, 1)
     out = []
-    flip_n = scoring.comm_exceeds_compute_from(compute, message, bandwidth, alpha)
-    if flip_n:
-        out.append(BreakEven(quantity="workers", current=workers, flips_at=flip_n, unit="workers",
+    flip_ranks = scoring.comm_exceeds_compute_from(compute / mp, message, bandwidth, alpha)
+    if flip_ranks:
+        out.append(BreakEven(quantity="workers", current=workers, flips_at=flip_ranks * mp, unit="workers",
                              meaning="from this many workers a ring all-reduce takes longer than the compute it enables", assumed=facts.workers.assumed))
-    if workers > 1:
-        gap = lambda b: (compute / workers) - scoring.ring_allreduce_s(workers, message, b, alpha)  # noqa: E731
+    if ranks > 1:
+        gap = lambda b: (compute / workers) - scoring.ring_allreduce_s(ranks, message, b, alpha)  # noqa: E731
         flip_b = _bisect(gap, 1e6, 1e14) if gap(1e14) > 0 else float("inf")
         out.append(BreakEven(quantity="bandwidth", current=bandwidth, flips_at=flip_b, unit="B/s",
-                             meaning=f"below this link bandwidth the all-reduce over {workers} workers outlasts the compute", assumed=facts.bandwidth.assumed))
+                             meaning=f"below this link bandwidth the all-reduce over {ranks} ranks outlasts the compute", assumed=facts.bandwidth.assumed))
     delta = facts.num("checkpoint_write") or 0.0
     if delta > 0 and workers > 1:
         def waste_minus_budget(mtbf_h: float) -> float:
