@@ -119,8 +119,12 @@ def revise(state: dict) -> tuple[Design, str]:
             design.collective, change = "two-level", "switch the flat ring to a two-level all-reduce (NVLink inside a node, InfiniBand across nodes)"
             design.changes.append("two-level collective")
             return design, change
-        if "fewer workers" not in tried and workers > 1:
-            n = _largest_fitting_workers(comm["inputs"]["step_compute_s"], comm["inputs"]["gradient_bytes"], comm["inputs"]["bandwidth_bytes_per_s"], comm["inputs"]["alpha_s"], workers)
+        mp = int(comm["inputs"].get("model_parallel", 1))
+        if "fewer workers" not in tried and workers > mp:
+            # Count data-parallel ranks (each all-reduces 1/mp of the gradient); never below one model copy.
+            ranks = _largest_fitting_workers(comm["inputs"]["step_compute_s"] / mp, comm["inputs"]["gradient_bytes"] / mp,
+                                             comm["inputs"]["bandwidth_bytes_per_s"], comm["inputs"]["alpha_s"], max(workers // mp, 1))
+            n = ranks * mp
             design.workers, change = n, f"cut the workers from {workers} to {n}, where the all-reduce no longer outlasts the compute"
             design.changes.append("fewer workers")
             return design, change

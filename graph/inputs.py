@@ -78,7 +78,14 @@ def _to_canonical_unit(field: str, fact) -> None:
     from ceiling.agents.units import convert
 
     canonical = CANONICAL_UNITS.get(field)
-    if canonical is None or not isinstance(fact, dict) or not fact.get("unit") or not isinstance(fact.get("value"), (int, float)):
+    if canonical is None or not isinstance(fact, dict):
+        return
+    if isinstance(fact.get("value"), str):  # PyYAML reads "7.0e9" (no sign in the exponent) as a string
+        try:
+            fact["value"] = float(fact["value"].replace(",", "").replace("_", ""))
+        except ValueError:
+            raise InputError(f"field {field}: {fact['value']!r} is not a number") from None
+    if not fact.get("unit") or not isinstance(fact.get("value"), (int, float)):
         return
     try:
         fact["value"] = convert(float(fact["value"]), fact["unit"], canonical or "dimensionless")

@@ -1,0 +1,93 @@
+"""The command line as a user meets it: real processes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FRAUD = REPO / "examples" / "fraud-scoring.md"
+
+
+def ceiling(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], input=stdin, capture_output=True, timeout=120, env=os.environ.copy())
+
+
+def test_review_markdown_to_stdout(corpus_index):
+    result = ceiling("review", str(FRAUD))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert out.startswith("# Design review: Card-fraud scoring service")
+    assert "| 1. Ceiling | Which resource ran out: data, model, or throughput? | throughput |" in out
+
+
+def test_review_json_from_stdin_equals_review_of_the_file(corpus_index):
+    from_file = json.loads(ceiling("review", str(FRAUD), "--format", "json").stdout)
+    from_stdin = json.loads(ceiling("review", "-", "--format", "json", stdin=FRAUD.read_bytes()).stdout)
+    assert from_file == from_stdin
+    assert from_file["ceiling"] == "throughput" and from_file["tax"]["budget_left_ms"] == pytest.approx(17.6)
+
+
+def test_output_file_and_max_loops(tmp_path, corpus_index):
+    target = tmp_path / "out" / "review.json"
+    text = b"An API takes 20,000 requests per second under a 20 ms p99 SLO and makes 60 lookups of 0.4 ms each."
+    result = ceiling("review", "-", "-f", "json", "-o", str(target), "--max-loops", "0", stdin=text)
+    assert result.returncode == 0 and result.stdout == b""
+    data = json.loads(target.read_text())
+    assert data["loops"] == 0 and data["feasible"] is False
+
+
+def test_facts_json_lists_quotes_and_assumptions():
+    result = ceiling("facts", str(FRAUD), "--format", "json")
+    facts = json.loads(result.stdout)
+    assert facts["fanout"]["value"] == 6 and facts["fanout"]["quote"] in FRAUD.read_text().replace("\n", " ")
+    assert facts["hop_latency"]["value"] == 0.4
+    assert facts["mtbf"]["assumed"] is True and facts["mtbf"]["assumption"]
+
+
+def test_structured_facts_file(tmp_path, corpus_index):
+    path = tmp_path / "facts.yaml"
+    path.write_text("workload: training\nmodel_params: 7.0e9\nworkers: 64\nbandwidth: {value: 400, unit: Gbit/s}\n")
+    data = json.loads(ceiling("review", str(path), "-f", "json").stdout)
+    assert data["ceiling"] in ("model", "throughput") and "model" in data["distribute"]
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b"", "the description is empty"),
+    (b"   \n\t  \n", "the description is empty"),
+    (b"\x00\x01\x02binary", "looks like a binary file"),
+    (b"\xff\xfe\xfa not utf8", "not UTF-8 text"),
+    (b"x" * 100_001, "larger than 100,000 bytes"),
+    (b"My grandmother's lasagne needs two hours in the oven.", "no system is described"),
+])
+def test_bad_input_is_one_line_and_exit_2(payload, message):
+    result = ceiling("review", "-", stdin=payload)
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    assert ceiling("review", str(tmp_path / "nope.md")).stderr.decode().startswith("error: ")
+    bad = tmp_path / "facts.yaml"
+    bad.write_text("slo: {value: 20, unit: parsecs}\n")
+    result = ceiling("review", str(bad))
+    assert result.returncode == 2 and "slo" in result.stderr.decode() and "Traceback" not in result.stderr.decode()
+
+
+def test_version_and_help_are_fast_and_honest():
+    version = ceiling("--version")
+    assert version.returncode == 0 and version.stdout.decode().startswith("ceiling ")
+    help_text = ceiling("review", "--help").stdout.decode()
+    for option in ("--format", "--output", "--max-loops", "--llm", "--machine", "--corpus"):
+        assert option in help_text
+
+
+def test_index_reports_cached_or_built(corpus_index):
+    result = ceiling("index", "--if-changed")
+    assert result.returncode == 0 and "cached: " in result.stdout.decode()
