@@ -105,6 +105,7 @@ class SystemFacts(BaseModel):
     cost_focus: Fact = Field(default_factory=_fact, description="the text puts cost first")
     reliability_focus: Fact = Field(default_factory=_fact, description="the text puts availability / correctness first")
     ignored_instructions: list[str] = Field(default_factory=list, description="text aimed at the reviewer, treated as data")
+    llm_filled: list[str] = Field(default_factory=list, description="fields the LLM facts agent added, each with a verified quote")
 
     def num(self, name: str) -> float | None:
         """The numeric value of a field in its canonical unit, or None."""
@@ -121,6 +122,10 @@ class SystemFacts(BaseModel):
 
     def assumptions(self) -> list[str]:
         return [f"{name}: {fact.assumption}" for name, fact in self if isinstance(fact, Fact) and fact.assumed and fact.assumption]
+
+    def facts(self):
+        """(name, Fact) pairs, skipping the bookkeeping lists."""
+        return [(name, fact) for name, fact in self if isinstance(fact, Fact)]
 
 
 class Citation(BaseModel):
@@ -175,3 +180,4 @@ class Review(BaseModel):
     break_evens: list[dict] = Field(default_factory=list)
     playbook: dict[str, str] = Field(default_factory=dict)
     ignored_instructions: list[str] = Field(default_factory=list)
+    llm: dict | None = Field(None, description="LLM engine only: per-stage proposals and the critic's verdicts, token usage")

@@ -46,7 +46,8 @@ def build(state: dict) -> Review:
                        "within_budget": d[6].evidence["communication"]["within_budget"]}},
         loops=state["loops"], trace=state["trace"],
         stages=[{"stage": s.stage, "name": s.name, "answer": s.answer, "justification": s.justification,
-                 "citations": [c.model_dump() for c in s.citations]} for s in (d[i] for i in range(1, 7))],
+                 "citations": [c.model_dump() for c in s.citations], **({"llm": s.evidence["llm"]} if "llm" in s.evidence else {})}
+                for s in (d[i] for i in range(1, 7))],
         alternative=state["alternative"],
         assumptions=facts.assumptions() + [f"reference machine: {state['machine'].name}"],
         engine=state.get("engine", "deterministic"),
@@ -82,6 +83,15 @@ def human(value, unit: str) -> str:
             suffix = f" {unit}" if kind == "count" else ""
             return f"{value / scale:,.3g}{(' ' if label and kind != 'count' else '') + label}{suffix}"
     return str(value)
+
+
+def llm_report(state: dict, usage: dict) -> dict:
+    """What the model proposed per stage, what the critic did, and what it cost."""
+    stages = [{"stage": n, **state["decisions"][n].evidence.get("llm", {})} for n in range(1, 7)]
+    survived = [s for s in stages if s.get("status")]
+    return {"usage": usage, "stages": stages, "facts_added": state["facts"].llm_filled, "facts_notes": state.get("facts_notes", []),
+            "survived": sum(s["status"].startswith("accepted") for s in survived), "proposals": len(survived),
+            "disagreements": [f"stage {s['stage']}: {s['disagreement']}" for s in stages if s.get("disagreement")]}
 
 
 def _num(x) -> str:
@@ -126,6 +136,11 @@ def markdown(review: Review, title: str = "the described system") -> str:
     out += ["", "## Strongest alternative", "", f"**{r.alternative.design}**: {r.alternative.why_worse}", "", "## Playbook", ""]
     out += [f"- {axis}: {tool}" for axis, tool in r.playbook.items()] or ["- one machine: no distributed framework needed."]
     out += ["", "## Assumptions (where the description was silent)", ""] + [f"- {a}" for a in r.assumptions]
+    if r.llm:
+        out += ["", f"## The LLM's part ({r.engine})", "", "| Stage | Proposed | Critic | Note |", "|---|---|---|---|"]
+        out += [f"| {s['stage']} | {s.get('proposed', '-')} | {s.get('status', '-')} | {s.get('disagreement') or s.get('retry_reason') or s.get('error') or ''} |" for s in r.llm["stages"]]
+        u = r.llm["usage"]
+        out += ["", f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, {u['seconds']:.1f} s."]
     if r.ignored_instructions:
         out += ["", "## Ignored text aimed at the reviewer (treated as data)", ""] + [f"- {s}" for s in r.ignored_instructions]
     return "\n".join(out) + "\n"

@@ -13,6 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ceiling.graph.engines import Engine  # an Enum only: keeps --help fast
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -29,10 +31,6 @@ app = typer.Typer(
 class Format(str, Enum):
     markdown = "markdown"
     json = "json"
-
-
-class Engine(str, Enum):
-    off = "off"
 
 
 def _fail(message: str) -> None:
@@ -104,7 +102,9 @@ def review(
     format: Annotated[Format, typer.Option("--format", "-f", help="markdown (for people) or json (the stable contract).")] = Format.markdown,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the review to this file instead of stdout.", dir_okay=False)] = None,
     max_loops: Annotated[int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")] = 3,
-    llm: Annotated[Engine, typer.Option("--llm", help="Engine for the stage agents. 'off' = the deterministic rule agents (no network).")] = Engine.off,
+    llm: Annotated[Optional[Engine], typer.Option("--llm", help="Stage agents: off = rules only; openai = any OpenAI-compatible endpoint (OPENAI_BASE_URL / OPENAI_API_KEY); local = start a llama.cpp server here. Default: openai when a key or base URL is set, else off.", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")] = None,
+    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A GGUF file for --llm local instead of the default Qwen2.5-Coder-1.5B.", dir_okay=False)] = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
 ) -> None:
@@ -112,10 +112,20 @@ def review(
     description, facts, reference, title = _load(source, machine)
     _use_corpus(corpus)
     _open_index_with_progress()
+    from rich.console import Console
+
     from ceiling.agents.writer import markdown
+    from ceiling.graph.engines import EngineError, open_engine
     from ceiling.graph.workflow import run
 
-    state = run(description, given_facts=facts, machine=reference, max_loops=max_loops)
+    console = Console(stderr=True)
+    try:
+        with console.status("reviewing...") as status, open_engine(llm, model, gguf, on_status=status.update) as client:
+            on_step = (lambda node: status.update(f"[{client.engine}] {node} done")) if client is not None else None
+            state = run(description, given_facts=facts, machine=reference, max_loops=max_loops, llm=client, on_step=on_step)
+    except EngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     result = state["review"]
     text = result.model_dump_json(indent=2) + "\n" if format is Format.json else markdown(result, title)
     _emit(text, output)
@@ -156,8 +166,8 @@ def facts(
     table = Table(title="SystemFacts", show_lines=False)
     for column in ("field", "value", "unit", "source"):
         table.add_column(column, overflow="fold")
-    for name, fact in result:
-        if name == "ignored_instructions" or fact.value is None:
+    for name, fact in result.facts():
+        if fact.value is None:
             continue
         source_text = f"assumed: {fact.assumption}" if fact.assumed else f'"{fact.quote}"'
         table.add_row(name, str(fact.value), fact.unit, source_text)

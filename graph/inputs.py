@@ -62,7 +62,7 @@ def load_facts(text: str, name: str):
         raise InputError(f"{name}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected a mapping of SystemFacts fields")
-    data = {key: value if isinstance(value, dict) or key == "ignored_instructions" else {"value": value} for key, value in data.items()}
+    data = {key: value if isinstance(value, dict) or key in ("ignored_instructions", "llm_filled") else {"value": value} for key, value in data.items()}
     try:
         for key, fact in data.items():
             _to_canonical_unit(key, fact)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from ceiling.agents import (alternative, assume, axis_agent, ceiling_agent, critic, facts as facts_agent, metric_agent,
@@ -19,16 +20,36 @@ STAGES = {1: ceiling_agent, 2: axis_agent, 3: topology_agent, 4: mode_agent, 5: 
 STAGE_NODES = {1: "s1_ceiling", 2: "s2_axis", 3: "s3_topology", 4: "s4_mode", 5: "s5_metric", 6: "s6_tax"}
 
 
-def facts_node(state: ReviewState) -> dict:
+def _llm(config: RunnableConfig):
+    return (config or {}).get("configurable", {}).get("llm")
+
+
+def facts_node(state: ReviewState, config: RunnableConfig) -> dict:
     raw = state.get("given_facts") or facts_agent.extract(state["description"])
-    return {"raw_facts": raw, "facts": assume.complete(raw, state["machine"]), "design": Design(), "loops": 0, "trace": [], "decisions": {}}
+    notes: list[str] = []
+    client = _llm(config)
+    if client is not None and not state.get("given_facts"):
+        from ceiling.agents import llm_facts
+        from ceiling.graph.llm_client import LLMError
+
+        try:
+            raw, notes = llm_facts.fill(raw, state["description"], client)
+        except LLMError as exc:
+            notes = [f"LLM facts agent failed, rule facts kept: {exc}"]
+    return {"raw_facts": raw, "facts": assume.complete(raw, state["machine"]), "facts_notes": notes,
+            "design": Design(), "loops": 0, "trace": [], "decisions": {}}
 
 
 def stage_node(number: int):
     agent = STAGES[number]
 
-    def node(state: ReviewState) -> dict:
+    def node(state: ReviewState, config: RunnableConfig) -> dict:
         decision = agent.decide(state)
+        client = _llm(config)
+        if client is not None:
+            from ceiling.agents import llm_stage
+
+            decision = llm_stage.decide(number, state, decision, client, chunk_text)
         update: dict = {"decisions": {number: decision}}
         if number == 6 and not state.get("loops"):
             update["first_tax"] = decision.evidence
@@ -73,8 +94,12 @@ def alternative_node(state: ReviewState) -> dict:
     return {"alternative": alternative.propose(state)}
 
 
-def writer_node(state: ReviewState) -> dict:
-    return {"review": writer.build(state)}
+def writer_node(state: ReviewState, config: RunnableConfig) -> dict:
+    review = writer.build(state)
+    client = _llm(config)
+    if client is not None:
+        review.llm = writer.llm_report(state, client.usage.totals())
+    return {"review": review}
 
 
 def build():
@@ -106,10 +131,24 @@ def compiled():
     return build()
 
 
-def run(description: str = "", *, given_facts=None, machine=None, max_loops: int = 3, engine: str = "deterministic") -> dict:
-    """Review one description (or structured facts); returns the final state (with `review`)."""
+def run(description: str = "", *, given_facts=None, machine=None, max_loops: int = 3, llm=None, on_step=None) -> dict:
+    """Review one description (or structured facts); returns the final state (with `review`).
+
+    `llm` is an LLMClient: the stage agents then propose through it and the critic checks them.
+    `on_step(node_name)` is called as each node finishes (progress for long LLM reviews)."""
     from ceiling.agents.tools.reference import ReferenceMachine
 
     state = {"description": description, "given_facts": given_facts, "machine": machine or ReferenceMachine(),
-             "max_loops": max_loops, "engine": engine}
-    return compiled().invoke(state, {"recursion_limit": 10 * (max_loops + 3)})
+             "max_loops": max_loops, "engine": llm.engine if llm is not None else "deterministic"}
+    config = {"recursion_limit": 10 * (max_loops + 3), "configurable": {"llm": llm}}
+    if on_step is None:
+        return compiled().invoke(state, config)
+    final = state
+    for update in compiled().stream(state, config, stream_mode=["updates", "values"]):
+        kind, payload = update
+        if kind == "updates":
+            for node in payload:
+                on_step(node)
+        else:
+            final = payload
+    return final

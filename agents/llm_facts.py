@@ -1,0 +1,65 @@
+"""The LLM facts agent: may fill what the rule reader missed, never what it found.
+
+Every value it adds must carry a quote that occurs in the description (whitespace and case
+aside) and a unit pint can convert to the field's unit; anything else is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from ceiling.agents.prompting import system_message, template
+from ceiling.agents.schemas import CANONICAL_UNITS, Fact, SystemFacts
+
+# Numeric fields worth asking for, with the unit the model should answer in.
+ASKABLE = {
+    "request_rate": ("requests per second at peak", "1/s"), "concurrent_users": ("users served at once", ""),
+    "slo": ("latency budget per request", "ms"), "model_params": ("model parameters", ""),
+    "data_size": ("dataset size", "GB"), "fanout": ("sequential remote lookups per request", ""),
+    "hop_latency": ("latency of one lookup", "ms"), "workers": ("GPUs or machines", ""),
+    "bandwidth": ("interconnect bandwidth", "GB/s"), "tokens": ("training tokens", ""),
+    "deadline": ("time allowed for the job", "h"), "mtbf": ("mean time between failures of one device", "h"),
+    "checkpoint_write": ("time to write a checkpoint", "s"), "agents": ("number of reasoning agents", ""),
+    "output_tokens": ("generated tokens per request", ""),
+}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _schema(fields: list[str]) -> type[BaseModel]:
+    item = create_model("LLMFact", field=(Literal[tuple(fields)], ...), value=(float, ...), unit=(str, ""), quote=(str, ...))  # type: ignore[valid-type]
+    return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=len(fields))))
+
+
+def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
+    """(facts with verified additions, notes on what was dropped and why)."""
+    from ceiling.agents.units import convert
+
+    missing = [name for name in ASKABLE if getattr(facts, name).value is None]
+    if not missing or not description.strip():
+        return facts, []
+    listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
+    messages = [system_message(description, facts), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
+    reply = client.complete_json(messages, _schema(missing), purpose="facts")
+    result, notes = facts.model_copy(deep=True), []
+    text = _squash(description)
+    for item in reply.facts:
+        if getattr(result, item.field).value is not None:
+            continue
+        if not item.quote.strip() or _squash(item.quote) not in text:
+            notes.append(f"dropped {item.field}={item.value:g}: its quote is not in the description")
+            continue
+        unit = item.unit.strip() or ASKABLE[item.field][1]
+        try:
+            value = convert(item.value, unit or "dimensionless", CANONICAL_UNITS[item.field] or "dimensionless")
+        except Exception:  # pint raises several types for unknown or mismatched units
+            notes.append(f"dropped {item.field}={item.value:g}: unit {unit!r} does not convert")
+            continue
+        setattr(result, item.field, Fact(value=value, unit=CANONICAL_UNITS[item.field], quote=item.quote.strip()))
+        result.llm_filled.append(item.field)
+    return result, notes

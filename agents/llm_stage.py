@@ -1,0 +1,145 @@
+"""LLM stage agents behind the same interface as the rule agents, kept honest by the critic.
+
+For each stage the rule agent decides first (numbers, citations). The LLM then proposes an
+answer, a justification and citations from the same evidence. The proposal is checked:
+its answer must match what the numbers force, every number in its prose must be one a
+tool produced, and each citation must resolve to a chunk and quote it exactly. A failed
+check goes back once with the evidence; after that the rule answer stands and the
+disagreement is recorded. Any LLM failure falls back to the rule decision, said so.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from ceiling.agents import ledger
+from ceiling.agents.prompting import compact, stage_questions, system_message, template
+from ceiling.agents.schemas import Citation, StageDecision
+
+AXES = ("data", "training", "model", "inference", "coordination", "intelligence")
+CHOICES: dict[int, tuple[str, ...]] = {
+    1: ("data", "model", "throughput", "none"),
+    3: ("single-machine", "centralized", "decentralized", "hybrid"),
+    4: ("batch", "streaming", "online", "interactive"),
+    5: ("throughput", "latency", "cost", "reliability"),
+    6: ("within budget", "over budget"),
+}
+
+
+class LLMCitation(BaseModel):
+    chunk_id: str
+    quote: str
+
+
+def answer_schema(stage: int) -> type[BaseModel]:
+    """The JSON the model must produce for one stage; answers constrained to the allowed set."""
+    answer_type = list[Literal[AXES]] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
+    return create_model(f"Stage{stage}Answer", answer=(answer_type, ...), justification=(str, ...),
+                        citations=(list[LLMCitation], Field(default_factory=list, max_length=3)))
+
+
+def expected_answer(stage: int, rule: StageDecision):
+    """What the numbers force, in the form the LLM answers."""
+    if stage == 1:
+        return rule.evidence["ceiling"]
+    if stage == 2:
+        return sorted(rule.evidence["distribute"])
+    if stage == 6:
+        return "within budget" if rule.evidence["communication"]["within_budget"] else "over budget"
+    return rule.answer
+
+
+def _normalize(stage: int, answer):
+    return sorted(set(answer)) if stage == 2 else answer
+
+
+def _earlier(state: dict, stage: int) -> str:
+    decisions = state["decisions"]
+    return "\n".join(f"- stage {n} ({decisions[n].name}): {decisions[n].answer}" for n in range(1, stage) if n in decisions) or "- (none: this is the first stage)"
+
+
+def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list) -> dict:
+    info = stage_questions()[stage]
+    choices = "a list drawn from " + ", ".join(AXES) + " (empty list for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
+    text = template("stage.txt").substitute(
+        stage=stage, name=info["name"], question=info["question"], earlier=_earlier(state, stage),
+        evidence=compact(rule.evidence), choices=choices,
+        passages="\n".join(f"[{p.chunk_id}] {p.text[:700]}" for p in passages))
+    return {"role": "user", "content": text}
+
+
+def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
+    earlier = [d.evidence for n, d in state["decisions"].items()]
+    return ledger.numbers_in([rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification])
+
+
+def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text) -> tuple[list[str], list[Citation], list[float]]:
+    """(problems, valid citations, unsupported numbers) of one proposal."""
+    problems: list[str] = []
+    expected = expected_answer(stage, rule)
+    if _normalize(stage, proposal.answer) != expected:
+        problems.append(f"the answer {proposal.answer!r} contradicts the computed evidence, which forces {expected!r}")
+    numbers = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule))
+    if numbers:
+        problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
+    citations = []
+    for c in proposal.citations:
+        text = chunk_text(c.chunk_id)
+        if text is not None and c.quote.strip() and c.quote.strip() in text:
+            citations.append(Citation(chunk_id=c.chunk_id, section=_section(c.chunk_id, state), quote=c.quote.strip()))
+    if not citations:
+        problems.append("no citation resolves to a chunk with an exact quote")
+    return problems, citations, numbers
+
+
+def _section(chunk_id: str, state: dict) -> str:
+    from ceiling.agents.tools.retrieve import default_index
+
+    chunk = default_index().chunk(chunk_id)
+    return chunk.section if chunk else ""
+
+
+def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> StageDecision:
+    """The final decision for one stage with the LLM's part recorded in evidence["llm"]."""
+    from ceiling.agents.tools.retrieve import retrieve
+    from ceiling.graph.llm_client import LLMError
+
+    schema = answer_schema(stage)
+    passages = retrieve(" ".join(c.quote for c in rule.citations) or rule.answer, k=3)
+    messages = [system_message(state.get("description", ""), state["facts"]), _stage_message(stage, state, rule, passages)]
+    record: dict = {"model": client.settings.model}
+    try:
+        proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
+        record["proposed"] = _normalize(stage, proposal.answer)
+        problems, citations, numbers = check(stage, proposal, rule, state, chunk_text)
+        if problems:
+            record["retry_reason"] = "; ".join(problems)
+            retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"], evidence=compact(rule.evidence))
+            messages += [{"role": "assistant", "content": proposal.model_dump_json()}, {"role": "user", "content": retry}]
+            proposal = client.complete_json(messages, schema, purpose=f"stage {stage} retry")
+            record["proposed_after_retry"] = _normalize(stage, proposal.answer)
+            problems, citations, numbers = check(stage, proposal, rule, state, chunk_text)
+    except LLMError as exc:
+        record.update(status="fallback", error=str(exc))
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+
+    answer_ok = _normalize(stage, proposal.answer) == expected_answer(stage, rule)
+    if not answer_ok:
+        record.update(status="overridden", disagreement=f"the model answered {proposal.answer!r}; the numbers force {expected_answer(stage, rule)!r}")
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+    if numbers:
+        record.update(status="justification replaced", unsupported_numbers=numbers)
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+    record["status"] = "accepted after retry" if "retry_reason" in record else "accepted"
+    if not citations:
+        record["citations"] = "replaced by the rule agent's"
+    return rule.model_copy(update={"justification": proposal.justification.strip(), "citations": citations or rule.citations,
+                                   "evidence": {**rule.evidence, "llm": record}})
+
+
+def proposal_survived(decision: StageDecision) -> bool | None:
+    status = decision.evidence.get("llm", {}).get("status")
+    return None if status is None else status.startswith("accepted")
+

@@ -1,0 +1,49 @@
+"""Prompt files -> chat messages. The shared part (rules, fenced description, facts) comes
+first and is identical for every stage, so llama.cpp reuses the cached prefix."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+from ceiling.agents.schemas import SystemFacts
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+
+
+@lru_cache(maxsize=None)
+def template(name: str) -> Template:
+    from importlib.resources import files
+
+    return Template(files("ceiling.prompts").joinpath(name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def stage_questions() -> dict[int, dict[str, str]]:
+    import yaml
+    from importlib.resources import files
+
+    return yaml.safe_load(files("ceiling.prompts").joinpath("stages.yaml").read_text(encoding="utf-8"))
+
+
+def facts_table(facts: SystemFacts) -> str:
+    lines = []
+    for name, fact in facts.facts():
+        if fact.value is None:
+            continue
+        value = f"{fact.value:.4g}" if isinstance(fact.value, float) else str(fact.value)
+        source = f"assumed: {fact.assumption}" if fact.assumed else "stated"
+        lines.append(f"- {name} = {value} {fact.unit} ({source})")
+    return "\n".join(lines)
+
+
+def system_message(description: str, facts: SystemFacts) -> dict:
+    # A closing tag inside the description must not end the fence early.
+    fenced = description.replace("</description>", "</ description>")
+    return {"role": "system", "content": template("system.txt").substitute(description=fenced.strip(), facts=facts_table(facts))}
+
+
+def compact(evidence: dict) -> str:
+    return json.dumps(evidence, default=str, separators=(",", ":"))[:2500]

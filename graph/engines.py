@@ -1,0 +1,53 @@
+"""Which engine runs the stage agents: the rules, an OpenAI-compatible endpoint, or a local
+llama.cpp server started for the review. One place decides, so CLI and eval agree."""
+
+from __future__ import annotations
+
+import contextlib
+from enum import Enum
+from pathlib import Path
+from typing import Iterator
+
+
+class Engine(str, Enum):
+    off = "off"
+    openai = "openai"
+    local = "local"
+
+
+class EngineError(RuntimeError):
+    """The chosen engine cannot run here; one line for the user."""
+
+
+def resolve(choice: Engine | None) -> Engine:
+    """`--llm` left out: an LLM when one is configured (key or base URL), the rules otherwise."""
+    from ceiling.graph.llm_client import llm_configured
+
+    if choice is not None:
+        return choice
+    return Engine.openai if llm_configured() else Engine.off
+
+
+@contextlib.contextmanager
+def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | None = None, on_status=None) -> Iterator[object | None]:
+    """Yield an LLMClient (or None for the rules) and release what it started."""
+    engine = resolve(choice)
+    if engine is Engine.off:
+        yield None
+        return
+    from ceiling.graph.llm_client import LLMClient, LLMSettings, llm_configured, settings_from_env
+
+    if engine is Engine.openai:
+        if not llm_configured():
+            raise EngineError("--llm openai needs OPENAI_API_KEY or OPENAI_BASE_URL in the environment")
+        yield LLMClient(settings_from_env(model=model))
+        return
+    from ceiling.corpus.embedding import ceiling_home
+    from ceiling.graph.local_model import LocalModelError
+    from ceiling.graph.local_server import local_server
+
+    try:
+        with local_server(gguf, ceiling_home() / "models", on_status=on_status) as (base_url, name):
+            yield LLMClient(LLMSettings(base_url=base_url, model=model or name, json_mode="json_object_schema"))
+    except LocalModelError as exc:
+        raise EngineError(str(exc)) from None
