@@ -48,6 +48,9 @@ def complete(facts: SystemFacts, machine: ReferenceMachine) -> SystemFacts:
     _assume(f, "gpu_memory", machine.gpu_memory_bytes, "byte", f"accelerator memory of the reference machine ({machine.name})")
     if f.num("model_params") is not None:
         _assume(f, "bytes_per_param", 2.0, "byte", "bf16 weights (2 bytes per parameter)")
+    elif f.flag("foundation_model"):
+        _assume(f, "model_params", 70e9, "", "a foundation / frontier-scale model with no size given: assumed 70B parameters")
+        _assume(f, "bytes_per_param", 2.0, "byte", "bf16 weights (2 bytes per parameter)")
     elif not f.flag("small_model"):
         if workload in ("serving", "agents", "training"):
             _assume(f, "model_params", 1e9, "", "model size not stated; assumed 1B parameters")

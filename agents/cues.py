@@ -24,26 +24,35 @@ COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
                           r"^\s*(output|generated|new|completion) tokens?\b"), []),
     "gpus_per_node": (_rx(r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|in each|on each|a)\s+(node|machine|server|host|box)",
                           r"^\s*(gpus?|accelerators?)\s+(each|apiece)\b(?!\s+(with|has|have|of))"), []),
-    "model_params": (_rx(r"\b(parameters?|params?)\b", r"\b(llm|transformer|language model|model|moe)\b"), _rx(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek)[\w.-]*\s*$")),
+    "model_params": (_rx(r"\b(parameters?|params?)\b", r"\b(llm|transformer|language model|model|moe)\b"), _rx(r"\b(parameters?|params?)\b[^.]{0,6}$"),
+                     _rx(r"\b(llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek|phi|bert|t5)[\w.-]*\s*$")),
     "tokens": (_rx(r"\btokens?\b"), _rx(r"\btokens?\b[^.]{0,8}$")),
     "workers": (_rx(r"\b(gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?)\b"),
                 _rx(r"\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$")),
     "fanout": (_rx(r"\b(lookups?|look ups?|feature (fetches|reads|calls)|fetches|calls?|rpcs?|backends?|(micro)?services?|downstream|hops?|shards?|round trips?|requests? to|queries to|reads)\b"),
                _rx(r"\bfan\s?out( factor)?( of| to| is| =|:)?\s*$", r"\bfans? out to\s*$", r"\b(calls?|queries|hits|contacts|touches)\s*$")),
-    "agents": (_rx(r"\bagents?\b"), _rx(r"\bagents?\b[^.]{0,8}$")),
-    "parties": (_rx(r"\b(hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?|universities|retailers?|insurers?|phones?|edge devices?|members?|tenants?|branches)\b"), []),
-    "concurrent_users": (_rx(r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b", r"\b(users?|sessions?|developers?|customers?|streams?|clients?|conversations?|chats?)\b\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)"),
+    "agents": (_rx(r"\bagents?\b(?!\s+(calls?|turns?|steps?|messages?|invocations?))"), _rx(r"\bagents?\b[^.]{0,8}$")),
+    "parties": (_rx(r"\b(hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?|branches)\b"), []),
+    "concurrent_users": (_rx(r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b", r"^\s*(at once|concurrently|simultaneously|at the same time)\b", r"\b(users?|sessions?|developers?|customers?|streams?|clients?|conversations?|chats?)\b\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)"),
                          _rx(r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$")),
 }
 
 BYTES_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "gpu_memory": (_rx(r"\b(gpus?|hbm\d?e?|vram|accelerators?|cards?|h100s?|a100s?|h200s?|l4s?|of (gpu|device|accelerator|hbm) memory)\b"),
                    _rx(r"\b(gpu|hbm\d?e?|vram|accelerator|device|h100|a100|h200|l4)s?\b[^.]{0,20}$")),
-    "gradient_size": (_rx(r"\b(gradients?|of gradient|all[\s-]?reduce)\b"), _rx(r"\b(gradients?|all[\s-]?reduces?)\b[^.]{0,25}$")),
-    "model_weights": (_rx(r"\b(of weights|weights|checkpoint of weights)\b"), _rx(r"\b(weights|model (is|weighs|takes))\b[^.]{0,12}$")),
-    "ignore": (_rx(r"\b(ram|of ram|host memory|cache|checkpoints?|per (token|request|record|row|example|image))\b"), _rx(r"\b(checkpoints?|ram|cache)\b[^.]{0,12}$")),
+    "gradient_size": (_rx(r"\b(gradients?(?![\s-]boost)|of gradient(?![\s-]boost)|all[\s-]?reduce)\b"), _rx(r"\b(gradients?(?![\s-]boost)|all[\s-]?reduces?)\b[^.]{0,25}$")),
+    "model_weights": (_rx(r"\b(of weights|weights|checkpoint of weights|in total|total)\b", r"^[\s\w-]{0,25}\b(model|ranker|classifier|detector|network|forest|ensemble)\b"),
+                      _rx(r"\b(weights|model|ranker|classifier|detector|forest|ensemble|network|mlp|embedding tables?)\b[^.]{0,35}$")),
+    "ignore": (_rx(r"\b(ram|of ram|host memory|cache|checkpoints?|per (token|request|record|row|example|image|ticket|user|item|event|message|document|page|query))\b"), _rx(r"\b(checkpoints?|ram|cache|memories|memory of)\b[^.]{0,20}$")),
     "data_size": (_rx(r"\b(data|dataset|corpus|crawl|logs?|history|records|images|videos|documents|lake|warehouse|tables?|archive|text|transactions|embeddings|index|files|parquet|events|shards)\b"),
                   _rx(r"\b(data|dataset|corpus|crawl|logs?|history|records|archive|lake|warehouse|table|store|collection)\b[^.]{0,30}$")),
+}
+
+BANDWIDTH_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "ignore": (_rx(r"\b(to|from) (disk|storage|the checkpoint store|s3|object storage)\b"),
+               _rx(r"\b(checkpoint\w*|storage|disk|ssd|nvme|s3|object store|writes?|reads? from)\b[^.]{0,40}$")),
+    "bandwidth": (_rx(r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|between nodes|per port)\b"),
+                  _rx(r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|connected|nodes)\b[^.]{0,40}$")),
 }
 
 _TIME_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
@@ -54,9 +63,11 @@ _TIME_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "service_time": (_rx(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b"),
                      _rx(r"\b(inference|model|scoring|prediction|forward pass|compute)\s+(time|takes|runs in|needs|costs|latency)\b[^.]{0,15}$", r"\b(takes|needs|spends)\b[^.]{0,10}$")),
     "hop_latency": (_rx(r"^\s*(each|apiece|per (lookup|hop|call|fetch|read|rpc)|round[\s-]?trip|rtt|network|hop)\b", r"\bper (lookup|hop|call|fetch|read|rpc)\b"),
-                    _rx(r"\b(hop|lookups?|look ups?|round[\s-]?trip|rtt|rpc|calls?|fetch(es)?|network latency)\b[^.]{0,25}$")),
+                    _rx(r"\b(lookups?|look ups?|rpc|calls?|fetch(es)?)\b[^.]{0,25}$"),
+                    _rx(r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$")),
     "slo": (_rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|deadline|end[\s-]to[\s-]end|tail|percentile)\b"),
-            _rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|within|under|below|respond\w*|response|answer\w*|end[\s-]to[\s-]end|tail|percentile|must (return|answer|score|complete|reply|decide)|in less than|no more than|at most|before)\b[^.]{0,30}$")),
+            _rx(r"\b(latency|budget|within|under|below|respond\w*|response|answer\w*|end[\s-]to[\s-]end|tail|must (return|answer|score|complete|reply|decide|reach|arrive|appear)|in less than|no more than|at most|before|takes? more than|expect\w*)\b[^.]{0,40}$"),
+            _rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|percentile|latency budget|latency target)\b[^.]{0,60}$")),
     "deadline": (_rx(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b"),
                  _rx(r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end)\b[^.]{0,25}$")),
 }
@@ -69,35 +80,58 @@ _TIME_RANGE_MS = {
 }
 
 # "2 PB of archived logs that the service never reads" sizes nothing the design must hold.
-UNUSED = re.compile(r"\b(never|not|n't|no longer|rarely)\s+(\w+\s)?(read|reads|used|uses|use|touch\w*|need\w*|quer\w*|access\w*|consult\w*)\b", _I)
+UNUSED = re.compile(r"\b(never|not|n't|no longer|rarely)\s+(\w+\s)?(read|reads|used|uses|use|touch\w*|need\w*|quer\w*|access\w*|consult\w*)\b"
+                    r"|\b(nothing|no one|nobody|no part)\b[^.]{0,40}\bever\s+(read|reads|uses?|touch\w*|access\w*)\b|\bcold storage\b", _I)
 NODE_NOUN = re.compile(r"^\s*(\w+\s){0,2}(nodes?|machines?|servers?|hosts?|boxes|instances|vms?)\b", _I)
-PER_WORKER = re.compile(r"\b(per|each|on (one|1|a single|each)) (gpu|worker|rank|device)('s)?( share)?\b|\bgpu's share\b", _I)
+PER_WORKER = re.compile(r"\b(per|each|on (one|1|a single|each)) (gpu|worker|rank|device)('s)?( share)?\b|\bgpu's share\b"
+                        r"|\bon (the |all )?(\d+|all) (gpus|workers|ranks|devices|accelerators)\b", _I)
 NIGHTLY = re.compile(r"\b(nightly|overnight|every night)\b", _I)
+
+EACH_AN_AGENT = re.compile(r"^[^.]{0,80}\b(each|every (one|1)|every)\b( of them)?( is| are)? (an? )?(autonomous |llm |ai |reasoning |independent )*agents?\b", _I)
+PER_ITEM_BEFORE = re.compile(r"\b(each|every|per)\s+[\w-]+(\s+[\w-]+)?\s+(sends?|emits?|makes?|generates?|produces?|issues?|does|thinks?|posts?)\s*$", _I)
+FOUNDATION = re.compile(r"\b(foundation|frontier)[\s-](scale |class )?(model|llm)s?\b|\bfrontier[\s-]scale\b", _I)
+NEGATED = re.compile(r"\b(won't|will not|don't|do not|doesn't|does not|never|no|not|without|nor)\s+(\w+\s+){0,2}$", _I)
 
 TOKEN_RATE = re.compile(r"\btokens?\b", _I)
 PER_ITEM_NOT_RATE = re.compile(r"\b(per|each|every) (request|lookup|call|user|token|node|gpu|step|example|record)\b", _I)
 
 
-def _distance(before: str, after: str, cues: tuple[list[re.Pattern], list[re.Pattern]], after_window: int, before_window: int) -> float | None:
-    after_cues, before_cues = cues
+def _distance(before: str, after: str, cues: tuple, after_window: int, before_window: int) -> float | None:
+    """How close the nearest cue of one field sits to the number (smaller is closer).
+
+    `cues` is (after patterns, before patterns[, strong before patterns]): before patterns
+    end at the number, so their match length measures the gap; strong ones (an explicit
+    "p99", "SLO", "MTBF") count a fifth as far as a generic word like "calls"."""
+    after_cues, before_cues, *rest = cues
+    strong = rest[0] if rest else []
     best: float | None = None
     for pattern in after_cues:
         match = pattern.search(after[:after_window])
         if match:
             best = min(best, match.start() / 2) if best is not None else match.start() / 2
     tail = before[-before_window:]
-    for pattern in before_cues:
-        match = pattern.search(tail)
-        if match:
-            gap = len(tail) - match.end() + (match.end() - match.start()) // 4
-            best = min(best, gap) if best is not None else gap
+    for weight, patterns in ((1.0, before_cues), (0.2, strong)):
+        for pattern in patterns:
+            match = pattern.search(tail)
+            if match:
+                gap = weight * (len(tail) - match.start())
+                best = min(best, gap) if best is not None else gap
     return best
 
 
-def nearest_field(before: str, after: str, table: dict, default: str | None, after_window: int = 32, before_window: int = 60) -> str | None:
+# Counts outside these ranges cannot be that field ("12 LLM agents" is not a parameter count).
+_COUNT_RANGE = {"model_params": (1e5, 1e15), "tokens": (1e5, 1e17), "output_tokens": (1, 1e6), "fanout": (2, 1e4),
+                "agents": (2, 1e8), "workers": (2, 1e7), "parties": (2, 1e10), "gpus_per_node": (1, 64), "concurrent_users": (2, 1e10)}
+
+
+def nearest_field(before: str, after: str, table: dict, default: str | None, after_window: int = 32, before_window: int = 60,
+                  value: float | None = None) -> str | None:
     """The field whose cue sits closest to the number; `default` when no cue is near."""
     scored = []
     for order, (name, cues) in enumerate(table.items()):
+        low, high = _COUNT_RANGE.get(name, (float("-inf"), float("inf")))
+        if value is not None and not low <= value <= high:
+            continue
         distance = _distance(before, after, cues, after_window, before_window)
         if distance is not None:
             scored.append((distance, order, name))
@@ -149,22 +183,23 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
         r"\bno single points? of failure\b|single points? of failure (is|are) (not acceptable|unacceptable|forbidden|not allowed|not an option)"
         r"|\b(cannot|can't|must not|may not) (have|rely on|depend on) (a|any) (single|central)\b|\bmust survive\b|\bsurvive (the )?(loss|failure|outage) of\b"
         r"|\bno (central|single) (coordinator|server|authority|point|party|operator|aggregator)\b|\b(never|cannot|can't|must not) go down\b"
-        r"|\bfive nines\b|\b99\.99+\s?%|\bnobody (trusts|is trusted)\b|\bno (one|1) (party|site|member|organi[sz]ation) (is trusted|may coordinate|controls)", _I)),
+        r"|\bfive nines\b|\b99\.99+\s?%|\bnobody (trusts|is trusted)\b|\b(keep|continue)\s+(serving|running|working|answering)\s+(if|when|even if|even when)\b|\b(must not|cannot|can't|should not|may not|not)\s+(hinge|depend|rely)\s+on\s+(a|one|any)\b|\bno (one|1) (party|site|member|organi[sz]ation) (is trusted|may coordinate|controls)", _I)),
     ("multi_region", True, re.compile(
         r"\bmulti[\s-]?region\b|\bacross (\d+ |several |multiple |many |all |two |three )?(regions|data ?cent(er|re)s|continents|countries|availability zones|clouds|geographies)\b"
         r"|\bgeo[\s-]?(distributed|replicated)\b|\bglobally distributed\b|\bin (\d+|several|multiple) regions\b|\bcross[\s-]region\b|\bworldwide\b", _I)),
     ("online_updates", True, re.compile(
-        r"\bonline (learning|training|updates?)\b|\b(updates?|updating|adapts?|adapting|learns?|learning|retrains?|fine[\s-]?tunes?)\b[^.]{0,30}\b(on|from|with|after|for) (every|each) (single )?(new )?(example|event|click|interaction|transaction|sample|label|feedback|observation|request|rating|impression)s?\b"
+        r"\bonline (learning|training|updates?)\b|\b(trained|train|learns?|updated?|updates?) online\b|\bonline[\s-](sgd|gradient descent)\b"
+        r"|\b(every|each)\b[^.]{0,80}\b(triggers?|causes?|drives?)\b[^.]{0,30}\bupdates?\b|\b(updates?|updating|adapts?|adapting|learns?|learning|retrains?|fine[\s-]?tunes?)\b[^.]{0,30}\b(on|from|with|after|for) (every|each) (single )?(new )?(example|event|click|interaction|transaction|sample|label|feedback|observation|request|rating|impression)s?\b"
         r"|\bcontinual(ly)? (learning|learns?|updat\w*)\b|\bincremental(ly)? (update|train|learn)\w*|\bper[\s-](example|event|sample) (update|gradient)s?\b|\bbandits?\b|\bweights (change|move) with every\b", _I)),
     ("small_model", True, re.compile(
-        r"\bgradient[\s-]boost\w*|\bxgboost\b|\blightgbm\b|\bcatboost\b|\brandom forest\b|\bdecision trees?\b|\btree ensemble\b|\blogistic regression\b|\blinear (model|regression|classifier)\b"
+        r"\bgradient[\s-]boost\w*|\bgbdt\b|\bgbrt\b|\bgbm\b|\bisolation forest\b|\b(small|tiny) (mlp|cnn|net|network)\b|\bxgboost\b|\blightgbm\b|\bcatboost\b|\brandom forest\b|\bdecision trees?\b|\btree ensemble\b|\blogistic regression\b|\blinear (model|regression|classifier)\b"
         r"|\bfits? (comfortably |easily )?(on|in|into) (a|one|1|a single) (laptop|machine|node|gpu|server|box|cpu)\b|\b(small|tiny|lightweight) model\b|\bscikit[\s-]learn\b|\bsklearn\b", _I)),
     ("cost_focus", True, re.compile(
         r"\b(minimi[sz]e|reduce|lower|cut|keep down) (the |our )?(cost|spend|bill|price)|\bcheap(est|er|ly)?\b|\bcost[\s-](sensitive|efficient|effective|first|conscious)\b|\b(tight|limited|fixed|small) budget\b"
         r"|\bper dollar\b|\b(lowest|minimum|cost) (cost|per)\b|\bbudget[\s-](constrained|bound)\b|\bcost is (what|the|our)\b|\bon a shoestring\b", _I)),
     ("reliability_focus", True, re.compile(
         r"\bfive nines\b|\b99\.9+\s?%|\bnever (lose|drop|miss|double)\b|\bmust not (lose|drop)\b|\bexactly[\s-]once\b|\b(no|zero) downtime\b|\balways (up|available|on)\b"
-        r"|\bpayments?\b|\bledger\b|\bsafety[\s-]critical\b|\blife[\s-]critical\b|\b(high|strict) availability\b|\bavailability (target|slo|of|is)\b", _I)),
+        r"|\bledger\b|\bsafety[\s-]critical\b|\blife[\s-]critical\b|\b(high|strict) availability\b|\bavailability (target|slo|of|is)\b", _I)),
 ]
 
 AGENT_WORD = re.compile(r"\bagents?\b", _I)
@@ -181,20 +216,29 @@ def agent_roles(text: str) -> int:
 _WORKLOAD_PATTERNS = {
     # "retrain nightly" does not match \btrain: a serving system that retrains stays serving.
     "training": [(re.compile(r"\b(train|trains|trained|training|pre[\s-]?train\w*|fine[\s-]?tun\w*)\b", _I), 2.0),
+                 (re.compile(r"\b(model|weight|gradient) updates\b", _I), 2.0),
                  (re.compile(r"\b(gradients?|epochs?|all[\s-]?reduc\w*|optimizer|data[\s-]parallel\w*|fsdp|zero[\s-]?\d|checkpoint\w*|(every|per|each) (training )?step)\b", _I), 0.5),
                  (re.compile(r"\bre[\s-]?train(s|ed|ing)?\b", _I), 1.0),
-                 (re.compile(r"\bfor (pre)?training\b|\btraining (data|corpus|set|transcripts)\b", _I), -2.0)],
+                 (re.compile(r"\bfor (pre)?training\b|\b(pre)?training[\s-](data|corpus|sets?|shards?|team|examples|pipeline|tokens|transcripts|cluster)\b", _I), -2.0)],
     "serving": [(re.compile(r"\b(serv(e|es|ing)|inference|scor(e|es|ing)|predict(s|or|ion|ions|ing)?|respond\w*|assistant|chat\w*|api|endpoint|recommend\w*|query|queries|queried|requests?|req/s|qps|rps|users?|authori[sz]\w*|rank(s|ing)?|search|service|traffic)\b", _I), 1.0),
                 (re.compile(r"\banswer(s|ing)? (the |a |each |every )?(users?|questions?|quer(y|ies)|customers?|requests?|calls?)\b", _I), 1.0)],
-    "data_pipeline": [(re.compile(r"\b(dedup\w*|de[\s-]?duplicat\w*|tokeni[sz]\w*|etl|pre[\s-]?process\w*|cleans?|cleaning|pipeline|crawl\w*|ingest\w*|transform\w*|backfill\w*|aggregat\w*|joins?|filter\w*|embed(s|ding)? (all|every|the (whole |entire )?corpus)|index(es|ing) (the|all|every))\b", _I), 1.0),
+    "data_pipeline": [(re.compile(r"\b(dedup\w*|de[\s-]?duplicat\w*|duplicates?|tokeni[sz]\w*|etl|pre[\s-]?process\w*|cleans?|cleaning|pipeline|crawl\w*|ingest\w*|transform\w*|backfill\w*|aggregat\w*|joins?|filter\w*|embed(s|ding)? (all|every|the (whole |entire )?corpus)|index(es|ing) (the|all|every))\b", _I), 1.0),
                       (re.compile(r"\b(once a (day|week|month)|nightly|weekly|every (night|day|week|sunday|monday|tuesday|wednesday|thursday|friday|saturday)|in batch(es)?|batch (job|run)|offline job|runs? over|job)\b", _I), 0.5)],
 }
+
+
+TRAINING_WORD = re.compile(r"\b(train|trains|trained|training|learner|learns?|learning)\b", _I)
+
+
+def affirmed(pattern: re.Pattern, text: str) -> int:
+    """Matches not negated by a word just before them ("we won't train anything")."""
+    return sum(1 for m in pattern.finditer(text) if not NEGATED.search(text[max(0, m.start() - 30): m.start()]))
 
 
 def workload(text: str, sentences: list[str], evidence: dict[str, float] | None = None) -> tuple[str | None, str | None]:
     """training | serving | data_pipeline | agents, by weighted cue counts (capped per pattern)
     plus `evidence`: points for numbers already read (a request rate is strong evidence of serving)."""
-    scores = {name: sum(weight * min(len(p.findall(text)), 4) for p, weight in patterns) for name, patterns in _WORKLOAD_PATTERNS.items()}
+    scores = {name: sum(weight * min(affirmed(p, text), 2) for p, weight in patterns) for name, patterns in _WORKLOAD_PATTERNS.items()}
     scores["agents"] = 0.0
     if agent_roles(text) >= 2 or re.search(r"\b([3-9]|\d{2,})\s+(\w+\s){0,2}agents\b|\bmulti[\s-]?agent\b", text, _I):
         scores["agents"] = 2.5 + len(AGENT_WORD.findall(text)) * 0.5
@@ -218,15 +262,16 @@ def first_sentence_matching(patterns: list[re.Pattern], sentences: list[str]) ->
     return None
 
 
+# Feed and batch words count twice in `arrival`: a named stream or schedule outweighs generic request words.
 _ARRIVAL = {
     "feed": re.compile(r"\b(stream\w*|kafka|kinesis|pub/?sub|events? (stream|feed|bus)|feeds?|firehose|telemetry|sensors?|clickstream|continuous(ly)?|unbounded|ticks?|log lines)\b", _I),
-    "bounded": re.compile(r"\b(nightly|batch(es)?|daily job|weekly|offline|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset|crawl|archive|training run|epochs?|overnight)\b", _I),
+    "bounded": re.compile(r"\b(nightly|batch(es)?|daily job|weekly|offline|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset|crawl|archive|training run|epochs?|overnight|every night)\b", _I),
     "request": re.compile(r"\b(requests?|quer(y|ies)|users?|chat\w*|assistant|api|authori[sz]\w*|each transaction|interactive|sessions?|prompts?|customers?|clicks? (a|the) button|real[\s-]?time|req/s|qps)\b", _I),
 }
 
 
-def arrival(text: str, sentences: list[str]) -> tuple[str | None, str | None]:
-    counts = {name: len(p.findall(text)) for name, p in _ARRIVAL.items()}
+def arrival(text: str, sentences: list[str], evidence: dict[str, float] | None = None) -> tuple[str | None, str | None]:
+    counts = {name: affirmed(p, text) * (1 if name == "request" else 2) + (evidence or {}).get(name, 0.0) for name, p in _ARRIVAL.items()}
     if not any(counts.values()):
         return None, None
     best = max(counts, key=lambda k: (counts[k], k == "request"))

@@ -28,6 +28,9 @@ _RATE_TAIL = re.compile(
 _PER_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "h": 3600, "day": 86400, "d": 86400}
 
 
+_LARGEST_WINS = ("request_rate", "data_size", "token_rate")
+
+
 @dataclass
 class Mention:
     """A number in the text with what we know of it before deciding what it measures."""
@@ -44,7 +47,7 @@ class Mention:
     def before(self, chars: int = 70) -> str:
         return self.sentence[max(0, self.start - chars): self.start].lower()
 
-    def after(self, chars: int = 45) -> str:
+    def after(self, chars: int = 90) -> str:
         return self.sentence[self.end: self.end + chars].lower()
 
 
@@ -106,15 +109,20 @@ def _classify(mention: Mention) -> str | None:
     """Which SystemFacts field a number measures, from its unit and the nearest cue words."""
     before, after = mention.before(), mention.after()
     if mention.kind == "bandwidth":
-        return "bandwidth"
+        return cues.nearest_field(before, after, cues.BANDWIDTH_CUES, default="bandwidth", before_window=70)
     if mention.kind == "bytes":
         return cues.nearest_field(before, after, cues.BYTES_CUES, default="data_size")
     if mention.kind == "time":
         return cues.classify_time(mention.value, before, after)
     if mention.kind == "rate":
-        return "request_rate" if not cues.TOKEN_RATE.search(after[:25]) else None
+        if cues.PER_ITEM_BEFORE.search(before):
+            return None  # "each car sends 1 event per second" is a per-item rate, not the load
+        return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start: mention.end]) else "request_rate"
     if mention.kind == "count":
-        return cues.nearest_field(before, after, cues.COUNT_CUES, default=None)
+        name = cues.nearest_field(before, after, cues.COUNT_CUES, default=None, value=mention.value)
+        if name is None and cues.EACH_AN_AGENT.search(after):
+            return "agents"  # "5,000 characters, and every one of them is an autonomous agent"
+        return name
     return None
 
 
@@ -151,6 +159,10 @@ def extract(description: str) -> SystemFacts:
                 continue
             if name == "data_size" and cues.UNUSED.search(mention.sentence[mention.end:]):
                 continue
+            if name in _LARGEST_WINS and facts.num(name) is not None and not getattr(facts, name).assumed:
+                if value > facts.num(name):  # the peak rate and the largest dataset are what ceilings see
+                    setattr(facts, name, Fact(value=value, unit=unit, quote=mention.quote))
+                continue
             if name == "model_weights":
                 name, value, unit = "model_params", value / 2.0, ""
                 mention.notes = [*mention.notes, "parameters from the weights' size at 2 bytes per parameter"]
@@ -158,6 +170,11 @@ def extract(description: str) -> SystemFacts:
                 continue  # "a 7 model" is not a parameter count
             if name in ("workers", "fanout", "parties", "agents") and value < 2:
                 continue  # "fits one machine" describes the model, not the fleet
+            if name == "workers" and facts.num("workers") is not None and workers_are_nodes and value > facts.num("workers"):
+                if not cues.NODE_NOUN.search(mention.after()):  # "8 nodes x 8 H100 = 64 GPUs": the GPU total counts
+                    facts.workers = Fact(value=value, unit="", quote=mention.quote)
+                    workers_are_nodes = False
+                    continue
             if name == "workers" and facts.num("workers") is None:
                 workers_are_nodes = bool(cues.NODE_NOUN.search(mention.after()))
             _set(facts, name, value, unit, mention)
@@ -169,7 +186,7 @@ def extract(description: str) -> SystemFacts:
         facts.step_compute = facts.step_compute.model_copy(update={
             "value": step * workers, "assumed": True,
             "assumption": f"the step time is one worker's share; whole-step compute C = {step:g} s x {workers:g} workers"})
-    nightly = _quote_for(cues.NIGHTLY, kept)
+    nightly = _quote_for(cues.NIGHTLY, kept) if cues.affirmed(cues.NIGHTLY, text) else None
     if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
         facts.deadline = Fact(value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window')
     return facts
@@ -190,11 +207,19 @@ def _extract_flags(facts: SystemFacts, text: str, sentences: list[str]) -> None:
     workload, quote = cues.workload(text, sentences, evidence)
     if workload:
         _set(facts, "workload", workload, "", quote=quote)
-    arrival, quote = cues.arrival(text, sentences)
+    if facts.flag("online_updates") and workload == "serving" and cues.affirmed(cues.TRAINING_WORD, text) >= 2:
+        workload = "training"  # an online learner: the updates are the workload
+        facts.workload = Fact(value=workload, quote=_quote_for(cues.TRAINING_WORD, sentences))
+    slo = facts.num("slo")
+    asked = facts.num("request_rate") is not None and slo is not None and slo < 60_000
+    arrival, quote = cues.arrival(text, sentences, {"request": 3.0 if asked else 0.0})
     if arrival == "request" and workload in ("training", "data_pipeline"):
         arrival = "bounded"  # users mentioned in a training text are the data's source, not callers waiting
     if arrival:
         _set(facts, "arrival", arrival, "", quote=quote)
+    foundation = _quote_for(cues.FOUNDATION, sentences)
+    if foundation:
+        _set(facts, "foundation_model", True, "", quote=foundation)
     precision = cues.precision(text)
     if precision:
         bytes_per_param, quote_pattern = precision

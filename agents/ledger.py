@@ -1,11 +1,12 @@
 """The numbers ledger: every number an LLM writes must be one a tool produced (or the
-description stated), allowing for rounding and the usual unit rescalings."""
+description stated), allowing for the rounding it was printed with and the usual unit
+rescalings (ms/s, GB/bytes, fractions/percent)."""
 
 from __future__ import annotations
 
 import re
 
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.(\d+))?(?![\w])")
 _SCALES = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12, 100.0, 0.01, 1 / 3600, 1 / 86400, 8.0, 1 / 8)
 # Small integers name stages, percentiles and sections; they are never claims to check.
 _FREE = {float(n) for n in range(0, 11)} | {50.0, 90.0, 95.0, 99.0, 99.9, 999.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8}
@@ -26,12 +27,12 @@ def numbers_in(value) -> list[float]:
     return numbers_in(str(value))
 
 
-def _matches(number: float, allowed: float) -> bool:
+def _matches(number: float, decimals: int, allowed: float) -> bool:
+    """`number`, printed with `decimals` digits, is `allowed` in some unit, rounded or within 1%."""
+    half_unit = 0.5 * 10 ** (-decimals)
     for scale in _SCALES:
         target = allowed * scale
-        if target == 0:
-            continue
-        if abs(number - target) <= 0.011 * abs(target) or abs(number - target) <= 0.051 and abs(target) < 10:
+        if target and (abs(number - target) <= half_unit + 1e-12 or abs(number - target) <= 0.01 * abs(target)):
             return True
     return False
 
@@ -39,4 +40,10 @@ def _matches(number: float, allowed: float) -> bool:
 def unsupported(text: str, allowed: list[float]) -> list[float]:
     """Numbers in `text` that match no allowed number."""
     pool = [a for a in allowed if a]
-    return [n for n in numbers_in(text) if n not in _FREE and not any(_matches(n, a) for a in pool)]
+    out = []
+    for match in _NUMBER.finditer(text):
+        number = float(match.group().replace(",", ""))
+        decimals = len(match.group(1) or "")
+        if number not in _FREE and not any(_matches(number, decimals, a) for a in pool):
+            out.append(number)
+    return out

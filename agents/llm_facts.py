@@ -31,6 +31,14 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+def _states_number(quote: str, value: float) -> bool:
+    """The quote must say the number itself (digits or words), not merely sit near it."""
+    from ceiling.agents.ledger import numbers_in
+    from ceiling.agents.text_numbers import normalize
+
+    return value != 0 and any(abs(n - value) <= 0.01 * abs(value) for n in numbers_in(normalize(quote)[0]))
+
+
 def _schema(fields: list[str]) -> type[BaseModel]:
     item = create_model("LLMFact", field=(Literal[tuple(fields)], ...), value=(float, ...), unit=(str, ""), quote=(str, ...))  # type: ignore[valid-type]
     return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=len(fields))))
@@ -53,6 +61,9 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
             continue
         if not item.quote.strip() or _squash(item.quote) not in text:
             notes.append(f"dropped {item.field}={item.value:g}: its quote is not in the description")
+            continue
+        if not _states_number(item.quote, item.value):
+            notes.append(f"dropped {item.field}={item.value:g}: the quote does not contain that number")
             continue
         unit = item.unit.strip() or ASKABLE[item.field][1]
         try:

@@ -37,7 +37,7 @@ _MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e1
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(thousand|million|billion|trillion)\b", re.I)
 _HALF = re.compile(r"\bhalf an? (?=[a-z])", re.I)
 _SINGLE = re.compile(r"\b(?:a single|one single)\s+(?=[a-z])", re.I)
-_SECOND = re.compile(r"\b(?:per|a|each|every)\s+second\b", re.I)
+_SECOND = re.compile(r"\bsecond(?=s?\b)", re.I)
 
 
 def normalize(sentence: str) -> tuple[str, list[tuple[str, str]]]:
@@ -54,11 +54,11 @@ def normalize(sentence: str) -> tuple[str, list[tuple[str, str]]]:
     # "forty-terabyte", "seventy-billion-parameter": text2num wants spaces between words.
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
     text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)
-    # text2num also reads ordinals ("per second" -> "per 2nd"); shield the time word first.
-    text = _SECOND.sub("per_sec", text)
+    # text2num also reads ordinals ("one second" -> "1 2nd"); shield the time word first.
+    text = _SECOND.sub("qqsecqq", text)
     text = _HALF.sub("0.5 ", text)
     text = alpha2digit(text, "en", threshold=1)
     text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)
-    text = text.replace("per_sec", "per second")
+    text = text.replace("qqsecqq", "second")
     text = _SINGLE.sub("1 ", text)
     return text, notes

@@ -22,7 +22,9 @@ def decide(state: dict) -> StageDecision:
     facts, stage2 = state["facts"], state["decisions"][2]
     distribute = stage2.evidence["distribute"]
     share, spof, regions = facts.flag("share_data"), facts.flag("spof_ok"), facts.flag("multi_region")
-    topology, reason = choose(distribute, share is not False, spof is not False, bool(regions))
+    # A ban on sharing splits the data only when there are several parties to split it between.
+    split = share is False and (facts.num("parties") or 0) >= 2
+    topology, reason = choose(distribute, not split, spof is not False, bool(regions))
     facts_used = {"share_data": share, "spof_ok": spof, "multi_region": regions}
     why = (f"Stage 2 {'distributes ' + ', '.join(distribute) if distribute else 'distributes nothing'}; {reason}. "
            f"Trust boundaries read from the text: parties may share data = {share}, single point of failure acceptable = {spof}, multi-region = {regions}.")

@@ -177,6 +177,26 @@ def facts(
         console.print(f"[yellow]ignored (text aimed at the reviewer):[/yellow] {sentence}")
 
 
+@app.command("eval")
+def eval_(
+    cases: Annotated[Optional[Path], typer.Option("--cases", help="A case file or a folder of them (default: eval/cases/).", exists=True)] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write report.md, report.json, junit.xml and charts to this folder.", file_okay=False)] = None,
+    llm: Annotated[Engine, typer.Option("--llm", help="off = rule agents; local/openai = replay that model's recorded traffic (or record it with --record).")] = Engine.off,
+    record: Annotated[bool, typer.Option("--record", help="Re-record the cassettes against the live endpoint (local: starts the llama.cpp server).")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")] = None,
+    compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous report.json: print what got better or worse.", exists=True, dir_okay=False)] = None,
+    new_case: Annotated[Optional[Path], typer.Option("--new-case", help="Write a case YAML from the current verdict on this description, to correct by hand.", exists=True, dir_okay=False)] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=16, help="Cases reviewed at once (rule engine).")] = 2,
+) -> None:
+    """Score the reviewer on the eval case set; exits 1 when a figure falls below eval/thresholds.yaml."""
+    from ceiling.graph.evaluate import evaluate, write_new_case
+
+    if new_case is not None:
+        write_new_case(new_case, cases)
+        return
+    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs))
+
+
 @app.command()
 def index(
     corpus: CorpusOpt = None,

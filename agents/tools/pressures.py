@@ -60,20 +60,24 @@ def model_bytes_needed(facts: SystemFacts) -> tuple[float, str]:
 
 
 def model_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
-    capacity = facts.num("gpu_memory") or machine.gpu_memory_bytes
+    # Trees, linear models and embedding tables run from host memory, not one accelerator's.
+    if facts.flag("small_model"):
+        capacity, where = machine.host_memory_bytes, "host memory"
+    else:
+        capacity, where = facts.num("gpu_memory") or machine.gpu_memory_bytes, "one accelerator's memory"
     if facts.num("model_params") is None:
         need = 0.05e9 if facts.flag("small_model") else 0.0
         return _pressure("model", need, capacity, "bytes", "a small model (trees / linear / small net) needs well under 1 GB")
     need, how = model_bytes_needed(facts)
-    return _pressure("model", need, capacity, "bytes", f"{how} = {need / 1e9:,.1f} GB vs one accelerator's {capacity / 1e9:,.0f} GB")
+    return _pressure("model", need, capacity, "bytes", f"{how} = {need / 1e9:,.1f} GB vs {where} of {capacity / 1e9:,.0f} GB")
 
 
 def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
     size = facts.num("data_size") or 0.0
     workload = facts.text("workload")
-    if facts.flag("share_data") is False:
+    if facts.flag("share_data") is False and (facts.num("parties") or 0) >= 2:
         # A legal boundary is a ceiling too: data no party may pool cannot sit on one machine.
-        parties = max(facts.num("parties") or 2.0, 2.0)
+        parties = facts.num("parties")
         return _pressure("data", parties, 1.0, "parties",
                          f"{parties:,.0f} parties may not pool their data, so it cannot sit on one machine whatever its size")
     if workload == "serving" or workload == "agents":
@@ -99,8 +103,9 @@ def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tu
         capacity = machine.gpus * machine.hbm_bytes_per_s / weights * machine.decode_batch
         out_tokens = facts.num("output_tokens") or 0.0
         users = facts.num("concurrent_users") or 0.0
-        demand = max(rate * out_tokens, users * STREAM_TOKENS_PER_S)
-        how = (f"demand max({rate:,.0f} req/s x {out_tokens:,.0f} tokens, {users:,.0f} streams x {STREAM_TOKENS_PER_S} tok/s) = {demand:,.0f} tok/s; "
+        stated = facts.num("token_rate") or 0.0
+        demand = max(rate * out_tokens, users * STREAM_TOKENS_PER_S, stated)
+        how = (f"demand max({rate:,.0f} req/s x {out_tokens:,.0f} tokens, {users:,.0f} streams x {STREAM_TOKENS_PER_S} tok/s, stated {stated:,.0f} tok/s) = {demand:,.0f} tok/s; "
                f"capacity {machine.gpus} GPUs x {machine.hbm_bytes_per_s / 1e12:g} TB/s / {weights / 1e9:,.1f} GB weights x batch {machine.decode_batch} = {capacity:,.0f} tok/s")
         return demand, capacity, "tokens/s", how
     service_ms = facts.num("service_time") or machine.small_model_request_ms
@@ -111,6 +116,9 @@ def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tu
 
 def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
     workload = facts.text("workload")
+    if workload == "training" and facts.flag("online_updates") and facts.num("request_rate"):
+        demand, capacity, unit, how = serving_demand_capacity(facts, machine)  # updates arrive like requests
+        return _pressure("throughput", demand, capacity, unit.replace("requests", "updates"), how.replace("req/s", "updates/s"))
     if workload == "training":
         params, tokens, deadline = facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, facts.num("deadline")
         flops = scoring.training_flops(params, tokens)
@@ -151,7 +159,7 @@ def axis_pressures(facts: SystemFacts, pressures: dict[str, Pressure]) -> dict[s
     agents = facts.num("agents") or 1.0
     return {
         "data": pressures["data"].pressure,
-        "training": (max(throughput, pressures["data"].pressure) if facts.flag("share_data") is False else throughput) if workload == "training" else 0.05,
+        "training": (max(throughput, pressures["data"].pressure) if pressures["data"].unit == "parties" else throughput) if workload == "training" else 0.05,
         "model": pressures["model"].pressure,
         "inference": throughput if workload in ("serving", "agents") else 0.05,
         "coordination": round(nodes / (nodes + 4), 4) if nodes > 1 else 0.05,

@@ -1,0 +1,87 @@
+"""Eval cases: one YAML file per case in eval/cases/ (drop a file in to add one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+
+
+class DistributeExpect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    must: list[str] = Field(default_factory=list)
+    may: list[str] = Field(default_factory=list)
+    must_not: list[str] = Field(default_factory=list)
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ceiling: list[str] | None = None
+    distribute: DistributeExpect | None = None
+    topology: list[str] | None = None
+    mode: list[str] | None = None
+    metric: list[str] | None = None
+
+
+class NumberExpect(BaseModel):
+    value: float
+    tol: float = 0.0
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    description: str
+    expect: Expect = Field(default_factory=Expect)
+    numbers: dict[str, NumberExpect] = Field(default_factory=dict)
+    loops: Literal["must", "must_not", "any"] = "any"
+    feasible: list[bool] | None = None
+    rationale: str = ""
+
+
+class CaseError(ValueError):
+    pass
+
+
+def load_case(path: Path) -> Case:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = Case.model_validate(data)
+    except (yaml.YAMLError, ValidationError, OSError) as exc:
+        raise CaseError(f"{path.name}: {str(exc).splitlines()[0]}") from None
+    if case.id != path.stem:
+        raise CaseError(f"{path.name}: id {case.id!r} does not match the file name")
+    return case
+
+
+def load_cases(where: Path | None = None) -> list[Case]:
+    """A single case file, or every *.yaml in a folder (default eval/cases/), sorted by id."""
+    where = where or CASES_DIR
+    if where.is_file():
+        return [load_case(where)]
+    paths = sorted(where.glob("*.yaml"))
+    if not paths:
+        raise CaseError(f"{where}: no *.yaml case files")
+    return [load_case(p) for p in paths]
+
+
+def case_from_review(case_id: str, description: str, review) -> str:
+    """A new case (YAML text) from the current verdict, for a person to correct."""
+    data = {
+        "id": case_id,
+        "description": description,
+        "expect": {"ceiling": [review.ceiling],
+                   "distribute": {"must": list(review.distribute), "must_not": [a["axis"] for a in review.axes if a["axis"] not in review.distribute]},
+                   "topology": [review.topology], "mode": [review.mode], "metric": [review.metric]},
+        "loops": "must" if review.loops else "must_not",
+        "feasible": [review.feasible],
+        "rationale": "TODO: written from the reviewer's current verdict; correct it and cite the chapter.",
+    }
+    if review.tax.get("slo_ms") is not None:
+        data["numbers"] = {"communication_ms": {"value": review.tax["communication_ms"], "tol": 0.01},
+                           "slo_ms": {"value": review.tax["slo_ms"], "tol": 0}}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,40 @@
+"""Recorded LLM traffic (vcrpy): one cassette per case and model, matched on method, path and
+JSON body, so a prompt change shows up as a missing recording instead of a silent replay.
+Cassettes are only ever written by vcrpy from a real server's answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+CASSETTES = Path(__file__).resolve().parent / "cassettes"
+SECRET_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie", "set-cookie"]
+
+
+def _json(body) -> object:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return body
+
+
+def json_body(r1, r2) -> None:
+    """vcrpy matcher: equal JSON bodies, whatever the key order or spacing."""
+    assert _json(r1.body) == _json(r2.body), "request bodies differ"
+
+
+def cassette_dir(model: str) -> Path:
+    return CASSETTES / re.sub(r"[^A-Za-z0-9._-]+", "-", model)
+
+
+def make_vcr(model: str, record: bool):
+    import vcr
+
+    recorder = vcr.VCR(cassette_library_dir=str(cassette_dir(model)), record_mode="all" if record else "none",
+                       match_on=["method", "path", "json_body"], filter_headers=SECRET_HEADERS,
+                       filter_query_parameters=["api_key", "key"], decode_compressed_response=True)
+    recorder.register_matcher("json_body", json_body)
+    return recorder

@@ -1,0 +1,66 @@
+"""Run the case set through the reviewer: concurrently (bounded) for the rules, one at a time
+through cassettes for an LLM engine. The index and models load once per run."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ceiling.eval.cases import Case
+from ceiling.eval.scorer import CaseResult, score
+
+
+def chunk_text(chunk_id: str) -> str | None:
+    from ceiling.agents.tools.retrieve import default_index
+
+    chunk = default_index().chunk(chunk_id)
+    return chunk.text if chunk else None
+
+
+def run_case(case: Case, llm=None, max_loops: int = 3) -> CaseResult:
+    from ceiling.graph.workflow import run
+
+    started = time.perf_counter()
+    calls_before = len(llm.usage.calls) if llm is not None else 0
+    try:
+        review = run(case.description, llm=llm, max_loops=max_loops)["review"]
+        result = score(case, review, chunk_text)
+    except Exception as exc:  # one broken case must not stop the run; it is reported by name
+        result = CaseResult(id=case.id, checks=[], answers={}, error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+    if llm is not None:  # usage of this case only (the client accumulates across cases)
+        calls = llm.usage.calls[calls_before:]
+        result.calls = len(calls)
+        result.prompt_tokens = sum(c.prompt_tokens for c in calls)
+        result.completion_tokens = sum(c.completion_tokens for c in calls)
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def run_rules(cases: list[Case], jobs: int, on_done=None) -> list[CaseResult]:
+    from ceiling.agents.tools.retrieve import default_index
+
+    default_index()  # open (or build) once, before the workers start
+    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+        results = []
+        for result in pool.map(run_case, cases):
+            results.append(result)
+            if on_done:
+                on_done(result)
+    return results
+
+
+def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> list[CaseResult]:
+    """One case at a time inside its cassette (vcrpy patches the HTTP client process-wide)."""
+    from ceiling.agents.tools.retrieve import default_index
+    from ceiling.eval.recording import make_vcr
+
+    default_index()
+    recorder = make_vcr(model, record)
+    results = []
+    for case in cases:
+        with recorder.use_cassette(f"{case.id}.yaml"):
+            result = run_case(case, llm)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return results

@@ -1,0 +1,98 @@
+"""Score one review against one case: a named check per stage, numbers, loops, citations."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ceiling.eval.cases import Case
+
+STAGE_FIELDS = ("ceiling", "distribute", "topology", "mode", "metric", "tax")
+
+
+class Check(BaseModel):
+    name: str  # e.g. "ceiling", "numbers.communication_ms", "loops"
+    passed: bool
+    expected: str
+    got: str
+
+
+class CaseResult(BaseModel):
+    id: str
+    checks: list[Check]
+    answers: dict[str, str]
+    citations: int = 0
+    citations_valid: int = 0
+    llm_proposals: int = 0
+    llm_survived: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def stage_ok(self, field: str) -> bool | None:
+        relevant = [c for c in self.checks if c.name == field or (field == "tax" and c.name.startswith(("numbers.", "loops", "feasible")))]
+        return None if not relevant else all(c.passed for c in relevant)
+
+    @property
+    def all_six(self) -> bool:
+        return all(self.stage_ok(f) is not False for f in STAGE_FIELDS) and not self.error
+
+
+def _one_of(name: str, allowed: list[str] | None, got: str) -> list[Check]:
+    if allowed is None:
+        return []
+    return [Check(name=name, passed=got in allowed, expected=" | ".join(allowed), got=got)]
+
+
+def score(case: Case, review, chunk_text) -> CaseResult:
+    e = case.expect
+    checks = _one_of("ceiling", e.ceiling, review.ceiling) + _one_of("topology", e.topology, review.topology)
+    checks += _one_of("mode", e.mode, review.mode) + _one_of("metric", e.metric, review.metric)
+    if e.distribute is not None:
+        got = set(review.distribute)
+        ok = set(e.distribute.must) <= got and not (got & set(e.distribute.must_not))
+        checks.append(Check(name="distribute", passed=ok, got=", ".join(review.distribute) or "none",
+                            expected=f"must {sorted(e.distribute.must)}, must not {sorted(e.distribute.must_not)}"))
+    for key, want in case.numbers.items():
+        got = review.tax.get(key)
+        ok = got is not None and abs(float(got) - want.value) <= want.tol + 1e-9
+        checks.append(Check(name=f"numbers.{key}", passed=ok, expected=f"{want.value} +/- {want.tol}", got=str(got)))
+    if case.loops != "any":
+        checks.append(Check(name="loops", passed=(review.loops > 0) == (case.loops == "must"), expected=case.loops, got=str(review.loops)))
+    if case.feasible is not None:
+        checks.append(Check(name="feasible", passed=review.feasible in case.feasible, expected=str(case.feasible), got=str(review.feasible)))
+    citations = [c for s in review.stages for c in s["citations"]]
+    valid = sum(1 for c in citations if (text := chunk_text(c["chunk_id"])) is not None and c["quote"] in text)
+    checks.append(Check(name="citations", passed=bool(citations) and valid == len(citations), expected="all resolve", got=f"{valid}/{len(citations)}"))
+    result = CaseResult(id=case.id, checks=checks, citations=len(citations), citations_valid=valid,
+                        answers={"ceiling": review.ceiling, "distribute": ", ".join(review.distribute) or "none", "topology": review.topology,
+                                 "mode": review.mode, "metric": review.metric, "loops": str(review.loops)})
+    if review.llm:
+        usage = review.llm["usage"]
+        result.llm_proposals, result.llm_survived = review.llm["proposals"], review.llm["survived"]
+        result.calls, result.prompt_tokens, result.completion_tokens = usage["calls"], usage["prompt_tokens"], usage["completion_tokens"]
+    return result
+
+
+def summarize(results: list[CaseResult]) -> dict:
+    """Per-field accuracy, all-six rate, numeric accuracy, loop correctness, citation validity, LLM survival."""
+    def rate(values: list[bool]) -> float | None:
+        return round(sum(values) / len(values), 4) if values else None
+
+    per_field = {f: rate([ok for r in results if (ok := r.stage_ok(f)) is not None]) for f in STAGE_FIELDS}
+    checks = [c for r in results for c in r.checks]
+    proposals = sum(r.llm_proposals for r in results)
+    n = max(len(results), 1)
+    return {
+        "cases": len(results), "errors": sum(1 for r in results if r.error),
+        "per_field": per_field,
+        "all_six": rate([r.all_six for r in results]),
+        "numbers": rate([c.passed for c in checks if c.name.startswith("numbers.")]),
+        "loops": rate([c.passed for c in checks if c.name == "loops"]),
+        "citations_valid": rate([c.passed for c in checks if c.name == "citations"]),
+        "llm_survival": round(sum(r.llm_survived for r in results) / proposals, 4) if proposals else None,
+        "calls_per_case": round(sum(r.calls for r in results) / n, 2),
+        "tokens_per_case": round(sum(r.prompt_tokens + r.completion_tokens for r in results) / n, 1),
+        "seconds_per_case": round(sum(r.seconds for r in results) / n, 3),
+    }

@@ -1,0 +1,112 @@
+"""`ceiling eval`: run the case set with progress, print the summary, write reports, gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ceiling.graph.engines import Engine
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _replay_client(engine: Engine, model: str | None):
+    """A client whose traffic vcrpy answers from cassettes: no server, no network."""
+    from ceiling.graph.llm_client import LLMClient, LLMSettings, settings_from_env
+    from ceiling.graph.local_model import MODEL_NAME
+
+    if engine is Engine.local:
+        return LLMClient(LLMSettings(base_url="http://127.0.0.1:9/v1", model=model or MODEL_NAME, json_mode="json_object_schema", max_retries=0))
+    settings = settings_from_env(model=model)
+    return LLMClient(settings.model_copy(update={"base_url": settings.base_url or "http://127.0.0.1:9/v1", "max_retries": 0}))
+
+
+def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, record: bool, model: str | None,
+             compare: Path | None, jobs: int) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from ceiling.eval import gate, runner
+    from ceiling.eval.cases import CaseError, load_cases
+    from ceiling.eval.report import compare as compare_reports, to_json, write
+    from ceiling.eval.scorer import summarize
+    from ceiling.graph.engines import EngineError, open_engine
+
+    try:
+        cases = load_cases(cases_path)
+    except CaseError as exc:
+        _fail(str(exc))
+    err = Console(stderr=True)
+    progress = Progress(TextColumn("[bold]eval[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    try:
+        with progress:
+            task = progress.add_task(engine.value, total=len(cases))
+            done = lambda result: progress.update(task, advance=1, description=f"{engine.value}: {result.id}")  # noqa: E731
+            if engine is Engine.off:
+                results = runner.run_rules(cases, jobs, on_done=done)
+                label, kind = "deterministic", "deterministic"
+            elif record:
+                with open_engine(engine, model, on_status=lambda text: progress.update(task, description=text)) as client:
+                    results = runner.run_llm(cases, client, client.settings.model, record=True, on_done=done)
+                label, kind = client.engine + " (recorded)", "replayed"
+            else:
+                client = _replay_client(engine, model)
+                results = runner.run_llm(cases, client, client.settings.model, record=False, on_done=done)
+                label, kind = client.engine + " (replayed)", "replayed"
+    except EngineError as exc:
+        _fail(str(exc))
+    summary = summarize(results)
+    table = Table(title=f"ceiling eval: {label}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for field, value in summary["per_field"].items():
+        table.add_row(f"{field} accuracy", "-" if value is None else f"{value:.0%}")
+    for key in ("all_six", "numbers", "loops", "citations_valid", "llm_survival"):
+        table.add_row(key.replace("_", " "), "-" if summary[key] is None else f"{summary[key]:.0%}")
+    table.add_row("calls / tokens / s per case", f"{summary['calls_per_case']} / {summary['tokens_per_case']} / {summary['seconds_per_case']}")
+    Console().print(table)
+    for result in results:
+        for check in result.checks:
+            if not check.passed:
+                typer.echo(f"FAIL {result.id} {check.name}: expected {check.expected}, got {check.got}")
+        if result.error:
+            typer.echo(f"ERROR {result.id}: {result.error}")
+    if report is not None:
+        for path in write(report, results, summary, label, {c.id: c for c in cases}):
+            err.print(f"wrote {path}")
+    if compare is not None:
+        try:
+            old = json.loads(compare.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _fail(f"{compare}: not a report.json ({exc})")
+        for line in compare_reports(old, to_json(results, summary, label)) or ["no change"]:
+            typer.echo(line)
+    below = gate.failures(summary, kind)
+    for line in below:
+        typer.echo(f"BELOW THRESHOLD {line}", err=True)
+    return 1 if below or summary["errors"] else 0
+
+
+def write_new_case(description_path: Path, cases_dir: Path | None) -> None:
+    from ceiling.eval.cases import CASES_DIR, case_from_review
+    from ceiling.graph.inputs import InputError, read_input
+    from ceiling.graph.workflow import run
+
+    try:
+        description, _, _ = read_input(str(description_path))
+    except InputError as exc:
+        _fail(str(exc))
+    folder = cases_dir if cases_dir is not None and cases_dir.is_dir() else CASES_DIR
+    case_id = description_path.stem.replace(" ", "-")
+    target = folder / f"{case_id}.yaml"
+    if target.exists():
+        _fail(f"{target} exists; rename the description or remove the old case")
+    review = run(description)["review"]
+    target.write_text(case_from_review(case_id, description, review), encoding="utf-8")
+    typer.echo(f"wrote {target}: check every expectation against the chapter before committing it")
