@@ -1,7 +1,7 @@
 # The same commands the README and CI use.
 PYTHON ?= python
 
-.PHONY: install test review bench index duplicates
+.PHONY: install test review bench index record eval
 
 install:
 	$(PYTHON) -m pip install -e '.[test]'
@@ -18,3 +18,13 @@ bench:
 
 index:
 	ceiling index
+
+# Re-record every LLM cassette against a live endpoint: the local model by default
+# (needs `pip install -e '.[local]'`), or ENGINE=openai with OPENAI_API_KEY / OPENAI_BASE_URL.
+ENGINE ?= local
+record:
+	CEILING_RECORD=1 $(PYTHON) -m pytest tests/test_llm.py
+	ceiling eval --llm $(ENGINE) --record --cases eval/cases
+
+eval:
+	ceiling eval --report out/eval

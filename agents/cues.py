@@ -124,6 +124,11 @@ _COUNT_RANGE = {"model_params": (1e5, 1e15), "tokens": (1e5, 1e17), "output_toke
                 "agents": (2, 1e8), "workers": (2, 1e7), "parties": (2, 1e10), "gpus_per_node": (1, 64), "concurrent_users": (2, 1e10)}
 
 
+def count_in_range(field: str, value: float) -> bool:
+    low, high = _COUNT_RANGE.get(field, (float("-inf"), float("inf")))
+    return low <= value <= high
+
+
 def nearest_field(before: str, after: str, table: dict, default: str | None, after_window: int = 32, before_window: int = 60,
                   value: float | None = None) -> str | None:
     """The field whose cue sits closest to the number; `default` when no cue is near."""
@@ -310,6 +315,9 @@ def is_instruction(sentence: str) -> bool:
 
 
 SYSTEM_WORDS = re.compile(
-    r"\b(model|models|gpus?|servers?|machines?|nodes?|cluster|requests?|latency|throughput|train\w*|inference|serv(e|es|ing)|data(set)?|pipeline|agents?|users?|queries|parameters?|predict\w*|scor\w*|tokens?|replicas?|workers?|service|system|llm|database|api)\b",
+    r"\b(models?|gpus?|cpus?|servers?|machines?|nodes?|cluster|requests?|latency|throughput|train\w*|fine[\s-]?tun\w*|inference|serv(e|es|ing)|"
+    r"data(set)?|pipeline|agents?|users?|queries|parameters?|predict\w*|scor\w*|tokens?|replicas?|workers?|service|system|llm|ai|ml|"
+    r"database|api|classifier|regression|scikit[\s-]learn|sklearn|neural|embedding\w*|vector|forecast\w*|detector|ranker|recommend\w*|"
+    r"batch|stream\w*|kafka|queue|qps|rps|job|slo|sla|p\d\d)\b",
     _I,
 )

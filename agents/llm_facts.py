@@ -44,11 +44,24 @@ def _schema(fields: list[str]) -> type[BaseModel]:
     return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=len(fields))))
 
 
+# Only what the stages of each workload use is worth a question.
+RELEVANT = {
+    "serving": ("request_rate", "concurrent_users", "slo", "model_params", "fanout", "hop_latency", "output_tokens", "data_size"),
+    "agents": ("agents", "request_rate", "slo", "model_params", "output_tokens"),
+    "training": ("model_params", "tokens", "workers", "bandwidth", "deadline", "mtbf", "checkpoint_write", "data_size"),
+    "data_pipeline": ("data_size", "deadline", "workers", "bandwidth"),
+}
+
+
 def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
     """(facts with verified additions, notes on what was dropped and why)."""
+    from ceiling.agents.cues import count_in_range
     from ceiling.agents.units import convert
 
-    missing = [name for name in ASKABLE if getattr(facts, name).value is None]
+    workload = facts.text("workload") or "serving"
+    missing = [name for name in RELEVANT.get(workload, RELEVANT["serving"]) if getattr(facts, name).value is None]
+    if facts.flag("small_model"):
+        missing = [name for name in missing if name not in ("model_params", "output_tokens")]
     if not missing or not description.strip():
         return facts, []
     listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
@@ -64,6 +77,9 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
             continue
         if not _states_number(item.quote, item.value):
             notes.append(f"dropped {item.field}={item.value:g}: the quote does not contain that number")
+            continue
+        if not count_in_range(item.field, item.value):
+            notes.append(f"dropped {item.field}={item.value:g}: not a plausible value for that field")
             continue
         unit = item.unit.strip() or ASKABLE[item.field][1]
         try:

@@ -32,8 +32,9 @@ CHOICES: dict[int, tuple[str, ...]] = {
 _SAYS_OVER = re.compile(r"\b(exceeds?|exceeding|over (the )?budget|breaks? the (budget|slo)|not within)\b", re.I)
 
 # What each stage's prompt shows of the rule agent's evidence (short prompts are fast prompts).
-EVIDENCE_KEYS = {1: ("ceiling", "pressures"), 2: ("axes", "distribute", "primary"), 3: ("share_data", "spof_ok", "multi_region"),
-                 4: ("arrival",), 5: ("mode",), 6: ("communication", "failure")}
+EVIDENCE_KEYS = {1: ("ceiling", "pressures"), 2: ("axes", "distribute", "primary"), 3: ("distribute", "share_data", "spof_ok", "multi_region", "parties"),
+                 4: ("arrival", "model_updates_per_example", "workload", "slo_ms"), 5: ("mode", "cost_focus", "reliability_focus", "slo_stated"),
+                 6: ("communication", "failure")}
 _DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds"}
 
 
@@ -160,9 +161,3 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
         record["citations"] = "replaced by the rule agent's"
     return rule.model_copy(update={"justification": proposal.justification.strip(), "citations": citations or rule.citations,
                                    "evidence": {**rule.evidence, "llm": record}})
-
-
-def proposal_survived(decision: StageDecision) -> bool | None:
-    status = decision.evidence.get("llm", {}).get("status")
-    return None if status is None else status.startswith("accepted")
-

@@ -25,7 +25,9 @@ def choose(mode: str, cost_focus: bool, reliability_focus: bool, slo_stated: boo
 def decide(state: dict) -> StageDecision:
     facts = state["facts"]
     mode = state["decisions"][4].answer
-    metric, reason = choose(mode, bool(facts.flag("cost_focus")), bool(facts.flag("reliability_focus")), not facts.slo.assumed and facts.num("slo") is not None)
+    inputs = {"mode": mode, "cost_focus": bool(facts.flag("cost_focus")), "reliability_focus": bool(facts.flag("reliability_focus")),
+              "slo_stated": not facts.slo.assumed and facts.num("slo") is not None}
+    metric, reason = choose(**inputs)
     why = f"Stage 4 set the mode to {mode}, so {reason}."
     query = f"dominant metric {metric} optimize declare which one the design optimizes"
-    return StageDecision(stage=5, name="metric", answer=metric, justification=why, citations=cite(query), evidence={"mode": mode})
+    return StageDecision(stage=5, name="metric", answer=metric, justification=why, citations=cite(query), evidence=inputs)

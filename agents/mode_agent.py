@@ -32,4 +32,6 @@ def decide(state: dict) -> StageDecision:
            + (f" (arrival read from: \"{facts.arrival.quote}\")" if facts.arrival.quote else " (assumed: " + (facts.arrival.assumption or "") + ")")
            + (f"; the budget is {slo:g} ms {facts.text('slo_percentile') or ''}" if mode in ("interactive", "streaming") and slo else "") + ".")
     query = f"{mode} processing mode how work arrives how fresh the answer must be"
-    return StageDecision(stage=4, name="mode", answer=mode, justification=why, citations=cite(query), evidence={"arrival": facts.text("arrival")})
+    evidence = {"arrival": facts.text("arrival"), "model_updates_per_example": bool(facts.flag("online_updates")),
+                "workload": facts.text("workload"), "slo_ms": slo}
+    return StageDecision(stage=4, name="mode", answer=mode, justification=why, citations=cite(query), evidence=evidence)

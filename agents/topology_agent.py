@@ -25,7 +25,7 @@ def decide(state: dict) -> StageDecision:
     # A ban on sharing splits the data only when there are several parties to split it between.
     split = share is False and (facts.num("parties") or 0) >= 2
     topology, reason = choose(distribute, not split, spof is not False, bool(regions))
-    facts_used = {"share_data": share, "spof_ok": spof, "multi_region": regions}
+    facts_used = {"distribute": distribute, "share_data": share, "spof_ok": spof, "multi_region": regions, "parties": facts.num("parties")}
     why = (f"Stage 2 {'distributes ' + ', '.join(distribute) if distribute else 'distributes nothing'}; {reason}. "
            f"Trust boundaries read from the text: parties may share data = {share}, single point of failure acceptable = {spof}, multi-region = {regions}.")
     query = {"single-machine": "if none binds the correct design is a single machine",

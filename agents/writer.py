@@ -90,7 +90,8 @@ def llm_report(state: dict, usage: dict) -> dict:
     stages = [{"stage": n, **state["decisions"][n].evidence.get("llm", {})} for n in range(1, 7)]
     survived = [s for s in stages if s.get("status")]
     return {"usage": usage, "stages": stages, "facts_added": state["facts"].llm_filled, "facts_notes": state.get("facts_notes", []),
-            "survived": sum(s["status"].startswith("accepted") for s in survived), "proposals": len(survived),
+            "survived": sum(s["status"] == "accepted" for s in survived), "accepted_after_retry": sum(s["status"] == "accepted after retry" for s in survived),
+            "proposals": len(survived),
             "disagreements": [f"stage {s['stage']}: {s['disagreement']}" for s in stages if s.get("disagreement")]}
 
 

@@ -18,6 +18,10 @@ def junit(results: list[CaseResult], engine: str) -> str:
     suite = ET.Element("testsuite", name=f"ceiling-eval[{engine}]", tests=str(sum(max(len(r.checks), 1) for r in results)),
                        failures=str(sum(1 for r in results for c in r.checks if not c.passed)), errors=str(sum(1 for r in results if r.error)))
     for r in results:
+        if r.skipped:
+            case = ET.SubElement(suite, "testcase", classname=f"eval.{r.id}", name="review", time="0")
+            ET.SubElement(case, "skipped", message=r.skipped)
+            continue
         if r.error:
             case = ET.SubElement(suite, "testcase", classname=f"eval.{r.id}", name="review", time=str(r.seconds))
             ET.SubElement(case, "error", message=r.error)
@@ -43,7 +47,7 @@ def compare(old: dict, new: dict) -> list[str]:
                 b = (before or {}).get(field)
                 if b is not None and v is not None and v != b:
                     lines.append(f"{key}.{field}: {b:.2%} -> {v:.2%} ({'better' if v > b else 'worse'})")
-        elif isinstance(value, (int, float)) and isinstance(before, (int, float)) and value != before and key not in ("cases",):
+        elif isinstance(value, (int, float)) and isinstance(before, (int, float)) and value != before and key not in ("cases", "seconds_per_case"):
             lines.append(f"{key}: {before} -> {value}")
     old_checks = {(c["id"], k["name"]): k["passed"] for c in old.get("cases", []) for k in c["checks"]}
     for case in new["cases"]:
@@ -101,7 +105,7 @@ def _charts(results: list[CaseResult], summary: dict, cases: dict[str, Case], fo
 
 def markdown(results: list[CaseResult], summary: dict, engine: str, images: list[str]) -> str:
     pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
-    out = [f"# ceiling eval ({engine})", "", f"{summary['cases']} cases, {summary['errors']} errors.", "",
+    out = [f"# ceiling eval ({engine})", "", f"{summary['cases']} cases, {summary['skipped']} skipped, {summary['errors']} errors.", "",
            "| figure | value |", "|---|---|"]
     out += [f"| {f} accuracy | {pct(v)} |" for f, v in summary["per_field"].items()]
     out += [f"| all six right | {pct(summary['all_six'])} |", f"| numbers | {pct(summary['numbers'])} |",

@@ -29,6 +29,7 @@ class CaseResult(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
     error: str | None = None
+    skipped: str | None = None  # e.g. no recorded LLM traffic for this case
 
     def stage_ok(self, field: str) -> bool | None:
         relevant = [c for c in self.checks if c.name == field or (field == "tax" and c.name.startswith(("numbers.", "loops", "feasible")))]
@@ -75,8 +76,9 @@ def score(case: Case, review, chunk_text) -> CaseResult:
     return result
 
 
-def summarize(results: list[CaseResult]) -> dict:
+def summarize(all_results: list[CaseResult]) -> dict:
     """Per-field accuracy, all-six rate, numeric accuracy, loop correctness, citation validity, LLM survival."""
+    results = [r for r in all_results if not r.skipped]
     def rate(values: list[bool]) -> float | None:
         return round(sum(values) / len(values), 4) if values else None
 
@@ -85,7 +87,7 @@ def summarize(results: list[CaseResult]) -> dict:
     proposals = sum(r.llm_proposals for r in results)
     n = max(len(results), 1)
     return {
-        "cases": len(results), "errors": sum(1 for r in results if r.error),
+        "cases": len(results), "skipped": len(all_results) - len(results), "errors": sum(1 for r in results if r.error),
         "per_field": per_field,
         "all_six": rate([r.all_six for r in results]),
         "numbers": rate([c.passed for c in checks if c.name.startswith("numbers.")]),

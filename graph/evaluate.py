@@ -77,6 +77,8 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
                 typer.echo(f"FAIL {result.id} {check.name}: expected {check.expected}, got {check.got}")
         if result.error:
             typer.echo(f"ERROR {result.id}: {result.error}")
+        if result.skipped:
+            typer.echo(f"SKIP {result.id}: {result.skipped}")
     if report is not None:
         for path in write(report, results, summary, label, {c.id: c for c in cases}):
             err.print(f"wrote {path}")

@@ -45,7 +45,7 @@ def check_describes_a_system(text: str, name: str) -> None:
     """Refuse text that names nothing a design review could be about."""
     from ceiling.agents.cues import SYSTEM_WORDS
 
-    if len(SYSTEM_WORDS.findall(text)) < 2:
+    if not SYSTEM_WORDS.search(text):
         raise InputError(f"{name}: no system is described (expected words like model, requests, GPUs, data, latency)")
 
 

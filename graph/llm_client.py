@@ -34,7 +34,7 @@ class LLMSettings(BaseModel):
     max_retries: int = 2
     json_mode: JsonMode = "json_object"
     temperature: float = 0.0
-    max_tokens: int = 320
+    max_tokens: int = 220
     seed: int | None = 0
 
 

@@ -91,3 +91,43 @@ def test_version_and_help_are_fast_and_honest():
 def test_index_reports_cached_or_built(corpus_index):
     result = ceiling("index", "--if-changed")
     assert result.returncode == 0 and "cached: " in result.stdout.decode()
+
+
+def test_reference_machine_is_configurable_and_named(tmp_path, corpus_index):
+    big = tmp_path / "big.yaml"
+    big.write_text("name: one 512-core CPU box\ncpu_cores: 512\n")
+    data = json.loads(ceiling("review", str(FRAUD), "-f", "json", "--machine", str(big)).stdout)
+    # 512 cores x 100 req/s per core carry ~30,000 req/s: the throughput ceiling stops binding.
+    assert data["reference_machine"] == "one 512-core CPU box" and data["ceiling"] == "none" and data["distribute"] == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cpu_cores: lots\n")
+    result = ceiling("review", str(FRAUD), "--machine", str(bad))
+    assert result.returncode == 2 and result.stderr.decode().startswith("error: ") and "Traceback" not in result.stderr.decode()
+
+
+def test_user_corpus_folder_is_indexed_and_citable(tmp_path):
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    (chapters / "serving-notes.md").write_text(
+        "# Serving Notes\n\n## Replicas and load balancers\n\nA throughput ceiling on serving is relieved by stateless replicas "
+        "behind a load balancer; the coordinator must never become the bottleneck of the fleet.\n")
+    env = {**os.environ, "CEILING_HOME": str(tmp_path / "home")}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, timeout=300, env=env)  # noqa: E731
+    alone = run("index").stdout.decode()
+    with_user = run("index", "--corpus", str(chapters)).stdout.decode()
+    count = lambda text: int(text.split(":")[1].split()[0])  # noqa: E731  "built: 42 chunks ..."
+    assert count(with_user) > count(alone)
+    review = run("review", str(FRAUD), "-f", "json", "--corpus", str(chapters))
+    assert review.returncode == 0 and json.loads(review.stdout)["ceiling"] == "throughput"
+
+
+def test_every_real_description_counts_as_a_system():
+    """The off-topic check must not reject real (terse) designs."""
+    import yaml
+
+    from ceiling.graph.inputs import check_describes_a_system
+
+    texts = [p.read_text() for p in (REPO / "tests" / "descriptions").glob("*.md")]
+    texts += [yaml.safe_load(p.read_text())["description"] for p in (REPO / "eval" / "cases").glob("*.yaml")]
+    for text in texts:
+        check_describes_a_system(text, "x")

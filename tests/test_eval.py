@@ -1,0 +1,86 @@
+"""`ceiling eval`: the case set, the scorer's named checks, the reports and the CI gate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ceiling.eval.cases import CASES_DIR, Case, CaseError, load_case, load_cases
+from ceiling.eval.gate import failures
+from ceiling.eval.runner import chunk_text
+from ceiling.eval.scorer import score, summarize
+from ceiling.graph.workflow import run
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ceiling(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_case_set_covers_what_the_issue_asks():
+    cases = load_cases()
+    assert len(cases) >= 30
+    modes = {m for c in cases for m in (c.expect.mode or [])}
+    assert {"batch", "streaming", "online", "interactive"} <= modes
+    forced = {a for c in cases if c.expect.distribute for a in c.expect.distribute.must}
+    assert {"data", "training", "model", "inference", "coordination", "intelligence"} <= forced
+    assert sum(c.expect.ceiling == ["none"] for c in cases) >= 3
+    assert any(c.loops == "must" for c in cases) and all(c.rationale for c in cases)
+
+
+def test_a_wrong_answer_fails_its_named_check(corpus_index):
+    case = load_case(CASES_DIR / "fraud.yaml")
+    wrong = case.model_copy(update={"expect": case.expect.model_copy(update={"ceiling": ["model"]})})
+    review = run(case.description)["review"]
+    result = score(wrong, review, chunk_text)
+    failed = [c.name for c in result.checks if not c.passed]
+    assert failed == ["ceiling"] and not result.all_six
+    assert score(case, review, chunk_text).all_six
+
+
+def test_bad_case_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "oops.yaml"
+    bad.write_text("id: other\ndescription: x\n")
+    with pytest.raises(CaseError, match="does not match the file name"):
+        load_case(bad)
+    result = ceiling("eval", "--cases", str(bad))
+    assert result.returncode == 2 and result.stderr.startswith("error: oops.yaml")
+
+
+def test_deterministic_eval_passes_the_gate_and_writes_reports(tmp_path, corpus_index):
+    result = ceiling("eval", "--report", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["schema"] == 1 and report["engine"] == "deterministic"
+    assert report["summary"]["cases"] == len(load_cases()) and not failures(report["summary"], "deterministic")
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    names = {(c.get("classname"), c.get("name")) for c in suite.iter("testcase")}
+    assert ("eval.fraud", "ceiling") in names and ("eval.fraud", "numbers.budget_left_ms") in names
+    assert (tmp_path / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| all six right | 100% |" in (tmp_path / "report.md").read_text()
+    again = ceiling("eval", "--compare", str(tmp_path / "report.json"))
+    assert again.returncode == 0 and again.stdout.rstrip().endswith("no change")
+
+
+def test_gate_names_the_figure_that_dropped(tmp_path):
+    summary = summarize([])
+    limits = tmp_path / "t.yaml"
+    limits.write_text("deterministic:\n  all_six: {min: 0.9, last: 1.0}\n")
+    assert failures({**summary, "all_six": 0.5}, "deterministic", limits) == ["all_six = 0.5 is below the threshold 0.9"]
+    assert failures({**summary, "all_six": 0.95}, "deterministic", limits) == []
+
+
+def test_new_case_is_written_from_the_current_verdict(tmp_path, corpus_index):
+    description = tmp_path / "my-design.md"
+    description.write_text((REPO / "examples" / "fraud-scoring.md").read_text())
+    result = ceiling("eval", "--new-case", str(description), "--cases", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    case = Case.model_validate(yaml.safe_load((tmp_path / "my-design.yaml").read_text()))
+    assert case.expect.ceiling == ["throughput"] and case.loops == "must_not" and "TODO" in case.rationale

@@ -1,0 +1,156 @@
+"""The LLM engine against recorded traffic of the real local model (Qwen2.5-Coder-1.5B-Instruct
+served by llama.cpp). Replayed with record mode "none": a changed prompt is a missing recording,
+never a silent call. `make record` re-records against a live server (see README)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ceiling.eval.recording import make_vcr
+from ceiling.graph.llm_client import LLMClient, LLMError, LLMSettings
+from ceiling.graph.local_model import MODEL_NAME
+from ceiling.graph.workflow import run
+
+DESCRIPTIONS = Path(__file__).parent / "descriptions"
+CASSETTES = Path(__file__).parent / "cassettes"
+RECORD = os.environ.get("CEILING_RECORD") == "1"
+ENGINE = os.environ.get("ENGINE", "local")  # `make record ENGINE=openai` records the configured endpoint
+MODEL = os.environ.get("CEILING_LLM_MODEL", MODEL_NAME) if ENGINE == "openai" else MODEL_NAME
+REVIEWED = ["chapter_fraud.md", "chapter_code_assistant.md", "chapter_hospitals.md", "own_small_tool.md", "own_hostile.md"]
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    """(base_url, model): a live local server when recording, a dead address when replaying."""
+    if not RECORD:
+        yield "http://127.0.0.1:9/v1", MODEL
+        return
+    if ENGINE == "openai":
+        from ceiling.graph.llm_client import settings_from_env
+
+        yield settings_from_env(model=MODEL).base_url, MODEL
+        return
+    from ceiling.corpus.embedding import ceiling_home
+    from ceiling.graph.local_server import local_server
+
+    with local_server(None, ceiling_home() / "models") as live:
+        yield live
+
+
+def client_for(endpoint, **overrides) -> LLMClient:
+    base_url, model = endpoint
+    json_mode = "json_object" if ENGINE == "openai" else "json_object_schema"
+    api_key = os.environ.get("OPENAI_API_KEY", "not-needed")
+    return LLMClient(LLMSettings(base_url=base_url, model=model, json_mode=json_mode, api_key=api_key, max_retries=0, **overrides))
+
+
+def recorded(name: str):
+    recorder = make_vcr(MODEL, record=RECORD)
+    recorder.cassette_library_dir = str(CASSETTES / MODEL)
+    return recorder.use_cassette(f"{name}.yaml")
+
+
+@pytest.fixture(scope="module")
+def reviews(endpoint, corpus_index):
+    out = {}
+    for name in REVIEWED:
+        client = client_for(endpoint)
+        with recorded(Path(name).stem):
+            out[name] = (run((DESCRIPTIONS / name).read_text(), llm=client)["review"], client)
+    return out
+
+
+@pytest.mark.parametrize("name", REVIEWED)
+def test_llm_review_keeps_the_json_contract(reviews, name):
+    review, client = reviews[name]
+    rules = run((DESCRIPTIONS / name).read_text())["review"]
+    assert review.engine == f"llm:{MODEL}"
+    # Numbers decide: whatever the model proposed, the final answers are the ones the evidence forces.
+    assert (review.ceiling, review.distribute, review.topology, review.mode, review.metric) == \
+           (rules.ceiling, rules.distribute, rules.topology, rules.mode, rules.metric)
+    assert len(review.stages) == 6 and all(s["citations"] for s in review.stages)
+    assert all(s["llm"]["status"] for s in review.stages)
+    usage = review.llm["usage"]
+    assert usage["calls"] == len(client.usage.calls) and usage["prompt_tokens"] > 0
+
+
+def test_critic_overrides_wrong_llm_answers(reviews, corpus_index):
+    """The recorded model gets stages wrong; each wrong proposal is sent back or overridden."""
+    caught = []
+    for review, _ in reviews.values():
+        for stage in review.stages:
+            llm = stage["llm"]
+            if llm.get("retry_reason", "").startswith("the answer"):
+                caught.append((stage["stage"], llm["proposed"], stage["answer"]))
+                assert llm["status"] in ("accepted after retry", "overridden", "justification replaced")
+    assert caught, "expected the small model to be wrong somewhere in the recorded reviews"
+
+
+def test_numbers_ledger_rejects_invented_numbers(reviews):
+    from ceiling.agents import ledger
+
+    for review, _ in reviews.values():
+        for stage in review.stages:
+            if stage["llm"].get("status") == "justification replaced":
+                bad = stage["llm"]["unsupported_numbers"]
+                assert bad and not any(f"{n:g}" in stage["justification"] for n in bad if n >= 10)
+    assert ledger.unsupported("pressure 0.95, 2.4 ms of 20 ms", [0.8934, 2.4, 20]) == [0.95]
+
+
+def test_quotes_of_accepted_citations_occur_in_their_chunks(reviews, corpus_index):
+    for review, _ in reviews.values():
+        for stage in review.stages:
+            for citation in stage["citations"]:
+                assert citation["quote"] in corpus_index.chunk(citation["chunk_id"]).text
+
+
+def test_invalid_json_from_the_real_model_falls_back(endpoint, corpus_index):
+    """A reply cut off at 8 tokens is not JSON: that stage falls back to the rule agent."""
+    client = client_for(endpoint, max_tokens=8)
+    text = (DESCRIPTIONS / "chapter_fraud.md").read_text()
+    with recorded("truncated_replies"):
+        review = run(text, llm=client)["review"]
+    assert {s["llm"]["status"] for s in review.stages} == {"fallback"}
+    assert all("JSONDecodeError" in s["llm"]["error"] or "ValidationError" in s["llm"]["error"] for s in review.stages)
+    assert review.ceiling == "throughput" and review.tax["budget_left_ms"] == pytest.approx(17.6)
+
+
+class _Broken(BaseHTTPRequestHandler):
+    """An endpoint that fails at the HTTP level (no model output is involved)."""
+
+    mode = "500"
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        if self.mode == "hang":
+            time.sleep(3)
+        self.send_response(500)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"error": {"message": "internal error"}}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("mode, error", [("500", "InternalServerError"), ("hang", "APITimeoutError")])
+def test_server_errors_and_timeouts_fall_back(mode, error, corpus_index):
+    handler = type("Handler", (_Broken,), {"mode": mode})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = LLMClient(LLMSettings(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="x", timeout_s=1.0, max_retries=0))
+        review = run((DESCRIPTIONS / "chapter_fraud.md").read_text(), llm=client)["review"]
+    finally:
+        server.shutdown()
+    assert all(s["llm"]["status"] == "fallback" and error in s["llm"]["error"] for s in review.stages)
+    assert review.ceiling == "throughput" and len(review.stages) == 6
+    with pytest.raises(LLMError):
+        client.complete_json([{"role": "user", "content": "hi"}], LLMSettings, purpose="probe")
