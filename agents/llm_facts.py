@@ -39,6 +39,20 @@ def _states_number(quote: str, value: float) -> bool:
     return value != 0 and any(abs(n - value) <= 0.01 * abs(value) for n in numbers_in(normalize(quote)[0]))
 
 
+def _already_read(facts: SystemFacts, quote: str, value: float) -> str | None:
+    """The field the rule reader already took this number from, in this sentence, if any."""
+    from ceiling.agents.ledger import unsupported
+
+    squashed = _squash(quote)
+    for name, fact in facts.facts():
+        if fact.assumed or not fact.quote or not isinstance(fact.value, (int, float)) or isinstance(fact.value, bool):
+            continue
+        same_sentence = squashed in _squash(fact.quote) or _squash(fact.quote) in squashed
+        if same_sentence and not unsupported(f"{value:g}", [float(fact.value)]):
+            return name
+    return None
+
+
 def _schema(fields: list[str]) -> type[BaseModel]:
     item = create_model("LLMFact", field=(Literal[tuple(fields)], ...), value=(float, ...), unit=(str, ""), quote=(str, ...))  # type: ignore[valid-type]
     return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=len(fields))))
@@ -77,6 +91,10 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
             continue
         if not _states_number(item.quote, item.value):
             notes.append(f"dropped {item.field}={item.value:g}: the quote does not contain that number")
+            continue
+        taken = _already_read(result, item.quote, item.value)
+        if taken:
+            notes.append(f"dropped {item.field}={item.value:g}: that number in that sentence was already read as {taken}")
             continue
         if not count_in_range(item.field, item.value):
             notes.append(f"dropped {item.field}={item.value:g}: not a plausible value for that field")

@@ -98,11 +98,8 @@ def _check_cache_path() -> Path:
 
 
 def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def verify_model(model_dir: str | Path | None = None, expected: str = MODEL_SHA256) -> ModelCheck:

@@ -5,7 +5,9 @@ Measures, on this machine:
   warm review   the same review again inside one process
   first build   building the corpus index in an empty CEILING_HOME (loads the embedding model)
   cached open   opening that index again in a new process
-Targets (issue): cold <= 3 s, warm <= 0.2 s, cached open <= 0.5 s.
+  eval (rules)  `ceiling eval` over every case, as a new process
+  eval (replay) `ceiling eval --llm local`, replaying the recorded local-model traffic
+Targets (issues): cold <= 3 s, warm <= 0.2 s, cached open <= 0.5 s, each eval <= 30 s.
 
 Usage: python eval/bench.py [--runs N]
 """
@@ -43,6 +45,13 @@ def timed(cmd: list[str], env: dict) -> float:
     return time.perf_counter() - start
 
 
+def timed_any(cmd: list[str], env: dict) -> float:
+    """Like `timed`, for commands whose exit code reports a verdict (the eval gate)."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, capture_output=True)
+    return time.perf_counter() - start
+
+
 def row(name: str, values: list[float], target: float | None) -> None:
     median = statistics.median(values)
     verdict = "" if target is None else ("  ok" if median <= target else "  OVER target")
@@ -64,11 +73,16 @@ def main() -> None:
         cold = [timed(cli, env) for _ in range(args.runs)]
         out = subprocess.run([sys.executable, "-c", WARM, str(FRAUD), str(args.runs * 4)], env=env, capture_output=True, text=True, check=True)
         warm_min, warm_median = map(float, out.stdout.split())
+        cli_eval = [sys.executable, "-m", "ceiling.graph.cli", "eval"]
+        rules = [timed_any(cli_eval, env) for _ in range(max(1, args.runs // 2))]
+        replay = [timed_any(cli_eval + ["--llm", "local"], env) for _ in range(max(1, args.runs // 2))]
     print(f"machine: {os.cpu_count()} cores; runs: {args.runs}")
     row("first build", build, None)
     row("cached open", cached, 0.5)
     row("cold review", cold, 3.0)
     print(f"{'warm review':<14} min {warm_min:7.3f} s   median {warm_median:7.3f} s   target 0.2 s{'  ok' if warm_median <= 0.2 else '  OVER target'}")
+    row("eval (rules)", rules, 30.0)
+    row("eval (replay)", replay, 30.0)
 
 
 if __name__ == "__main__":

@@ -31,11 +31,8 @@ def part_paths() -> list[Path]:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def verify(path: Path, expected_bytes: int = GGUF_BYTES, expected_sha256: str = GGUF_SHA256) -> None:

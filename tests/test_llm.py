@@ -20,6 +20,7 @@ from ceiling.graph.workflow import run
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORD = os.environ.get("CEILING_RECORD") == "1"
+RECORD_ONLY = {n for n in os.environ.get("CEILING_RECORD_ONLY", "").split(",") if n}  # re-record just these cassettes
 ENGINE = os.environ.get("ENGINE", "local")  # `make record ENGINE=openai` records the configured endpoint
 MODEL = os.environ.get("CEILING_LLM_MODEL", MODEL_NAME) if ENGINE == "openai" else MODEL_NAME
 REVIEWED = ["chapter_fraud.md", "chapter_code_assistant.md", "chapter_hospitals.md", "own_small_tool.md", "own_hostile.md"]
@@ -51,7 +52,7 @@ def client_for(endpoint, **overrides) -> LLMClient:
 
 
 def recorded(name: str):
-    recorder = make_vcr(MODEL, record=RECORD)
+    recorder = make_vcr(MODEL, record=RECORD and (not RECORD_ONLY or name in RECORD_ONLY))
     recorder.cassette_library_dir = str(CASSETTES / MODEL)
     return recorder.use_cassette(f"{name}.yaml")
 
@@ -62,14 +63,15 @@ def reviews(endpoint, corpus_index):
     for name in REVIEWED:
         client = client_for(endpoint)
         with recorded(Path(name).stem):
-            out[name] = (run((DESCRIPTIONS / name).read_text(), llm=client)["review"], client)
+            state = run((DESCRIPTIONS / name).read_text(), llm=client)
+            out[name] = (state["review"], client, state["raw_facts"])
     return out
 
 
 @pytest.mark.parametrize("name", REVIEWED)
 def test_llm_review_keeps_the_json_contract(reviews, name):
-    review, client = reviews[name]
-    rules = run((DESCRIPTIONS / name).read_text())["review"]
+    review, client, facts = reviews[name]
+    rules = run("", given_facts=facts)["review"]  # the rule agents on the same facts
     assert review.engine == f"llm:{MODEL}"
     # Numbers decide: whatever the model proposed, the final answers are the ones the evidence forces.
     assert (review.ceiling, review.distribute, review.topology, review.mode, review.metric) == \
@@ -83,7 +85,7 @@ def test_llm_review_keeps_the_json_contract(reviews, name):
 def test_critic_overrides_wrong_llm_answers(reviews, corpus_index):
     """The recorded model gets stages wrong; each wrong proposal is sent back or overridden."""
     caught = []
-    for review, _ in reviews.values():
+    for review, _, _ in reviews.values():
         for stage in review.stages:
             llm = stage["llm"]
             if llm.get("retry_reason", "").startswith("the answer"):
@@ -95,7 +97,7 @@ def test_critic_overrides_wrong_llm_answers(reviews, corpus_index):
 def test_numbers_ledger_rejects_invented_numbers(reviews):
     from ceiling.agents import ledger
 
-    for review, _ in reviews.values():
+    for review, _, _ in reviews.values():
         for stage in review.stages:
             if stage["llm"].get("status") == "justification replaced":
                 bad = stage["llm"]["unsupported_numbers"]
@@ -104,7 +106,7 @@ def test_numbers_ledger_rejects_invented_numbers(reviews):
 
 
 def test_quotes_of_accepted_citations_occur_in_their_chunks(reviews, corpus_index):
-    for review, _ in reviews.values():
+    for review, _, _ in reviews.values():
         for stage in review.stages:
             for citation in stage["citations"]:
                 assert citation["quote"] in corpus_index.chunk(citation["chunk_id"]).text

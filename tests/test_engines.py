@@ -1,0 +1,56 @@
+"""Choosing and starting an engine: clear one-line errors, the default model's integrity check."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ceiling.graph.engines import Engine, resolve
+from ceiling.graph.local_model import LocalModelError, verify
+
+FRAUD = Path(__file__).resolve().parents[1] / "examples" / "fraud-scoring.md"
+
+
+def ceiling(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_default_engine_follows_the_environment(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert resolve(None) is Engine.off
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    assert resolve(None) is Engine.openai
+    assert resolve(Engine.off) is Engine.off
+
+
+def test_openai_without_an_endpoint_is_a_one_line_error(corpus_index):
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    result = subprocess.run([sys.executable, "-m", "ceiling.graph.cli", "review", str(FRAUD), "--llm", "openai"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith("error: --llm openai needs")
+
+
+def test_local_with_a_missing_gguf_is_a_one_line_error(tmp_path, corpus_index):
+    result = ceiling("review", str(FRAUD), "--llm", "local", "--gguf", str(tmp_path / "none.gguf"))
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 1 and last.startswith("error: ") and "Traceback" not in result.stderr
+    assert "no such GGUF file" in last or "pip install -e '.[local]'" in last
+
+
+def test_model_file_of_the_wrong_size_or_hash_is_refused(tmp_path):
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF" + bytes(60))
+    good = hashlib.sha256(model.read_bytes()).hexdigest()
+    with pytest.raises(LocalModelError, match="64 bytes, expected 65"):
+        verify(model, expected_bytes=65, expected_sha256=good)
+    with pytest.raises(LocalModelError, match="does not match the published"):
+        verify(model, expected_bytes=64, expected_sha256="0" * 64)
+    verify(model, expected_bytes=64, expected_sha256=good)
+    assert model.with_suffix(".verified").exists()
