@@ -183,6 +183,7 @@ def eval_(
     report: Annotated[Optional[Path], typer.Option("--report", help="Write report.md, report.json, junit.xml and charts to this folder.", file_okay=False)] = None,
     llm: Annotated[Engine, typer.Option("--llm", help="off = rule agents; local/openai = replay that model's recorded traffic (or record it with --record).")] = Engine.off,
     record: Annotated[bool, typer.Option("--record", help="Re-record the cassettes against the live endpoint (local: starts the llama.cpp server).")] = False,
+    missing_only: Annotated[bool, typer.Option("--missing-only", help="With --record: record only the cases that have no cassette yet.")] = False,
     model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")] = None,
     compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous report.json: print what got better or worse.", exists=True, dir_okay=False)] = None,
     new_case: Annotated[Optional[Path], typer.Option("--new-case", help="Write a case YAML from the current verdict on this description, to correct by hand.", exists=True, dir_okay=False)] = None,
@@ -194,7 +195,7 @@ def eval_(
     if new_case is not None:
         write_new_case(new_case, cases)
         return
-    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs))
+    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only))
 
 
 @app.command()

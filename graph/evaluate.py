@@ -27,7 +27,7 @@ def _replay_client(engine: Engine, model: str | None):
 
 
 def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, record: bool, model: str | None,
-             compare: Path | None, jobs: int) -> int:
+             compare: Path | None, jobs: int, missing_only: bool = False) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -53,6 +53,11 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
                 label, kind = "deterministic", "deterministic"
             elif record:
                 with open_engine(engine, model, on_status=lambda text: progress.update(task, description=text)) as client:
+                    if missing_only:
+                        from ceiling.eval.recording import cassette_dir
+
+                        cases = [c for c in cases if not (cassette_dir(client.settings.model) / f"{c.id}.yaml").exists()]
+                        progress.update(task, total=len(cases))
                     results = runner.run_llm(cases, client, client.settings.model, record=True, on_done=done)
                 label, kind = client.engine + " (recorded)", "replayed"
             else:

@@ -24,3 +24,20 @@ def corpus_index():
 @pytest.fixture
 def descriptions() -> Path:
     return REPO / "tests" / "descriptions"
+
+
+@pytest.fixture(autouse=True)
+def no_network_beyond_loopback(monkeypatch):
+    """The suite never leaves this machine: replayed LLM traffic comes from cassettes, and
+    the only servers a test talks to are its own on 127.0.0.1."""
+    import socket
+
+    connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+            raise ConnectionRefusedError(f"tests may not reach {host}: network blocked")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)

@@ -84,3 +84,13 @@ def test_new_case_is_written_from_the_current_verdict(tmp_path, corpus_index):
     assert result.returncode == 0, result.stderr
     case = Case.model_validate(yaml.safe_load((tmp_path / "my-design.yaml").read_text()))
     assert case.expect.ceiling == ["throughput"] and case.loops == "must_not" and "TODO" in case.rationale
+
+
+def test_replayed_llm_eval_passes_its_gate(tmp_path, corpus_index):
+    """What CI runs: the recorded local-model traffic, no server, no network."""
+    result = ceiling("eval", "--llm", "local", "--report", str(tmp_path))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = json.loads((tmp_path / "report.json").read_text())["summary"]
+    assert summary["cases"] >= 10 and summary["errors"] == 0
+    assert summary["calls_per_case"] > 0 and summary["llm_survival"] is not None
+    assert not failures(summary, "replayed")
