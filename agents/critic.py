@@ -98,7 +98,7 @@ def _largest_fitting_workers(compute: float, message: float, bandwidth: float, a
 
 def revise(state: dict) -> tuple[Design, str]:
     """The next change to try, most targeted first; one machine is the last resort."""
-    facts, design = state["facts"], state["design"].model_copy(deep=True)
+    design = state["design"].model_copy(deep=True)
     comm = state["decisions"][6].evidence["communication"]
     tried = set(design.changes)
     if comm["kind"] == "fan-out":

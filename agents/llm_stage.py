@@ -114,11 +114,11 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text) ->
     for c in proposal.citations:
         text = chunk_text(c.chunk_id)
         if text is not None and c.quote.strip() and c.quote.strip() in text:
-            citations.append(Citation(chunk_id=c.chunk_id, section=_section(c.chunk_id, state), quote=c.quote.strip()))
+            citations.append(Citation(chunk_id=c.chunk_id, section=_section(c.chunk_id), quote=c.quote.strip()))
     return problems, citations, numbers
 
 
-def _section(chunk_id: str, state: dict) -> str:
+def _section(chunk_id: str) -> str:
     from ceiling.agents.tools.retrieve import default_index
 
     chunk = default_index().chunk(chunk_id)

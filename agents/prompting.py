@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from string import Template
 
 from ceiling.agents.schemas import SystemFacts
-
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 
 
 @lru_cache(maxsize=None)
