@@ -138,7 +138,9 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
         proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
         record["proposed"] = _normalize(stage, proposal.answer)
         problems, citations, numbers = check(stage, proposal, rule, state, chunk_text)
-        if problems:
+        # A wrong answer goes back once with the evidence; invented numbers alone are simply
+        # rejected (the rule agent's justification stands), which saves a slow call.
+        if any(not p.startswith("numbers no tool produced") for p in problems):
             record["retry_reason"] = "; ".join(problems)
             retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"], evidence=compact(stage_evidence(stage, rule)))
             messages += [{"role": "assistant", "content": proposal.model_dump_json()}, {"role": "user", "content": retry}]
