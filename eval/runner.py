@@ -61,8 +61,13 @@ def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> l
         if not record and not (cassette_dir(model) / f"{case.id}.yaml").exists():
             result = CaseResult(id=case.id, checks=[], answers={}, skipped=f"no recording for {model}: run `ceiling eval --llm ... --record`")
         else:
-            with recorder.use_cassette(f"{case.id}.yaml"):
-                result = run_case(case, llm)
+            try:
+                with recorder.use_cassette(f"{case.id}.yaml"):
+                    result = run_case(case, llm)
+            except BaseException:  # Ctrl-C or SIGTERM mid-case: never leave a partial recording behind
+                if record:
+                    (cassette_dir(model) / f"{case.id}.yaml").unlink(missing_ok=True)
+                raise
         results.append(result)
         if on_done:
             on_done(result)
