@@ -21,7 +21,7 @@ def decide(state: dict) -> StageDecision:
     facts, stage1 = state["facts"], state["decisions"][1]
     ceiling = stage1.evidence["ceiling"]
     pressures = {n: P.Pressure(**p) for n, p in stage1.evidence["pressures"].items()}
-    axes = P.axis_pressures(facts, pressures)
+    axes = P.axis_pressures(facts, pressures, state["machine"].gpus)
     ranked = P.ranked(axes)
     primary = primary_axis(ceiling, facts.text("workload"))
     if state["design"].single_machine and primary is not None:

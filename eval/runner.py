@@ -7,14 +7,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ceiling.eval.cases import Case
+from ceiling.graph.workflow import chunk_text  # the critic's own lookup; re-exported for the scorer
 from ceiling.eval.scorer import CaseResult, score
-
-
-def chunk_text(chunk_id: str) -> str | None:
-    from ceiling.agents.tools.retrieve import default_index
-
-    chunk = default_index().chunk(chunk_id)
-    return chunk.text if chunk else None
 
 
 def run_case(case: Case, llm=None, max_loops: int = 3) -> CaseResult:

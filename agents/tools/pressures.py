@@ -148,14 +148,14 @@ def machines_needed(pressures: dict[str, Pressure]) -> int:
     return max(1, math.ceil(max(p.ratio for p in pressures.values()) - 1e-9))
 
 
-def axis_pressures(facts: SystemFacts, pressures: dict[str, Pressure]) -> dict[str, float]:
+def axis_pressures(facts: SystemFacts, pressures: dict[str, Pressure], gpus_per_node: int = ReferenceMachine().gpus) -> dict[str, float]:
     """The six axes of Section 1.2, each forced to the degree its ceiling binds."""
     workload = facts.text("workload")
     throughput = pressures["throughput"].pressure
     nodes = machines_needed(pressures)
     workers = facts.num("workers")
     if workers and workload == "training":
-        nodes = max(nodes, math.ceil(workers / 8))
+        nodes = max(nodes, math.ceil(workers / gpus_per_node))
     agents = facts.num("agents") or 1.0
     return {
         "data": pressures["data"].pressure,
