@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ceiling.agents.diff import embed
 from ceiling.agents.schemas import Review
 from ceiling.agents.tools.pressures import AXES
 
@@ -41,6 +42,7 @@ def build(state: dict) -> Review:
         topology=d[3].answer, mode=d[4].answer, metric=d[5].answer,
         tax={"communication_ms": comm["communication_ms"], "slo_ms": comm["slo_ms"], "budget_left_ms": comm["budget_left_ms"],
              "within_budget": comm["within_budget"], "kind": comm["kind"], "compute_ms": comm["compute_ms"], "failure": failure,
+             "inputs": comm["inputs"],
              "final": {"communication_ms": d[6].evidence["communication"]["communication_ms"],
                        "budget_left_ms": d[6].evidence["communication"]["budget_left_ms"],
                        "within_budget": d[6].evidence["communication"]["within_budget"]}},
@@ -144,4 +146,4 @@ def markdown(review: Review, title: str = "the described system") -> str:
         out += ["", f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, {u['seconds']:.1f} s."]
     if r.ignored_instructions:
         out += ["", "## Ignored text aimed at the reviewer (treated as data)", ""] + [f"- {s}" for s in r.ignored_instructions]
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n\n" + embed(r)

@@ -105,6 +105,7 @@ def review(
     llm: Annotated[Optional[Engine], typer.Option("--llm", help="Stage agents: off = rules only; openai = any OpenAI-compatible endpoint (OPENAI_BASE_URL / OPENAI_API_KEY); local = start a llama.cpp server here. Default: openai when a key or base URL is set, else off.", show_default=False)] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")] = None,
     gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A GGUF file for --llm local instead of the default Qwen2.5-Coder-1.5B.", dir_okay=False)] = None,
+    tools: Annotated[Optional[bool], typer.Option("--tools/--no-tools", help="LLM stage agents may call retrieve and the scoring functions (at most 3 tool rounds per stage) before answering; slower. Default: CEILING_LLM_TOOLS, else off.", show_default=False)] = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
 ) -> None:
@@ -120,7 +121,7 @@ def review(
 
     console = Console(stderr=True)
     try:
-        with console.status("reviewing...") as status, open_engine(llm, model, gguf, on_status=status.update) as client:
+        with console.status("reviewing...") as status, open_engine(llm, model, gguf, on_status=status.update, tools=tools) as client:
             on_step = (lambda node: status.update(f"[{client.engine}] {node} done")) if client is not None else None
             state = run(description, given_facts=facts, machine=reference, max_loops=max_loops, llm=client, on_step=on_step)
     except EngineError as exc:
@@ -196,6 +197,43 @@ def eval_(
         write_new_case(new_case, cases)
         return
     raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only))
+
+
+@app.command()
+def chat(
+    host: Annotated[str, typer.Option("--host", help="Interface to serve on; keep 127.0.0.1 unless you mean to share it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 7860,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Folder for threads (SQLite) and review files (default: $CEILING_HOME/chat).", file_okay=False)] = None,
+    max_loops: Annotated[int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")] = 3,
+    llm: Annotated[Optional[Engine], typer.Option("--llm", help="Stage agents, as for `review` (default: openai when configured, else off).", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai.")] = None,
+    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A GGUF file for --llm local.", dir_okay=False)] = None,
+    machine: MachineOpt = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Serve the web chat: paste a design, watch each stage decided, get the review with charts, ask what-ifs."""
+    _use_corpus(corpus)
+    from ceiling.agents.tools.reference import load_machine
+
+    try:
+        reference = load_machine(machine)
+    except (OSError, ValueError) as exc:
+        _fail(f"{machine}: {str(exc).splitlines()[0]}")
+    _open_index_with_progress()
+    from rich.console import Console
+
+    from ceiling.graph.engines import EngineError, open_engine
+    from ceiling.graph.serve import serve
+
+    console = Console(stderr=True)
+    try:
+        with open_engine(llm, model, gguf, on_status=lambda text: console.print(text)) as client:
+            serve(host, port, data, client, max_loops, reference, on_ready=lambda url: typer.echo(f"ceiling chat: serving on {url} (Ctrl-C stops)"))
+    except EngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
 
 
 @app.command()

@@ -22,6 +22,7 @@ class ReviewState(TypedDict, total=False):
     engine: str
     raw_facts: SystemFacts  # what the text says
     facts: SystemFacts  # plus the stated assumptions
+    answered: list[str]  # fields the user gave when asked (never asked again in the thread)
     facts_notes: list[str]  # what the LLM facts agent added or had dropped
     design: Design
     decisions: Annotated[dict[int, StageDecision], merge]

@@ -1,4 +1,4 @@
-"""The review workflow: facts -> six stages -> critic (loops back) -> alternative -> writer.
+"""The review workflow: facts -> ask -> six stages -> critic (loops back) -> alternative -> writer.
 
 Nodes only read the state and return the keys they change; the wiring lives in `build()`.
 """
@@ -9,10 +9,11 @@ from functools import lru_cache
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
 
 from ceiling.agents import (alternative, assume, axis_agent, ceiling_agent, critic, facts as facts_agent, metric_agent,
-                            mode_agent, tax_agent, topology_agent, writer)
-from ceiling.agents.schemas import LoopStep
+                            mode_agent, sensitivity, tax_agent, topology_agent, writer)
+from ceiling.agents.schemas import Fact, LoopStep, StageDecision, SystemFacts
 from ceiling.agents.tools.taxes import Design
 from ceiling.graph.state import ReviewState
 
@@ -38,6 +39,36 @@ def facts_node(state: ReviewState, config: RunnableConfig) -> dict:
             notes = [f"LLM facts agent failed, rule facts kept: {exc}"]
     return {"raw_facts": raw, "facts": assume.complete(raw, state["machine"]), "facts_notes": notes,
             "design": Design(), "loops": 0, "trace": [], "decisions": {}}
+
+
+def decide_all(facts: SystemFacts, machine) -> dict[int, StageDecision]:
+    """The rule agents' six decisions for `facts` on the design as described (no LLM, ~ms)."""
+    probe: dict = {"facts": facts, "machine": machine, "design": Design(), "loops": 0, "decisions": {}}
+    for number, agent in STAGES.items():
+        probe["decisions"] = {**probe["decisions"], number: agent.decide(probe)}
+    return probe["decisions"]
+
+
+def ask_node(state: ReviewState, config: RunnableConfig) -> dict:
+    """In an interactive thread, stop and ask for silent quantities that could flip the verdict.
+
+    The interrupt's payload lists the questions; the resume value maps field -> number (an
+    empty map keeps the assumed values). Quantities that cannot change the verdict are never asked."""
+    if not (config or {}).get("configurable", {}).get("ask"):
+        return {}
+    decisions = decide_all(state["facts"], state["machine"])
+    break_evens = decisions[1].evidence["break_evens"] + decisions[6].evidence["break_evens"]
+    answered = set(state.get("answered") or [])
+    questions = [q for q in sensitivity.questions(state["facts"], break_evens) if q.field not in answered]
+    if not questions:
+        return {}
+    answers = interrupt({"questions": [q.model_dump() for q in questions]}) or {}
+    raw = state["raw_facts"].model_copy(deep=True)
+    for q in questions:
+        if q.field in answers and answers[q.field] is not None:
+            setattr(raw, q.field, Fact(value=float(answers[q.field]), unit=getattr(state["facts"], q.field).unit,
+                                       quote=f"answered in the chat: {answers[q.field]:g} {q.unit}"))
+    return {"raw_facts": raw, "facts": assume.complete(raw, state["machine"]), "answered": sorted(answered | {q.field for q in questions})}
 
 
 def stage_node(number: int):
@@ -102,9 +133,11 @@ def writer_node(state: ReviewState, config: RunnableConfig) -> dict:
     return {"review": review}
 
 
-def build():
+def build(checkpointer=None):
+    """The compiled graph; the chat passes a checkpointer so threads persist and can be interrupted."""
     graph = StateGraph(ReviewState)
     graph.add_node("facts", facts_node)
+    graph.add_node("ask", ask_node)
     for number, name in STAGE_NODES.items():
         graph.add_node(name, stage_node(number))
     graph.add_node("critic", critic_node)
@@ -114,7 +147,8 @@ def build():
     graph.add_node("writer", writer_node)
 
     graph.add_edge(START, "facts")
-    graph.add_edge("facts", STAGE_NODES[1])
+    graph.add_edge("facts", "ask")
+    graph.add_edge("ask", STAGE_NODES[1])
     for number in range(1, 6):
         graph.add_edge(STAGE_NODES[number], STAGE_NODES[number + 1])
     graph.add_edge(STAGE_NODES[6], "critic")
@@ -123,7 +157,7 @@ def build():
     graph.add_edge("give_up", "alternative")
     graph.add_edge("alternative", "writer")
     graph.add_edge("writer", END)
-    return graph.compile()
+    return graph.compile(checkpointer=checkpointer)
 
 
 @lru_cache(maxsize=1)

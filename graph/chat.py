@@ -1,0 +1,222 @@
+"""The web chat (Gradio): paste a design, watch the six agents decide, read the review, ask what-ifs.
+
+The page is a thin view over `Threads` (graph/threads.py): every message becomes one of
+start / answer / follow-up on the same compiled graph the CLI and eval use, and each Event
+the graph streams becomes a chat message as soon as it happens. The user's text is shown
+back inside a code fence: it is data, never rendered as markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import gradio as gr
+
+from ceiling.agents import sensitivity, writer
+from ceiling.agents.diff import markdown as diff_markdown
+from ceiling.agents.schemas import Review
+from ceiling.graph import charts
+from ceiling.graph.inputs import MAX_BYTES, InputError, check_describes_a_system, decode
+from ceiling.graph.threads import Event, Threads
+
+FOLLOW_UP_MAX_CHARS = 400  # longer messages in a reviewed thread are read as a new description
+TITLE = "ceiling: a defended design review of your distributed AI system"
+PLACEHOLDER = ("Paste a description of a distributed AI system (or drop a .md/.txt file): what it does, its load, its latency "
+               "budget, model and data sizes, hardware. After the review, ask what-ifs: \"what if the fan-out were 12?\"")
+
+
+def as_data(text: str) -> str:
+    """The user's text in a fence longer than any backtick run inside it: shown verbatim."""
+    fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _stage_message(event: Event) -> dict:
+    stage = event.stage
+    cites = "\n".join(f"> \"{c.quote}\" ({c.section}, `{c.chunk_id}`)" for c in stage.citations)
+    llm = stage.evidence.get("llm", {})
+    note = f"\n\n_LLM: proposed {llm.get('proposed')}, critic: {llm.get('status')}_" if llm.get("status") else ""
+    return {"role": "assistant", "content": f"{stage.justification}\n\n{cites}{note}",
+            "metadata": {"title": f"Stage {stage.stage} · {stage.name}: {stage.answer}", "status": "done"}}
+
+
+def _loop_message(event: Event) -> dict:
+    return {"role": "assistant", "content": f"**Why:** {event.loop.reason}\n\n**Change:** {event.loop.change}",
+            "metadata": {"title": f"Critic: sent the design back (loop {event.loop.loop})", "status": "done"}}
+
+
+def _question_message(event: Event) -> dict:
+    asked = [sensitivity.Question(**q) for q in event.questions]
+    lines = [f"- {q.prompt()}" for q in asked]
+    return {"role": "assistant", "content": "Before I go on, one number could flip the verdict:\n\n" + "\n".join(lines)
+            + "\n\nReply with the value(s) (e.g. `50 ms`), or **ok** to keep what I assumed."}
+
+
+class ChatApp:
+    def __init__(self, threads: Threads):
+        self.threads = threads
+
+    # --- files the review offers -------------------------------------------------------------
+    def _outputs(self, thread_id: str, review: Review) -> tuple[Path, Path, Path, Path | None]:
+        folder = self.threads.folder / "reviews" / thread_id
+        folder.mkdir(parents=True, exist_ok=True)
+        md, js = folder / "review.md", folder / "review.json"
+        md.write_text(writer.markdown(review), encoding="utf-8")
+        js.write_text(review.model_dump_json(indent=2), encoding="utf-8")
+        radar = charts.radar(review, folder / f"radar-{review.loops}-{id(review)}.png")
+        scale = charts.scale_chart(review, folder / f"scale-{review.loops}-{id(review)}.png")
+        return md, js, radar, scale
+
+    def _review_messages(self, thread_id: str, event: Event) -> tuple[list[dict], Path, Path]:
+        review = event.review
+        md, js, radar, scale = self._outputs(thread_id, review)
+        text = writer.markdown(review).split("<!-- ceiling-review-json")[0]
+        messages = []
+        if event.differences or event.changes:
+            changed = ", ".join(f"{c.field.replace('_', ' ')} {c.before} -> {c.after}" for c in event.changes)
+            messages.append({"role": "assistant", "content": f"**What changed** ({changed}):\n\n{diff_markdown(event.differences)}"})
+        messages.append({"role": "assistant", "content": text})
+        messages.append({"role": "assistant", "content": {"path": str(radar), "alt_text": "radar chart of the six axis pressures"}})
+        if scale is not None:
+            messages.append({"role": "assistant", "content": {"path": str(scale), "alt_text": "budget vs scale chart"}})
+        else:
+            messages.append({"role": "assistant", "content": "This design pays no communication tax to chart (one machine)."})
+        return messages, md, js
+
+    # --- one user message --------------------------------------------------------------------
+    def respond(self, message: dict | str, history: list[dict], thread_id: str | None):
+        """Generator: yields (history, thread_id, md download, json download, textbox) as the graph works."""
+        thread_id = thread_id or self.threads.new_id()
+        downloads = [gr.update(), gr.update()]
+        try:
+            text = self._text_of(message)
+        except InputError as exc:
+            history = [*history, {"role": "assistant", "content": f"**Cannot review that:** {exc}"}]
+            yield history, thread_id, *downloads, None
+            return
+        history = [*history, {"role": "user", "content": as_data(text)}]
+        yield history, thread_id, *downloads, None
+        try:
+            events = self._route(text, thread_id)
+        except InputError as exc:
+            history = [*history, {"role": "assistant", "content": f"**Cannot review that:** {exc}"}]
+            yield history, thread_id, *downloads, None
+            return
+        for event in events:
+            if event.kind == "stage":
+                history = [*history, _stage_message(event)]
+            elif event.kind == "loop":
+                history = [*history, _loop_message(event)]
+            elif event.kind == "question":
+                history = [*history, _question_message(event)]
+            elif event.kind in ("note", "critic"):
+                history = [*history, {"role": "assistant", "content": event.text}]
+            elif event.kind == "review":
+                messages, md, js = self._review_messages(thread_id, event)
+                history = [*history, *messages]
+                downloads = [gr.update(value=str(md), visible=True), gr.update(value=str(js), visible=True)]
+            yield history, thread_id, *downloads, None
+        self.threads.save_transcript(thread_id, _title(history), history)
+
+    def _text_of(self, message: dict | str) -> str:
+        if isinstance(message, str):
+            message = {"text": message, "files": []}
+        parts = [message.get("text") or ""]
+        for file in message.get("files") or []:
+            path = Path(file if isinstance(file, str) else file["path"])
+            parts.append(decode(path.read_bytes()[: MAX_BYTES + 1], path.name))
+        text = "\n\n".join(p for p in parts if p.strip())
+        return decode(text.encode("utf-8"), "your message")
+
+    def _route(self, text: str, thread_id: str):
+        """Answer a pending question, apply a what-if, or review a new description."""
+        pending = self.threads.pending_questions(thread_id)
+        if pending:
+            answers = sensitivity.read_answers(text, [sensitivity.Question(**q) for q in pending])
+            if answers is None:
+                return iter([Event(kind="note", text="I could not read a number from that. Reply with a value such as `50 ms`, or **ok**.")])
+            return self.threads.answer(thread_id, answers)
+        if self.threads.review_of(thread_id) is not None and len(text) <= FOLLOW_UP_MAX_CHARS:
+            return self.threads.follow_up(thread_id, text)
+        check_describes_a_system(text, "your message")
+        return self.threads.start(thread_id, text)
+
+    # --- thread switching -----------------------------------------------------------------
+    def restore(self, thread_id: str | None):
+        """On page load: the browser's last thread, transcript and downloads, as the server kept them."""
+        history = self.threads.transcript(thread_id) if thread_id else []
+        review = self.threads.review_of(thread_id) if thread_id and history else None
+        md = js = gr.update(visible=False)
+        if review is not None:
+            folder = self.threads.folder / "reviews" / thread_id
+            md, js = gr.update(value=str(folder / "review.md"), visible=True), gr.update(value=str(folder / "review.json"), visible=True)
+        return history, thread_id, md, js, gr.update(choices=self._choices(), value=None)
+
+    def new_thread(self):
+        return [], self.threads.new_id(), gr.update(visible=False), gr.update(visible=False)
+
+    def _choices(self) -> list[tuple[str, str]]:
+        return [(title, tid) for tid, title in self.threads.recent()]
+
+    # --- plain HTTP API (gradio_client) ------------------------------------------------------
+    def api_review(self, description: str) -> tuple[str, str, str]:
+        """Review a description in a new thread: (thread id, review markdown, review JSON).
+
+        Questions about silent quantities are answered with the assumed values."""
+        thread_id = self.threads.new_id()
+        check = self._text_of(description)
+        check_describes_a_system(check, "description")
+        review = self._drain(self.threads.start(thread_id, check), thread_id)
+        return thread_id, writer.markdown(review), review.model_dump_json()
+
+    def api_follow_up(self, thread_id: str, message: str) -> tuple[str, str]:
+        """A what-if on an API thread: (what changed, as markdown; the new review JSON)."""
+        if self.threads.review_of(thread_id) is None:
+            raise gr.Error(f"no reviewed thread {thread_id!r}")
+        differences, review = "", None
+        for event in self.threads.follow_up(thread_id, message):
+            if event.kind == "note" and not event.changes:
+                raise gr.Error(event.text)
+            if event.kind == "review":
+                differences, review = diff_markdown(event.differences), event.review
+        return differences, review.model_dump_json()
+
+    def _drain(self, events, thread_id: str) -> Review:
+        review = None
+        for event in events:
+            if event.kind == "review":
+                review = event.review
+        while review is None and self.threads.pending_questions(thread_id):
+            review = self._drain(self.threads.answer(thread_id, {}), thread_id)
+        return review
+
+
+def _title(history: list[dict]) -> str:
+    first = next((m["content"] for m in history if m["role"] == "user" and isinstance(m["content"], str)), "review")
+    line = next((ln.strip("#` ").strip() for ln in first.splitlines()[1:] if ln.strip("#` ").strip()), "review")
+    return line[:60]
+
+
+def build(threads: Threads) -> gr.Blocks:
+    app = ChatApp(threads)
+    with gr.Blocks(title="ceiling") as demo:
+        gr.Markdown(f"## {TITLE}\nSix stages (ceiling -> axis -> topology -> mode -> metric -> tax), each cited to Chapter 1.8, "
+                    f"with the numbers computed and a critic that sends the design back when the tax breaks the budget. Engine: `{threads.engine}`.")
+        thread_id = gr.BrowserState(None, storage_key="ceiling-thread")
+        chatbot = gr.Chatbot(label="Review", height=620, sanitize_html=True, elem_id="review-chat", buttons=["copy"])
+        box = gr.MultimodalTextbox(placeholder=PLACEHOLDER, file_types=[".md", ".txt"], file_count="multiple",
+                                   sources=["upload"], lines=3, max_lines=20, max_plain_text_length=MAX_BYTES, elem_id="design-box",
+                                   label=f"Design description or what-if (up to {MAX_BYTES:,} bytes)")
+        with gr.Row():
+            new = gr.Button("New review", variant="secondary")
+            md = gr.DownloadButton("Download review (.md)", visible=False)
+            js = gr.DownloadButton("Download review (.json)", visible=False)
+            past = gr.Dropdown(label="Earlier threads", choices=[], value=None, interactive=True)
+        box.submit(app.respond, [box, chatbot, thread_id], [chatbot, thread_id, md, js, box], api_visibility="private")
+        new.click(app.new_thread, None, [chatbot, thread_id, md, js], api_visibility="private")
+        past.input(app.restore, [past], [chatbot, thread_id, md, js, past], api_visibility="private")
+        demo.load(app.restore, [thread_id], [chatbot, thread_id, md, js, past], api_visibility="private")
+        gr.api(app.api_review, api_name="review")
+        gr.api(app.api_follow_up, api_name="follow_up")
+    return demo
