@@ -76,7 +76,7 @@ def questions(facts: SystemFacts, break_evens: list[dict]) -> list[Question]:
     return list(asked.values())
 
 
-_KEEP = re.compile(r"^\s*(ok(ay)?|keep|default|yes|y|fine|sure|use (the )?(assumed|default)s?( values?)?|go( ahead)?|continue)\W*$", re.I)
+_KEEP = re.compile(r"^\s*(ok(ay)?|yes|y|fine|sure|defaults?|go( ahead)?|continue|(keep|use)( the| your)?( assumed| default)?( values?| ones?| numbers?)?)\W*$", re.I)
 _NUMBER = re.compile(r"(?P<num>-?\d[\d,_]*(?:\.\d+)?(?:e[+-]?\d+)?)\s*(?P<unit>[A-Za-zµ/%]+(?:/s)?)?", re.I)
 
 

@@ -46,6 +46,13 @@ def radar(review: Review, path: Path) -> Path:
     return _save(fig, path)
 
 
+TITLES = {"fan-out": "Budget left vs fan-out", "all-reduce": "Communication vs compute vs workers", "shuffle": "Shuffle vs scan vs nodes"}
+
+
+def scale_title(review: Review) -> str:
+    return TITLES.get(review.tax.get("kind"), "Communication tax")
+
+
 def scale_chart(review: Review, path: Path) -> Path | None:
     """Budget vs the design's scaling knob; None when the design pays no communication tax."""
     kind = review.tax.get("kind")
@@ -69,7 +76,7 @@ def _fanout(review: Review, inputs: dict, path: Path) -> Path:
     ax.axhline(0, color="#c0392b", linestyle="--", label=f"SLO used up ({slo:g} ms)")
     ax.axvline(breaks, color="#c0392b", linestyle=":", label=f"break-point: fan-out {breaks:,.4g}")
     ax.plot([fanout], [slo - fanout * hop], "o", color="black", label=f"this design: fan-out {fanout:g}")
-    ax.set(xlabel="sequential lookups per request (fan-out)", ylabel="latency budget left (ms)", title="Budget left vs fan-out")
+    ax.set(xlabel="sequential lookups per request (fan-out)", ylabel="latency budget left (ms)", title=TITLES["fan-out"])
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -88,7 +95,7 @@ def _allreduce(review: Review, inputs: dict, path: Path) -> Path:
     if flip:
         ax.axvline(flip, color="#c0392b", linestyle=":", label=f"break-point: {flip:,.0f} workers")
     ax.axvline(workers, color="black", linestyle="--", linewidth=1, label=f"this design: {workers} workers")
-    ax.set(xscale="log", yscale="log", xlabel="workers (GPUs)", ylabel="ms per step", title="Communication vs compute vs workers")
+    ax.set(xscale="log", yscale="log", xlabel="workers (GPUs)", ylabel="ms per step", title=TITLES["all-reduce"])
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -102,7 +109,7 @@ def _shuffle(review: Review, inputs: dict, path: Path) -> Path:
     ax.plot(xs, [compute_all / x for x in xs], color="#2c7fb8", linewidth=2, label="scan per node")
     ax.plot(xs, [size * (x - 1) / x / x / bandwidth * 1000 for x in xs], color="#e67e22", linewidth=2, label="shuffle per node")
     ax.axvline(nodes, color="black", linestyle="--", linewidth=1, label=f"this design: {nodes} nodes")
-    ax.set(xscale="log", yscale="log", xlabel="nodes", ylabel="ms", title="Shuffle vs scan vs nodes")
+    ax.set(xscale="log", yscale="log", xlabel="nodes", ylabel="ms", title=TITLES["shuffle"])
     ax.legend(fontsize=8)
     return _save(fig, path)
 

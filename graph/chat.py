@@ -77,9 +77,11 @@ class ChatApp:
             changed = ", ".join(f"{c.field.replace('_', ' ')} {c.before} -> {c.after}" for c in event.changes)
             messages.append({"role": "assistant", "content": f"**What changed** ({changed}):\n\n{diff_markdown(event.differences)}"})
         messages.append({"role": "assistant", "content": text})
-        messages.append({"role": "assistant", "content": {"path": str(radar), "alt_text": "radar chart of the six axis pressures"}})
+        messages.append({"role": "assistant", "content": "**Axis pressures** (the radar that tells you whom to call):"})
+        messages.append({"role": "assistant", "content": {"path": str(radar)}})
         if scale is not None:
-            messages.append({"role": "assistant", "content": {"path": str(scale), "alt_text": "budget vs scale chart"}})
+            messages.append({"role": "assistant", "content": f"**{charts.scale_title(review)}** (the break-point is where the design stops fitting):"})
+            messages.append({"role": "assistant", "content": {"path": str(scale)}})
         else:
             messages.append({"role": "assistant", "content": "This design pays no communication tax to chart (one machine)."})
         return messages, md, js
@@ -203,8 +205,9 @@ def build(threads: Threads) -> gr.Blocks:
     with gr.Blocks(title="ceiling") as demo:
         gr.Markdown(f"## {TITLE}\nSix stages (ceiling -> axis -> topology -> mode -> metric -> tax), each cited to Chapter 1.8, "
                     f"with the numbers computed and a critic that sends the design back when the tax breaks the budget. Engine: `{threads.engine}`.")
-        thread_id = gr.BrowserState(None, storage_key="ceiling-thread")
-        chatbot = gr.Chatbot(label="Review", height=620, sanitize_html=True, elem_id="review-chat", buttons=["copy"])
+        # The browser keeps its thread id, encrypted with a secret that outlives server restarts.
+        thread_id = gr.BrowserState(None, storage_key="ceiling-thread", secret=threads.browser_secret())
+        chatbot = gr.Chatbot(label="Review", height="70vh", min_height=480, sanitize_html=True, elem_id="review-chat", buttons=["copy"])
         box = gr.MultimodalTextbox(placeholder=PLACEHOLDER, file_types=[".md", ".txt"], file_count="multiple",
                                    sources=["upload"], lines=3, max_lines=20, max_plain_text_length=MAX_BYTES, elem_id="design-box",
                                    label=f"Design description or what-if (up to {MAX_BYTES:,} bytes)")

@@ -22,3 +22,58 @@ def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine,
         demo.block_thread()
     finally:
         demo.close()
+
+
+class ChatProcess:
+    """`ceiling chat` in a child process on 127.0.0.1 (tests, benchmarks, load scripts).
+
+    Waits until the server prints its address; `stop()` ends it and `start()` starts it
+    again on the same port and data folder (a restart, as a user would do)."""
+
+    def __init__(self, port: int, data: Path, extra: list[str] | None = None, startup_timeout_s: float = 120.0):
+        self.port, self.data, self.extra, self.timeout = port, data, extra or [], startup_timeout_s
+        self.url = f"http://127.0.0.1:{port}/"
+        self.process = None
+
+    def start(self) -> "ChatProcess":
+        import subprocess
+        import sys
+        import time
+
+        log = open(self.data.parent / f"chat-{self.port}.log", "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "ceiling.graph.cli", "chat", "--port", str(self.port), "--data", str(self.data), *self.extra],
+                                        stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ceiling chat exited with {self.process.returncode}; see {log.name}")
+            if self._ready():
+                return self
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"ceiling chat did not answer on {self.url} within {self.timeout:.0f} s")
+
+    def _ready(self) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(self.url, timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "ChatProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

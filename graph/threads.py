@@ -106,7 +106,7 @@ class Threads:
 
     def answer(self, thread_id: str, answers: dict[str, float]) -> Iterator[Event]:
         """Resume after a question; an empty map keeps the assumed values."""
-        yield from self._stream(Command(resume=answers), thread_id)
+        yield from self._stream(Command(resume={"answers": answers}), thread_id)  # never empty: {} would not resume
 
     def follow_up(self, thread_id: str, message: str) -> Iterator[Event]:
         """Apply a what-if to the thread's facts and re-run from the first stage it affects."""
@@ -158,6 +158,16 @@ class Threads:
                     yield Event(kind="critic", text=f"Infeasible as stated: {update['infeasible_because']}")
                 elif node == "writer":
                     yield Event(kind="review", review=update["review"])
+
+    def browser_secret(self) -> str:
+        """A random secret made once per data folder (browsers' stored thread ids stay readable after a restart)."""
+        import secrets
+
+        path = self.folder / "browser-secret"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     # --- transcripts ----------------------------------------------------------------------
     def save_transcript(self, thread_id: str, title: str, messages: list[dict]) -> None:

@@ -52,8 +52,8 @@ def decide_all(facts: SystemFacts, machine) -> dict[int, StageDecision]:
 def ask_node(state: ReviewState, config: RunnableConfig) -> dict:
     """In an interactive thread, stop and ask for silent quantities that could flip the verdict.
 
-    The interrupt's payload lists the questions; the resume value maps field -> number (an
-    empty map keeps the assumed values). Quantities that cannot change the verdict are never asked."""
+    The interrupt's payload lists the questions; the resume value is {"answers": {field: number}}
+    (an empty map keeps the assumed values). Quantities that cannot change the verdict are never asked."""
     if not (config or {}).get("configurable", {}).get("ask"):
         return {}
     decisions = decide_all(state["facts"], state["machine"])
@@ -62,7 +62,7 @@ def ask_node(state: ReviewState, config: RunnableConfig) -> dict:
     questions = [q for q in sensitivity.questions(state["facts"], break_evens) if q.field not in answered]
     if not questions:
         return {}
-    answers = interrupt({"questions": [q.model_dump() for q in questions]}) or {}
+    answers = (interrupt({"questions": [q.model_dump() for q in questions]}) or {}).get("answers", {})
     raw = state["raw_facts"].model_copy(deep=True)
     for q in questions:
         if q.field in answers and answers[q.field] is not None:

@@ -1,0 +1,8 @@
+"""The compiled review graph for LangGraph's own tooling (langgraph.json -> LangGraph Studio).
+
+Studio supplies its own checkpointer; set `configurable.ask = true` to get the questions
+for verdict-flipping quantities as interrupts, as the chat does."""
+
+from ceiling.graph.workflow import build
+
+graph = build()

@@ -1,0 +1,210 @@
+"""The chat's engine room without a browser: threads (SQLite checkpointer), what-if follow-ups,
+questions for verdict-flipping quantities, review diffs, charts, and `ceiling diff`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ceiling.agents import diff, followup, sensitivity
+from ceiling.agents.facts import extract
+from ceiling.graph import charts
+from ceiling.graph.threads import Threads
+
+REPO = Path(__file__).resolve().parents[1]
+FRAUD = (REPO / "examples" / "fraud-scoring.md").read_text()
+# No latency target given: the assumed SLO (1 s for an LLM-sized default, 100 ms otherwise)
+# sits right next to 40 lookups x 2 ms, so the SLO can flip the tax verdict; worth asking.
+SEARCH = "A search API answers 500 requests per second. Each request makes 40 sequential calls to backend shards, each a network hop of about 2 ms."
+
+
+@pytest.fixture
+def threads(tmp_path, corpus_index) -> Threads:
+    return Threads(tmp_path / "chat")
+
+
+def _run(events) -> list:
+    return list(events)
+
+
+@pytest.mark.parametrize("message, field, value", [
+    ("what if the fan-out were 12?", "fanout", 12.0),
+    ("What if each request made 30 sequential lookups?", "fanout", 30.0),
+    ("we move to 400 Gb/s InfiniBand", "bandwidth", 50e9),
+    ("the SLO is 50 ms", "slo", 50.0),
+    ("hop latency goes to 2 ms", "hop_latency", 2.0),
+    ("what if we had 64 GPUs", "workers", 64.0),
+])
+def test_follow_up_reads_the_changed_quantity(message, field, value):
+    changes = followup.read_changes(message, extract(FRAUD))
+    assert [(c.field, c.after) for c in changes] == [(field, pytest.approx(value))]
+
+
+def test_follow_up_without_a_quantity_changes_nothing():
+    assert followup.read_changes("thanks, looks good!", extract(FRAUD)) == []
+    assert followup.read_changes("the fan-out is 6", extract(FRAUD)) == []  # already the reviewed value
+
+
+def test_follow_up_reruns_from_the_first_affected_stage_and_says_what_changed(threads):
+    tid = threads.new_id()
+    first = _run(threads.start(tid, FRAUD))
+    assert [e.stage.stage for e in first if e.kind == "stage"] == [1, 2, 3, 4, 5, 6]
+    assert not any(e.kind == "question" for e in first)  # nothing silent in it could flip the verdict
+    before = threads.review_of(tid)
+    assert before.tax["within_budget"]
+
+    events = _run(threads.follow_up(tid, "what if the fan-out were 60?"))
+    note = events[0]
+    assert note.kind == "note" and note.rerun_from == 6  # fan-out moves only the tax stage's numbers
+    stages = [e.stage.stage for e in events if e.kind == "stage"]
+    assert stages[0] == 6  # stages 1-5 were reused, not recomputed
+    assert any(e.kind == "loop" for e in events)  # 60 x 0.4 ms = 24 ms > 20 ms: the critic sends it back
+    review = next(e for e in events if e.kind == "review")
+    changed = {d.what: (d.before, d.after) for d in review.differences}
+    assert changed["6. tax"] == ("within budget", "over budget")
+    assert changed["communication (ms)"] == ("2.4", "24")
+    assert review.review.tax["communication_ms"] == pytest.approx(24.0)
+
+
+def test_follow_up_that_moves_the_ceiling_reruns_from_stage_one(threads):
+    tid = threads.new_id()
+    _run(threads.start(tid, FRAUD))
+    events = _run(threads.follow_up(tid, "what if peak traffic were 2,000 requests per second?"))
+    assert events[0].rerun_from == 1
+    assert [e.stage.stage for e in events if e.kind == "stage"] == [1, 2, 3, 4, 5, 6]
+    review = next(e for e in events if e.kind == "review")
+    assert ("1. ceiling", "throughput", "none") in {(d.what, d.before, d.after) for d in review.differences}
+
+
+def test_threads_survive_a_restart(tmp_path, corpus_index):
+    folder = tmp_path / "chat"
+    first = Threads(folder)
+    tid = first.new_id()
+    _run(first.start(tid, FRAUD))
+    first.save_transcript(tid, "fraud", [{"role": "user", "content": "x"}])
+    again = Threads(folder)  # a new process would open the same file
+    assert again.review_of(tid) == first.review_of(tid)
+    assert again.transcript(tid) == [{"role": "user", "content": "x"}]
+    assert (tid, "fraud") in again.recent()
+    _run(again.follow_up(tid, "the SLO is 50 ms"))  # and the thread still moves
+    assert again.review_of(tid).tax["slo_ms"] == 50.0
+
+
+def test_a_verdict_flipping_silent_quantity_is_asked_for(threads):
+    tid = threads.new_id()
+    events = _run(threads.start(tid, SEARCH))
+    question = next(e for e in events if e.kind == "question")
+    asked = {q["field"]: q for q in question.questions}
+    assert "slo" in asked and asked["slo"]["low"] < asked["slo"]["flips_at"] < asked["slo"]["high"]
+    assert "fanout" not in asked and "hop_latency" not in asked  # stated: never asked
+    assert not any(e.kind == "review" for e in events)  # the graph waits
+    assert threads.pending_questions(tid)
+
+    done = _run(threads.answer(tid, {"slo": 50.0}))
+    review = next(e for e in done if e.kind == "review").review
+    assert review.tax["slo_ms"] == 50.0 and not review.tax["within_budget"]  # 40 x 2 = 80 ms > 50 ms
+    assert not threads.pending_questions(tid)
+
+
+def test_keeping_the_assumed_value_continues_with_it(threads):
+    tid = threads.new_id()
+    events = _run(threads.start(tid, SEARCH))
+    assumed = next(e for e in events if e.kind == "question").questions
+    slo = next(q for q in assumed if q["field"] == "slo")["assumed"]
+    review = next(e for e in _run(threads.answer(tid, {})) if e.kind == "review").review
+    assert review.tax["slo_ms"] == slo
+
+
+def test_questions_skip_quantities_that_cannot_flip_anything():
+    facts = extract(FRAUD)
+    from ceiling.agents import assume
+    from ceiling.agents.tools.reference import ReferenceMachine
+    from ceiling.graph.workflow import decide_all
+
+    completed = assume.complete(facts, ReferenceMachine())
+    decisions = decide_all(completed, ReferenceMachine())
+    break_evens = decisions[1].evidence["break_evens"] + decisions[6].evidence["break_evens"]
+    # "tens of thousands" (read as 30,000) flips at 9,600/s: outside 10,000-90,000, so not asked.
+    assert any(b["quantity"] == "request_rate" and b["assumed"] for b in break_evens)
+    assert sensitivity.questions(completed, break_evens) == []
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("ok", {}), ("keep the assumed values", {}), ("50 ms", {"slo": 50.0}), ("0.05 s, 8", {"slo": 50.0, "fanout": 8.0}),
+    ("the SLO is 40 ms and the fan-out is 8", {"slo": 40.0, "fanout": 8.0}), ("no idea", None),
+])
+def test_answers_to_questions_are_read_in_the_asked_units(reply, expected):
+    asked = [sensitivity.Question(field="slo", assumed=100, unit="ms", flips_at=80, low=10, high=2000, why=""),
+             sensitivity.Question(field="fanout", assumed=1, unit="lookups", flips_at=30, low=1, high=30, why="")]
+    assert sensitivity.read_answers(reply, asked) == expected
+
+
+def test_charts_are_drawn_for_each_kind_of_tax(tmp_path, corpus_index):
+    from ceiling.graph.workflow import run
+
+    serving = run(FRAUD)["review"]
+    radar = charts.radar(serving, tmp_path / "radar.png")
+    scale = charts.scale_chart(serving, tmp_path / "scale.png")
+    for png in (radar, scale):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    data_job = run("A nightly batch job scans 40 TB of click logs within a 6 hour window to build features.")["review"]
+    assert data_job.tax["kind"] == "shuffle"
+    assert charts.scale_chart(data_job, tmp_path / "shuffle.png").stat().st_size > 10_000
+
+
+def test_training_chart_plots_allreduce_against_compute(tmp_path, corpus_index):
+    from ceiling.graph.workflow import run
+
+    text = ("We pretrain a 70B-parameter model on 2 trillion tokens with 1024 H100 GPUs over 400 Gb/s InfiniBand, "
+            "in 30 days. Gradients are all-reduced every step.")
+    review = run(text)["review"]
+    assert review.tax["kind"] == "all-reduce"
+    assert charts.scale_chart(review, tmp_path / "train.png").stat().st_size > 10_000
+
+
+def test_review_markdown_round_trips_through_diff(corpus_index):
+    from ceiling.agents.writer import markdown
+    from ceiling.graph.workflow import run
+
+    review = run(FRAUD)["review"]
+    assert diff.load(markdown(review)) == review
+    assert diff.diff(review, review) == []
+
+
+def _cli(*args, cwd=REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_ceiling_diff_compares_saved_reviews(tmp_path, corpus_index):
+    (tmp_path / "a.md").write_text(FRAUD)
+    (tmp_path / "b.md").write_text(FRAUD.replace("6 sequential", "60 sequential"))
+    assert _cli("review", str(tmp_path / "a.md"), "-o", str(tmp_path / "old.md")).returncode == 0
+    assert _cli("review", str(tmp_path / "b.md"), "-f", "json", "-o", str(tmp_path / "new.json")).returncode == 0
+    changed = _cli("diff", str(tmp_path / "old.md"), str(tmp_path / "new.json"))
+    assert changed.returncode == 1
+    assert "| **6. tax** | within budget | over budget |" in changed.stdout
+    same = _cli("diff", str(tmp_path / "old.md"), str(tmp_path / "old.md"))
+    assert same.returncode == 0 and "No stage answer or number changed" in same.stdout
+    as_json = json.loads(_cli("diff", str(tmp_path / "old.md"), str(tmp_path / "new.json"), "-f", "json").stdout)
+    assert {"what": "6. tax", "before": "within budget", "after": "over budget", "kind": "answer"} in as_json
+    bad = _cli("diff", str(tmp_path / "old.md"), str(tmp_path / "a.md"))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_langgraph_json_points_at_the_compiled_graph(corpus_index):
+    import importlib.util
+
+    from langgraph.graph.state import CompiledStateGraph
+
+    config = json.loads((REPO / "langgraph.json").read_text())
+    file, _, attr = config["graphs"]["ceiling"].partition(":")
+    spec = importlib.util.spec_from_file_location("studio_entry", REPO / file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    graph = getattr(module, attr)
+    assert isinstance(graph, CompiledStateGraph)
+    assert {"facts", "ask", "s1_ceiling", "s6_tax", "critic", "writer"} <= set(graph.get_graph().nodes)
