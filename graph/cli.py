@@ -200,6 +200,31 @@ def eval_(
 
 
 @app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier review (.md or .json written by `ceiling review`).", exists=True, dir_okay=False)],
+    new: Annotated[Path, typer.Argument(help="The later review.", exists=True, dir_okay=False)],
+    format: Annotated[Format, typer.Option("--format", "-f", help="markdown table or json (a list of changes).")] = Format.markdown,
+) -> None:
+    """What changed between two reviews: stage answers first, then the numbers. Exits 1 when anything changed."""
+    import json
+
+    from ceiling.agents import diff as review_diff
+
+    reviews = []
+    for path in (old, new):
+        try:
+            reviews.append(review_diff.load(path.read_text(encoding="utf-8")))
+        except (ValueError, UnicodeDecodeError) as exc:
+            _fail(f"{path}: {exc}")
+    changes = review_diff.diff(*reviews)
+    if format is Format.json:
+        sys.stdout.write(json.dumps([c.model_dump() for c in changes], indent=2) + "\n")
+    else:
+        sys.stdout.write(review_diff.markdown(changes) + "\n")
+    raise typer.Exit(1 if changes else 0)
+
+
+@app.command()
 def chat(
     host: Annotated[str, typer.Option("--host", help="Interface to serve on; keep 127.0.0.1 unless you mean to share it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 7860,
