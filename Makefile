@@ -1,10 +1,15 @@
 # The same commands the README and CI use.
 PYTHON ?= python
 
-.PHONY: install test review bench index record eval
+.PHONY: install chromium test review chat bench index record eval
 
 install:
 	$(PYTHON) -m pip install -e '.[test]'
+	@command -v chromium >/dev/null || $(MAKE) chromium
+
+# The chat's browser test drives Debian's Chromium through Playwright (no browser download).
+chromium:
+	apt-get install -y -q chromium chromium-driver || (apt-get update -q && apt-get install -y -q chromium chromium-driver)
 
 # CI runs exactly this (see .ci/run): install, then the whole suite.
 test: install
@@ -13,8 +18,12 @@ test: install
 review: install
 	ceiling review examples/fraud-scoring.md
 
+chat: install
+	ceiling chat
+
 bench:
 	$(PYTHON) eval/bench.py
+	$(PYTHON) eval/bench_chat.py
 
 index:
 	ceiling index
