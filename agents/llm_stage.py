@@ -3,7 +3,8 @@
 For each stage the rule agent decides first (numbers, citations). The LLM then proposes an
 answer, a justification and citations from the same evidence. The proposal is checked:
 its answer must match what the numbers force, every number in its prose must be one a
-tool produced, and each citation must resolve to a chunk and quote it exactly. A failed
+tool produced (the rule agents' evidence, or a scoring tool the model called when tool calls
+are on), and each citation must resolve to a chunk and quote it exactly. A failed
 check goes back once with the evidence; after that the rule answer stands and the
 disagreement is recorded. Any LLM failure falls back to the rule decision, said so.
 """
@@ -35,6 +36,9 @@ _SAYS_OVER = re.compile(r"\b(exceeds?|exceeding|over (the )?budget|breaks? the (
 EVIDENCE_KEYS = {1: ("ceiling", "pressures"), 2: ("axes", "distribute", "primary"), 3: ("distribute", "share_data", "spof_ok", "multi_region", "parties"),
                  4: ("arrival", "model_updates_per_example", "workload", "slo_ms"), 5: ("mode", "cost_focus", "reliability_focus", "slo_stated"),
                  6: ("communication", "failure")}
+# The tools each stage may call (tool path only): retrieve, and the scoring functions its question turns on.
+STAGE_TOOLS = {1: ("retrieve", "training_compute"), 2: ("retrieve",), 3: ("retrieve",), 4: ("retrieve",),
+               5: ("retrieve", "comm_tax"), 6: ("retrieve", "comm_tax", "allreduce_time", "failure_probability")}
 _DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds"}
 
 
@@ -98,13 +102,15 @@ def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
     return ledger.numbers_in([rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification])
 
 
-def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text) -> tuple[list[str], list[Citation], list[float]]:
-    """(problems, valid citations, unsupported numbers) of one proposal."""
+def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
+          tool_numbers: list[float] = ()) -> tuple[list[str], list[Citation], list[float]]:
+    """(problems, valid citations, unsupported numbers) of one proposal; `tool_numbers` are
+    the results of the scoring tools the model called (tool-produced, so allowed)."""
     problems: list[str] = []
     expected = expected_answer(stage, rule)
     if _normalize(stage, proposal.answer) != expected:
         problems.append(f"the answer {proposal.answer!r} contradicts the computed evidence, which forces {expected!r}")
-    numbers = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule))
+    numbers = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule) + list(tool_numbers))
     if numbers:
         problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
     if stage == 6 and expected == "within budget" and _SAYS_OVER.search(proposal.justification):
@@ -134,10 +140,18 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
     passages = retrieve(" ".join(c.quote for c in rule.citations) or rule.answer, k=2)
     messages = [system_message(state.get("description", ""), state["facts"]), _stage_message(stage, state, rule, passages)]
     record: dict = {"model": client.settings.model}
+    tool_numbers: list[float] = []
     try:
-        proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
+        if getattr(client.settings, "tools", False):
+            from ceiling.agents.llm_tools import ToolBox, produced_numbers
+
+            proposal, calls = client.complete_with_tools(messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage]))
+            record["tools"] = [c.summary() for c in calls]
+            tool_numbers = produced_numbers(calls)
+        else:
+            proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
         record["proposed"] = _normalize(stage, proposal.answer)
-        problems, citations, numbers = check(stage, proposal, rule, state, chunk_text)
+        problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers)
         # A wrong answer goes back once with the evidence; invented numbers alone are simply
         # rejected (the rule agent's justification stands), which saves a slow call.
         if any(not p.startswith("numbers no tool produced") for p in problems):
@@ -146,7 +160,7 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
             messages += [{"role": "assistant", "content": proposal.model_dump_json()}, {"role": "user", "content": retry}]
             proposal = client.complete_json(messages, schema, purpose=f"stage {stage} retry")
             record["proposed_after_retry"] = _normalize(stage, proposal.answer)
-            problems, citations, numbers = check(stage, proposal, rule, state, chunk_text)
+            problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers)
     except LLMError as exc:
         record.update(status="fallback", error=str(exc))
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
@@ -159,6 +173,10 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
         record.update(status="justification replaced", unsupported_numbers=numbers)
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
     record["status"] = "accepted after retry" if "retry_reason" in record else "accepted"
+    if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced
+        rules_only = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule))
+        if rules_only:
+            record["numbers_from_tools"] = rules_only
     if not citations:
         record["citations"] = "replaced by the rule agent's"
     return rule.model_copy(update={"justification": proposal.justification.strip(), "citations": citations or rule.citations,

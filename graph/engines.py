@@ -29,25 +29,32 @@ def resolve(choice: Engine | None) -> Engine:
 
 
 @contextlib.contextmanager
-def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | None = None, on_status=None) -> Iterator[object | None]:
-    """Yield an LLMClient (or None for the rules) and release what it started."""
+def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | None = None, on_status=None,
+                tools: bool | None = None) -> Iterator[object | None]:
+    """Yield an LLMClient (or None for the rules) and release what it started.
+
+    `tools` (None: CEILING_LLM_TOOLS, default off): the stage agents call `retrieve` and the
+    scoring functions for a bounded number of rounds before answering; off, they answer in
+    JSON mode only (every endpoint supports that; the local 1.5B model over-calls tools)."""
     engine = resolve(choice)
     if engine is Engine.off:
         yield None
         return
-    from ceiling.graph.llm_client import LLMClient, LLMSettings, llm_configured, settings_from_env
+    from ceiling.graph.llm_client import LLMClient, LLMSettings, llm_configured, settings_from_env, tools_from_env
+
+    tools = tools_from_env(tools)
 
     if engine is Engine.openai:
         if not llm_configured():
             raise EngineError("--llm openai needs OPENAI_API_KEY or OPENAI_BASE_URL in the environment")
-        yield LLMClient(settings_from_env(model=model))
+        yield LLMClient(settings_from_env(model=model, tools=tools))
         return
     from ceiling.corpus.embedding import ceiling_home
     from ceiling.graph.local_model import LocalModelError
     from ceiling.graph.local_server import local_server
 
     try:
-        with local_server(gguf, ceiling_home() / "models", on_status=on_status) as (base_url, name):
-            yield LLMClient(LLMSettings(base_url=base_url, model=model or name, json_mode="json_object_schema"))
+        with local_server(gguf, ceiling_home() / "models", on_status=on_status, tools=tools) as (base_url, name):
+            yield LLMClient(LLMSettings(base_url=base_url, model=model or name, json_mode="json_object_schema", tools=tools))
     except LocalModelError as exc:
         raise EngineError(str(exc)) from None

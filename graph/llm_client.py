@@ -4,6 +4,10 @@ Structured output is validated by the same pydantic schemas the rule agents retu
 SDK does the retries (`max_retries`) and timeouts; every call's token usage is recorded.
 Any failure (HTTP error, timeout, malformed or off-schema JSON) becomes one `LLMError`, so a
 stage can fall back to its rule agent instead of crashing the review.
+
+Two paths to a structured answer: `complete_json` (JSON mode, the schema enforced by the
+server where it can be: every endpoint) and `complete_with_tools` (tool calls first, for a
+bounded number of rounds, then the same JSON-mode answer: endpoints with tool calls).
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ class LLMSettings(BaseModel):
     temperature: float = 0.0
     max_tokens: int = 220
     seed: int | None = 0
+    tools: bool = False  # stage agents may call retrieve and the scoring functions (bounded rounds)
+    max_tool_rounds: int = Field(3, ge=1, le=10)
+    max_tool_calls_per_round: int = Field(4, ge=1, le=20)
 
 
 class CallUsage(BaseModel):
@@ -44,6 +51,7 @@ class CallUsage(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
     ok: bool = True
+    tool_calls: list[str] = Field(default_factory=list)  # the tools a tool round called, in order
 
 
 class Usage(BaseModel):
@@ -52,16 +60,27 @@ class Usage(BaseModel):
     def totals(self) -> dict[str, float]:
         return {"calls": len(self.calls), "prompt_tokens": sum(c.prompt_tokens for c in self.calls),
                 "completion_tokens": sum(c.completion_tokens for c in self.calls),
-                "seconds": round(sum(c.seconds for c in self.calls), 2), "failed": sum(not c.ok for c in self.calls)}
+                "seconds": round(sum(c.seconds for c in self.calls), 2), "failed": sum(not c.ok for c in self.calls),
+                **({"tool_rounds": sum(1 for c in self.calls if " tools round " in c.purpose),
+                    "tool_calls": sum(len(c.tool_calls) for c in self.calls)} if any(" tools round " in c.purpose for c in self.calls) else {})}
 
 
-def settings_from_env(model: str | None = None, base_url: str | None = None, json_mode: JsonMode | None = None) -> LLMSettings:
-    """Settings from OPENAI_BASE_URL / OPENAI_API_KEY / CEILING_LLM_MODEL, overridden by arguments."""
+def tools_from_env(tools: bool | None = None) -> bool:
+    """`--tools/--no-tools` when given, else CEILING_LLM_TOOLS (1/true/yes/on), else off."""
+    if tools is not None:
+        return tools
+    return os.environ.get("CEILING_LLM_TOOLS", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def settings_from_env(model: str | None = None, base_url: str | None = None, json_mode: JsonMode | None = None,
+                      tools: bool | None = None) -> LLMSettings:
+    """Settings from OPENAI_BASE_URL / OPENAI_API_KEY / CEILING_LLM_MODEL / CEILING_LLM_TOOLS, overridden by arguments."""
     return LLMSettings(
         base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
         api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
         model=model or os.environ.get("CEILING_LLM_MODEL") or LLMSettings().model,
         json_mode=json_mode or "json_object",
+        tools=tools_from_env(tools),
     )
 
 
@@ -116,3 +135,62 @@ class LLMClient:
         finally:
             record.seconds = round(time.perf_counter() - started, 3)
             self.usage.calls.append(record)
+
+    def complete_with_tools(self, messages: list[dict], schema: type[T], purpose: str, toolbox) -> tuple[T, list]:
+        """Tool rounds, then a structured answer validated by `schema`; returns (answer, tool results).
+
+        Each round sends the tools with tool_choice "auto" and executes what the model calls
+        (`toolbox.call` turns an unknown tool or bad arguments into an error result, never an
+        exception; calls over `max_tool_calls_per_round` get an error result too). The loop
+        ends when the model calls no tool or after `max_tool_rounds` rounds; the answer is then
+        asked for without tools, through `complete_json`. `messages` is not modified.
+        """
+        import openai
+
+        messages = [*messages, toolbox.intro_message(self.settings.max_tool_rounds)]
+        results: list = []
+        for number in range(1, self.settings.max_tool_rounds + 1):
+            started = time.perf_counter()
+            record = CallUsage(purpose=f"{purpose} tools round {number}")
+            try:
+                response = self._client.chat.completions.create(
+                    model=self.settings.model, messages=messages, tools=toolbox.definitions(), tool_choice="auto",
+                    temperature=self.settings.temperature, max_tokens=self.settings.max_tokens, seed=self.settings.seed)
+                if response.usage:
+                    record.prompt_tokens, record.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
+                message = response.choices[0].message
+            except (openai.OpenAIError, IndexError) as exc:
+                record.ok = False
+                raise LLMError(f"{record.purpose}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from exc
+            finally:
+                record.seconds = round(time.perf_counter() - started, 3)
+                self.usage.calls.append(record)
+            calls = message.tool_calls or []
+            if not calls:
+                direct = _parse(message.content, schema)  # an endpoint that answered directly saves a call
+                if direct is not None:
+                    return direct, results
+                break
+            # llama.cpp's server answers 500 to an assistant message whose content is null.
+            messages.append({"role": "assistant", "content": message.content or "", "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}} for c in calls]})
+            this_round = []
+            for index, call in enumerate(calls):
+                if index < self.settings.max_tool_calls_per_round:
+                    result = toolbox.call(call.function.name, call.function.arguments)
+                else:
+                    result = toolbox.skipped(call.function.name, call.function.arguments, self.settings.max_tool_calls_per_round)
+                this_round.append(result)
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": result.content()})
+            record.tool_calls = [r.name for r in this_round]
+            results += this_round
+            messages.append(toolbox.results_message(this_round))
+        messages.append(toolbox.final_message())
+        return self.complete_json(messages, schema, purpose=f"{purpose} answer"), results
+
+
+def _parse(content: str | None, schema: type[T]) -> T | None:
+    try:
+        return schema.model_validate(json.loads(content or ""))
+    except (json.JSONDecodeError, ValidationError):
+        return None

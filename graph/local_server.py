@@ -52,9 +52,22 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def server_command(model: Path, port: int, name: str, threads: int | None = None, tools: bool = False) -> list[str]:
+    """The llama_cpp.server command line; tool calls need the chatml-function-calling format."""
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+               "--n_ctx", str(CONTEXT_TOKENS), "--model_alias", name, "--n_threads", str(threads or os.cpu_count() or 2)]
+    if tools:
+        command += ["--chat_format", "chatml-function-calling"]
+    return command
+
+
 @contextlib.contextmanager
-def local_server(gguf: Path | None, cache: Path, threads: int | None = None, on_status=None) -> Iterator[tuple[str, str]]:
-    """Yield (base_url, model name) of a running server; stop it whatever happens."""
+def local_server(gguf: Path | None, cache: Path, threads: int | None = None, on_status=None,
+                 tools: bool = False) -> Iterator[tuple[str, str]]:
+    """Yield (base_url, model name) of a running server; stop it whatever happens.
+
+    `tools`: serve tool calls (llama.cpp's `chatml-function-calling` chat format); otherwise
+    the GGUF's own chat template, which answers JSON mode but not tools."""
     try:
         import llama_cpp.server  # noqa: F401
     except ImportError:
@@ -65,8 +78,7 @@ def local_server(gguf: Path | None, cache: Path, threads: int | None = None, on_
     name = MODEL_NAME if gguf is None else gguf.stem
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="ceiling-llama-", suffix=".log", delete=False)
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
-               "--n_ctx", str(CONTEXT_TOKENS), "--model_alias", name, "--n_threads", str(threads or os.cpu_count() or 2)]
+    command = server_command(model, port, name, threads, tools)
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
