@@ -14,7 +14,10 @@ CHINCHILLA_TOKENS_PER_PARAM = 20
 
 
 def _assume(facts: SystemFacts, name: str, value, unit: str, why: str) -> None:
-    if getattr(facts, name).value is None:
+    current = getattr(facts, name)
+    if current.value is None:
+        # The reader may have left a note on a number it refused ("-5 TB", "latency of 20"): keep it first.
+        why = f"{current.assumption}; so {why}" if current.assumption else why
         setattr(facts, name, Fact(value=value, unit=unit, assumed=True, assumption=why))
 
 

@@ -52,6 +52,10 @@ def check_tax(decisions: dict) -> list[str]:
     if comm["within_budget"]:
         return []
     if comm["kind"] == "fan-out":
+        left = comm["budget_left_ms"]
+        if left is not None and left > 0 and comm.get("compute_ms") is not None and comm["compute_ms"] > left:
+            return [f"the model's {comm['compute_ms']:g} ms of compute does not fit the {left:g} ms the communication tax "
+                    f"({comm['communication_ms']:g} ms) leaves of the {comm['slo_ms']:g} ms SLO"]
         return [f"the communication tax ({comm['communication_ms']:g} ms) leaves {comm['budget_left_ms']:g} ms of the {comm['slo_ms']:g} ms SLO"]
     if comm["kind"] == "all-reduce":
         return [f"communication ({comm['communication_ms']:,.1f} ms/step) exceeds the compute it enables ({comm['compute_ms']:,.1f} ms/step per worker)"]

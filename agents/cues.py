@@ -159,6 +159,89 @@ def classify_time(value_ms: float, before: str, after: str) -> str | None:
     return min(scored)[2] if scored else None
 
 
+def field_ignoring_range(kind: str, value: float, before: str, after: str) -> str | None:
+    """The field a number's cue words point to, before any range check: what the writer meant."""
+    if kind == "count":
+        return nearest_field(before, after, COUNT_CUES, default=None)
+    if kind == "time":
+        scored = [(d, order, name) for order, (name, c) in enumerate(_TIME_CUES.items())
+                  if (d := _distance(before, after, c, 40, 70)) is not None]
+        return min(scored)[2] if scored else None
+    return None
+
+
+# ---- numbers no real system has ------------------------------------------------------------
+# Beyond these (canonical units) a value is a typo or a test of the reviewer, not a design:
+# more requests per second than all web traffic, more bytes than all storage ever built,
+# more parameters than any model, a duration longer than a century.
+ABSURD_ABOVE = {
+    "request_rate": 1e10, "token_rate": 1e12, "concurrent_users": 1e10, "data_size": 1e21, "gpu_memory": 1e13,
+    "gradient_size": 1e16, "model_weights": 1e16, "bandwidth": 1e14, "model_params": 1e15, "tokens": 1e17, "workers": 1e7,
+    "fanout": 1e6, "agents": 1e9, "parties": 1e10, "output_tokens": 1e7, "gpus_per_node": 1e4,
+}
+ABSURD_MS = 100 * 365.25 * 86400e3  # any duration over a century
+
+
+def absurd(field: str, kind: str, value: float) -> bool:
+    if kind == "time":
+        return value > ABSURD_MS
+    return value > ABSURD_ABOVE.get(field, float("inf"))
+
+
+# ---- two values for one quantity ------------------------------------------------------------
+# Words that give a second value its own role ("peak" vs "average", "today" vs "target"),
+# so two numbers for one field are not a contradiction.
+QUALIFIED = re.compile(
+    r"\b(peak|peaks|average|avg|mean|median|typical(ly)?|normal(ly)?|usual(ly)?|baseline|burst\w*|spikes?|off[\s-]peak|max(imum)?|min(imum)?|up to|at most|at least"
+    r"|today|currently|current|now|measured|observed|actual|last (year|month|week|quarter)|next (year|month|quarter)|future|will|plan\w*|expect\w*|grow\w*|target\w*|goal|aim\w*"
+    r"|was|were|used to|previous(ly)?|old|new|instead of|rather than|from|reduc\w*|increas\w*|cut|drop\w*|rises?|falls?|draft|student|teacher|distill\w*|smaller|larger|bigger"
+    r"|per (user|replica|node|gpu|shard|region|tenant|partition|stage|model)|internal|cross[\s-]region|between regions)\b", _I)
+
+PER_ITEM_WORD = re.compile(r"\b(each|every|per|apiece)\b", _I)
+
+# How the review picks between two unqualified values of one quantity: the reading that makes
+# the design harder to meet, so a contradiction can never make a design look feasible.
+CONFLICTS: dict[str, tuple[str, str]] = {
+    "slo": ("SLOs", "min"), "deadline": ("deadlines", "min"), "request_rate": ("request rates", "max"), "model_params": ("model sizes", "max"),
+    "fanout": ("fan-outs", "max"), "hop_latency": ("hop latencies", "max"), "bandwidth": ("link bandwidths", "min"), "mtbf": ("MTBFs", "min"),
+    "concurrent_users": ("concurrent-user counts", "max"), "output_tokens": ("output lengths", "max"), "checkpoint_write": ("checkpoint times", "max"),
+}
+CONFLICT_WORDS = {("slo", "min"): "stricter", ("deadline", "min"): "shorter", ("hop_latency", "max"): "slower", ("bandwidth", "min"): "slower",
+                  ("mtbf", "min"): "shorter", ("checkpoint_write", "max"): "slower"}
+
+
+# ---- numbers without a unit ----------------------------------------------------------------
+_NO_NOUN_AFTER = re.compile(r"^\s*($|[.,;:!?)\]]|(and|or|but|with|each|apiece|per|for|at|in|on|to|while|which|so|if|when|then|plus|max|tops|or so)\b)", _I)
+_UNIT_HINT = {"deadline": " h", "checkpoint_write": " s", "mtbf": " h", "data_size": " TB", "model_weights": "B parameters"}
+_AFTER_NOUN = re.compile(r"^\s*(each|apiece|per \w+)\b", _I)
+
+
+def unitless_field(value: float, before: str, after: str) -> tuple[str, str, float] | None:
+    """(field, a unit to suggest, cue distance) when a bare number sits where a duration or a size belongs
+    ("a p99 latency of 20", "lookups of 0.4 each", "a dataset of 40"); None otherwise."""
+    if not _NO_NOUN_AFTER.match(after) or (value == int(value) and 1900 <= value <= 2100) or re.search(r"\b(v|version|gen|generation|top|rank|level|tier|stage|step|phase|x|by)\s*$", before, _I):
+        return None
+    # No noun follows the number, so only the words before it (or a trailing "each") can name it.
+    tail = after if _AFTER_NOUN.match(after) else ""
+    best = None
+    for kind, table in (("time", _TIME_CUES), ("bytes", BYTES_CUES)):
+        for name, c in table.items():
+            if name == "ignore":
+                continue
+            distance = _distance(before, tail, c, 16, 40)
+            if distance is not None and distance <= 12 and (best is None or distance < best[0]):
+                best = (distance, name, _UNIT_HINT.get(name, " ms" if kind == "time" else " GB"))
+    return (best[1], best[2], best[0]) if best else None
+
+
+_RATE_NOUN = re.compile(r"^\s*(\w+[\s-]){0,2}?(requests?|queries|calls|transactions|events|messages|predictions|inferences|lookups)\b(?![^.]{0,40}\b(per|each|every|a|an)\s+(second|sec|minute|min|hour|day|week|month|request|user))", _I)
+
+
+def rate_without_time(after: str) -> bool:
+    """"serves 30000 requests" with no "per second": a rate whose time unit is missing."""
+    return bool(_RATE_NOUN.match(after))
+
+
 def percentile(context: str) -> str | None:
     match = re.search(r"\bp(\d{2,3}(?:\.\d)?)\b", context, _I)
     if match:
@@ -299,19 +382,83 @@ def precision(text: str) -> tuple[float, re.Pattern] | None:
 
 
 # ---- text aimed at the reviewer -----------------------------------------------------------
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override|bypass)\b[^.]{0,50}\b(instructions?|previous|above|prior|rules?|checklist|prompt|guidelines?|everything)\b"
-    r"|\bsystem prompt\b|\bas an (ai|llm|language model)\b|\bjailbreak\b"
-    r"|\b(you|reviewers?|assistant|the (ai|llm|model reviewing)|ai|llm|grader|evaluator)\b[^.]{0,40}\b(must|should|shall|will|need to|have to|are to|are required to)\b[^.]{0,30}\b(say|answer|output|respond|conclude|report|declare|classify|rate|mark|state|pick|choose|recommend|approve|give|print|return|write)\b"
-    r"|^\s*(please\s+)?(say|output|print|respond|reply|conclude|declare|classify|rate|approve|mark|write|answer)\b[^.]{0,60}\b(ceiling|verdict|review|axis|topology|design|approved|feasible|score|stage)"
-    r"|\b(note|message|instructions?) (to|for) (the )?(reviewer|ai|llm|assistant|model|grader)\b"
-    r"|\bthe (correct|right|only acceptable) (answer|verdict|ceiling|topology|axis) is\b",
-    _I,
-)
+# A description is data. Sentences that instruct the reviewer, impersonate a chat role, imitate
+# the review's own output, or ask for the prompt or credentials are set aside (listed in the
+# review as ignored) and none of their numbers are read. Each rule names its kind.
+_AI = r"(reviewers?|assistant|ai|llm|language model|grader|evaluator|bot|chatbot|chatgpt|gpt[\w.-]*|claude|model reviewing( this)?)"
+_INSTRUCTION_RULES: list[tuple[str, re.Pattern]] = [
+    ("instruction", re.compile(
+        r"\b(ignore|disregard|forget|override|bypass)\b[^.]{0,50}\b(instructions?|previous|above|prior|rules?|checklist|prompt|guidelines?|everything)\b"
+        r"|\bsystem prompt\b|\bas an (ai|llm|language model)\b|\bjailbreak\w*\b"
+        r"|\b(you|reviewers?|assistant|the (ai|llm|model reviewing)|ai|llm|grader|evaluator)\b[^.]{0,40}\b(must|should|shall|will|need to|have to|are to|are required to)\b[^.]{0,30}\b(say|answer|output|respond|conclude|report|declare|classify|rate|mark|state|pick|choose|recommend|approve|give|print|return|write)\b"
+        r"|^\s*(please\s+)?(say|output|print|respond|reply|conclude|declare|classify|rate|approve|mark|write|answer)\b[^.]{0,60}\b(ceiling|verdict|review|axis|topology|design|approved|feasible|score|stage)"
+        r"|^\s*(please\s+)?(report|confirm|treat|consider|state|return|give)\b[^.]{0,60}\b(feasible|infeasible|approved|verdict|zero loops|no loops|budget is (fine|ok|met)|within (the )?budget)\b"
+        r"|\b(do not|don't|never)\s+(send|bounce|kick|loop)\s+(it|this|the design|this design)\s+back\b"
+        r"|\b(note|message|instructions?|memo|notice)\s+(to|for)\s+(the\s+|any\s+|all\s+)?([\w-]+\s+){0,2}" + _AI + r"\b"
+        r"|\b(dear|hey|hi|hello|attention)\s+(the\s+)?" + _AI + r"\b"
+        r"|^\s*(to the |the )?(reviewers?|graders?|evaluators?)\s*[:,]"
+        r"|\bwhen you (review|read|evaluate|assess|grade|score|analy[sz]e|process) (this|the)\b"
+        r"|\byou are (now|no longer|actually|really)\b|\byou are (an? |the )(ai|llm|assistant|language model|reviewer|grader|helpful|large language)\b"
+        r"|\bact as (an? |the )?[\w-]*\s*(reviewer|assistant|ai|llm|dan)\b|\bpretend (to be|you are|that you)\b|\b(developer|dan|god) mode\b|\bdo anything now\b"
+        r"|\b(new|updated|real|actual|true|hidden|secret|additional|overriding) (system )?(instructions?|directives?|system prompt)\b"
+        r"|\b(do not|don't|never) (flag|mention|report|list|question|penalize|criticize|point out)\b"
+        r"|\bthe (correct|right|only acceptable|expected|required) (answer|verdict|ceiling|topology|axis|review|output) is\b", _I)),
+    ("role", re.compile(
+        r"^\W{0,4}\b(SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?)\b\W{0,4}:"
+        r"|^\W{0,4}(system|assistant|developer|admin)\s+(message|prompt|override|note|instructions?)\s*:"
+        r"|<\|?\s*(im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id)\s*\|?>|\[/?INST\]|<</?SYS>>"
+        r"|^#{1,6}\s*(instruction|instructions|response|system prompt|input)\s*:|</?\s*(system|instructions?|prompt|admin)\s*>", re.I | re.M)),
+    ("imitates the review", re.compile(
+        r"^\W{0,6}(design review\s*:|table 1\.8\.1|the six stages, defended|critic loop trace|strongest alternative|break-even values|ceiling pressures|axis pressures"
+        r"|taxes \(the system as described\)|assumptions \(where the description was silent\)|review (result|outcome|summary)s?\s*:|final (review|verdict)\b)"
+        r"|\bverdict\b\W{0,4}(:|=|is\b|was\b)|\bverdict\b\W{0,4}(feasible|infeasible|approved|pass(ed)?|accept(ed)?)"
+        r"|\b(binding )?ceiling\b\W{0,4}(is|was|=|:)\W{0,4}(the )?(data|model|throughput|none)\b(?!\s*(size|weights|parameters|params|rate|ceiling|\d))"
+        r"|\b(this|the) (design|system|architecture|proposal|review)\s+(is|has been|was|should be|must be|will be)\s+(already\s+|officially\s+|formally\s+)?(approved|accepted|verified|validated|signed off|pre-?approved|marked (as )?feasible)\b"
+        r"|^\|?\s*[1-6]\.\s*(ceiling|axis|topology|mode|metric|tax)\s*\||^\|\s*stage\s*\|\s*question\s*\|"
+        r"|\"(ceiling|topology|distribute|feasible|verdict|infeasible_because|within_budget|engine)\"\s*:", _I | re.M)),
+    ("asks for secrets", re.compile(
+        r"\b(reveal|print|show|repeat|output|leak|dump|echo|display|disclose|expose|recite|write out|tell (me|us)|give (me|us)|send (me|us)|what (is|are)|what's)\b[^.]{0,40}"
+        r"\b(system prompt|(your|the (system|hidden|original|initial|reviewer'?s?|model'?s?)) (prompt|instructions|rules|configuration|config)|your (prompt|instructions|rules|configuration|context)"
+        r"|api[\s_-]?keys?|openai_api_key|secret keys?|access tokens?|bearer tokens?|credentials?|passwords?|environment variables?|env vars?)\b", _I)),
+]
+# A chat-role header ("SYSTEM: ...", "<|im_start|>system") or a line that opens like the review
+# itself ("# Design review", "**Verdict:**", a row of Table 1.8.1) starts a fake message that runs
+# to the next blank line or the next such line: every line of it is set aside, not just the first.
+ROLE_HEADER = _INSTRUCTION_RULES[1][1]
+_REVIEW_OPENER = re.compile(
+    r"^\W{0,6}(design review\b|verdict\b\W{0,4}(:|=|is\b)|table 1\.8\.1|the six stages, defended|critic loop trace|strongest alternative\s*$"
+    r"|break-even values|ceiling pressures|axis pressures|review (result|outcome|summary)s?\s*:|final (review|verdict)\b)"
+    r"|^\s*\|?\s*[1-6]\.\s*(ceiling|axis|topology|mode|metric|tax)\s*\||^\s*\|\s*stage\s*\|\s*question\s*\|", _I)
+
+
+def opens_fake_message(line: str) -> bool:
+    return bool(ROLE_HEADER.search(line) or _REVIEW_OPENER.search(line))
+
+
+# Fake messages inside a line: a chat-template span up to its closing token (or the end of the
+# paragraph), an XML-ish <system>...</system> span, a JSON object with the review's own keys.
+_INLINE_MESSAGE = re.compile(
+    r"<\|\s*im_start\s*\|>.*?(?:<\|\s*im_end\s*\|>|(?=\n\s*\n)|\Z)|\[INST\].*?(?:\[/INST\]|(?=\n\s*\n)|\Z)|<<SYS>>.*?(?:<</SYS>>|(?=\n\s*\n)|\Z)"
+    r"|<\s*(system|instructions?|admin)\s*>.*?(?:<\s*/\s*\1\s*>|(?=\n\s*\n)|\Z)"
+    r"|\{[^{}]{0,2000}?\"(ceiling|topology|distribute|feasible|verdict|infeasible_because|within_budget|engine)\"\s*:[^{}]{0,2000}\}", re.I | re.S)
+
+
+def cut_inline_messages(text: str) -> tuple[str, list[str]]:
+    """(text without inline fake messages, the messages cut out)."""
+    cut = [" ".join(m.group(0).split()) for m in _INLINE_MESSAGE.finditer(text)]
+    return _INLINE_MESSAGE.sub("\n\n", text), cut
+
+
+def instruction_kind(sentence: str) -> str | None:
+    """Which rule marks this sentence as aimed at the reviewer (None: it is data)."""
+    for kind, pattern in _INSTRUCTION_RULES:
+        if pattern.search(sentence):
+            return kind
+    return None
 
 
 def is_instruction(sentence: str) -> bool:
-    return bool(_INSTRUCTION.search(sentence))
+    return instruction_kind(sentence) is not None
 
 
 SYSTEM_WORDS = re.compile(

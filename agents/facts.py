@@ -1,10 +1,14 @@
 """The facts agent (deterministic): a system description -> SystemFacts.
 
-How it reads: split into sentences, drop text addressed to the reviewer, rewrite number
-words as digits, find every number with its unit, then decide what each number measures
+How it reads: clean the text (invisible characters, full-width letters), set aside fake chat
+messages and sentences addressed to the reviewer, rewrite number words as digits, find every number with its unit, then decide what each number measures
 from its unit and the words around it (the nearest cue wins, so one sentence can carry
 several numbers). Flags (may parties share data? is a single point of failure allowed?)
 come from phrase patterns over the whole text. Every value keeps the sentence it came from.
+
+Numbers the text gets wrong are never silently used: a negative or absurd magnitude, a bare
+number where a duration or size belongs, and two different values for one quantity each
+leave a note that the review lists with its assumptions (see `_Notes`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ceiling.agents import cues
 from ceiling.agents.schemas import Fact, SystemFacts
-from ceiling.agents.text_numbers import normalize
+from ceiling.agents.text_numbers import clean, normalize
 from ceiling.agents.units import DATA_UNIT, TIME_UNIT, convert, data_unit_to_pint, time_unit_to_pint
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9*\-•])|\n\s*\n|\n(?=\s*(?:[-*•#>|]|\d+[.)]\s))")
@@ -29,6 +33,9 @@ _PER_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 
 
 
 _LARGEST_WINS = ("request_rate", "data_size", "token_rate")
+_PER_ITEM_FIELDS = ("request_rate", "concurrent_users")  # "each car sends 1 event per second" is one item's share
+_NEGATIVE = re.compile(r"(?:(?:^|[\s(\[:=,~])-|\b(?:minus|negative)\s+)$", re.I)
+_CANONICAL = {"ms": "ms", "byte": "bytes", "byte/s": "bytes/s", "1/s": "/s", "s": "s", "h": "h"}
 
 
 @dataclass
@@ -43,6 +50,21 @@ class Mention:
     sentence: str  # normalized sentence
     quote: str  # original sentence
     notes: list[str] = field(default_factory=list)
+    negative: bool = False  # "-5 TB", "minus 5 TB": no quantity here can be negative
+    bare: bool = False  # digits as written, no unit, no suffix ("a latency of 20")
+
+    def text(self) -> str:
+        """The number as written, with its unit ("50 ms", "1e30 requests per second") or, for a
+        count, the words that follow it ("1e30 users at once")."""
+        shown = self.sentence[self.start: self.end].strip()
+        if self.kind == "count":
+            words = []
+            for word in re.match(r"[^.,;:()\d]{0,30}", self.sentence[self.end:]).group(0).split()[:2]:
+                if word.lower() in ("and", "or", "but", "on", "of", "with", "in", "to", "the", "a", "an", "at", "for", "per", "across", "over", "from", "by", "into"):
+                    break
+                words.append(word)
+            shown = (shown + self.sentence[self.end:].split(words[0], 1)[0] + " ".join(words)).strip() if words else shown
+        return ("-" if self.negative else "") + shown
 
     def before(self, chars: int = 70) -> str:
         return self.sentence[max(0, self.start - chars): self.start].lower()
@@ -85,12 +107,14 @@ def find_mentions(quote: str) -> list[Mention]:
                 value *= _SUFFIX_VALUE[suffix.group(1)]
                 end += suffix.end()
             mention = Mention(value, "count", "", match.start(), end, sentence, quote, guessed)
+            mention.bare = not suffix and re.search(rf"(?<![\d.,]){re.escape(match.group(1))}(?![\d.,]\d)", quote) is not None
             rate = _RATE_TAIL.match(sentence[end:])
             if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end: end + rate.end()]):
                 per = (rate.group("per") or "s").lower()
                 mention.value = value / _PER_SECONDS.get(per, 1)
                 mention.kind, mention.unit = "rate", "1/s"
                 mention.end = end + rate.end()
+        mention.negative = _NEGATIVE.search(sentence[: match.start()]) is not None
         mentions.append(mention)
     return mentions
 
@@ -126,11 +150,126 @@ def _classify(mention: Mention) -> str | None:
     return None
 
 
+def _sentences_outside_fake_messages(text: str, ignored: list[str]) -> list[str]:
+    """The sentences of `text`, less any fake message: a line opening with a role header
+    ("SYSTEM:", "<|im_start|>system", "[INST]") or like the review itself ("**Verdict:**") and
+    every line after it up to the next blank line. The fake message is added to `ignored` whole."""
+    text, inline = cues.cut_inline_messages(text)
+    ignored.extend(inline)
+    kept_lines: list[str] = []
+    message: list[str] = []
+    for line in text.split("\n"):
+        if cues.opens_fake_message(line):
+            if message:
+                ignored.append(" ".join(message))
+            message = [line.strip()]
+        elif message and line.strip():
+            message.append(line.strip())
+        else:
+            if message:
+                ignored.append(" ".join(message))
+                message = []
+            kept_lines.append(line)
+    if message:
+        ignored.append(" ".join(message))
+    return split_sentences("\n".join(kept_lines))
+
+
+@dataclass
+class _Candidate:
+    value: float  # in the field's stored unit
+    unit: str
+    mention: Mention
+    percentile: str | None
+
+
+@dataclass
+class _Notes:
+    """What the reader refused to read or had to choose, per field, for the assumptions list."""
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+    candidates: dict[str, list[_Candidate]] = field(default_factory=dict)
+
+    def add(self, name: str, note: str) -> None:
+        name = {"model_weights": "model_params", "gpus_per_node": "workers"}.get(name, name)
+        if note not in self.by_field.setdefault(name, []):
+            self.by_field[name].append(note)
+
+    def usable(self, mention: Mention, name: str | None) -> bool:
+        """False for a number that must not be read; says why when the writer plainly meant a field."""
+        # The field the cue words point to before range checks: "1e12 GPUs" meant workers, even
+        # though only the token count's range admits the number.
+        meant = (cues.field_ignoring_range(mention.kind, mention.value, mention.before(), mention.after()) if mention.kind in ("count", "time") else None) or name
+        if meant and mention.negative:
+            self.add(meant, f'the text gives a negative value ("{mention.text()}"), which no quantity here can have: not read')
+            return False
+        if meant and cues.absurd(meant, mention.kind, mention.value):
+            self.add(meant, f'the text gives "{mention.text()}", beyond any real system: not read')
+            return False
+        bare = cues.unitless_field(mention.value, mention.before(), mention.after()) if mention.kind == "count" and mention.bare else None
+        # A bare number right after "latency of" / "SLO is" is a duration without its unit, even when
+        # a count word further on ("... 20 and makes 6 lookups") would otherwise claim it.
+        if bare and (name is None or not re.search(r"[,;:()\[\]]", mention.before(int(bare[2]) + 2))):
+            what, hint, _ = bare
+            number = mention.sentence[mention.start: mention.end]
+            lead = " ".join(mention.before(40).split()[-3:])
+            self.add(what, f'"{lead} {number}" has no unit: not read (write e.g. "{number}{hint}")')
+            return False
+        if name is not None:
+            return True
+        if mention.kind == "count" and mention.bare and cues.rate_without_time(mention.after()):
+            self.add("request_rate", f'"{mention.text()}" gives no time unit (per second? per day?): not read as a rate')
+        return False
+
+    def candidate(self, name: str, value: float, unit: str, mention: Mention, percentile: str | None) -> None:
+        self.candidates.setdefault(name, []).append(_Candidate(value, unit, mention, percentile))
+
+    def resolve_conflicts(self, facts: SystemFacts) -> None:
+        """Two different values for one quantity, neither qualified ("peak", "today", "p50"):
+        use the reading that makes the design harder, and say so."""
+        for name, found in self.candidates.items():
+            plain = [c for c in found if not cues.QUALIFIED.search(c.mention.before(40) + " " + c.mention.after(40))]
+            distinct: list[_Candidate] = []
+            for c in plain:
+                if all(abs(c.value - d.value) > 0.01 * max(abs(c.value), abs(d.value)) for d in distinct):
+                    distinct.append(c)
+            if name == "slo":  # a p50 and a p99 target are two targets, not a contradiction
+                labels = {c.percentile for c in distinct if c.percentile}
+                if len(labels) > 1:
+                    continue
+            if len(distinct) < 2:
+                continue
+            label, pick = cues.CONFLICTS[name]
+            chosen = (min if pick == "min" else max)(distinct, key=lambda c: c.value)
+            word = cues.CONFLICT_WORDS.get((name, pick), "larger" if pick == "max" else "smaller")
+            listed = " and ".join(f"{c.mention.text()}" for c in distinct)
+            note = f"{_count_word(len(distinct))} different {label} stated: {listed}; using the {word} {chosen.mention.text()}"
+            setattr(facts, name, Fact(value=chosen.value, unit=chosen.unit, quote=chosen.mention.quote, assumed=True, assumption=note))
+
+    def attach(self, facts: SystemFacts) -> None:
+        """Each note joins its field's assumption; a field left unread keeps only the note,
+        which `assume.complete` extends with the value it assumes instead."""
+        for name, found in self.by_field.items():
+            fact = getattr(facts, name)
+            text = "; ".join(found)
+            if fact.value is None:
+                setattr(facts, name, Fact(assumed=True, assumption=text))
+            else:
+                stated = f"using the stated {fact.value:g} {_CANONICAL.get(fact.unit, fact.unit)}".strip()
+                setattr(facts, name, fact.model_copy(update={"assumed": True, "assumption": "; ".join(
+                    p for p in (fact.assumption, text, stated if not fact.assumed else None) if p)}))
+
+
+def _count_word(n: int) -> str:
+    return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
+
+
 def extract(description: str) -> SystemFacts:
     """Deterministic extraction. Silent quantities stay unknown here; `assume` fills them."""
     facts = SystemFacts()
     kept: list[str] = []
-    for sentence in split_sentences(description):
+    notes = _Notes()
+    for sentence in _sentences_outside_fake_messages(clean(description), facts.ignored_instructions):
         if cues.is_instruction(sentence):
             facts.ignored_instructions.append(sentence)
         else:
@@ -140,13 +279,12 @@ def extract(description: str) -> SystemFacts:
     for quote in kept:
         for mention in find_mentions(quote):
             name = _classify(mention)
-            if name is None:
+            if not notes.usable(mention, name):
                 continue
             value, unit = mention.value, mention.unit
-            if name == "slo":
-                pct = cues.percentile(mention.before(90) + mention.after(30))
-                if pct:
-                    _set(facts, "slo_percentile", pct, "", mention)
+            pct = cues.percentile(mention.before(90) + mention.after(30)) if name == "slo" else None
+            if pct:
+                _set(facts, "slo_percentile", pct, "", mention)
             if name in ("link_latency", "step_compute", "checkpoint_write", "deadline"):
                 value, unit = value / 1000.0, "s"
             if name == "mtbf":
@@ -159,6 +297,8 @@ def extract(description: str) -> SystemFacts:
                 continue
             if name == "data_size" and cues.UNUSED.search(mention.sentence[mention.end:]):
                 continue
+            if name in cues.CONFLICTS and not mention.notes and not (name in _PER_ITEM_FIELDS and cues.PER_ITEM_WORD.search(mention.before(40))):
+                notes.candidate(name, value, unit, mention, pct)
             if name in _LARGEST_WINS and facts.num(name) is not None and not getattr(facts, name).assumed:
                 if value > facts.num(name):  # the peak rate and the largest dataset are what ceilings see
                     setattr(facts, name, Fact(value=value, unit=unit, quote=mention.quote))
@@ -179,6 +319,8 @@ def extract(description: str) -> SystemFacts:
                 workers_are_nodes = bool(cues.NODE_NOUN.search(mention.after()))
             _set(facts, name, value, unit, mention)
 
+    notes.resolve_conflicts(facts)
+    notes.attach(facts)
     text = " ".join(normalize(s)[0] for s in kept)
     _extract_flags(facts, text, kept)
     step, workers = facts.num("step_compute"), facts.num("workers")

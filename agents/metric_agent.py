@@ -22,11 +22,20 @@ def choose(mode: str, cost_focus: bool, reliability_focus: bool, slo_stated: boo
     return "throughput", "a bounded batch job optimizes throughput per dollar; latency is relaxed"
 
 
+def _slo_stated(facts) -> bool:
+    """The text gives a latency bound: stated outright, or picked from two the text states
+    (a quote but a note); a vague reading ("read 'a few' as 3") counts as unstated, as do defaults."""
+    slo = facts.slo
+    if facts.num("slo") is None:
+        return False
+    return not slo.assumed or (slo.quote is not None and not (slo.assumption or "").startswith("read "))
+
+
 def decide(state: dict) -> StageDecision:
     facts = state["facts"]
     mode = state["decisions"][4].answer
     inputs = {"mode": mode, "cost_focus": bool(facts.flag("cost_focus")), "reliability_focus": bool(facts.flag("reliability_focus")),
-              "slo_stated": not facts.slo.assumed and facts.num("slo") is not None}
+              "slo_stated": _slo_stated(facts)}
     metric, reason = choose(**inputs)
     why = f"Stage 4 set the mode to {mode}, so {reason}."
     query = f"dominant metric {metric} optimize declare which one the design optimizes"

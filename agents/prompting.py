@@ -4,6 +4,7 @@ first and is identical for every stage, so llama.cpp reuses the cached prefix.""
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from string import Template
 
@@ -36,9 +37,13 @@ def facts_table(facts: SystemFacts) -> str:
     return "\n".join(lines)
 
 
+_FENCE_TAG = re.compile(r"<\s*(/?)\s*description\s*>", re.I)
+
+
 def system_message(description: str, facts: SystemFacts) -> dict:
-    # A closing tag inside the description must not end the fence early.
-    fenced = description.replace("</description>", "</ description>")
+    # A fence tag inside the description, in any spelling ("</DESCRIPTION >"), must not end the
+    # fence early or open a second one.
+    fenced = _FENCE_TAG.sub(lambda m: f"[{m.group(1)}description]", description)
     return {"role": "system", "content": template("system.txt").substitute(description=fenced.strip(), facts=facts_table(facts))}
 
 

@@ -8,6 +8,7 @@ of their range on a log scale and flagged, so the review can list them as assump
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Vague amounts -> (value, how we read it). Log-scale middles of the ranges people mean.
 _VAGUE = [
@@ -39,6 +40,32 @@ _HALF = re.compile(r"\bhalf an? (?=[a-z])", re.I)
 _SINGLE = re.compile(r"\b(?:a single|one single)\s+(?=[a-z])", re.I)
 _SECOND = re.compile(r"\bsecond(?=s?\b)", re.I)
 
+# Powers of ten as people type them: "10^9", "10**9", "3 x 10^9", "2.5×10⁹" -> e-notation.
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_POWER = re.compile(r"(?:(?<![\w.])(\d+(?:\.\d+)?)\s*(?:x|×|\*|·)\s*)?(?<![\w.])10\s*(?:\^|\*\*)\s*([+-]?\d{1,3})(?!\d)"
+                    r"|(?:(?<![\w.])(\d+(?:\.\d+)?)\s*(?:x|×|\*|·)\s*)?(?<![\w.])10([⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3})")
+
+
+def _power(match: re.Match) -> str:
+    mantissa = match.group(1) or match.group(3) or "1"
+    exponent = match.group(2) or match.group(4).translate(_SUPERSCRIPT)
+    return f"{mantissa}e{exponent}"
+
+
+# Characters that change nothing a reader sees but can hide words from a pattern
+# ("ig\u200bnore previous instructions"): zero-width and bidi controls, soft hyphens.
+_INVISIBLE = {cp: None for cp in (0x00AD, 0x034F, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061,
+                                  0x2062, 0x2063, 0x2064, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x2212: 0x2D}  # ｉｇｎｏｒｅ -> ignore, − -> -
+
+
+def clean(text: str) -> str:
+    """Text as a reader sees it: line ends unified, invisible characters removed, full-width
+    ASCII folded, other control characters dropped. Plain text passes through unchanged."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE).translate(_FULLWIDTH)
+    text = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
 
 def normalize(sentence: str) -> tuple[str, list[tuple[str, str]]]:
     """Rewrite number words as digits; return the text and the vague readings made,
@@ -46,7 +73,7 @@ def normalize(sentence: str) -> tuple[str, list[tuple[str, str]]]:
     from text_to_num import alpha2digit
 
     notes: list[tuple[str, str]] = []
-    text = sentence
+    text = _POWER.sub(_power, sentence)
     for pattern, value, label in _VAGUE_RE:
         if pattern.search(text):
             notes.append((str(value), f'read "{label}" as {value:,}'))

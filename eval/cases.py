@@ -47,15 +47,33 @@ class CaseError(ValueError):
     pass
 
 
+MAX_CASE_BYTES = 200_000  # a description may hold 100,000 bytes; the rest is expectations
+
+
 def load_case(path: Path) -> Case:
+    """One case file, its description put through the same checks as `ceiling review` input."""
+    from ceiling.graph.inputs import check_description
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_CASE_BYTES:
+            raise CaseError(f"{path.name}: larger than {MAX_CASE_BYTES:,} bytes; a case is one description and its expectations")
+        data = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        if not isinstance(data, dict):
+            raise CaseError(f"{path.name}: expected a mapping with id, description and expect")
         case = Case.model_validate(data)
-    except (yaml.YAMLError, ValidationError, OSError) as exc:
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CaseError(f"{path.name}: field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"{path.name}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    except (yaml.YAMLError, OSError) as exc:
         raise CaseError(f"{path.name}: {str(exc).splitlines()[0]}") from None
     if case.id != path.stem:
         raise CaseError(f"{path.name}: id {case.id!r} does not match the file name")
-    return case
+    checked = check_description(case.description, f"{path.name}: description")
+    if not checked.ok:
+        raise CaseError(checked.error)
+    return case.model_copy(update={"description": checked.text})
 
 
 def load_cases(where: Path | None = None) -> list[Case]:

@@ -3,8 +3,10 @@ so that bad input fails with one clear line instead of a traceback."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 MAX_BYTES = 100_000  # ~15k words: far beyond any design description; keeps reviews fast
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
@@ -28,6 +30,7 @@ def read_bytes(source: str) -> tuple[bytes, str]:
 
 
 def decode(data: bytes, name: str) -> str:
+    """UTF-8 text from raw bytes, or InputError: too large, binary, not UTF-8, empty."""
     if len(data) > MAX_BYTES:
         raise InputError(f"{name}: larger than {MAX_BYTES:,} bytes; paste the design description, not the whole document")
     if b"\x00" in data:
@@ -39,6 +42,92 @@ def decode(data: bytes, name: str) -> str:
     if not text.strip():
         raise InputError(f"{name}: the description is empty")
     return text
+
+
+# ---- language ------------------------------------------------------------------------------
+# The rule reader knows English words; a description in another language would be reviewed on
+# defaults alone. Function words tell the languages apart; scripts tell the rest.
+_FUNCTION_WORDS = {
+    "English": "the and of to is are with for that this per each must our we it on in a an be at by from or not".split(),
+    "German": "der die das und ist sind mit für pro jede jeder muss müssen wir unser ein eine nicht auf im zu von den dem des bei".split(),
+    "French": "le la les et est sont avec pour par chaque doit doivent nous notre un une des du au aux dans sur ne pas".split(),
+    "Spanish": "el la los las y es son con para por cada debe deben nosotros nuestro un una del al en no que se".split(),
+    "Italian": "il lo la gli le e è sono con per ogni deve devono noi nostro un una del della nel non che".split(),
+    "Portuguese": "o a os as e é são com para por cada deve devem nós nosso um uma do da no na não que".split(),
+    "Dutch": "de het een en is zijn met voor per elke moet moeten wij ons onze niet op van te".split(),
+}
+_SCRIPTS = [("Chinese/Japanese", r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"), ("Korean", r"\uac00-\ud7af"), ("Cyrillic-script", r"\u0400-\u04ff"),
+            ("Arabic-script", r"\u0600-\u06ff"), ("Hebrew", r"\u0590-\u05ff"), ("Greek", r"\u0370-\u03ff"), ("Devanagari-script", r"\u0900-\u097f"),
+            ("Thai", r"\u0e00-\u0e7f")]
+
+
+def language_of(text: str) -> str | None:
+    """The language a description is written in when it is plainly not English, else None.
+    Terse English ("8x H100, 2k QPS, p99 200 ms") has no function words at all and passes."""
+    letters = re.findall(r"[^\W\d_]", text)
+    for label, block in _SCRIPTS:
+        if letters and len(re.findall(f"[{block}]", text)) > 0.3 * len(letters):
+            return label
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    counts = {lang: sum(w in set(vocab) for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    english = counts.pop("English")
+    lang, best = max(counts.items(), key=lambda kv: kv[1])
+    return lang if best >= 4 and best > 2 * english else None
+
+
+# ---- what a description must never carry into a prompt, a log or a report ----------------------
+_SECRET_VALUE = r"['\"]?(?=[^\s'\"]*\d)(?=[^\s'\"]*[A-Za-z])[A-Za-z0-9._\-~+/]{12,}=*['\"]?"
+_SECRETS = [
+    (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}|\b(?:ghp|gho|ghs|github_pat|xox[abp]|hf)_[A-Za-z0-9_]{16,}|\bAKIA[A-Z0-9]{16}\b|\bAIza[A-Za-z0-9_\-]{30,}"), "[redacted]"),
+    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._\-~+/]{16,}=*"), r"\1 [redacted]"),
+    (re.compile(r"\b((?:openai_)?api[_-]?key|secret|token|password|passwd)(\s*[:=]\s*)" + _SECRET_VALUE, re.I), r"\1\2[redacted]"),
+]
+
+
+def redact_secrets(text: str) -> str:
+    """API keys and bearer tokens pasted into a description become "[redacted]": the text goes into
+    prompts, cassettes, reports and the chat, none of which may hold a credential."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Checked(NamedTuple):
+    """A checked description: the cleaned text, or the one-line reason it was refused."""
+
+    text: str | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def check_description(raw: bytes | str, name: str = "description") -> Checked:
+    """Every check a pasted or uploaded description goes through (CLI, eval cases, chat):
+    size, binary, UTF-8, empty, language, a system described. Returns the cleaned text
+    (invisible characters dropped, pasted credentials redacted) or one error line."""
+    from ceiling.agents.text_numbers import clean
+
+    try:
+        data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+        text = decode(data, name)
+        if len(_CONTROL.findall(text)) > max(8, 0.05 * len(text)):  # valid UTF-8 can still be binary
+            raise InputError(f"{name}: looks like a binary file, expected text")
+        text = redact_secrets(clean(text))
+        if not text.strip():
+            raise InputError(f"{name}: the description is empty")
+        language = language_of(text)
+        if language:
+            raise InputError(f"{name}: the description looks like {language} text; the reviewer reads English only "
+                             "(translate it, or give the numbers as a SystemFacts .yaml file)")
+        check_describes_a_system(text, name)
+    except InputError as exc:
+        return Checked(None, str(exc))
+    return Checked(text, None)
 
 
 def check_describes_a_system(text: str, name: str) -> None:
@@ -97,11 +186,12 @@ def _to_canonical_unit(field: str, fact) -> None:
 def read_input(source: str) -> tuple[str, object | None, str]:
     """(description, structured facts or None, display name) for FILE or "-"."""
     data, name = read_bytes(source)
-    text = decode(data, name)
     if source != "-" and Path(source).suffix.lower() in STRUCTURED_SUFFIXES:
-        return "", load_facts(text, name), name
-    check_describes_a_system(text, name)
-    return text, None, name
+        return "", load_facts(decode(data, name), name), name
+    checked = check_description(data, name)
+    if not checked.ok:
+        raise InputError(checked.error)
+    return checked.text, None, name
 
 
 def title_of(text: str, fallback: str) -> str:
