@@ -404,7 +404,7 @@ _INSTRUCTION_RULES: list[tuple[str, re.Pattern]] = [
         r"|\b(do not|don't|never) (flag|mention|report|list|question|penalize|criticize|point out)\b"
         r"|\bthe (correct|right|only acceptable|expected|required) (answer|verdict|ceiling|topology|axis|review|output) is\b", _I)),
     ("role", re.compile(
-        r"^\W{0,4}\b(SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?)\b\W{0,4}:"
+        r"^\W{0,4}\b(?-i:SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?)\b\W{0,4}:"  # upper case only: "System: a fraud API" is a label
         r"|^\W{0,4}(system|assistant|developer|admin)\s+(message|prompt|override|note|instructions?)\s*:"
         r"|<\|?\s*(im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id)\s*\|?>|\[/?INST\]|<</?SYS>>"
         r"|^#{1,6}\s*(instruction|instructions|response|system prompt|input)\s*:|</?\s*(system|instructions?|prompt|admin)\s*>", re.I | re.M)),

@@ -57,12 +57,14 @@ def _power(match: re.Match) -> str:
 _INVISIBLE = {cp: None for cp in (0x00AD, 0x034F, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061,
                                   0x2062, 0x2063, 0x2064, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x2212: 0x2D}  # ｉｇｎｏｒｅ -> ignore, − -> -
+_SPACES = {cp: 0x20 for cp in (0x00A0, 0x2007, 0x2009, 0x200A, 0x202F, 0x205F)}  # "20 ms" with a (narrow) no-break space
 
 
 def clean(text: str) -> str:
     """Text as a reader sees it: line ends unified, invisible characters removed, full-width
-    ASCII folded, other control characters dropped. Plain text passes through unchanged."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE).translate(_FULLWIDTH)
+    ASCII and no-break spaces folded, other control characters dropped. Plain ASCII text passes
+    through unchanged."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE).translate(_FULLWIDTH).translate(_SPACES)
     text = unicodedata.normalize("NFC", text)
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 

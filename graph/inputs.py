@@ -155,10 +155,35 @@ def load_facts(text: str, name: str):
     try:
         for key, fact in data.items():
             _to_canonical_unit(key, fact)
+            _check_magnitude(key, fact)
         return SystemFacts.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InputError(f"{name}: field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+# Canonical time units (see schemas.CANONICAL_UNITS) in ms, to hold every duration to one bound.
+_MS_PER = {"ms": 1.0, "s": 1e3, "h": 3.6e6}
+
+
+def _check_magnitude(field: str, fact) -> None:
+    """A structured value must be a finite, non-negative number no real system exceeds."""
+    import math
+
+    from ceiling.agents.cues import ABSURD_ABOVE, ABSURD_MS
+    from ceiling.agents.schemas import CANONICAL_UNITS
+
+    value = fact.get("value") if isinstance(fact, dict) else None
+    if field not in CANONICAL_UNITS or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    unit = CANONICAL_UNITS[field]
+    if not math.isfinite(value):
+        raise InputError(f"field {field}: {value!r} is not a finite number")
+    if value < 0:
+        raise InputError(f"field {field}: {value:g} is negative; no quantity here can be")
+    too_big = value * _MS_PER[unit] > ABSURD_MS if unit in _MS_PER else value > ABSURD_ABOVE.get(field, math.inf)
+    if too_big:
+        raise InputError(f"field {field}: {value:g} {unit} is beyond any real system".replace("  ", " "))
 
 
 def _to_canonical_unit(field: str, fact) -> None:

@@ -119,6 +119,25 @@ def test_eval_refuses_bad_case_files_in_one_line(tmp_path):
         assert err.startswith(f"error: {name}.yaml") and expected[name] in err, err
 
 
+@pytest.mark.parametrize("yaml_text, message", [
+    ("workload: serving\nrequest_rate: -5\n", "field request_rate: -5 is negative"),
+    ("workload: serving\nslo: .nan\n", "field slo: nan is not a finite number"),
+    ("workload: serving\nrequest_rate: 1e30\n", "field request_rate: 1e+30 1/s is beyond any real system"),
+    ("workload: training\ndeadline: {value: 1e9, unit: years}\n", "field deadline"),
+    ("- just\n- a list\n", "expected a mapping of SystemFacts fields"),
+])
+def test_structured_facts_with_impossible_values_are_refused(yaml_text, message, tmp_path):
+    path = tmp_path / "facts.yaml"
+    path.write_text(yaml_text)
+    assert message in one_line_error(ceiling("review", str(path)))
+
+
+def test_cleaning_keeps_what_a_reader_sees():
+    checked = check_description("\ufeffA model serves 300 requests\r\nper second; p99 SLO is 20\u00a0ms.\r\n\u200b")
+    assert checked.ok and checked.text == "A model serves 300 requests\nper second; p99 SLO is 20 ms.\n"
+    assert extract(checked.text).slo.value == 20 and extract(checked.text).request_rate.value == 300
+
+
 def test_every_description_in_the_repo_passes_unchanged_and_unflagged():
     """The rules are general but must not fire on real designs: every description the tests and
     evals hold is accepted as is, nothing in it is flagged as absurd, unitless or injected
@@ -259,6 +278,17 @@ def test_injected_text_never_changes_the_verdict(clean_verdicts, base, injection
         assert review.ignored_instructions, f"{where}: the injection was not listed"
 
 
+def test_ordinary_text_that_resembles_an_injection_is_still_read():
+    """Labels and words an attacker also uses are data when they carry no instruction."""
+    text = ("System: a fraud API serving 30,000 requests per second with a 20 ms p99 SLO.\n"
+            "Assistant: none; the user types a card number and the model scores it.\n"
+            "Each request makes 6 lookups of 0.4 ms each. The review board meets on Fridays.\n"
+            "We print the prompt tokens per request in the logs, and the system stores API keys in a vault.")
+    facts = extract(text)
+    assert (facts.request_rate.value, facts.slo.value, facts.fanout.value, facts.hop_latency.value) == (30_000, 20, 6, 0.4)
+    assert facts.ignored_instructions == []
+
+
 def test_the_review_lists_what_it_ignored(corpus_index):
     text = f"{' '.join(BASES['fraud serving'])}\n\n{INJECTIONS['fake SYSTEM block']}\n\n{INJECTIONS['reveal prompt and key']}"
     review = run(text)["review"]
@@ -372,19 +402,24 @@ def test_the_report_names_the_tool_the_model_called():
 
 def test_cli_review_against_the_fault_server_completes_and_reports(tmp_path):
     """The real command, its default client settings (timeout 180 s, 2 retries) and an endpoint
-    answering 500: three attempts per call, each answered at once, then the rules."""
+    answering 500: three attempts per call, each answered at once, then the rules. The SDK's debug
+    log is on (OPENAI_LOG=debug) and a fake key is set: neither output may show the key."""
+    key = "sk-test-" + secrets.token_hex(16)
     with FaultServer("500") as server:
-        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-" + secrets.token_hex(16)}
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": key, "OPENAI_LOG": "debug"}
         started = time.perf_counter()
         result = ceiling("review", str(FRAUD), "--llm", "openai", "-f", "json", env=env)
         seconds = time.perf_counter() - started
-    assert result.returncode == 0, result.stderr.decode()[-2000:]
-    review = json.loads(result.stdout)
+    stdout, stderr = result.stdout.decode(), result.stderr.decode()
+    assert result.returncode == 0, stderr[-2000:]
+    review = json.loads(stdout)
     assert review["engine"] == "llm:gpt-4o-mini" and review["ceiling"] == "throughput"
     assert all(s["llm"]["status"] == "fallback" and "InternalServerError" in s["llm"]["error"] for s in review["stages"])
     assert len(server.requests) == 3 * review["llm"]["usage"]["calls"]
     defaults = LLMSettings()
     assert seconds < review["llm"]["usage"]["calls"] * defaults.max_retries * SDK_BACKOFF_CAP_S + 60
+    assert all(r["headers"].get("authorization") == f"Bearer {key}" for r in server.requests)  # the key was really sent
+    assert "Retrying request" in stderr and not secrets_in(stdout + stderr, key)
 
 
 def test_every_prompt_fences_the_description_as_data(corpus_index):
@@ -404,6 +439,7 @@ def test_every_prompt_fences_the_description_as_data(corpus_index):
         outside = system.replace(inside, "") + "".join(m.get("content") or "" for m in messages[1:])
         assert "developer mode" not in outside and "new instructions" not in outside
     assert review.ignored_instructions and review.ceiling == "throughput" and review.tax["slo_ms"] == 20
+    assert review.engine == "llm:fault-model" and "## Ignored text aimed at the reviewer (treated as data)" in markdown(review)
 
 
 # ---- 3. loop safety --------------------------------------------------------------------------
@@ -498,10 +534,11 @@ def test_recording_filters_the_key_out_of_a_new_cassette(tmp_path, corpus_index)
     assert "interactions" in text and not secrets_in(text, key)
 
 
-@pytest.mark.parametrize("fault", ["500", "schema"])
-def test_no_key_in_reports_logs_or_error_messages(fault, tmp_path):
+def test_no_key_in_reports_logs_or_error_messages(tmp_path):
+    """Both report formats, written to stdout and to files, the SDK's debug log and an input error,
+    all with a fake key in the environment (the 500 path is in the CLI fault test above)."""
     key = "sk-test-" + secrets.token_hex(16)
-    with FaultServer(fault) as server:
+    with FaultServer("schema") as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": key, "OPENAI_LOG": "debug"}  # the SDK's own debug log on stderr
         outputs = []
         for fmt in ("json", "markdown"):
