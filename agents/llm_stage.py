@@ -102,6 +102,33 @@ def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
     return ledger.numbers_in([rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification])
 
 
+def _plain(number: float) -> str:
+    """A number as the ledger reads it: digits, no exponent (7e10 -> 70000000000)."""
+    return f"{number:.6f}".rstrip("0").rstrip(".")
+
+
+def _tool_numbers(calls: list, allowed: list[float]) -> tuple[list[float], list[str]]:
+    """The numbers the scoring tools produced from this design's numbers. A tool run on
+    inputs that are neither facts nor evidence computes nothing about this design: its
+    results are left out of the ledger (and said so), else a tool would launder a guess."""
+    import json
+
+    numbers, ignored = [], []
+    for call in calls:
+        if not call.numbers():
+            continue
+        try:
+            inputs = ledger.numbers_in(json.loads(call.arguments))
+        except ValueError:
+            inputs = []
+        guessed = ledger.unsupported(" ".join(_plain(n) for n in inputs), allowed)
+        if guessed:
+            ignored.append(f"{call.name}: inputs {', '.join(f'{n:g}' for n in guessed)} are not numbers of this design")
+        else:
+            numbers += call.numbers()
+    return numbers, ignored
+
+
 def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
           tool_numbers: list[float] = ()) -> tuple[list[str], list[Citation], list[float]]:
     """(problems, valid citations, unsupported numbers) of one proposal; `tool_numbers` are
@@ -143,11 +170,13 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
     tool_numbers: list[float] = []
     try:
         if getattr(client.settings, "tools", False):
-            from ceiling.agents.llm_tools import ToolBox, produced_numbers
+            from ceiling.agents.llm_tools import ToolBox
 
             proposal, calls = client.complete_with_tools(messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage]))
             record["tools"] = [c.summary() for c in calls]
-            tool_numbers = produced_numbers(calls)
+            tool_numbers, ignored = _tool_numbers(calls, _allowed_numbers(state, rule))
+            if ignored:
+                record["tool_numbers_ignored"] = ignored
         else:
             proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
         record["proposed"] = _normalize(stage, proposal.answer)
@@ -162,6 +191,8 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
             record["proposed_after_retry"] = _normalize(stage, proposal.answer)
             problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers)
     except LLMError as exc:
+        if exc.tool_results:  # what the model called before the failure stays on the record
+            record["tools"] = [c.summary() for c in exc.tool_results]
         record.update(status="fallback", error=str(exc))
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ceiling.agents.tools import scoring
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PASSAGE_CHARS = 400
 

@@ -27,7 +27,11 @@ JsonMode = Literal["json_object_schema", "json_object"]
 
 
 class LLMError(RuntimeError):
-    """An LLM call that produced nothing usable (after the SDK's own retries)."""
+    """An LLM call that produced nothing usable (after the SDK's own retries).
+
+    `tool_results`: the tool calls already executed when a tool loop failed (kept for the report)."""
+
+    tool_results: list | tuple = ()
 
 
 class LLMSettings(BaseModel):
@@ -161,7 +165,9 @@ class LLMClient:
                 message = response.choices[0].message
             except (openai.OpenAIError, IndexError) as exc:
                 record.ok = False
-                raise LLMError(f"{record.purpose}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from exc
+                error = LLMError(f"{record.purpose}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+                error.tool_results = results
+                raise error from exc
             finally:
                 record.seconds = round(time.perf_counter() - started, 3)
                 self.usage.calls.append(record)
@@ -186,7 +192,11 @@ class LLMClient:
             results += this_round
             messages.append(toolbox.results_message(this_round))
         messages.append(toolbox.final_message())
-        return self.complete_json(messages, schema, purpose=f"{purpose} answer"), results
+        try:
+            return self.complete_json(messages, schema, purpose=f"{purpose} answer"), results
+        except LLMError as error:
+            error.tool_results = results
+            raise
 
 
 def _parse(content: str | None, schema: type[T]) -> T | None:
