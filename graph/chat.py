@@ -17,7 +17,7 @@ from ceiling.agents import sensitivity, writer
 from ceiling.agents.diff import markdown as diff_markdown
 from ceiling.agents.schemas import Review
 from ceiling.graph import charts
-from ceiling.graph.inputs import MAX_BYTES, InputError, check_describes_a_system, decode
+from ceiling.graph.inputs import MAX_BYTES, InputError, check_description, decode
 from ceiling.graph.threads import Event, Threads
 
 FOLLOW_UP_MAX_CHARS = 400  # longer messages in a reviewed thread are read as a new description
@@ -141,8 +141,7 @@ class ChatApp:
             return self.threads.answer(thread_id, answers)
         if self.threads.review_of(thread_id) is not None and len(text) <= FOLLOW_UP_MAX_CHARS:
             return self.threads.follow_up(thread_id, text)
-        check_describes_a_system(text, "your message")
-        return self.threads.start(thread_id, text)
+        return self.threads.start(thread_id, _checked(text, "your message"))
 
     # --- thread switching -----------------------------------------------------------------
     def restore(self, thread_id: str | None):
@@ -167,9 +166,11 @@ class ChatApp:
 
         Questions about silent quantities are answered with the assumed values."""
         thread_id = self.threads.new_id()
-        check = self._text_of(description)
-        check_describes_a_system(check, "description")
-        review = self._drain(self.threads.start(thread_id, check), thread_id)
+        try:
+            text = _checked(description, "description")
+        except InputError as exc:
+            raise gr.Error(str(exc)) from None
+        review = self._drain(self.threads.start(thread_id, text), thread_id)
         return thread_id, writer.markdown(review), review.model_dump_json()
 
     def api_follow_up(self, thread_id: str, message: str) -> tuple[str, str]:
@@ -192,6 +193,14 @@ class ChatApp:
         while review is None and self.threads.pending_questions(thread_id):
             review = self._drain(self.threads.answer(thread_id, {}), thread_id)
         return review
+
+
+def _checked(text: str, name: str) -> str:
+    """A new description passes every check the CLI applies (language, system words, secrets redacted)."""
+    checked = check_description(text, name)
+    if not checked.ok:
+        raise InputError(checked.error)
+    return checked.text
 
 
 def _title(history: list[dict]) -> str:

@@ -119,3 +119,5 @@ def test_http_api_with_gradio_client(server):
     assert json.loads(new_json)["tax"]["communication_ms"] == pytest.approx(24.0)
     with pytest.raises(Exception, match="no reviewed thread"):
         client.predict("nope", "the SLO is 50 ms", api_name="/follow_up")
+    with pytest.raises(Exception, match="English only"):
+        client.predict("Unser Modell bedient 500 Anfragen pro Sekunde mit einer Latenz von 20 ms und braucht dafür viele GPUs.", api_name="/review")
