@@ -33,6 +33,7 @@ index:
 ENGINE ?= local
 record:
 	CEILING_RECORD=1 $(PYTHON) -m pytest tests/test_llm.py
+	CEILING_RECORD=1 $(PYTHON) -m pytest tests/test_llm_tools.py -k recorded
 	ceiling eval --llm $(ENGINE) --record --cases eval/cases
 
 eval:

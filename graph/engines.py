@@ -40,14 +40,18 @@ def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | No
     if engine is Engine.off:
         yield None
         return
-    from ceiling.graph.llm_client import LLMClient, LLMSettings, llm_configured, settings_from_env, tools_from_env
+    from ceiling.graph.llm_client import LLMClient, LLMError, llm_configured, settings_from_env, tools_from_env
 
     tools = tools_from_env(tools)
+    try:
+        settings = settings_from_env(model=model, tools=tools)  # also checks CEILING_LLM_TIMEOUT / CEILING_LLM_RETRIES
+    except LLMError as exc:
+        raise EngineError(str(exc)) from None
 
     if engine is Engine.openai:
         if not llm_configured():
             raise EngineError("--llm openai needs OPENAI_API_KEY or OPENAI_BASE_URL in the environment")
-        yield LLMClient(settings_from_env(model=model, tools=tools))
+        yield LLMClient(settings)
         return
     from ceiling.corpus.embedding import ceiling_home
     from ceiling.graph.local_model import LocalModelError
@@ -55,6 +59,7 @@ def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | No
 
     try:
         with local_server(gguf, ceiling_home() / "models", on_status=on_status, tools=tools) as (base_url, name):
-            yield LLMClient(LLMSettings(base_url=base_url, model=model or name, json_mode="json_object_schema", tools=tools))
+            yield LLMClient(settings.model_copy(update={"base_url": base_url, "api_key": "not-needed", "model": model or name,
+                                                        "json_mode": "json_object_schema"}))
     except LocalModelError as exc:
         raise EngineError(str(exc)) from None

@@ -85,7 +85,22 @@ def settings_from_env(model: str | None = None, base_url: str | None = None, jso
         model=model or os.environ.get("CEILING_LLM_MODEL") or LLMSettings().model,
         json_mode=json_mode or "json_object",
         tools=tools_from_env(tools),
+        **_number_from_env("CEILING_LLM_TIMEOUT", "timeout_s", float), **_number_from_env("CEILING_LLM_RETRIES", "max_retries", int),
     )
+
+
+def _number_from_env(variable: str, field: str, kind: type) -> dict:
+    """{field: value} from a numeric environment variable, {} when unset; a bad value is a clear error."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise LLMError(f"{variable}={raw!r} is not a number") from None
+    if value < 0:
+        raise LLMError(f"{variable}={raw!r} must not be negative")
+    return {field: value}
 
 
 def llm_configured() -> bool:
@@ -115,6 +130,18 @@ class LLMClient:
     def engine(self) -> str:
         return f"llm:{self.settings.model}"
 
+    def _redact(self, text: str) -> str:
+        """Error text may echo what the server saw: never let the configured key (or any key) through."""
+        from ceiling.graph.inputs import redact_secrets
+
+        if len(self.settings.api_key) >= 8:
+            text = text.replace(self.settings.api_key, "[redacted]")
+        return redact_secrets(text)
+
+    def _error(self, purpose: str, exc: Exception) -> LLMError:
+        first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
+        return LLMError(self._redact(f"{purpose}: {type(exc).__name__}: {first_line}"))
+
     def complete_json(self, messages: list[dict], schema: type[T], purpose: str) -> T:
         """One chat completion whose content must parse as `schema`."""
         import openai
@@ -131,11 +158,15 @@ class LLMClient:
                 temperature=self.settings.temperature, max_tokens=self.settings.max_tokens, seed=self.settings.seed)
             if response.usage:
                 record.prompt_tokens, record.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
-            content = response.choices[0].message.content or ""
-            return schema.model_validate(json.loads(content))
+            message = response.choices[0].message
+            if message.tool_calls and not message.content:
+                record.ok = False
+                called = ", ".join(repr(c.function.name) for c in message.tool_calls)
+                raise LLMError(self._redact(f"{purpose}: the model called the tool {called} instead of answering (no tools were offered)"))
+            return schema.model_validate(json.loads(message.content or ""))
         except (openai.OpenAIError, json.JSONDecodeError, ValidationError, IndexError) as exc:
             record.ok = False
-            raise LLMError(f"{purpose}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from exc
+            raise self._error(purpose, exc) from exc
         finally:
             record.seconds = round(time.perf_counter() - started, 3)
             self.usage.calls.append(record)
@@ -165,7 +196,7 @@ class LLMClient:
                 message = response.choices[0].message
             except (openai.OpenAIError, IndexError) as exc:
                 record.ok = False
-                error = LLMError(f"{record.purpose}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+                error = self._error(record.purpose, exc)
                 error.tool_results = results
                 raise error from exc
             finally:

@@ -54,3 +54,21 @@ def test_model_file_of_the_wrong_size_or_hash_is_refused(tmp_path):
         verify(model, expected_bytes=64, expected_sha256="0" * 64)
     verify(model, expected_bytes=64, expected_sha256=good)
     assert model.with_suffix(".verified").exists()
+
+
+def test_client_timeout_and_retries_come_from_the_environment(monkeypatch):
+    from ceiling.graph.llm_client import LLMSettings, settings_from_env
+
+    monkeypatch.setenv("CEILING_LLM_TIMEOUT", "7.5")
+    monkeypatch.setenv("CEILING_LLM_RETRIES", "0")
+    settings = settings_from_env()
+    assert (settings.timeout_s, settings.max_retries) == (7.5, 0)
+    monkeypatch.delenv("CEILING_LLM_TIMEOUT")
+    monkeypatch.delenv("CEILING_LLM_RETRIES")
+    assert settings_from_env().timeout_s == LLMSettings().timeout_s
+
+
+def test_a_bad_timeout_setting_is_a_one_line_error(corpus_index):
+    result = ceiling("review", str(FRAUD), "--llm", "openai", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "CEILING_LLM_TIMEOUT": "soon"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "error: CEILING_LLM_TIMEOUT='soon' is not a number"

@@ -393,8 +393,6 @@ def test_unknown_tool_with_tool_calls_on_is_answered_with_an_error_and_bounded(r
     assert seconds < len(server.requests) * call_bound_s(client.settings) + 30
 
 
-@pytest.mark.xfail(strict=True, reason="graph/llm_client.py: a reply that calls a tool instead of answering is reported as "
-                                       "'JSONDecodeError: Expecting value' instead of naming the tool the model called")
 def test_the_report_names_the_tool_the_model_called():
     review, _, _, _ = review_against("unknown_tool")
     assert all("delete_all_files" in s["llm"]["error"] for s in review.stages)
@@ -553,8 +551,6 @@ def test_no_key_in_reports_logs_or_error_messages(tmp_path):
         assert not secrets_in(text, key)
 
 
-@pytest.mark.xfail(strict=True, reason="graph/llm_client.py: LLMError copies the server's error text, so an endpoint that echoes "
-                                       "the bearer token puts the key into the report; the message should redact the configured key")
 def test_a_server_that_echoes_the_key_cannot_put_it_in_the_report(tmp_path):
     key = "sk-test-" + secrets.token_hex(16)
     with FaultServer("auth_echo") as server:
