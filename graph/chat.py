@@ -17,7 +17,7 @@ from ceiling.agents import sensitivity, writer
 from ceiling.agents.diff import markdown as diff_markdown
 from ceiling.agents.schemas import Review
 from ceiling.graph import charts
-from ceiling.graph.inputs import MAX_BYTES, InputError, check_description, decode
+from ceiling.graph.inputs import MAX_BYTES, InputError, check_description, decode, title_of
 from ceiling.graph.threads import Event, Threads
 
 FOLLOW_UP_MAX_CHARS = 400  # longer messages in a reviewed thread are read as a new description
@@ -58,11 +58,11 @@ class ChatApp:
         self.threads = threads
 
     # --- files the review offers -------------------------------------------------------------
-    def _outputs(self, thread_id: str, review: Review) -> tuple[Path, Path, Path, Path | None]:
+    def _outputs(self, thread_id: str, review: Review, title: str) -> tuple[Path, Path, Path, Path | None]:
         folder = self.threads.folder / "reviews" / thread_id
         folder.mkdir(parents=True, exist_ok=True)
         md, js = folder / "review.md", folder / "review.json"
-        md.write_text(writer.markdown(review), encoding="utf-8")
+        md.write_text(writer.markdown(review, title), encoding="utf-8")
         js.write_text(review.model_dump_json(indent=2), encoding="utf-8")
         radar = charts.radar(review, folder / f"radar-{review.loops}-{id(review)}.png")
         scale = charts.scale_chart(review, folder / f"scale-{review.loops}-{id(review)}.png")
@@ -70,8 +70,9 @@ class ChatApp:
 
     def _review_messages(self, thread_id: str, event: Event) -> tuple[list[dict], Path, Path]:
         review = event.review
-        md, js, radar, scale = self._outputs(thread_id, review)
-        text = writer.markdown(review).split("<!-- ceiling-review-json")[0]
+        title = title_of(self.threads.snapshot(thread_id).values.get("description") or "", "your design")
+        md, js, radar, scale = self._outputs(thread_id, review, title)
+        text = writer.markdown(review, title).split("<!-- ceiling-review-json")[0]
         messages = []
         if event.differences or event.changes:
             changed = ", ".join(f"{c.field.replace('_', ' ')} {c.before} -> {c.after}" for c in event.changes)

@@ -163,7 +163,7 @@ class LLMClient:
                 record.ok = False
                 called = ", ".join(repr(c.function.name) for c in message.tool_calls)
                 raise LLMError(self._redact(f"{purpose}: the model called the tool {called} instead of answering (no tools were offered)"))
-            return schema.model_validate(json.loads(message.content or ""))
+            return schema.model_validate(json.loads(message.content or "", strict=False))  # raw newlines in strings are fine
         except (openai.OpenAIError, json.JSONDecodeError, ValidationError, IndexError) as exc:
             record.ok = False
             raise self._error(purpose, exc) from exc
