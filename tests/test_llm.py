@@ -14,34 +14,18 @@ import pytest
 
 from ceiling.eval.recording import make_vcr
 from ceiling.graph.llm_client import LLMClient, LLMError, LLMSettings
-from ceiling.graph.local_model import MODEL_NAME
+from llm_endpoint import ENGINE, MODEL, RECORD, endpoint as live_or_dead_endpoint
 from ceiling.graph.workflow import run
 
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
 CASSETTES = Path(__file__).parent / "cassettes"
-RECORD = os.environ.get("CEILING_RECORD") == "1"
 RECORD_ONLY = {n for n in os.environ.get("CEILING_RECORD_ONLY", "").split(",") if n}  # re-record just these cassettes
-ENGINE = os.environ.get("ENGINE", "local")  # `make record ENGINE=openai` records the configured endpoint
-MODEL = os.environ.get("CEILING_LLM_MODEL", MODEL_NAME) if ENGINE == "openai" else MODEL_NAME
 REVIEWED = ["chapter_fraud.md", "chapter_code_assistant.md", "chapter_hospitals.md", "own_small_tool.md", "own_hostile.md"]
 
 
 @pytest.fixture(scope="session")
 def endpoint():
-    """(base_url, model): a live local server when recording, a dead address when replaying."""
-    if not RECORD:
-        yield "http://127.0.0.1:9/v1", MODEL
-        return
-    if ENGINE == "openai":
-        from ceiling.graph.llm_client import settings_from_env
-
-        yield settings_from_env(model=MODEL).base_url, MODEL
-        return
-    from ceiling.corpus.embedding import ceiling_home
-    from ceiling.graph.local_server import local_server
-
-    with local_server(None, ceiling_home() / "models") as live:
-        yield live
+    yield from live_or_dead_endpoint()
 
 
 def client_for(endpoint, **overrides) -> LLMClient:

@@ -16,14 +16,11 @@ from ceiling.agents.llm_tools import TOOLS, ToolBox, produced_numbers
 from ceiling.agents.tools import scoring
 from ceiling.eval.recording import make_vcr
 from ceiling.graph.llm_client import LLMClient, LLMSettings, settings_from_env
-from ceiling.graph.local_model import MODEL_NAME
+from llm_endpoint import ENGINE, MODEL, RECORD, endpoint as live_or_dead_endpoint
 from ceiling.graph.workflow import chunk_text, run
 
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
 CASSETTES = Path(__file__).parent / "cassettes"
-RECORD = os.environ.get("CEILING_RECORD") == "1"
-ENGINE = os.environ.get("ENGINE", "local")
-MODEL = os.environ.get("CEILING_LLM_MODEL", MODEL_NAME) if ENGINE == "openai" else MODEL_NAME
 CONTRACT = {"ceiling", "pressures", "axes", "distribute", "topology", "mode", "metric", "tax", "loops", "trace",
             "stages", "alternative", "assumptions", "engine"}
 
@@ -128,18 +125,7 @@ def test_tools_setting_from_cli_and_env(monkeypatch):
 
 @pytest.fixture(scope="module")
 def endpoint():
-    """(base_url, model): a live local server serving tool calls when recording, a dead address when replaying."""
-    if not RECORD:
-        yield "http://127.0.0.1:9/v1", MODEL
-        return
-    if ENGINE == "openai":
-        yield settings_from_env(model=MODEL).base_url, MODEL
-        return
-    from ceiling.corpus.embedding import ceiling_home
-    from ceiling.graph.local_server import local_server
-
-    with local_server(None, ceiling_home() / "models", tools=True) as live:
-        yield live
+    yield from live_or_dead_endpoint(tools=True)
 
 
 @pytest.fixture(scope="module")
