@@ -7,10 +7,25 @@ from pathlib import Path
 WARM_UP = "A service answers 1,000 requests per second within a 50 ms p99 budget, calling 3 backends at 1 ms each."
 
 
+class PortInUse(OSError):
+    """The chat's port is taken (checked before the slow warm-up, so the user hears at once)."""
+
+
+def check_port(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUse("the port is in use; choose another with --port") from None
+
+
 def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine, on_ready=print) -> None:
     from ceiling.graph import chat, workflow
     from ceiling.graph.threads import Threads
 
+    check_port(host, port)
     # One throwaway rule review loads pint, the embedding model and the graph before the first user waits.
     workflow.run(WARM_UP, machine=machine)
     threads = Threads(data, llm=llm, max_loops=max_loops, machine=machine)

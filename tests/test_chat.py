@@ -208,3 +208,15 @@ def test_langgraph_json_points_at_the_compiled_graph(corpus_index):
     graph = getattr(module, attr)
     assert isinstance(graph, CompiledStateGraph)
     assert {"facts", "ask", "s1_ceiling", "s6_tax", "critic", "writer"} <= set(graph.get_graph().nodes)
+
+
+def test_chat_on_a_busy_port_is_a_one_line_error():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _cli("chat", "--port", str(port))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"error: cannot serve on 127.0.0.1:{port}: the port is in use; choose another with --port"
