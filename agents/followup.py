@@ -18,7 +18,7 @@ from ceiling.agents.schemas import Fact, SystemFacts
 # (a one-line message naming an SLO does not turn a training run into a service).
 _FIXED = {"workload", "arrival"}
 # Counterfactual verbs people use in follow-ups, read as the "X of N" the reader knows.
-_COUNTERFACTUAL = re.compile(r"\b(were|was|is|are|becomes?|became|goes to|went to|(?:changes?|changed|drops?|dropped|rises?|rose|grows?|grew|"
+COUNTERFACTUAL = re.compile(r"\b(were|was|is|are|becomes?|became|goes to|went to|(?:changes?|changed|drops?|dropped|rises?|rose|grows?|grew|"
                              r"increases?|increased|decreases?|decreased|doubles?|doubled|halves?|halved|falls?|fell|moves?|moved) to|set to|at)\b", re.I)
 
 
@@ -38,7 +38,7 @@ def read_changes(message: str, current: SystemFacts) -> list[Change]:
     """The quantities `message` states that differ from `current` (the facts as reviewed)."""
     stated = _stated(extract(message))
     if not stated:
-        stated = _stated(extract(_COUNTERFACTUAL.sub("of", message)))
+        stated = _stated(extract(COUNTERFACTUAL.sub("of", message)))
     changes = []
     for name, fact in stated.items():
         before = getattr(current, name).value

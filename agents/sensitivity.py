@@ -31,9 +31,14 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
 }
 VAGUE_FACTOR = 3.0  # "tens of thousands" read as 30,000 could be 10,000 .. 90,000
 
-UNITS = {"request_rate": "requests/s", "concurrent_users": "users", "slo": "ms", "fanout": "lookups", "hop_latency": "ms",
-         "model_params": "parameters", "data_size": "bytes", "workers": "workers", "bandwidth": "bytes/s", "mtbf": "h",
-         "deadline": "s", "tokens": "tokens", "output_tokens": "tokens"}
+# How each askable quantity is named and in which unit it is asked (its canonical unit).
+ASKED_AS: dict[str, tuple[str, str]] = {
+    "request_rate": ("peak request rate", "requests/s"), "concurrent_users": ("concurrent users", "users"),
+    "slo": ("latency SLO", "ms"), "fanout": ("fan-out (sequential lookups per request)", "lookups"),
+    "hop_latency": ("latency of one hop", "ms"), "model_params": ("model size", "parameters"), "data_size": ("data size", "bytes"),
+    "workers": ("worker count", "workers"), "bandwidth": ("interconnect bandwidth", "bytes/s"), "mtbf": ("per-device MTBF", "h"),
+    "deadline": ("deadline", "s"), "tokens": ("training tokens", "tokens"), "output_tokens": ("generated tokens per request", "tokens"),
+}
 
 
 class Question(BaseModel):
@@ -48,7 +53,7 @@ class Question(BaseModel):
     why: str
 
     def prompt(self) -> str:
-        return (f"The description does not give **{self.field.replace('_', ' ')}**. I assumed {self.assumed:,.4g} {self.unit}, "
+        return (f"The description does not give the **{ASKED_AS[self.field][0]}**. I assumed {self.assumed:,.4g} {self.unit}, "
                 f"but the verdict flips at {self.flips_at:,.4g} {self.unit} ({self.why}). What is it?")
 
 
@@ -67,41 +72,69 @@ def questions(facts: SystemFacts, break_evens: list[dict]) -> list[Question]:
     asked: dict[str, Question] = {}
     for b in break_evens:
         field, flips = b["quantity"], b.get("flips_at")
-        if not b.get("assumed") or field in asked or flips is None or field not in UNITS:
+        if not b.get("assumed") or field in asked or flips is None or field not in ASKED_AS:
             continue
         bounds = plausible_range(field, facts)
         if bounds and bounds[0] < flips < bounds[1] and facts.num(field) is not None:
-            asked[field] = Question(field=field, assumed=facts.num(field), unit=UNITS[field], flips_at=flips,
+            asked[field] = Question(field=field, assumed=facts.num(field), unit=ASKED_AS[field][1], flips_at=flips,
                                     low=bounds[0], high=bounds[1], why=b["meaning"])
     return list(asked.values())
 
 
 _KEEP = re.compile(r"^\s*(ok(ay)?|yes|y|fine|sure|defaults?|go( ahead)?|continue|(keep|use)( the| your)?( assumed| default)?( values?| ones?| numbers?)?)\W*$", re.I)
+_CLAUSES = re.compile(r"[,;\n]|\band\b", re.I)
 _NUMBER = re.compile(r"(?P<num>-?\d[\d,_]*(?:\.\d+)?(?:e[+-]?\d+)?)\s*(?P<unit>[A-Za-zµ/%]+(?:/s)?)?", re.I)
 
 
 def read_answers(text: str, asked: list[Question]) -> dict[str, float] | None:
     """The user's reply to the questions: {} keeps the assumptions; None when unreadable.
 
-    Each question is answered by the rule reader when the reply names the quantity
-    ("the SLO is 50 ms"); otherwise bare numbers answer the questions in the order asked,
-    in the unit each question was asked in (a unit pint understands is converted)."""
+    A reply that names the quantity ("the SLO is 50 ms") is read by the rule reader. Otherwise
+    a number with a unit answers the first open question that unit converts to ("50 ms" answers
+    the SLO, not the model size), and a bare number the first open question, in the order asked."""
+    if _KEEP.match(text):
+        return {}
+    answers: dict[str, float] = {}
+    for clause in _CLAUSES.split(text):  # "the SLO is 40 ms and the fan-out is 8": one quantity per clause
+        named = _named_in(clause, [q for q in asked if q.field not in answers])
+        answers.update(named or _by_unit(clause, [q for q in asked if q.field not in answers]))
+    return answers or None
+
+
+def _named_in(clause: str, open_questions: list[Question]) -> dict[str, float]:
+    """Quantities the rule reader finds named in the clause ("fan-out is 8" read as "fan-out of 8")."""
     from ceiling.agents.facts import extract
+    from ceiling.agents.followup import COUNTERFACTUAL
+
+    for read in (extract(clause), extract(COUNTERFACTUAL.sub("of", clause))):
+        found = {q.field: read.num(q.field) for q in open_questions if read.num(q.field) is not None and getattr(read, q.field).quote}
+        if found:
+            return found
+    return {}
+
+
+def _by_unit(clause: str, open_questions: list[Question]) -> dict[str, float]:
+    """Unnamed numbers: a unit picks the question it fits; a bare number answers the first open one."""
+    answers: dict[str, float] = {}
+    for match in _NUMBER.finditer(clause):
+        value = float(match.group("num").replace(",", "").replace("_", ""))
+        for q in (q for q in open_questions if q.field not in answers):
+            converted = _in_field_unit(value, match.group("unit"), q.field)
+            if converted is not None:
+                answers[q.field] = converted
+                break
+    return answers
+
+
+def _in_field_unit(value: float, unit: str | None, field: str) -> float | None:
+    """`value unit` in the field's canonical unit; None when the unit cannot be that field's."""
     from ceiling.agents.schemas import CANONICAL_UNITS
     from ceiling.agents.units import convert
 
-    if _KEEP.match(text):
-        return {}
-    read = extract(text)
-    answers = {q.field: read.num(q.field) for q in asked if read.num(q.field) is not None and getattr(read, q.field).quote}
-    rest = [q for q in asked if q.field not in answers]
-    numbers = list(_NUMBER.finditer(text))
-    for q, match in zip(rest, numbers[len(answers):] if answers else numbers):
-        value = float(match.group("num").replace(",", "").replace("_", ""))
-        unit = match.group("unit")
-        try:
-            value = convert(value, unit, CANONICAL_UNITS[q.field] or "dimensionless") if unit else value
-        except Exception:  # a word pint doesn't know ("lookups", "GPUs") is the question's own unit
-            pass
-        answers[q.field] = value
-    return answers or None
+    canonical = CANONICAL_UNITS[field] or "dimensionless"
+    if not unit or unit.lower().rstrip("s") == ASKED_AS[field][1].lower().rstrip("s"):  # "8", "8 lookups", "64 workers"
+        return value
+    try:
+        return convert(value, unit, canonical)
+    except Exception:  # pint raises several types for unknown or mismatched units
+        return None

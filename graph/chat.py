@@ -49,7 +49,8 @@ def _loop_message(event: Event) -> dict:
 def _question_message(event: Event) -> dict:
     asked = [sensitivity.Question(**q) for q in event.questions]
     lines = [f"- {q.prompt()}" for q in asked]
-    return {"role": "assistant", "content": "Before I go on, one number could flip the verdict:\n\n" + "\n".join(lines)
+    lead = "one number could flip the verdict" if len(asked) == 1 else f"{len(asked)} numbers could flip the verdict"
+    return {"role": "assistant", "content": f"Before I go on, {lead}:\n\n" + "\n".join(lines)
             + "\n\nReply with the value(s) (e.g. `50 ms`), or **ok** to keep what I assumed."}
 
 

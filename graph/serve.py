@@ -15,6 +15,7 @@ def check_port(host: str, port: int) -> None:
     import socket
 
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a just-closed port is free
         try:
             probe.bind((host, port))
         except OSError:

@@ -136,8 +136,10 @@ def test_questions_skip_quantities_that_cannot_flip_anything():
 @pytest.mark.parametrize("reply, expected", [
     ("ok", {}), ("keep the assumed values", {}), ("50 ms", {"slo": 50.0}), ("0.05 s, 8", {"slo": 50.0, "fanout": 8.0}),
     ("the SLO is 40 ms and the fan-out is 8", {"slo": 40.0, "fanout": 8.0}), ("no idea", None),
+    ("8 lookups", {"fanout": 8.0}), ("12 lookups, 2 s", {"fanout": 12.0, "slo": 2000.0}),
 ])
 def test_answers_to_questions_are_read_in_the_asked_units(reply, expected):
+    """A unit sends the number to the question it fits; a bare number answers the next open one."""
     asked = [sensitivity.Question(field="slo", assumed=100, unit="ms", flips_at=80, low=10, high=2000, why=""),
              sensitivity.Question(field="fanout", assumed=1, unit="lookups", flips_at=30, low=1, high=30, why="")]
     assert sensitivity.read_answers(reply, asked) == expected
@@ -220,3 +222,10 @@ def test_chat_on_a_busy_port_is_a_one_line_error():
         result = _cli("chat", "--port", str(port))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == f"error: cannot serve on 127.0.0.1:{port}: the port is in use; choose another with --port"
+
+
+def test_a_number_with_a_unit_answers_the_question_of_that_unit():
+    asked = [sensitivity.Question(field="model_params", assumed=1e9, unit="parameters", flips_at=3e10, low=1e8, high=1e12, why=""),
+             sensitivity.Question(field="slo", assumed=1000, unit="ms", flips_at=80, low=10, high=2000, why="")]
+    assert sensitivity.read_answers("50 ms", asked) == {"slo": 50.0}  # not 50 parameters
+    assert sensitivity.read_answers("7e9", asked) == {"model_params": 7e9}

@@ -106,6 +106,24 @@ def test_bad_input_gets_a_clear_message_and_text_stays_data(server, browser):
     assert page.title() != "owned"
 
 
+def test_dropped_file_and_a_question_for_a_silent_quantity(server, browser, tmp_path):
+    page = browser.new_context().new_page()
+    page.goto(server.url)
+    page.get_by_role("button", name="New review").click()
+    design = tmp_path / "search.md"
+    # No latency target: the assumed SLO and the 40 x 2 ms of lookups are close enough to flip the verdict.
+    design.write_text("# Search API\nA search API answers 500 requests per second. Each request makes 40 sequential calls "
+                      "to backend shards, each a network hop of about 2 ms.\n")
+    page.locator("#design-box input[type=file]").set_input_files(str(design))
+    page.locator("#design-box button.submit-button").click()
+    page.get_by_text("Before I go on").wait_for(timeout=30_000)
+    assert "does not give the latency SLO" in _chat(page)  # rendered as bold, not raw markdown
+    _send(page, "50 ms")
+    page.get_by_text("Table 1.8.1, filled in").wait_for(timeout=30_000)
+    assert "80 ms communication of 50 ms SLO" in _chat(page)  # the answer was used: 40 x 2 ms against 50 ms
+    assert "Design review: Search API" in _chat(page)
+
+
 def test_http_api_with_gradio_client(server):
     from gradio_client import Client
 
