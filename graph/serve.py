@@ -23,6 +23,9 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine, on_ready=print) -> None:
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the chat never phones home
     from ceiling.graph import chat, workflow
     from ceiling.graph.threads import Threads
 
