@@ -72,6 +72,7 @@ def test_review_follow_up_and_restart_in_a_real_browser(server, browser):
     diff = chat.locator("table").filter(has_text="Before").last.inner_text()
     assert "within budget" in diff and "over budget" in diff
     assert "Critic: sent the design back (loop 1)" in _chat(page)
+    page.get_by_text("What changed").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "follow-up.png"), full_page=True)
 
     server.stop()
@@ -81,6 +82,7 @@ def test_review_follow_up_and_restart_in_a_real_browser(server, browser):
     assert "Table 1.8.1, filled in" in _chat(page)
     _send(page, "the SLO is 50 ms")
     page.get_by_text("slo 20.0 -> 50.0").wait_for(timeout=30_000)
+    page.get_by_text("slo 20.0 -> 50.0").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "after-restart.png"), full_page=True)
 
 
