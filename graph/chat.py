@@ -76,7 +76,7 @@ class ChatApp:
         text = writer.markdown(review, title).split("<!-- ceiling-review-json")[0]
         messages = []
         if event.differences or event.changes:
-            changed = ", ".join(f"{c.field.replace('_', ' ')} {c.before} -> {c.after}" for c in event.changes)
+            changed = ", ".join(f"{c.field.replace('_', ' ')} {_plain(c.before)} -> {_plain(c.after)}" for c in event.changes)
             messages.append({"role": "assistant", "content": f"**What changed** ({changed}):\n\n{diff_markdown(event.differences)}"})
         messages.append({"role": "assistant", "content": text})
         messages.append({"role": "assistant", "content": "**Axis pressures** (the radar that tells you whom to call):"})
@@ -195,6 +195,11 @@ class ChatApp:
         while review is None and self.threads.pending_questions(thread_id):
             review = self._drain(self.threads.answer(thread_id, {}), thread_id)
         return review
+
+
+def _plain(value) -> str:
+    """60.0 -> "60", 5e10 -> "5e+10": a changed quantity as people write it."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _checked(text: str, name: str) -> str:

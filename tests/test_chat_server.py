@@ -81,8 +81,8 @@ def test_review_follow_up_and_restart_in_a_real_browser(server, browser):
     page.get_by_text("What changed").wait_for(timeout=30_000)
     assert "Table 1.8.1, filled in" in _chat(page)
     _send(page, "the SLO is 50 ms")
-    page.get_by_text("slo 20.0 -> 50.0").wait_for(timeout=30_000)
-    page.get_by_text("slo 20.0 -> 50.0").scroll_into_view_if_needed()
+    page.get_by_text("slo 20 -> 50").wait_for(timeout=30_000)
+    page.get_by_text("slo 20 -> 50").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "after-restart.png"), full_page=True)
 
 
