@@ -49,7 +49,11 @@ def read_changes(message: str, current: SystemFacts) -> list[Change]:
 
 def apply(changes: list[Change], raw: SystemFacts) -> SystemFacts:
     """`raw` (the facts the text gave) with the changed values, each quoting the follow-up."""
+    from ceiling.agents.tools.pressures import LLM_PARAMS
+
     updated = raw.model_copy(deep=True)
     for change in changes:
         setattr(updated, change.field, Fact(value=change.after, unit=change.unit, quote=change.quote))
+        if change.field == "model_params" and float(change.after) >= LLM_PARAMS and updated.flag("small_model"):
+            updated.small_model = Fact()  # a model this size is no longer the "small model" the description named
     return updated

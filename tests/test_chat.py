@@ -80,6 +80,15 @@ def test_follow_up_that_moves_the_ceiling_reruns_from_stage_one(threads):
     assert ("1. ceiling", "throughput", "none") in {(d.what, d.before, d.after) for d in review.differences}
 
 
+def test_a_what_if_that_makes_the_model_large_moves_the_ceiling(threads):
+    tid = threads.new_id()
+    _run(threads.start(tid, FRAUD))  # "a gradient-boosted tree ensemble": a small model, held in host memory
+    events = _run(threads.follow_up(tid, "what if the model had 400B parameters?"))
+    changed = {d.what: (d.before, d.after) for d in next(e for e in events if e.kind == "review").differences}
+    assert changed["model ceiling pressure"] == ("0", "1")  # 800 GB of bf16 weights: no longer one machine's
+    assert changed["2. distribute"] == ("inference, coordination", "inference, model, coordination")
+
+
 def test_threads_survive_a_restart(tmp_path, corpus_index):
     folder = tmp_path / "chat"
     first = Threads(folder)
