@@ -278,5 +278,20 @@ def index(
     typer.echo(f"{'built' if status.built else 'cached'}: {status.chunks} chunks from the corpus in {status.seconds:.2f} s ({status.path})")
 
 
+def run() -> None:
+    """The `ceiling` command: click's usage errors become one line (`error: ...`, exit 2), like every other error."""
+    if len(sys.argv) == 1:
+        app()  # no arguments: the help, as typer draws it
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # bad option value, missing argument, unknown option
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    run()

@@ -131,3 +131,13 @@ def test_every_real_description_counts_as_a_system():
     texts += [yaml.safe_load(p.read_text())["description"] for p in (REPO / "eval" / "cases").glob("*.yaml")]
     for text in texts:
         check_describes_a_system(text, "x")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["review", "x.md", "--max-loops", "1000"], "error: Invalid value for '--max-loops': Input should be less than or equal to 10"),
+    (["review"], "error: Missing argument 'FILE|-'."),
+    (["nosuchcmd"], "error: No such command 'nosuchcmd'."),
+])
+def test_usage_errors_are_one_line_too(args, message):
+    result = ceiling(*args)
+    assert result.returncode == 2 and result.stderr.decode().strip() == message
