@@ -20,10 +20,9 @@ from typing import Iterator
 from langgraph.types import Command
 from pydantic import BaseModel
 
-from ceiling.agents import assume, followup
+from ceiling.agents import followup
 from ceiling.agents.diff import Difference, diff
 from ceiling.agents.schemas import LoopStep, Review, StageDecision
-from ceiling.agents.tools.taxes import Design
 from ceiling.graph import workflow
 
 RECURSION_PER_LOOP = 10
@@ -118,13 +117,11 @@ class Threads:
                                           "\"we move to 400 Gb/s InfiniBand\" or \"the SLO is 50 ms\"; or start a new review.")
             return
         raw = followup.apply(changes, values["raw_facts"])
-        facts = assume.complete(raw, values["machine"])
-        first = self._first_affected(values, facts)
+        update = {**workflow.new_pass(raw, values["machine"]), "given_facts": raw}
+        first = self._first_affected(values, update["facts"])
         yield Event(kind="note", changes=changes, rerun_from=first,
                     text=f"Re-running from stage {first}." if first <= 6 else "No stage is affected; the review is re-written.")
-        update = {"raw_facts": raw, "facts": facts, "given_facts": raw, "design": Design(), "loops": 0, "trace": [],
-                  "critic_reasons": [], "critic_final": False, "infeasible_because": None}
-        as_node = "ask" if first == 1 else workflow.STAGE_NODES[min(first, 7) - 1]
+        as_node = "ask" if first == 1 else workflow.STAGE_NODES[first - 1]  # first == 7: resume at the critic
         self.graph.update_state(self._config(thread_id), update, as_node=as_node)
         for event in self._stream(None, thread_id):
             if event.kind == "review" and old is not None:

@@ -21,8 +21,20 @@ STAGES = {1: ceiling_agent, 2: axis_agent, 3: topology_agent, 4: mode_agent, 5: 
 STAGE_NODES = {1: "s1_ceiling", 2: "s2_axis", 3: "s3_topology", 4: "s4_mode", 5: "s5_metric", 6: "s6_tax"}
 
 
+def _configurable(config: RunnableConfig, key: str):
+    return (config or {}).get("configurable", {}).get(key)
+
+
 def _llm(config: RunnableConfig):
-    return (config or {}).get("configurable", {}).get("llm")
+    return _configurable(config, "llm")
+
+
+def new_pass(raw: SystemFacts, machine) -> dict:
+    """The state a review pass starts from: these facts, the design as described, no critic verdict yet.
+
+    Used by the facts node and by a chat what-if, so a thread never keeps the last pass's verdict."""
+    return {"raw_facts": raw, "facts": assume.complete(raw, machine), "design": Design(), "loops": 0, "trace": [],
+            "critic_reasons": [], "critic_final": False, "infeasible_because": None}
 
 
 def facts_node(state: ReviewState, config: RunnableConfig) -> dict:
@@ -37,8 +49,7 @@ def facts_node(state: ReviewState, config: RunnableConfig) -> dict:
             raw, notes = llm_facts.fill(raw, state["description"], client)
         except LLMError as exc:
             notes = [f"LLM facts agent failed, rule facts kept: {exc}"]
-    return {"raw_facts": raw, "facts": assume.complete(raw, state["machine"]), "facts_notes": notes,
-            "design": Design(), "loops": 0, "trace": [], "decisions": {}}
+    return {**new_pass(raw, state["machine"]), "facts_notes": notes, "decisions": {}}
 
 
 def decide_all(facts: SystemFacts, machine) -> dict[int, StageDecision]:
@@ -54,7 +65,7 @@ def ask_node(state: ReviewState, config: RunnableConfig) -> dict:
 
     The interrupt's payload lists the questions; the resume value is {"answers": {field: number}}
     (an empty map keeps the assumed values). Quantities that cannot change the verdict are never asked."""
-    if not (config or {}).get("configurable", {}).get("ask"):
+    if not _configurable(config, "ask"):
         return {}
     decisions = decide_all(state["facts"], state["machine"])
     break_evens = decisions[1].evidence["break_evens"] + decisions[6].evidence["break_evens"]

@@ -238,3 +238,15 @@ def test_a_number_with_a_unit_answers_the_question_of_that_unit():
              sensitivity.Question(field="slo", assumed=1000, unit="ms", flips_at=80, low=10, high=2000, why="")]
     assert sensitivity.read_answers("50 ms", asked) == {"slo": 50.0}  # not 50 parameters
     assert sensitivity.read_answers("7e9", asked) == {"model_params": 7e9}
+
+
+def test_a_new_review_in_a_thread_keeps_no_verdict_of_the_last(threads):
+    tid = threads.new_id()
+    events = _run(threads.start(tid, "A fraud-scoring API serves 30,000 requests per second under a 20 ms p99 SLO. Each request "
+                                     "makes 6 sequential feature lookups of 0.4 ms each, and the model needs 25 ms to score one transaction."))
+    if any(e.kind == "question" for e in events):
+        _run(threads.answer(tid, {}))
+    assert threads.review_of(tid).infeasible_because  # the first design cannot meet its SLO
+    _run(threads.start(tid, FRAUD))
+    review = threads.review_of(tid)
+    assert review.feasible and review.infeasible_because is None
