@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from ceiling.agents.schemas import Review
 
-_EMBED = re.compile(r"<!-- ceiling-review-json\n(?P<json>.*?)\n-->", re.S)
+MARKER = "<!-- ceiling-review-json"
+_EMBED = re.compile(re.escape(MARKER) + r"\n(?P<json>.*?)\n-->", re.S)
 
 
 class Difference(BaseModel):
@@ -76,7 +77,12 @@ def embed(review: Review) -> str:
     """The review's JSON as an HTML comment (invisible when the markdown is rendered)."""
     # "<" and ">" escaped so no text inside can close the comment early.
     text = review.model_dump_json().replace("<", "\\u003c").replace(">", "\\u003e")
-    return f"<!-- ceiling-review-json\n{text}\n-->\n"
+    return f"{MARKER}\n{text}\n-->\n"
+
+
+def visible_part(markdown: str) -> str:
+    """A review's markdown without its embedded JSON (for display)."""
+    return markdown.split(MARKER)[0]
 
 
 def load(text: str) -> Review:

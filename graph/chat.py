@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 
 from ceiling.agents import sensitivity, writer
-from ceiling.agents.diff import markdown as diff_markdown
+from ceiling.agents.diff import markdown as diff_markdown, visible_part
 from ceiling.agents.schemas import Review
 from ceiling.graph import charts
 from ceiling.graph.inputs import MAX_BYTES, InputError, check_description, decode, title_of
@@ -59,11 +59,11 @@ class ChatApp:
         self.threads = threads
 
     # --- files the review offers -------------------------------------------------------------
-    def _outputs(self, thread_id: str, review: Review, title: str) -> tuple[Path, Path, Path, Path | None]:
+    def _outputs(self, thread_id: str, review: Review, markdown: str) -> tuple[Path, Path, Path, Path | None]:
         folder = self.threads.folder / "reviews" / thread_id
         folder.mkdir(parents=True, exist_ok=True)
         md, js = folder / "review.md", folder / "review.json"
-        md.write_text(writer.markdown(review, title), encoding="utf-8")
+        md.write_text(markdown, encoding="utf-8")
         js.write_text(review.model_dump_json(indent=2), encoding="utf-8")
         radar = charts.radar(review, folder / f"radar-{review.loops}-{id(review)}.png")
         scale = charts.scale_chart(review, folder / f"scale-{review.loops}-{id(review)}.png")
@@ -72,8 +72,9 @@ class ChatApp:
     def _review_messages(self, thread_id: str, event: Event) -> tuple[list[dict], Path, Path]:
         review = event.review
         title = title_of(self.threads.snapshot(thread_id).values.get("description") or "", "your design")
-        md, js, radar, scale = self._outputs(thread_id, review, title)
-        text = writer.markdown(review, title).split("<!-- ceiling-review-json")[0]
+        markdown = writer.markdown(review, title)
+        md, js, radar, scale = self._outputs(thread_id, review, markdown)
+        text = visible_part(markdown)
         messages = []
         if event.differences or event.changes:
             changed = ", ".join(f"{c.field.replace('_', ' ')} {_plain(c.before)} -> {_plain(c.after)}" for c in event.changes)
