@@ -142,6 +142,24 @@ class LLMClient:
         first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
         return LLMError(self._redact(f"{purpose}: {type(exc).__name__}: {first_line}"))
 
+    def _chat(self, record: CallUsage, messages: list[dict], **request):
+        """One chat completion (the settings' model and sampling plus `request`); its tokens, time and
+        failure are recorded on `record`, which joins the usage whatever happens."""
+        started = time.perf_counter()
+        self.usage.calls.append(record)
+        try:
+            response = self._client.chat.completions.create(
+                model=self.settings.model, messages=messages, temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens, seed=self.settings.seed, **request)
+            if response.usage:
+                record.prompt_tokens, record.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
+            return response.choices[0].message
+        except BaseException:
+            record.ok = False
+            raise
+        finally:
+            record.seconds = round(time.perf_counter() - started, 3)
+
     def complete_json(self, messages: list[dict], schema: type[T], purpose: str) -> T:
         """One chat completion whose content must parse as `schema`."""
         import openai
@@ -150,15 +168,9 @@ class LLMClient:
         response_format: dict = {"type": "json_object"}
         if self.settings.json_mode == "json_object_schema":
             response_format["schema"] = json_schema
-        started = time.perf_counter()
         record = CallUsage(purpose=purpose)
         try:
-            response = self._client.chat.completions.create(
-                model=self.settings.model, messages=messages, response_format=response_format,
-                temperature=self.settings.temperature, max_tokens=self.settings.max_tokens, seed=self.settings.seed)
-            if response.usage:
-                record.prompt_tokens, record.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
-            message = response.choices[0].message
+            message = self._chat(record, messages, response_format=response_format)
             if message.tool_calls and not message.content:
                 record.ok = False
                 called = ", ".join(repr(c.function.name) for c in message.tool_calls)
@@ -167,9 +179,6 @@ class LLMClient:
         except (openai.OpenAIError, json.JSONDecodeError, ValidationError, IndexError) as exc:
             record.ok = False
             raise self._error(purpose, exc) from exc
-        finally:
-            record.seconds = round(time.perf_counter() - started, 3)
-            self.usage.calls.append(record)
 
     def complete_with_tools(self, messages: list[dict], schema: type[T], purpose: str, toolbox) -> tuple[T, list]:
         """Tool rounds, then a structured answer validated by `schema`; returns (answer, tool results).
@@ -185,23 +194,13 @@ class LLMClient:
         messages = [*messages, toolbox.intro_message(self.settings.max_tool_rounds)]
         results: list = []
         for number in range(1, self.settings.max_tool_rounds + 1):
-            started = time.perf_counter()
             record = CallUsage(purpose=f"{purpose} tools round {number}")
             try:
-                response = self._client.chat.completions.create(
-                    model=self.settings.model, messages=messages, tools=toolbox.definitions(), tool_choice="auto",
-                    temperature=self.settings.temperature, max_tokens=self.settings.max_tokens, seed=self.settings.seed)
-                if response.usage:
-                    record.prompt_tokens, record.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
-                message = response.choices[0].message
+                message = self._chat(record, messages, tools=toolbox.definitions(), tool_choice="auto")
             except (openai.OpenAIError, IndexError) as exc:
-                record.ok = False
                 error = self._error(record.purpose, exc)
                 error.tool_results = results
                 raise error from exc
-            finally:
-                record.seconds = round(time.perf_counter() - started, 3)
-                self.usage.calls.append(record)
             calls = message.tool_calls or []
             if not calls:
                 direct = _parse(message.content, schema)  # an endpoint that answered directly saves a call
