@@ -70,16 +70,20 @@ RELEVANT = {
 def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
     """(facts with verified additions, notes on what was dropped and why)."""
     from ceiling.agents.cues import count_in_range
+    from ceiling.agents.tools.pressures import is_llm
     from ceiling.agents.units import convert
 
     workload = facts.text("workload") or "serving"
     missing = [name for name in RELEVANT.get(workload, RELEVANT["serving"]) if getattr(facts, name).value is None]
     if facts.flag("small_model"):
         missing = [name for name in missing if name not in ("model_params", "output_tokens")]
+    if facts.num("request_rate") is not None and not is_llm(facts):
+        # the scoring tool reads concurrent users only as token streams or as a stand-in for a missing rate
+        missing = [name for name in missing if name != "concurrent_users"]
     if not missing or not description.strip():
         return facts, []
     listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
-    messages = [system_message(description, facts), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
+    messages = [system_message(description, getattr(client.settings, "tools", False)), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
     reply = client.complete_json(messages, _schema(missing), purpose="facts")
     result, notes = facts.model_copy(deep=True), []
     text = _squash(description)

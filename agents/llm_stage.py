@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, create_model
 
 from ceiling.agents import ledger
-from ceiling.agents.prompting import compact, stage_questions, system_message, template
+from ceiling.agents.prompting import compact, facts_table, stage_questions, system_message, template
 from ceiling.agents.schemas import Citation, StageDecision
 
 AXES = ("data", "training", "model", "inference", "coordination", "intelligence")
@@ -42,16 +42,29 @@ STAGE_TOOLS = {1: ("retrieve", "training_compute"), 2: ("retrieve",), 3: ("retri
 _DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds"}
 
 
-class LLMCitation(BaseModel):
-    chunk_id: str
-    quote: str
+# Generated tokens cost ~5x prompt tokens on the local model (grammar-constrained sampling),
+# so the reply is kept short: one sentence and one short quote. The limits are in the schema
+# (a grammar enforces them) but not validated, so a chattier endpoint is not failed for them.
+JUSTIFICATION_CHARS = 240
+QUOTE_CHARS = 80
+PASSAGE_CHARS = 500
 
 
-def answer_schema(stage: int) -> type[BaseModel]:
-    """The JSON the model must produce for one stage; answers constrained to the allowed set."""
+def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) -> type[BaseModel]:
+    """The JSON the model must produce for one stage, the answer constrained to the allowed set.
+
+    `passage_id`: the one passage the model was shown; it then only quotes it and the id is
+    filled in (copying a 20-token chunk id costs ~1 s per call on the local model). None (the
+    tool path, where `retrieve` adds passages): the model names the chunk id it quotes.
+    `cite=False` (a retry): answer and justification only; the first round's citations stand.
+    (Justification before answer was tried: retried answers then contradicted their own prose.)"""
     answer_type = list[Literal[AXES]] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
-    return create_model(f"Stage{stage}Answer", answer=(answer_type, ...), justification=(str, ...),
-                        citations=(list[LLMCitation], Field(default_factory=list, max_length=3)))
+    quote = (str, Field(json_schema_extra={"maxLength": QUOTE_CHARS}))
+    citation = create_model("LLMQuote", quote=quote) if passage_id else create_model("LLMCitation", chunk_id=(str, ...), quote=quote)
+    fields = {"answer": (answer_type, ...), "justification": (str, Field(json_schema_extra={"maxLength": JUSTIFICATION_CHARS}))}
+    if cite:
+        fields["citations"] = (list[citation], Field(default_factory=list, max_length=1))
+    return create_model(f"Stage{stage}Answer", **fields)
 
 
 def expected_answer(stage: int, rule: StageDecision):
@@ -78,15 +91,16 @@ def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list)
     info = stage_questions()[stage]
     choices = "a list drawn from " + ", ".join(AXES) + " (empty list for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
     text = template("stage.txt").substitute(
-        stage=stage, name=info["name"], question=info["question"], earlier=_earlier(state, stage),
+        facts=facts_table(state["facts"]), stage=stage, name=info["name"], question=info["question"], criteria=info["criteria"],
+        earlier=_earlier(state, stage),
         evidence=compact(stage_evidence(stage, rule)), choices=choices,
-        passages="\n".join(f"[{p.chunk_id}] {p.text[:450]}" for p in passages))
+        passages="\n".join(f"[{p.chunk_id}] {p.text[:PASSAGE_CHARS]}" for p in passages))
     return {"role": "user", "content": text}
 
 
 def _trim(value):
     if isinstance(value, dict):
-        return {k: _trim(v) for k, v in value.items() if k not in _DROP}
+        return {k: _trim(v) for k, v in value.items() if k not in _DROP and v is not None}
     if isinstance(value, float):
         return round(value, 4)
     return value
@@ -130,9 +144,10 @@ def _tool_numbers(calls: list, allowed: list[float]) -> tuple[list[float], list[
 
 
 def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
-          tool_numbers: list[float] = ()) -> tuple[list[str], list[Citation], list[float]]:
+          tool_numbers: list[float] = (), passage_id: str | None = None) -> tuple[list[str], list[Citation], list[float]]:
     """(problems, valid citations, unsupported numbers) of one proposal; `tool_numbers` are
-    the results of the scoring tools the model called (tool-produced, so allowed)."""
+    the results of the scoring tools the model called (tool-produced, so allowed);
+    `passage_id` is the chunk a quote-only citation quotes."""
     problems: list[str] = []
     expected = expected_answer(stage, rule)
     if _normalize(stage, proposal.answer) != expected:
@@ -144,11 +159,22 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
         problems.append("the prose says the tax breaks the budget; the numbers say it is within")
     # Citations that do not resolve are dropped (the rule agent's stand in); not worth a retry.
     citations = []
-    for c in proposal.citations:
-        text = chunk_text(c.chunk_id)
+    for c in getattr(proposal, "citations", []):
+        chunk_id = getattr(c, "chunk_id", passage_id)
+        text = chunk_text(chunk_id) if chunk_id else None
         if text is not None and c.quote.strip() and c.quote.strip() in text:
-            citations.append(Citation(chunk_id=c.chunk_id, section=_section(c.chunk_id), quote=c.quote.strip()))
+            citations.append(Citation(chunk_id=chunk_id, section=_section(chunk_id), quote=c.quote.strip()))
     return problems, citations, numbers
+
+
+def _argues_for_other(stage: int, proposal) -> list[str]:
+    """The prose names another allowed answer and never the one given (a retried answer whose
+    sentence still argues the first one): such prose does not defend the answer."""
+    if stage == 2:
+        return []
+    said = lambda choice: re.search(rf"(?<![\w-]){re.escape(choice)}(?![\w-])", proposal.justification, re.I)
+    others = [c for c in CHOICES[stage] if c != proposal.answer and said(c)]
+    return [f"the prose argues for {others[0]!r}, not the answer {proposal.answer!r}"] if others and not said(proposal.answer) else []
 
 
 def _section(chunk_id: str) -> str:
@@ -163,13 +189,17 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
     from ceiling.agents.tools.retrieve import retrieve
     from ceiling.graph.llm_client import LLMError
 
-    schema = answer_schema(stage)
-    passages = retrieve(" ".join(c.quote for c in rule.citations) or rule.answer, k=2)
-    messages = [system_message(state.get("description", ""), state["facts"]), _stage_message(stage, state, rule, passages)]
+    # The chapter's paragraph on this stage, found by the stage's question (not by the rule's
+    # answer, which would leak it); one passage keeps the prompt short.
+    passages = retrieve(stage_questions()[stage]["question"], k=1)
+    tools = getattr(client.settings, "tools", False)
+    passage_id = None if tools or not passages else passages[0].chunk_id
+    schema = answer_schema(stage, passage_id)
+    messages = [system_message(state.get("description", ""), tools), _stage_message(stage, state, rule, passages)]
     record: dict = {"model": client.settings.model}
     tool_numbers: list[float] = []
     try:
-        if getattr(client.settings, "tools", False):
+        if tools:
             from ceiling.agents.llm_tools import ToolBox
 
             proposal, calls = client.complete_with_tools(messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage]))
@@ -180,16 +210,18 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
         else:
             proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
         record["proposed"] = _normalize(stage, proposal.answer)
-        problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers)
+        problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers, passage_id)
         # A wrong answer goes back once with the evidence; invented numbers alone are simply
         # rejected (the rule agent's justification stands), which saves a slow call.
         if any(not p.startswith("numbers no tool produced") for p in problems):
             record["retry_reason"] = "; ".join(problems)
-            retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"], evidence=compact(stage_evidence(stage, rule)))
+            retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"])
             messages += [{"role": "assistant", "content": proposal.model_dump_json()}, {"role": "user", "content": retry}]
-            proposal = client.complete_json(messages, schema, purpose=f"stage {stage} retry")
+            proposal = client.complete_json(messages, answer_schema(stage, passage_id, cite=False), purpose=f"stage {stage} retry")
             record["proposed_after_retry"] = _normalize(stage, proposal.answer)
-            problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers)
+            first_citations = citations
+            problems, _, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers, passage_id)
+            citations = first_citations
     except LLMError as exc:
         if exc.tool_results:  # what the model called before the failure stays on the record
             record["tools"] = [c.summary() for c in exc.tool_results]
@@ -200,8 +232,10 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
     if not answer_ok:
         record.update(status="overridden", disagreement=f"the model answered {proposal.answer!r}; the numbers force {expected_answer(stage, rule)!r}")
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
-    if numbers:
-        record.update(status="justification replaced", unsupported_numbers=numbers)
+    prose = [p for p in problems if not p.startswith(("the answer", "numbers no tool produced"))] + _argues_for_other(stage, proposal)
+    if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it
+        record["status"] = "justification replaced"
+        record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", prose)) if v})
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
     record["status"] = "accepted after retry" if "retry_reason" in record else "accepted"
     if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced

@@ -1,5 +1,6 @@
-"""Prompt files -> chat messages. The shared part (rules, fenced description, facts) comes
-first and is identical for every stage, so llama.cpp reuses the cached prefix."""
+"""Prompt files -> chat messages. The shared part (rules, fenced description, then the facts
+table at the head of each stage's message) comes first and is identical for every stage, so
+llama.cpp reuses the cached prefix."""
 
 from __future__ import annotations
 
@@ -40,11 +41,14 @@ def facts_table(facts: SystemFacts) -> str:
 _FENCE_TAG = re.compile(r"<\s*(/?)\s*description\s*>", re.I)
 
 
-def system_message(description: str, facts: SystemFacts) -> dict:
+def system_message(description: str, tools: bool = False) -> dict:
+    """The shared head of every call of a review (so `tools` must be the review's setting):
+    rules, the stage answer form, the fenced description. With tools a citation names its chunk id."""
     # A fence tag inside the description, in any spelling ("</DESCRIPTION >"), must not end the
     # fence early or open a second one.
     fenced = _FENCE_TAG.sub(lambda m: f"[{m.group(1)}description]", description)
-    return {"role": "system", "content": template("system.txt").substitute(description=fenced.strip(), facts=facts_table(facts))}
+    citation = '{"chunk_id": "<id of a passage>", "quote": ' if tools else '{"quote": '
+    return {"role": "system", "content": template("system.txt").substitute(description=fenced.strip(), citation=citation)}
 
 
 def compact(evidence: dict) -> str:
