@@ -84,9 +84,20 @@ def test_numbers_ledger_rejects_invented_numbers(reviews):
     for review, _, _ in reviews.values():
         for stage in review.stages:
             if stage["llm"].get("status") == "justification replaced":
-                bad = stage["llm"]["unsupported_numbers"]
-                assert bad and not any(f"{n:g}" in stage["justification"] for n in bad if n >= 10)
+                bad = stage["llm"].get("unsupported_numbers", [])
+                assert bad or stage["llm"]["prose_problems"]
+                assert not any(f"{n:g}" in stage["justification"] for n in bad if n >= 10)
     assert ledger.unsupported("pressure 0.95, 2.4 ms of 20 ms", [0.8934, 2.4, 20]) == [0.95]
+
+
+def test_prose_that_argues_another_answer_does_not_defend_it():
+    from ceiling.agents.llm_stage import _argues_for_other, answer_schema
+
+    proposal = answer_schema(3, "chunk")
+    retried = proposal(answer="centralized", justification="A decentralized topology is forced when no party may hold all the data.")
+    assert _argues_for_other(3, retried) == ["the prose argues for 'decentralized', not the answer 'centralized'"]
+    assert _argues_for_other(3, proposal(answer="centralized", justification="One trust domain, so centralized, not decentralized.")) == []
+    assert _argues_for_other(4, answer_schema(4, "chunk")(answer="interactive", justification="Each request waits for its answer.")) == []
 
 
 def test_quotes_of_accepted_citations_occur_in_their_chunks(reviews, corpus_index):
