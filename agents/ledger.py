@@ -37,13 +37,13 @@ def _matches(number: float, decimals: int, allowed: float) -> bool:
     return False
 
 
-def unsupported(text: str, allowed: list[float]) -> list[float]:
-    """Numbers in `text` that match no allowed number."""
+def unsupported(text: str, allowed: list[float], free: frozenset[float] | set[float] = _FREE) -> list[float]:
+    """Numbers in `text` that match no allowed number (`free` ones are never claims)."""
     pool = [a for a in allowed if a]
     out = []
     for match in _NUMBER.finditer(text):
         number = float(match.group().replace(",", ""))
         decimals = len(match.group(1) or "")
-        if number not in _FREE and not any(_matches(number, decimals, a) for a in pool):
+        if number not in free and not any(_matches(number, decimals, a) for a in pool):
             out.append(number)
     return out

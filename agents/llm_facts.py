@@ -67,6 +67,20 @@ RELEVANT = {
 }
 
 
+def unread_numbers(facts: SystemFacts, description: str) -> list[float]:
+    """Numbers the description states (digits or words) that match no value the rule reader took.
+
+    An addition must quote its own number (`_states_number`), so with none left the model has
+    nothing it could add and the call is skipped. Small integers count here too: "8 GPUs" missed
+    is exactly what the model is for."""
+    from ceiling.agents.ledger import unsupported
+    from ceiling.agents.text_numbers import normalize
+
+    read = [float(f.value) for _, f in facts.facts()
+            if (f.quote or not f.assumed) and isinstance(f.value, (int, float)) and not isinstance(f.value, bool)]
+    return unsupported(normalize(description)[0], read, free=frozenset({0.0}))
+
+
 def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
     """(facts with verified additions, notes on what was dropped and why)."""
     from ceiling.agents.cues import count_in_range
@@ -82,6 +96,8 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
         missing = [name for name in missing if name != "concurrent_users"]
     if not missing or not description.strip():
         return facts, []
+    if not unread_numbers(facts, description):
+        return facts, ["LLM facts agent not asked: the rules read every number the description states"]
     listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
     messages = [system_message(description, getattr(client.settings, "tools", False)), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
     reply = client.complete_json(messages, _schema(missing), purpose="facts")

@@ -39,15 +39,16 @@ EVIDENCE_KEYS = {1: ("ceiling", "pressures"), 2: ("axes", "distribute", "primary
 # The tools each stage may call (tool path only): retrieve, and the scoring functions its question turns on.
 STAGE_TOOLS = {1: ("retrieve", "training_compute"), 2: ("retrieve",), 3: ("retrieve",), 4: ("retrieve",),
                5: ("retrieve", "comm_tax"), 6: ("retrieve", "comm_tax", "allreduce_time", "failure_probability")}
-_DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds"}
+_DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds", "ratio"}
 
 
-# Generated tokens cost ~5x prompt tokens on the local model (grammar-constrained sampling),
-# so the reply is kept short: one sentence and one short quote. The limits are in the schema
-# (a grammar enforces them) but not validated, so a chattier endpoint is not failed for them.
-JUSTIFICATION_CHARS = 240
-QUOTE_CHARS = 80
-PASSAGE_CHARS = 500
+# On the 2-core reference machine a prompt token costs ~25 ms and a generated one ~75 ms
+# (~30 ms of it is the grammar checking the whole vocabulary), so both halves are kept short:
+# one sentence and one short quote out, one trimmed passage in. The reply limits are in the
+# schema (a grammar enforces them) but not validated, so a chattier endpoint is not failed for them.
+JUSTIFICATION_CHARS = 160
+QUOTE_CHARS = 60
+PASSAGE_CHARS = 300
 
 
 def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) -> type[BaseModel]:
@@ -56,13 +57,14 @@ def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) 
     `passage_id`: the one passage the model was shown; it then only quotes it and the id is
     filled in (copying a 20-token chunk id costs ~1 s per call on the local model). None (the
     tool path, where `retrieve` adds passages): the model names the chunk id it quotes.
-    `cite=False` (a retry): answer and justification only; the first round's citations stand.
+    `cite=False` (a retry): the answer alone; the first round's citations stand.
     (Justification before answer was tried: retried answers then contradicted their own prose.)"""
     answer_type = list[Literal[AXES]] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
     quote = (str, Field(json_schema_extra={"maxLength": QUOTE_CHARS}))
     citation = create_model("LLMQuote", quote=quote) if passage_id else create_model("LLMCitation", chunk_id=(str, ...), quote=quote)
-    fields = {"answer": (answer_type, ...), "justification": (str, Field(json_schema_extra={"maxLength": JUSTIFICATION_CHARS}))}
+    fields: dict = {"answer": (answer_type, ...)}
     if cite:
+        fields["justification"] = (str, Field(json_schema_extra={"maxLength": JUSTIFICATION_CHARS}))
         fields["citations"] = (list[citation], Field(default_factory=list, max_length=1))
     return create_model(f"Stage{stage}Answer", **fields)
 
@@ -84,17 +86,23 @@ def _normalize(stage: int, answer):
 
 def _earlier(state: dict, stage: int) -> str:
     decisions = state["decisions"]
-    return "\n".join(f"- stage {n} ({decisions[n].name}): {decisions[n].answer}" for n in range(1, stage) if n in decisions) or "- (none: this is the first stage)"
+    return "; ".join(f"{n} {decisions[n].name} = {decisions[n].answer}" for n in range(1, stage) if n in decisions) or "none (this is the first stage)"
 
 
-def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list) -> dict:
+def _passage(chunk, with_id: bool) -> str:
+    """The head of a passage, cut at a word; its chunk id only where the model must name it (tools)."""
+    text = chunk.text if len(chunk.text) <= PASSAGE_CHARS else chunk.text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " ..."
+    return f"[{chunk.chunk_id}] {text}" if with_id else text
+
+
+def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list, with_ids: bool) -> dict:
     info = stage_questions()[stage]
     choices = "a list drawn from " + ", ".join(AXES) + " (empty list for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
     text = template("stage.txt").substitute(
         facts=facts_table(state["facts"]), stage=stage, name=info["name"], question=info["question"], criteria=info["criteria"],
         earlier=_earlier(state, stage),
         evidence=compact(stage_evidence(stage, rule)), choices=choices,
-        passages="\n".join(f"[{p.chunk_id}] {p.text[:PASSAGE_CHARS]}" for p in passages))
+        passages="\n".join(_passage(p, with_ids) for p in passages))
     return {"role": "user", "content": text}
 
 
@@ -167,6 +175,19 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
     return problems, citations, numbers
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
+    """A justification the length limit cut off, back to its last complete sentence ("" when
+    it cut the first one: a half sentence defends nothing). Shorter text is kept whole."""
+    text = text.strip()
+    if len(text) < limit - 1 or _SENTENCE_END.search(text[-1:]):
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[:ends[-1]] if ends else ""
+
+
 def _argues_for_other(stage: int, proposal) -> list[str]:
     """The prose names another allowed answer and never the one given (a retried answer whose
     sentence still argues the first one): such prose does not defend the answer."""
@@ -184,8 +205,35 @@ def _section(chunk_id: str) -> str:
     return chunk.section if chunk else ""
 
 
-def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> StageDecision:
-    """The final decision for one stage with the LLM's part recorded in evidence["llm"]."""
+def _prompt_digest(messages: list[dict]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dict) -> StageDecision | None:
+    """A critic loop that left this stage's prompt unchanged would get the same reply (greedy
+    decoding): the previous pass's outcome is reused instead of a call. Its prose is checked
+    again against this pass's numbers."""
+    record = dict(previous.evidence.get("llm") or {})
+    if record.get("prompt") != digest or record.get("status") == "fallback":
+        return None
+    record["reused"] = "same prompt as the previous pass: no call"
+    if record.get("status") == "accepted":
+        if ledger.unsupported(previous.justification, _allowed_numbers(state, rule)):
+            record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
+        else:
+            return rule.model_copy(update={"justification": previous.justification, "citations": previous.citations,
+                                           "evidence": {**rule.evidence, "llm": record}})
+    return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+
+
+def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
+           previous: StageDecision | None = None) -> StageDecision:
+    """The final decision for one stage with the LLM's part recorded in evidence["llm"].
+
+    `previous`: this stage's decision in the pass before a critic loop (reused when its prompt is unchanged)."""
     from ceiling.agents.tools.retrieve import retrieve
     from ceiling.graph.llm_client import LLMError
 
@@ -195,8 +243,11 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
     tools = getattr(client.settings, "tools", False)
     passage_id = None if tools or not passages else passages[0].chunk_id
     schema = answer_schema(stage, passage_id)
-    messages = [system_message(state.get("description", ""), tools), _stage_message(stage, state, rule, passages)]
-    record: dict = {"model": client.settings.model}
+    messages = [system_message(state.get("description", ""), tools), _stage_message(stage, state, rule, passages, with_ids=passage_id is None)]
+    digest = _prompt_digest(messages)
+    if previous is not None and not tools and (reused := _reuse(previous, rule, digest, state)) is not None:
+        return reused
+    record: dict = {"model": client.settings.model, "prompt": digest}
     tool_numbers: list[float] = []
     try:
         if tools:
@@ -211,38 +262,44 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text) -> 
             proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
         record["proposed"] = _normalize(stage, proposal.answer)
         problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers, passage_id)
-        # A wrong answer goes back once with the evidence; invented numbers alone are simply
-        # rejected (the rule agent's justification stands), which saves a slow call.
-        if any(not p.startswith("numbers no tool produced") for p in problems):
+        # Only a wrong answer goes back (once, with the evidence); it is asked for the answer
+        # alone: a sentence written after being told what the numbers force defends nothing, so
+        # the rule agent's justification stands with it. Bad prose under a right answer is
+        # replaced without a call.
+        retried = None
+        if _normalize(stage, proposal.answer) != expected_answer(stage, rule):
             record["retry_reason"] = "; ".join(problems)
             retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"])
             messages += [{"role": "assistant", "content": proposal.model_dump_json()}, {"role": "user", "content": retry}]
-            proposal = client.complete_json(messages, answer_schema(stage, passage_id, cite=False), purpose=f"stage {stage} retry")
-            record["proposed_after_retry"] = _normalize(stage, proposal.answer)
-            first_citations = citations
-            problems, _, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers, passage_id)
-            citations = first_citations
+            retried = client.complete_json(messages, answer_schema(stage, passage_id, cite=False), purpose=f"stage {stage} retry")
+            record["proposed_after_retry"] = _normalize(stage, retried.answer)
     except LLMError as exc:
         if exc.tool_results:  # what the model called before the failure stays on the record
             record["tools"] = [c.summary() for c in exc.tool_results]
         record.update(status="fallback", error=str(exc))
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
 
-    answer_ok = _normalize(stage, proposal.answer) == expected_answer(stage, rule)
-    if not answer_ok:
-        record.update(status="overridden", disagreement=f"the model answered {proposal.answer!r}; the numbers force {expected_answer(stage, rule)!r}")
+    final = retried or proposal
+    if _normalize(stage, final.answer) != expected_answer(stage, rule):
+        record.update(status="overridden", disagreement=f"the model answered {final.answer!r}; the numbers force {expected_answer(stage, rule)!r}")
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
-    prose = [p for p in problems if not p.startswith(("the answer", "numbers no tool produced"))] + _argues_for_other(stage, proposal)
+    if retried is not None:
+        record.update(status="accepted after retry", justification="the rule agent's (the first sentence argued another answer)")
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+    justification = whole_sentences(proposal.justification)
+    prose = [p for p in problems if not p.startswith("numbers no tool produced")] + _argues_for_other(stage, proposal)
+    if not justification:
+        prose.append("the sentence was cut off at the length limit")
     if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it
         record["status"] = "justification replaced"
         record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", prose)) if v})
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
-    record["status"] = "accepted after retry" if "retry_reason" in record else "accepted"
+    record["status"] = "accepted"
     if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced
         rules_only = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule))
         if rules_only:
             record["numbers_from_tools"] = rules_only
     if not citations:
         record["citations"] = "replaced by the rule agent's"
-    return rule.model_copy(update={"justification": proposal.justification.strip(), "citations": citations or rule.citations,
+    return rule.model_copy(update={"justification": justification, "citations": citations or rule.citations,
                                    "evidence": {**rule.evidence, "llm": record}})

@@ -32,9 +32,9 @@ def facts_table(facts: SystemFacts) -> str:
     for name, fact in facts.facts():
         if fact.value is None:
             continue
-        value = f"{fact.value:.4g}" if isinstance(fact.value, float) else str(fact.value)
-        source = f"assumed: {fact.assumption}" if fact.assumed else "stated"
-        lines.append(f"- {name} = {value} {fact.unit} ({source})")
+        value = f"{fact.value:.6g}" if isinstance(fact.value, float) else str(fact.value)
+        # Whether a value was assumed matters to the stages; why it was is for the report.
+        lines.append(f"- {name} = {value}{' ' + fact.unit if fact.unit else ''}{' (assumed)' if fact.assumed else ''}")
     return "\n".join(lines)
 
 

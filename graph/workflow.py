@@ -91,7 +91,8 @@ def stage_node(number: int):
         if client is not None:
             from ceiling.agents import llm_stage
 
-            decision = llm_stage.decide(number, state, decision, client, chunk_text)
+            previous = state["decisions"].get(number) if state.get("loops") else None  # the pass before this loop
+            decision = llm_stage.decide(number, state, decision, client, chunk_text, previous)
         update: dict = {"decisions": {number: decision}}
         if number == 6 and not state.get("loops"):
             update["first_tax"] = decision.evidence

@@ -40,9 +40,10 @@ def _completion(content: str | None = None, tool_calls: list | None = None) -> d
 
 
 def _prompt(body: dict) -> str:
-    """The last user message that states the task (a retry message refers back to it)."""
+    """The last user message that states the task: a stage's (it lists the allowed answers) or the
+    facts agent's (a retry message refers back to the stage's)."""
     users = [m.get("content") or "" for m in body.get("messages") or [] if m.get("role") == "user"]
-    return next((u for u in reversed(users) if "Reply as JSON" in u), users[-1] if users else "")
+    return next((u for u in reversed(users) if "Allowed answers:" in u or '{"facts"' in u), users[-1] if users else "")
 
 
 def valid_content(body: dict) -> str:

@@ -20,7 +20,8 @@ from ceiling.graph.workflow import run
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORD_ONLY = {n for n in os.environ.get("CEILING_RECORD_ONLY", "").split(",") if n}  # re-record just these cassettes
-REVIEWED = ["chapter_fraud.md", "chapter_code_assistant.md", "chapter_hospitals.md", "own_small_tool.md", "own_hostile.md"]
+REVIEWED = ["chapter_fraud.md", "chapter_code_assistant.md", "chapter_hospitals.md", "own_small_tool.md", "own_hostile.md",
+            "own_recsys_training.md"]  # the last one loops once
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +89,43 @@ def test_numbers_ledger_rejects_invented_numbers(reviews):
                 assert bad or stage["llm"]["prose_problems"]
                 assert not any(f"{n:g}" in stage["justification"] for n in bad if n >= 10)
     assert ledger.unsupported("pressure 0.95, 2.4 ms of 20 ms", [0.8934, 2.4, 20]) == [0.95]
+
+
+def test_a_critic_loop_asks_again_only_where_the_prompt_changed(reviews):
+    """Greedy decoding gives the same reply to the same prompt: a loop reuses those stages."""
+    review, client, _ = reviews["own_recsys_training.md"]
+    assert review.loops >= 1
+    reused = [s["stage"] for s in review.stages if s["llm"].get("reused")]
+    asked = [c.purpose for c in client.usage.calls if c.purpose.startswith("stage") and "retry" not in c.purpose]
+    assert reused and len(asked) == 6 * (review.loops + 1) - len(reused)
+    for stage in review.stages:  # a reused stage keeps the outcome (and the prompt) of the pass before
+        if stage["llm"].get("reused"):
+            assert stage["llm"]["status"] != "fallback" and stage["llm"]["prompt"]
+
+
+def test_facts_agent_is_not_asked_when_the_rules_read_every_number(reviews):
+    review, client, _ = reviews["chapter_fraud.md"]
+    assert not any(c.purpose == "facts" for c in client.usage.calls)
+    assert any("not asked" in note for note in review.llm["facts_notes"])
+
+
+def test_unread_numbers_are_what_the_facts_agent_could_add():
+    from ceiling.agents import facts
+    from ceiling.agents.llm_facts import unread_numbers
+
+    text = (DESCRIPTIONS / "chapter_fraud.md").read_text()
+    assert unread_numbers(facts.extract(text), text) == []
+    more = text + "\nThe feature store keeps 14 months of history."
+    assert 14.0 in unread_numbers(facts.extract(more), more)
+
+
+def test_a_justification_cut_at_the_limit_keeps_its_whole_sentences():
+    from ceiling.agents.llm_stage import JUSTIFICATION_CHARS, whole_sentences
+
+    cut = "Throughput binds at 30,000 req/s. So inference is " + "x" * JUSTIFICATION_CHARS
+    assert whole_sentences(cut[:JUSTIFICATION_CHARS]) == "Throughput binds at 30,000 req/s."
+    assert whole_sentences("y" * JUSTIFICATION_CHARS) == ""
+    assert whole_sentences("Short and complete without a full stop") == "Short and complete without a full stop"
 
 
 def test_prose_that_argues_another_answer_does_not_defend_it():
