@@ -141,7 +141,8 @@ def markdown(review: Review, title: str = "the described system") -> str:
     out += ["", "## Assumptions (where the description was silent)", ""] + [f"- {a}" for a in r.assumptions]
     if r.llm:
         out += ["", f"## The LLM's part ({r.engine})", "", "| Stage | Proposed | Critic | Note |", "|---|---|---|---|"]
-        out += [f"| {s['stage']} | {s.get('proposed', '-')} | {s.get('status', '-')} | {s.get('disagreement') or s.get('retry_reason') or s.get('error') or ''} |" for s in r.llm["stages"]]
+        out += [f"| {s['stage']} | {s.get('proposed', '-')} | {s.get('status', '-')} | {s.get('disagreement') or s.get('retry_reason') or s.get('error') or ''}"
+                f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |" for s in r.llm["stages"]]
         u = r.llm["usage"]
         out += ["", f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, {u['seconds']:.1f} s."]
     if r.ignored_instructions:

@@ -65,16 +65,21 @@ def _use_corpus(folders: list[Path] | None) -> None:
         os.environ["CEILING_CORPUS"] = os.pathsep.join(str(f.resolve()) for f in folders)
 
 
-def _open_index_with_progress() -> None:
-    """Open the corpus index, telling the user when a (slow) first build is happening."""
+def _open_index_with_progress(status=None) -> None:
+    """Open the corpus index, telling the user when a (slow) first build is happening (on
+    `status`, a rich status already shown, else on one of its own)."""
     from rich.console import Console
 
     from ceiling.agents.tools import retrieve
     from ceiling.corpus.index import CorpusIndex
 
     index = CorpusIndex()
-    if index.needs_build():
-        with Console(stderr=True).status("building the corpus index (first run, loads the embedding model)..."):
+    building = "building the corpus index (first run, loads the embedding model)..."
+    if index.needs_build() and status is not None:
+        status.update(building)
+        index.open()
+    elif index.needs_build():
+        with Console(stderr=True).status(building):
             index.open()
     else:
         index.open()
@@ -112,24 +117,32 @@ def review(
     """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops, the alternative."""
     description, facts, reference, title = _load(source, machine)
     _use_corpus(corpus)
-    _open_index_with_progress()
     from rich.console import Console
 
-    from ceiling.agents.writer import markdown
     from ceiling.graph.engines import EngineError, open_engine
-    from ceiling.graph.workflow import run
 
     console = Console(stderr=True)
     try:
-        with console.status("reviewing...") as status, open_engine(llm, model, gguf, on_status=status.update, tools=tools) as client:
+        with console.status("reviewing...") as status, open_engine(llm, model, gguf, on_status=status.update, tools=tools,
+                                                                   while_loading=lambda: _warm_up(status)) as client:
+            from ceiling.graph.workflow import run
+
             on_step = (lambda node: status.update(f"[{client.engine}] {node} done")) if client is not None else None
             state = run(description, given_facts=facts, machine=reference, max_loops=max_loops, llm=client, on_step=on_step)
     except EngineError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    from ceiling.agents.writer import markdown
+
     result = state["review"]
     text = result.model_dump_json(indent=2) + "\n" if format is Format.json else markdown(result, title)
     _emit(text, output)
+
+
+def _warm_up(status) -> None:
+    """The index and the workflow's imports: done while a local model server loads."""
+    _open_index_with_progress(status)
+    import ceiling.graph.workflow  # noqa: F401 (langgraph and the agents: ~1 s of imports)
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -30,14 +30,19 @@ def resolve(choice: Engine | None) -> Engine:
 
 @contextlib.contextmanager
 def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | None = None, on_status=None,
-                tools: bool | None = None) -> Iterator[object | None]:
+                tools: bool | None = None, while_loading=None) -> Iterator[object | None]:
     """Yield an LLMClient (or None for the rules) and release what it started.
+
+    `while_loading`: the caller's own set-up, run once before the client is yielded; for a local
+    server it runs while the model loads (~2 s saved on 2 cores).
 
     `tools` (None: CEILING_LLM_TOOLS, default off): the stage agents call `retrieve` and the
     scoring functions for a bounded number of rounds before answering; off, they answer in
     JSON mode only (every endpoint supports that; the local 1.5B model over-calls tools)."""
     engine = resolve(choice)
+    warm_up = while_loading or (lambda: None)
     if engine is Engine.off:
+        warm_up()
         yield None
         return
     from ceiling.graph.llm_client import LLMClient, LLMError, llm_configured, settings_from_env, tools_from_env
@@ -51,6 +56,7 @@ def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | No
     if engine is Engine.openai:
         if not llm_configured():
             raise EngineError("--llm openai needs OPENAI_API_KEY or OPENAI_BASE_URL in the environment")
+        warm_up()
         yield LLMClient(settings)
         return
     from ceiling.corpus.embedding import ceiling_home
@@ -58,7 +64,7 @@ def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | No
     from ceiling.graph.local_server import local_server
 
     try:
-        with local_server(gguf, ceiling_home() / "models", on_status=on_status, tools=tools) as (base_url, name):
+        with local_server(gguf, ceiling_home() / "models", on_status=on_status, tools=tools, while_loading=while_loading) as (base_url, name):
             yield LLMClient(settings.model_copy(update={"base_url": base_url, "api_key": "not-needed", "model": model or name,
                                                         "json_mode": "json_object_schema"}))
     except LocalModelError as exc:

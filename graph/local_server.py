@@ -64,11 +64,12 @@ def server_command(model: Path, port: int, name: str, threads: int | None = None
 
 @contextlib.contextmanager
 def local_server(gguf: Path | None, cache: Path, threads: int | None = None, on_status=None,
-                 tools: bool = False) -> Iterator[tuple[str, str]]:
+                 tools: bool = False, while_loading=None) -> Iterator[tuple[str, str]]:
     """Yield (base_url, model name) of a running server; stop it whatever happens.
 
     `tools`: serve tool calls (llama.cpp's `chatml-function-calling` chat format); otherwise
-    the GGUF's own chat template, which answers JSON mode but not tools."""
+    the GGUF's own chat template, which answers JSON mode but not tools.
+    `while_loading`: work of the caller's (imports, the index) run while the server loads the model."""
     try:
         import llama_cpp.server  # noqa: F401
     except ImportError:
@@ -84,6 +85,8 @@ def local_server(gguf: Path | None, cache: Path, threads: int | None = None, on_
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
+        if while_loading:
+            while_loading()
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not _ready(port):
             if process.poll() is not None:

@@ -72,3 +72,19 @@ def test_a_bad_timeout_setting_is_a_one_line_error(corpus_index):
     result = ceiling("review", str(FRAUD), "--llm", "openai", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "CEILING_LLM_TIMEOUT": "soon"})
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "error: CEILING_LLM_TIMEOUT='soon' is not a number"
+
+
+def test_set_up_runs_once_before_the_client_and_not_when_the_engine_cannot_start(monkeypatch):
+    from ceiling.graph.engines import EngineError, open_engine
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    calls = []
+    with open_engine(Engine.off, while_loading=lambda: calls.append("off")) as client:
+        assert client is None and calls == ["off"]
+    with pytest.raises(EngineError), open_engine(Engine.openai, while_loading=lambda: calls.append("openai")):
+        pass
+    assert calls == ["off"]  # a one-line error comes first, not after the index is opened
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    with open_engine(Engine.openai, while_loading=lambda: calls.append("openai")) as client:
+        assert client is not None and calls == ["off", "openai"]
