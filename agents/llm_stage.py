@@ -171,11 +171,9 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
     expected = expected_answer(stage, rule)
     if _normalize(stage, proposal.answer) != expected:
         problems.append(f"the answer {proposal.answer!r} contradicts the computed evidence, which forces {expected!r}")
-    numbers, units = _number_problems(proposal.justification, state, rule, tool_numbers)
+    numbers, _ = _number_problems(proposal.justification, state, rule, tool_numbers)
     if numbers:
         problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
-    if units:
-        problems.append(f"numbers in the wrong unit: {', '.join(units[:3])}")
     if stage == 6 and expected == "within budget" and _SAYS_OVER.search(proposal.justification):
         problems.append("the prose says the tax breaks the budget; the numbers say it is within")
     # Citations that do not resolve are dropped (the rule agent's stand in); not worth a retry.
@@ -199,6 +197,13 @@ def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
         return text
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     return text[:ends[-1]] if ends else ""
+
+
+def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
+    """What is wrong with the prose under a right answer, found when it would be accepted (never
+    a reason to ask again: the rule agent's justification replaces such prose)."""
+    _, units = _number_problems(proposal.justification, state, rule, tool_numbers)
+    return ([f"numbers in the wrong unit: {', '.join(units[:3])}"] if units else []) + _argues_for_other(stage, proposal)
 
 
 def _argues_for_other(stage: int, proposal) -> list[str]:
@@ -300,7 +305,7 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
         record.update(status="accepted after retry", justification="the rule agent's (the first sentence argued another answer)")
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
     justification = whole_sentences(proposal.justification)
-    prose = [p for p in problems if not p.startswith("numbers no tool produced")] + _argues_for_other(stage, proposal)
+    prose = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(stage, proposal, state, rule, tool_numbers)
     if not justification:
         prose.append("the sentence was cut off at the length limit")
     if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it

@@ -196,12 +196,12 @@ def test_server_errors_and_timeouts_fall_back(mode, error, corpus_index):
 
 def test_a_produced_number_in_a_unit_of_another_kind_is_rejected(corpus_index):
     """The recorded model wrote the 2.4 ms tax as "2.4 bytes": the digits are a tool's, the claim is not."""
-    from ceiling.agents.llm_stage import answer_schema, check
+    from ceiling.agents.llm_stage import answer_schema, check, prose_problems
 
     state = run((DESCRIPTIONS / "chapter_fraud.md").read_text())
     rule, proposal = state["decisions"][6], answer_schema(6, "chunk")
     wrong = proposal(answer="within budget", justification="The tax is 2.4 bytes per unit of work, within the 17.6 bytes left.")
-    problems, _, _ = check(6, wrong, rule, state, lambda _: None)
-    assert problems == ["numbers in the wrong unit: 2.4 bytes, 17.6 bytes"]
+    assert check(6, wrong, rule, state, lambda _: None)[0] == []  # the digits are all produced...
+    assert prose_problems(6, wrong, state, rule) == ["numbers in the wrong unit: 2.4 bytes, 17.6 bytes"]  # ...the units are not
     right = proposal(answer="within budget", justification="6 lookups x 0.4 ms = 2.4 ms of the 20 ms SLO, 17.6 ms left; P(failure) 0.2%.")
-    assert check(6, right, rule, state, lambda _: None)[0] == []
+    assert prose_problems(6, right, state, rule) == []
