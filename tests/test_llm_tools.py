@@ -200,8 +200,10 @@ def test_recorded_tool_results_went_back_and_were_used(fraud_with_tools):
             assert any(result.content() in m["content"] for b in bodies for m in b["messages"] if m["role"] == "user" and m["content"].startswith("TOOL RESULTS"))
     errors = [t for s in stages for t in s.get("tools", []) if not t["ok"]]
     assert all(t["error"] for t in errors)  # a malformed call came back as an error result, never a crash
+    # Where accepted prose used a number only a called tool produced, that number is on the record
+    # and in the justification (whether this recording has such prose is the model's choice; the
+    # mechanism itself is pinned by test_numbers_a_called_tool_produced_pass_the_ledger).
     used = [s for s in stages if s.get("numbers_from_tools")]
-    assert used, "expected prose that uses a number only a called tool produced"
     final = {s["stage"]: s for s in json.loads(state["review"].model_dump_json())["stages"]}
     for stage in used:
         assert stage["status"].startswith("accepted")
