@@ -59,7 +59,10 @@ _KINDS = [
     (r"%|percent", "fraction"),
 ]
 _UNIT_AFTER = re.compile(r"\s?(" + "|".join(f"(?:{p})" for p, _ in _KINDS) + r")(?![\w/])", re.I)
-_KEY_KINDS = {"ms": "time", "s": "time", "h": "time", "bytes": "bytes", "gb": "bytes", "tb": "bytes", "per_s": "rate"}
+# A key's unit suffix, longest first: "bandwidth_bytes_per_s" is a bandwidth, "service_per_s" a
+# rate, "decode_time_per_token_s" a time.
+_KEY_KINDS = (("_bytes_per_s", "bandwidth"), ("_per_s", "rate"), ("_ms", "time"), ("_s", "time"), ("_h", "time"),
+              ("_bytes", "bytes"), ("_gb", "bytes"), ("_tb", "bytes"))
 _FACT_UNITS = {"ms": "time", "s": "time", "h": "time", "byte": "bytes", "1/s": "rate", "byte/s": "bandwidth", "GB/s": "bandwidth"}
 
 
@@ -70,7 +73,7 @@ _VALUE_KEYS = {"value", "need", "capacity", "current", "flips_at"}
 def _key_kind(key: str, unit_kind: str | None) -> str | None:
     if key in _VALUE_KEYS:
         return unit_kind
-    return _KEY_KINDS.get(key.rsplit("_", 1)[-1].lower()) if "_" in key else None
+    return next((kind for suffix, kind in _KEY_KINDS if key.lower().endswith(suffix)), None)
 
 
 def kind_of(unit: str) -> str | None:

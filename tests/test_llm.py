@@ -205,3 +205,11 @@ def test_a_produced_number_in_a_unit_of_another_kind_is_rejected(corpus_index):
     assert prose_problems(6, wrong, state, rule) == ["numbers in the wrong unit: 2.4 bytes, 17.6 bytes"]  # ...the units are not
     right = proposal(answer="within budget", justification="6 lookups x 0.4 ms = 2.4 ms of the 20 ms SLO, 17.6 ms left; P(failure) 0.2%.")
     assert prose_problems(6, right, state, rule) == []
+
+
+def test_unit_suffixes_of_evidence_keys_name_their_kind():
+    from ceiling.agents.ledger import quantities_in, wrong_units
+
+    links = quantities_in({"bandwidth_bytes_per_s": 50e9, "decode_time_per_token_s": 0.02})
+    assert wrong_units("links of 50 GB/s, 20 ms per token", links) == []
+    assert wrong_units("links of 50 ms", links) == ["50 ms"]
