@@ -12,6 +12,11 @@ _SCALES = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12, 100.0, 0.01, 1 / 3
 _FREE = {float(n) for n in range(0, 11)} | {50.0, 90.0, 95.0, 99.0, 99.9, 999.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8}
 
 
+def _read(match: re.Match) -> tuple[float, int]:
+    """A matched number and how many decimals it was printed with."""
+    return float(match.group().replace(",", "")), len(match.group(1) or "")
+
+
 def numbers_in(value) -> list[float]:
     """All numbers inside a nested structure of dicts, lists, numbers and strings."""
     if isinstance(value, bool) or value is None:
@@ -19,7 +24,7 @@ def numbers_in(value) -> list[float]:
     if isinstance(value, (int, float)):
         return [float(value)]
     if isinstance(value, str):
-        return [float(m.group().replace(",", "")) for m in _NUMBER.finditer(value)]
+        return [_read(m)[0] for m in _NUMBER.finditer(value)]
     if isinstance(value, dict):
         return [n for v in value.values() for n in numbers_in(v)]
     if isinstance(value, (list, tuple)):
@@ -42,8 +47,7 @@ def unsupported(text: str, allowed: list[float], free: frozenset[float] | set[fl
     pool = [a for a in allowed if a]
     out = []
     for match in _NUMBER.finditer(text):
-        number = float(match.group().replace(",", ""))
-        decimals = len(match.group(1) or "")
+        number, decimals = _read(match)
         if number not in free and not any(_matches(number, decimals, a) for a in pool):
             out.append(number)
     return out
@@ -94,7 +98,7 @@ def quantities_in(value, kind: str | None = None) -> list[tuple[float, str | Non
         out = []
         for match in _NUMBER.finditer(value):
             unit = _UNIT_AFTER.match(value, match.end())
-            out.append((float(match.group().replace(",", "")), kind_of(unit.group(1)) if unit else None))
+            out.append((_read(match)[0], kind_of(unit.group(1)) if unit else None))
         return out
     if isinstance(value, dict):
         unit = value.get("unit")
@@ -113,7 +117,7 @@ def wrong_units(text: str, allowed: list[tuple[float, str | None]]) -> list[str]
         kind = kind_of(unit.group(1)) if unit else None
         if kind is None:
             continue
-        number, decimals = float(match.group().replace(",", "")), len(match.group(1) or "")
+        number, decimals = _read(match)
         kinds = {k for a, k in allowed if a and _matches(number, decimals, a)}
         if kinds and None not in kinds and kind not in kinds:
             out.append(f"{match.group()}{unit.group(0)}")

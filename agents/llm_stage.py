@@ -129,11 +129,6 @@ def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
     return [number for number, _ in _allowed_quantities(state, rule)]
 
 
-def _number_problems(text: str, state: dict, rule: StageDecision, tool_numbers=()) -> tuple[list[float], list[str]]:
-    """(numbers no tool produced, numbers written in a unit of another kind than produced)."""
-    allowed = _allowed_quantities(state, rule) + [(n, None) for n in tool_numbers]
-    return ledger.unsupported(text, [n for n, _ in allowed]), ledger.wrong_units(text, allowed)
-
 
 def _plain(number: float) -> str:
     """A number as the ledger reads it: digits, no exponent (7e10 -> 70000000000)."""
@@ -171,7 +166,7 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
     expected = expected_answer(stage, rule)
     if _normalize(stage, proposal.answer) != expected:
         problems.append(f"the answer {proposal.answer!r} contradicts the computed evidence, which forces {expected!r}")
-    numbers, _ = _number_problems(proposal.justification, state, rule, tool_numbers)
+    numbers = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule) + list(tool_numbers))
     if numbers:
         problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
     if stage == 6 and expected == "within budget" and _SAYS_OVER.search(proposal.justification):
@@ -202,7 +197,7 @@ def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
 def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
     """What is wrong with the prose under a right answer, found when it would be accepted (never
     a reason to ask again: the rule agent's justification replaces such prose)."""
-    _, units = _number_problems(proposal.justification, state, rule, tool_numbers)
+    units = ledger.wrong_units(proposal.justification, _allowed_quantities(state, rule) + [(n, None) for n in tool_numbers])
     return ([f"numbers in the wrong unit: {', '.join(units[:3])}"] if units else []) + _argues_for_other(stage, proposal)
 
 
@@ -239,7 +234,8 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
         return None
     record["reused"] = "same prompt as the previous pass: no call"
     if record.get("status") == "accepted":
-        if any(_number_problems(previous.justification, state, rule)):
+        allowed = _allowed_quantities(state, rule)
+        if ledger.unsupported(previous.justification, [n for n, _ in allowed]) or ledger.wrong_units(previous.justification, allowed):
             record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
         else:
             return rule.model_copy(update={"justification": previous.justification, "citations": previous.citations,

@@ -75,14 +75,14 @@ def _open_index_with_progress(status=None) -> None:
 
     index = CorpusIndex()
     building = "building the corpus index (first run, loads the embedding model)..."
-    if index.needs_build() and status is not None:
+    if not index.needs_build():
+        index.open()
+    elif status is not None:
         status.update(building)
         index.open()
-    elif index.needs_build():
+    else:
         with Console(stderr=True).status(building):
             index.open()
-    else:
-        index.open()
     retrieve.use_index(index)
 
 
