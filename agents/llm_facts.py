@@ -53,9 +53,16 @@ def _already_read(facts: SystemFacts, quote: str, value: float) -> str | None:
     return None
 
 
-def _schema(fields: list[str]) -> type[BaseModel]:
-    item = create_model("LLMFact", field=(Literal[tuple(fields)], ...), value=(float, ...), unit=(str, ""), quote=(str, ...))  # type: ignore[valid-type]
-    return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=len(fields))))
+# A quote is the few words that state the number; unbounded, the model copies whole paragraphs
+# (4 of 27 recorded replies ran out of tokens). In the schema for the grammar, not validated.
+QUOTE_CHARS = 80
+
+
+def _schema(fields: list[str], most: int) -> type[BaseModel]:
+    """At most `most` additions: one per number the rules left unread, and per missing field."""
+    quote = (str, Field(json_schema_extra={"maxLength": QUOTE_CHARS}))
+    item = create_model("LLMFact", field=(Literal[tuple(fields)], ...), value=(float, ...), unit=(str, ""), quote=quote)  # type: ignore[valid-type]
+    return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=min(most, len(fields)))))
 
 
 # Only what the stages of each workload use is worth a question.
@@ -96,11 +103,12 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
         missing = [name for name in missing if name != "concurrent_users"]
     if not missing or not description.strip():
         return facts, []
-    if not unread_numbers(facts, description):
+    unread = unread_numbers(facts, description)
+    if not unread:
         return facts, ["LLM facts agent not asked: the rules read every number the description states"]
     listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
     messages = [system_message(description, getattr(client.settings, "tools", False)), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
-    reply = client.complete_json(messages, _schema(missing), purpose="facts")
+    reply = client.complete_json(messages, _schema(missing, len(set(unread))), purpose="facts")
     result, notes = facts.model_copy(deep=True), []
     text = _squash(description)
     for item in reply.facts:

@@ -12,7 +12,7 @@ disagreement is recorded. Any LLM failure falls back to the rule decision, said 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, create_model
 
@@ -48,7 +48,7 @@ _DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_in
 # schema (a grammar enforces them) but not validated, so a chattier endpoint is not failed for them.
 JUSTIFICATION_CHARS = 160
 QUOTE_CHARS = 60
-PASSAGE_CHARS = 300
+PASSAGE_CHARS = 220
 
 
 def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) -> type[BaseModel]:
@@ -59,7 +59,8 @@ def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) 
     tool path, where `retrieve` adds passages): the model names the chunk id it quotes.
     `cite=False` (a retry): the answer alone; the first round's citations stand.
     (Justification before answer was tried: retried answers then contradicted their own prose.)"""
-    answer_type = list[Literal[AXES]] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
+    # the axis list is bounded: unbounded, the model repeats the six axes until max_tokens (seen on retries)
+    answer_type = Annotated[list[Literal[AXES]], Field(max_length=len(AXES))] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
     quote = (str, Field(json_schema_extra={"maxLength": QUOTE_CHARS}))
     citation = create_model("LLMQuote", quote=quote) if passage_id else create_model("LLMCitation", chunk_id=(str, ...), quote=quote)
     fields: dict = {"answer": (answer_type, ...)}
@@ -268,12 +269,13 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
             from ceiling.agents.llm_tools import ToolBox
 
             proposal, calls = client.complete_with_tools(messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage]))
+            reply = proposal.model_dump_json()
             record["tools"] = [c.summary() for c in calls]
             tool_numbers, ignored = _tool_numbers(calls, _allowed_numbers(state, rule))
             if ignored:
                 record["tool_numbers_ignored"] = ignored
         else:
-            proposal = client.complete_json(messages, schema, purpose=f"stage {stage}")
+            proposal, reply = client.reply_json(messages, schema, purpose=f"stage {stage}")
         record["proposed"] = _normalize(stage, proposal.answer)
         problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers, passage_id)
         # Only a wrong answer goes back (once, with the evidence); it is asked for the answer
@@ -284,7 +286,7 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
         if _normalize(stage, proposal.answer) != expected_answer(stage, rule):
             record["retry_reason"] = "; ".join(problems)
             retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"])
-            messages += [{"role": "assistant", "content": proposal.model_dump_json()}, {"role": "user", "content": retry}]
+            messages += [{"role": "assistant", "content": reply}, {"role": "user", "content": retry}]
             retried = client.complete_json(messages, answer_schema(stage, passage_id, cite=False), purpose=f"stage {stage} retry")
             record["proposed_after_retry"] = _normalize(stage, retried.answer)
     except LLMError as exc:
@@ -305,7 +307,7 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
     if not justification:
         prose.append("the sentence was cut off at the length limit")
     if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it
-        record["status"] = "justification replaced"
+        record.update(status="justification replaced", proposed_justification=proposal.justification)
         record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", prose)) if v})
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
     record["status"] = "accepted"

@@ -4,6 +4,7 @@ Cassettes are only ever written by vcrpy from a real server's answers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -38,3 +39,25 @@ def make_vcr(model: str, record: bool):
                        filter_query_parameters=["api_key", "key"], decode_compressed_response=True)
     recorder.register_matcher("json_body", json_body)
     return recorder
+
+
+
+@contextlib.contextmanager
+def use_cassette(recorder, name: str, record: bool):
+    """vcrpy's `use_cassette`, except that a recording replaces the old file whole (vcrpy's "all"
+    mode appends, and stale traffic would stay in the repository and could be replayed), and
+    an interrupted recording (Ctrl-C, SIGTERM, an error) puts the old file back."""
+    path = Path(recorder.cassette_library_dir) / name
+    kept = path.with_suffix(".yaml.previous")
+    if record and path.exists():
+        path.replace(kept)
+    try:
+        with recorder.use_cassette(name) as cassette:
+            yield cassette
+    except BaseException:
+        if record:
+            path.unlink(missing_ok=True)
+            if kept.exists():
+                kept.replace(path)
+        raise
+    kept.unlink(missing_ok=True)

@@ -46,7 +46,7 @@ def run_rules(cases: list[Case], jobs: int, on_done=None) -> list[CaseResult]:
 def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> list[CaseResult]:
     """One case at a time inside its cassette (vcrpy patches the HTTP client process-wide)."""
     from ceiling.agents.tools.retrieve import default_index
-    from ceiling.eval.recording import cassette_dir, make_vcr
+    from ceiling.eval.recording import cassette_dir, make_vcr, use_cassette
 
     default_index()
     recorder = make_vcr(model, record)
@@ -55,13 +55,8 @@ def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> l
         if not record and not (cassette_dir(model) / f"{case.id}.yaml").exists():
             result = CaseResult(id=case.id, checks=[], answers={}, skipped=f"no recording for {model}: run `ceiling eval --llm ... --record`")
         else:
-            try:
-                with recorder.use_cassette(f"{case.id}.yaml"):
-                    result = run_case(case, llm)
-            except BaseException:  # Ctrl-C or SIGTERM mid-case: never leave a partial recording behind
-                if record:
-                    (cassette_dir(model) / f"{case.id}.yaml").unlink(missing_ok=True)
-                raise
+            with use_cassette(recorder, f"{case.id}.yaml", record):  # an interrupted recording leaves the old file
+                result = run_case(case, llm)
         results.append(result)
         if on_done:
             on_done(result)

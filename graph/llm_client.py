@@ -162,6 +162,11 @@ class LLMClient:
 
     def complete_json(self, messages: list[dict], schema: type[T], purpose: str) -> T:
         """One chat completion whose content must parse as `schema`."""
+        return self.reply_json(messages, schema, purpose)[0]
+
+    def reply_json(self, messages: list[dict], schema: type[T], purpose: str) -> tuple[T, str]:
+        """`complete_json`, with the reply's text as the model wrote it (sent back verbatim in a
+        follow-up, it matches the server's cached tokens; re-serialized, it is evaluated again)."""
         import openai
 
         json_schema = _strip_titles(schema.model_json_schema())
@@ -175,7 +180,8 @@ class LLMClient:
                 record.ok = False
                 called = ", ".join(repr(c.function.name) for c in message.tool_calls)
                 raise LLMError(self._redact(f"{purpose}: the model called the tool {called} instead of answering (no tools were offered)"))
-            return schema.model_validate(json.loads(message.content or "", strict=False))  # raw newlines in strings are fine
+            text = message.content or ""
+            return schema.model_validate(json.loads(text, strict=False)), text  # raw newlines in strings are fine
         except (openai.OpenAIError, json.JSONDecodeError, ValidationError, IndexError) as exc:
             record.ok = False
             raise self._error(purpose, exc) from exc

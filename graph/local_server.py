@@ -54,7 +54,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 def server_command(model: Path, port: int, name: str, threads: int | None = None, tools: bool = False) -> list[str]:
     """The llama_cpp.server command line; tool calls need the chatml-function-calling format."""
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+    # llama_serve: llama_cpp.server with the JSON grammar checked on the greedy pick first
+    command = [sys.executable, "-m", "ceiling.graph.llama_serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
                "--n_ctx", str(CONTEXT_TOKENS), "--model_alias", name, "--n_threads", str(threads or os.cpu_count() or 2),
                "--flash_attn", "true"]  # ~5% faster prompt evaluation on CPU (measured), same answers
     if tools:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ceiling.eval.recording import make_vcr
+from ceiling.eval.recording import make_vcr, use_cassette
 from ceiling.graph.llm_client import LLMClient, LLMError, LLMSettings
 from llm_endpoint import ENGINE, MODEL, RECORD, endpoint as live_or_dead_endpoint
 from ceiling.graph.workflow import run
@@ -37,9 +37,10 @@ def client_for(endpoint, **overrides) -> LLMClient:
 
 
 def recorded(name: str):
-    recorder = make_vcr(MODEL, record=RECORD and (not RECORD_ONLY or name in RECORD_ONLY))
+    record = RECORD and (not RECORD_ONLY or name in RECORD_ONLY)
+    recorder = make_vcr(MODEL, record=record)
     recorder.cassette_library_dir = str(CASSETTES / MODEL)
-    return recorder.use_cassette(f"{name}.yaml")
+    return use_cassette(recorder, f"{name}.yaml", record)
 
 
 @pytest.fixture(scope="module")

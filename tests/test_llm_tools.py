@@ -14,7 +14,7 @@ import pytest
 from ceiling.agents import ledger, llm_stage
 from ceiling.agents.llm_tools import TOOLS, ToolBox, produced_numbers
 from ceiling.agents.tools import scoring
-from ceiling.eval.recording import make_vcr
+from ceiling.eval.recording import make_vcr, use_cassette
 from ceiling.graph.llm_client import LLMClient, LLMSettings, settings_from_env
 from llm_endpoint import ENGINE, MODEL, RECORD, endpoint as live_or_dead_endpoint
 from ceiling.graph.workflow import chunk_text, run
@@ -135,7 +135,7 @@ def fraud_with_tools(endpoint, corpus_index):
                                    json_mode="json_object" if ENGINE == "openai" else "json_object_schema", max_retries=0, tools=True))
     recorder = make_vcr(MODEL, record=RECORD)
     recorder.cassette_library_dir = str(CASSETTES / MODEL)
-    with recorder.use_cassette("chapter_fraud_tools.yaml") as cassette:
+    with use_cassette(recorder, "chapter_fraud_tools.yaml", RECORD) as cassette:
         state = run((DESCRIPTIONS / "chapter_fraud.md").read_text(), llm=client)
     return state, client, [json.loads(r.body) for r in cassette.requests]
 
