@@ -110,6 +110,42 @@ def test_facts_agent_is_not_asked_when_the_rules_read_every_number(reviews):
     assert any("not asked" in note for note in review.llm["facts_notes"])
 
 
+def test_a_retry_sends_back_the_model_s_own_words(reviews):
+    """The rejected reply goes back as the model wrote it, so the server finds its tokens cached
+    (re-serialized, ~70 tokens would be evaluated again on every retry)."""
+    import json
+
+    import yaml
+
+    retries = 0
+    for name in REVIEWED:
+        interactions = yaml.safe_load((CASSETTES / MODEL / f"{Path(name).stem}.yaml").read_text())["interactions"]
+        for before, after in zip(interactions, interactions[1:]):
+            messages = json.loads(after["request"]["body"])["messages"]
+            if messages[-1]["content"].startswith("The critic rejected"):
+                said = json.loads(before["response"]["body"]["string"])["choices"][0]["message"]["content"]
+                assert messages[-2] == {"role": "assistant", "content": said}
+                retries += 1
+    assert retries >= 3
+
+
+def test_replies_are_bounded_where_the_model_ran_on():
+    """Recorded: the axis list repeated to max_tokens on retries, and facts quotes copied whole paragraphs."""
+    from pydantic import ValidationError
+
+    from ceiling.agents.llm_facts import QUOTE_CHARS, _schema
+    from ceiling.agents.llm_stage import AXES, answer_schema
+
+    axes = answer_schema(2, "chunk", cite=False)
+    assert axes.model_json_schema()["properties"]["answer"]["maxItems"] == len(AXES)
+    with pytest.raises(ValidationError):
+        axes(answer=[*AXES, "data"])
+    facts = _schema(["request_rate", "slo", "fanout"], most=1).model_json_schema()
+    assert facts["properties"]["facts"]["maxItems"] == 1
+    assert facts["$defs"]["LLMFact"]["properties"]["quote"]["maxLength"] == QUOTE_CHARS
+    assert _schema(["slo"], most=4).model_json_schema()["properties"]["facts"]["maxItems"] == 1
+
+
 def test_unread_numbers_are_what_the_facts_agent_could_add():
     from ceiling.agents import facts
     from ceiling.agents.llm_facts import unread_numbers

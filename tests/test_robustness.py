@@ -535,6 +535,35 @@ def test_recording_filters_the_key_out_of_a_new_cassette(tmp_path, corpus_index)
     assert "interactions" in text and not secrets_in(text, key)
 
 
+def test_a_recording_replaces_its_cassette_and_an_interrupted_one_restores_it(tmp_path, corpus_index):
+    """vcrpy's "all" mode appends to a cassette; a re-recording must not keep the stale traffic
+    beside the new, and Ctrl-C in the middle of one must not lose the recording there was."""
+    from ceiling.eval.recording import make_vcr, use_cassette
+
+    def record(interrupt: bool = False) -> None:
+        with FaultServer("ok") as server:
+            recorder = make_vcr("fault-model", record=True)
+            recorder.cassette_library_dir = str(tmp_path)
+            client = LLMClient(LLMSettings(base_url=server.base_url, **SETTINGS))
+            with use_cassette(recorder, "probe.yaml", record=True):
+                run(FRAUD.read_text(), llm=client)
+                if interrupt:
+                    raise KeyboardInterrupt
+
+    cassette = tmp_path / "probe.yaml"
+    record()
+    first = cassette.read_bytes()
+    calls = len(yaml.safe_load(first)["interactions"])
+    assert calls >= 6
+    record()
+    assert len(yaml.safe_load(cassette.read_text())["interactions"]) == calls  # replaced, not appended to
+    second = cassette.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        record(interrupt=True)
+    assert cassette.read_bytes() == second
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.yaml"]
+
+
 def test_no_key_in_reports_logs_or_error_messages(tmp_path):
     """Both report formats, written to stdout and to files, the SDK's debug log and an input error,
     all with a fake key in the environment (the 500 path is in the CLI fault test above)."""
