@@ -41,7 +41,6 @@ def make_vcr(model: str, record: bool):
     return recorder
 
 
-
 @contextlib.contextmanager
 def use_cassette(recorder, name: str, record: bool):
     """vcrpy's `use_cassette`, except that a recording replaces the old file whole (vcrpy's "all"

@@ -15,7 +15,10 @@ import contextvars
 import ctypes
 import math
 
+import llama_cpp
 import numpy as np
+from llama_cpp import _internals
+from llama_cpp.llama import Llama
 
 _greedy = contextvars.ContextVar("greedy", default=False)
 _TOKEN = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
@@ -23,8 +26,6 @@ _TOKEN = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 def _grammar_allows(grammar, candidate) -> bool:
     """Whether the grammar sampler leaves this one token's logit finite."""
-    import llama_cpp
-
     one = llama_cpp.llama_token_data(candidate["id"], candidate["logit"], candidate["p"])
     probe = llama_cpp.llama_token_data_array(ctypes.pointer(one), 1, -1, False)
     llama_cpp.llama_sampler_apply(grammar, ctypes.byref(probe))
@@ -33,8 +34,6 @@ def _grammar_allows(grammar, candidate) -> bool:
 
 def _greedy_first(grammar):
     """A sampler step placed before the grammar: if the grammar allows the top token, keep only it."""
-    import llama_cpp
-
     def apply(cur_p) -> None:
         array = cur_p.contents
         tokens = np.ctypeslib.as_array((llama_cpp.llama_token_data * array.size).from_address(ctypes.addressof(array.data.contents)))
@@ -50,10 +49,6 @@ def _greedy_first(grammar):
 def install() -> bool:
     """Patch llama-cpp-python's sampler set-up (it builds the chain per request). False, and
     nothing patched, on a llama-cpp-python whose internals are not the ones this was written for."""
-    import llama_cpp
-    from llama_cpp import _internals
-    from llama_cpp.llama import Llama
-
     needed = (hasattr(Llama, "_init_sampler"), hasattr(_internals, "LlamaSampler"), hasattr(_internals.LlamaSampler, "add_custom"),
               hasattr(llama_cpp, "llama_sampler_init_grammar"), hasattr(llama_cpp, "llama_sampler_apply"))
     if not all(needed):
