@@ -40,10 +40,13 @@ EVIDENCE_KEYS = {1: ("ceiling", "pressures"), 2: ("axes", "distribute", "primary
 STAGE_TOOLS = {1: ("retrieve", "training_compute"), 2: ("retrieve",), 3: ("retrieve",), 4: ("retrieve",),
                5: ("retrieve", "comm_tax"), 6: ("retrieve", "comm_tax", "allreduce_time", "failure_probability")}
 _DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds", "ratio"}
+# Stage 6 turns on the tax against the budget; the tax's own inputs (workers, bytes, bandwidth)
+# are a third of its prompt. They stay in the ledger, so the prose may still quote them.
+_STAGE_DROP = {6: {"inputs"}}
 
 
-# On the 2-core reference machine a prompt token costs ~25 ms and a generated one ~75 ms
-# (~30 ms of it is the grammar checking the whole vocabulary), so both halves are kept short:
+# On the 2-core reference machine a prompt token costs ~23 ms and a generated one ~55 ms
+# (~9 ms of it the JSON grammar, see graph/llama_serve.py), so both halves are kept short:
 # one sentence and one short quote out, one trimmed passage in. The reply limits are in the
 # schema (a grammar enforces them) but not validated, so a chattier endpoint is not failed for them.
 JUSTIFICATION_CHARS = 160
@@ -98,7 +101,7 @@ def _passage(chunk, with_id: bool) -> str:
 
 def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list, with_ids: bool) -> dict:
     info = stage_questions()[stage]
-    choices = "a list drawn from " + ", ".join(AXES) + " (empty list for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
+    choices = "a list of " + ", ".join(AXES) + " ([] for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
     text = template("stage.txt").substitute(
         facts=facts_table(state["facts"]), stage=stage, name=info["name"], question=info["question"], criteria=info["criteria"],
         earlier=_earlier(state, stage),
@@ -107,9 +110,9 @@ def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list,
     return {"role": "user", "content": text}
 
 
-def _trim(value):
+def _trim(value, drop: set[str] = _DROP):
     if isinstance(value, dict):
-        return {k: _trim(v) for k, v in value.items() if k not in _DROP and v is not None}
+        return {k: _trim(v, drop) for k, v in value.items() if k not in drop and v is not None}
     if isinstance(value, float):
         return round(value, 4)
     return value
@@ -117,7 +120,8 @@ def _trim(value):
 
 def stage_evidence(stage: int, rule: StageDecision) -> dict:
     """The part of the evidence the stage's question turns on, without bookkeeping."""
-    return {k: _trim(rule.evidence[k]) for k in EVIDENCE_KEYS[stage] if k in rule.evidence}
+    drop = _DROP | _STAGE_DROP.get(stage, set())
+    return {k: _trim(rule.evidence[k], drop) for k in EVIDENCE_KEYS[stage] if k in rule.evidence}
 
 
 def _allowed_quantities(state: dict, rule: StageDecision) -> list[tuple[float, str | None]]:

@@ -250,3 +250,21 @@ def test_unit_suffixes_of_evidence_keys_name_their_kind():
     links = quantities_in({"bandwidth_bytes_per_s": 50e9, "decode_time_per_token_s": 0.02})
     assert wrong_units("links of 50 GB/s, 20 ms per token", links) == []
     assert wrong_units("links of 50 ms", links) == ["50 ms"]
+
+
+def test_the_tax_prompt_leaves_out_the_tax_inputs_but_the_prose_may_quote_them(corpus_index):
+    """Stage 6 is asked whether the tax fits the budget; its inputs (workers, bytes, bandwidth) were a
+    third of its prompt. They are left out of the prompt, not out of the numbers ledger."""
+    from ceiling.agents.llm_stage import answer_schema, check, expected_answer, stage_evidence
+
+    state = run((DESCRIPTIONS / "chapter_hospitals.md").read_text())
+    rule = state["decisions"][6]
+    assert "inputs" in rule.evidence["communication"]
+    shown = stage_evidence(6, rule)
+    assert "inputs" not in shown["communication"] and "within_budget" in shown["communication"]
+    assert "inputs" in stage_evidence(1, state["decisions"][1])["pressures"]["data"]  # other stages keep theirs
+    workers = rule.evidence["communication"]["inputs"]["workers"]
+    said = answer_schema(6, "chunk")(answer=expected_answer(6, rule), justification=f"The all-reduce spans {workers:g} workers.")
+    assert check(6, said, rule, state, lambda _: None)[0] == []
+    invented = said.model_copy(update={"justification": f"The all-reduce spans {workers + 7:g} workers."})
+    assert check(6, invented, rule, state, lambda _: None)[0] == [f"numbers no tool produced: {workers + 7:g}"]
