@@ -110,7 +110,7 @@ def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list,
     return {"role": "user", "content": text}
 
 
-def _trim(value, drop: set[str] = _DROP):
+def _trim(value, drop: set[str]):
     if isinstance(value, dict):
         return {k: _trim(v, drop) for k, v in value.items() if k not in drop and v is not None}
     if isinstance(value, float):
