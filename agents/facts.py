@@ -52,6 +52,7 @@ class Mention:
     notes: list[str] = field(default_factory=list)
     negative: bool = False  # "-5 TB", "minus 5 TB": no quantity here can be negative
     bare: bool = False  # digits as written, no unit, no suffix ("a latency of 20")
+    written: float = 0.0  # the number as written, before its unit ("40" of "40 MB")
 
     def text(self) -> str:
         """The number as written, with its unit ("50 ms", "1e30 requests per second") or, for a
@@ -115,6 +116,7 @@ def find_mentions(quote: str) -> list[Mention]:
                 mention.kind, mention.unit = "rate", "1/s"
                 mention.end = end + rate.end()
         mention.negative = _NEGATIVE.search(sentence[: match.start()]) is not None
+        mention.written = float(match.group(1).replace(",", ""))
         mentions.append(mention)
     return mentions
 
@@ -129,7 +131,7 @@ def _set(facts: SystemFacts, name: str, value, unit: str, mention: Mention | Non
     setattr(facts, name, Fact(value=value, unit=unit, quote=text, assumed=bool(note), assumption=note))
 
 
-def _classify(mention: Mention) -> str | None:
+def classify(mention: Mention) -> str | None:
     """Which SystemFacts field a number measures, from its unit and the nearest cue words."""
     before, after = mention.before(), mention.after()
     if mention.kind == "bandwidth":
@@ -278,7 +280,7 @@ def extract(description: str) -> SystemFacts:
     workers_are_nodes = False
     for quote in kept:
         for mention in find_mentions(quote):
-            name = _classify(mention)
+            name = classify(mention)
             if not notes.usable(mention, name):
                 continue
             value, unit = mention.value, mention.unit

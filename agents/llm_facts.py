@@ -1,7 +1,9 @@
 """The LLM facts agent: may fill what the rule reader missed, never what it found.
 
 Every value it adds must carry a quote that occurs in the description (whitespace and case
-aside) and a unit pint can convert to the field's unit; anything else is dropped.
+aside) and states the number, and a unit pint can convert to the field's unit. A number the
+text gives with a unit of size, bandwidth or time must also be the field the rules' cue words
+make it, and takes the text's unit. Anything else is dropped, with a note saying why.
 """
 
 from __future__ import annotations
@@ -37,6 +39,21 @@ def _states_number(quote: str, value: float) -> bool:
     from ceiling.agents.text_numbers import normalize
 
     return value != 0 and any(abs(n - value) <= 0.01 * abs(value) for n in numbers_in(normalize(quote)[0]))
+
+
+def _reading(quote: str, value: float, description: str):
+    """The quoted number as the rule reader sees it in its whole sentence (unit, cue words), or None."""
+    from ceiling.agents.facts import find_mentions, split_sentences
+
+    squashed = _squash(quote)
+    sentence = next((s for s in split_sentences(description) if squashed in _squash(s)), quote)
+    return next((m for m in find_mentions(sentence) if abs(m.written - value) <= 0.01 * abs(value)), None)
+
+
+# A number with a unit of size, bandwidth or time is read the rules' way: its unit and the cue
+# words around it decide the field ("40 MB of weights" is the model, not the dataset) and the
+# value ("40 MB" is 4e7 bytes, whatever unit the model wrote).
+_UNIT_KINDS = ("bytes", "bandwidth", "time")
 
 
 def _already_read(facts: SystemFacts, quote: str, value: float) -> str | None:
@@ -90,9 +107,7 @@ def unread_numbers(facts: SystemFacts, description: str) -> list[float]:
 
 def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
     """(facts with verified additions, notes on what was dropped and why)."""
-    from ceiling.agents.cues import count_in_range
     from ceiling.agents.tools.pressures import is_llm
-    from ceiling.agents.units import convert
 
     workload = facts.text("workload") or "serving"
     missing = [name for name in RELEVANT.get(workload, RELEVANT["serving"]) if getattr(facts, name).value is None]
@@ -109,30 +124,48 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
     listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
     messages = [system_message(description, getattr(client.settings, "tools", False)), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
     reply = client.complete_json(messages, _schema(missing, len(set(unread))), purpose="facts")
+    return verify(facts, description, reply.facts)
+
+
+def verify(facts: SystemFacts, description: str, additions: list) -> tuple[SystemFacts, list[str]]:
+    """Facts with the additions (field, value, unit, quote) that check out; a note per one dropped."""
     result, notes = facts.model_copy(deep=True), []
-    text = _squash(description)
-    for item in reply.facts:
+    for item in additions:
         if getattr(result, item.field).value is not None:
             continue
-        if not item.quote.strip() or _squash(item.quote) not in text:
-            notes.append(f"dropped {item.field}={item.value:g}: its quote is not in the description")
-            continue
-        if not _states_number(item.quote, item.value):
-            notes.append(f"dropped {item.field}={item.value:g}: the quote does not contain that number")
-            continue
-        taken = _already_read(result, item.quote, item.value)
-        if taken:
-            notes.append(f"dropped {item.field}={item.value:g}: that number in that sentence was already read as {taken}")
-            continue
-        if not count_in_range(item.field, item.value):
-            notes.append(f"dropped {item.field}={item.value:g}: not a plausible value for that field")
-            continue
-        unit = item.unit.strip() or ASKABLE[item.field][1]
-        try:
-            value = convert(item.value, unit or "dimensionless", CANONICAL_UNITS[item.field] or "dimensionless")
-        except Exception:  # pint raises several types for unknown or mismatched units
-            notes.append(f"dropped {item.field}={item.value:g}: unit {unit!r} does not convert")
+        value, why = _checked_value(result, item, description)
+        if why:
+            notes.append(f"dropped {item.field}={item.value:g}: {why}")
             continue
         setattr(result, item.field, Fact(value=value, unit=CANONICAL_UNITS[item.field], quote=item.quote.strip()))
         result.llm_filled.append(item.field)
     return result, notes
+
+
+def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | None, str | None]:
+    """(the addition's value in the field's canonical unit, None) or (None, why it is dropped)."""
+    from ceiling.agents.cues import count_in_range
+    from ceiling.agents.facts import classify
+    from ceiling.agents.units import convert
+
+    if not item.quote.strip() or _squash(item.quote) not in _squash(description):
+        return None, "its quote is not in the description"
+    if not _states_number(item.quote, item.value):
+        return None, "the quote does not contain that number"
+    taken = _already_read(facts, item.quote, item.value)
+    if taken:
+        return None, f"that number in that sentence was already read as {taken}"
+    if not count_in_range(item.field, item.value):
+        return None, "not a plausible value for that field"
+    mention = _reading(item.quote, item.value, description)
+    if mention is not None and mention.kind in _UNIT_KINDS:
+        meant = classify(mention)
+        if meant != item.field and (meant is not None or mention.kind != "time"):  # a time with no cue is anyone's
+            return None, f"the rules read {mention.text()} there as {meant or 'a figure the review does not use'}"
+        value, unit = mention.value, mention.unit
+    else:
+        value, unit = item.value, item.unit.strip() or ASKABLE[item.field][1]
+    try:
+        return convert(value, unit or "dimensionless", CANONICAL_UNITS[item.field] or "dimensionless"), None
+    except Exception:  # pint raises several types for unknown or mismatched units
+        return None, f"unit {unit!r} does not convert"

@@ -134,6 +134,14 @@ def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
     return [number for number, _ in _allowed_quantities(state, rule)]
 
 
+def _unsupported(text: str, state: dict, rule: StageDecision, tool_numbers=()) -> list[float]:
+    """The numbers ledger: numbers in the prose that no tool produced and the text never stated."""
+    return ledger.unsupported(text, _allowed_numbers(state, rule) + list(tool_numbers))
+
+
+def _wrong_units(text: str, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
+    return ledger.wrong_units(text, _allowed_quantities(state, rule) + [(n, None) for n in tool_numbers])
+
 
 def _plain(number: float) -> str:
     """A number as the ledger reads it: digits, no exponent (7e10 -> 70000000000)."""
@@ -171,7 +179,7 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
     expected = expected_answer(stage, rule)
     if _normalize(stage, proposal.answer) != expected:
         problems.append(f"the answer {proposal.answer!r} contradicts the computed evidence, which forces {expected!r}")
-    numbers = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule) + list(tool_numbers))
+    numbers = _unsupported(proposal.justification, state, rule, tool_numbers)
     if numbers:
         problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
     if stage == 6 and expected == "within budget" and _SAYS_OVER.search(proposal.justification):
@@ -202,7 +210,7 @@ def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
 def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
     """What is wrong with the prose under a right answer, found when it would be accepted (never
     a reason to ask again: the rule agent's justification replaces such prose)."""
-    units = ledger.wrong_units(proposal.justification, _allowed_quantities(state, rule) + [(n, None) for n in tool_numbers])
+    units = _wrong_units(proposal.justification, state, rule, tool_numbers)
     return ([f"numbers in the wrong unit: {', '.join(units[:3])}"] if units else []) + _argues_for_other(stage, proposal)
 
 
@@ -239,8 +247,7 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
         return None
     record["reused"] = "same prompt as the previous pass: no call"
     if record.get("status") == "accepted":
-        allowed = _allowed_quantities(state, rule)
-        if ledger.unsupported(previous.justification, [n for n, _ in allowed]) or ledger.wrong_units(previous.justification, allowed):
+        if _unsupported(previous.justification, state, rule) or _wrong_units(previous.justification, state, rule):
             record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
         else:
             return rule.model_copy(update={"justification": previous.justification, "citations": previous.citations,
@@ -316,7 +323,7 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
     record["status"] = "accepted"
     if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced
-        rules_only = ledger.unsupported(proposal.justification, _allowed_numbers(state, rule))
+        rules_only = _unsupported(proposal.justification, state, rule)
         if rules_only:
             record["numbers_from_tools"] = rules_only
     if not citations:

@@ -47,7 +47,9 @@ def system_message(description: str, tools: bool = False) -> dict:
     # A fence tag inside the description, in any spelling ("</DESCRIPTION >"), must not end the
     # fence early or open a second one.
     fenced = _FENCE_TAG.sub(lambda m: f"[{m.group(1)}description]", description)
-    citation = '{"chunk_id": "<id of a passage>", "quote": ' if tools else '{"quote": '
+    # With tools a passage may come from a retrieve result as well as the stage's PASSAGE.
+    citation = ('{"chunk_id": "<id of a passage>", "quote": "<3 to 8 words copied exactly from that passage>"' if tools
+                else '{"quote": "<3 to 8 words copied exactly from the PASSAGE>"')
     return {"role": "system", "content": template("system.txt").substitute(description=fenced.strip(), citation=citation)}
 
 

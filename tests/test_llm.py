@@ -156,6 +156,48 @@ def test_unread_numbers_are_what_the_facts_agent_could_add():
     assert 14.0 in unread_numbers(facts.extract(more), more)
 
 
+def _additions(*items: dict) -> list:
+    """Candidate additions as the facts agent's schema parses them (inputs of the verifier)."""
+    from ceiling.agents.llm_facts import _schema
+
+    return _schema(sorted({i["field"] for i in items}), most=len(items)).model_validate({"facts": list(items)}).facts
+
+
+def test_an_added_size_must_be_the_field_its_words_name():
+    """"40 MB of weights" is the model, not a dataset: the rules' cue words overrule the model."""
+    from ceiling.agents import facts
+    from ceiling.agents.llm_facts import verify
+
+    text = "A ranker (about 40 MB of weights) answers 2,000 requests per second within 50 ms."
+    kept, notes = verify(facts.extract(text), text, _additions({"field": "data_size", "value": 40, "unit": "MB", "quote": "about 40 MB of weights"}))
+    assert kept.data_size.value is None and kept.llm_filled == []
+    assert notes == ["dropped data_size=40: the rules read 40 MB there as model_weights"]
+
+
+def test_an_added_size_takes_the_unit_the_text_gives_not_the_model_s():
+    from ceiling.agents import facts
+    from ceiling.agents.llm_facts import verify
+    from ceiling.agents.schemas import Fact
+
+    text = "The feature table holds 40 MB of click history."
+    missed = facts.extract(text).model_copy(update={"data_size": Fact()})  # as if the rules had not read it
+    kept, notes = verify(missed, text, _additions({"field": "data_size", "value": 40, "unit": "GB", "quote": "40 MB of click history"}))
+    assert notes == [] and kept.llm_filled == ["data_size"] and kept.data_size.value == pytest.approx(40e6)
+
+
+def test_an_added_count_without_a_unit_keeps_the_model_s_field():
+    """Counts have no unit to check; "50,000 GPU-hours" between failures is what the agent is for."""
+    from ceiling.agents import facts
+    from ceiling.agents.llm_facts import verify
+
+    text = "Training runs on 16,384 H100 GPUs. We expect a single component failure at roughly one per 50,000 GPU-hours."
+    kept, notes = verify(facts.extract(text), text, _additions(
+        {"field": "mtbf", "value": 50000, "unit": "h", "quote": "one per 50,000 GPU-hours"},
+        {"field": "deadline", "value": 7, "unit": "d", "quote": "a single component failure"}))
+    assert kept.mtbf.value == pytest.approx(50000) and kept.llm_filled == ["mtbf"]
+    assert notes == ["dropped deadline=7: the quote does not contain that number"]
+
+
 def test_a_justification_cut_at_the_limit_keeps_its_whole_sentences():
     from ceiling.agents.llm_stage import JUSTIFICATION_CHARS, whole_sentences
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from ceiling.agents import ledger, llm_stage
 from ceiling.agents.llm_tools import TOOLS, ToolBox, produced_numbers
+from ceiling.agents.prompting import system_message
 from ceiling.agents.tools import scoring
 from ceiling.eval.recording import make_vcr, use_cassette
 from ceiling.graph.llm_client import LLMClient, LLMSettings, settings_from_env
@@ -149,6 +150,17 @@ def test_recorded_review_with_tools_keeps_the_json_contract(fraud_with_tools):
            (rules.ceiling, rules.distribute, rules.topology, rules.mode, rules.metric)
     assert review["tax"]["communication_ms"] == pytest.approx(2.4) and review["tax"]["budget_left_ms"] == pytest.approx(17.6)
     assert len(review["stages"]) == 6 and all(s["citations"] and s["llm"]["status"] for s in review["stages"])
+
+
+def test_the_system_prompt_says_where_a_quote_comes_from(fraud_with_tools):
+    """With tools a citation may name a retrieve result, so the quote is from "that passage";
+    without tools the only passage is the stage's PASSAGE."""
+    _, _, bodies = fraud_with_tools
+    with_tools = bodies[0]["messages"][0]["content"]
+    assert '"chunk_id": "<id of a passage>"' in with_tools and "copied exactly from that passage" in with_tools
+    assert "from the PASSAGE" not in with_tools
+    plain = system_message("A design.")["content"]
+    assert "copied exactly from the PASSAGE" in plain and "chunk_id" not in plain
 
 
 def test_recorded_review_called_tools_within_the_bounds(fraud_with_tools):
