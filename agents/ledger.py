@@ -4,17 +4,18 @@ rescalings (ms/s, GB/bytes, fractions/percent)."""
 
 from __future__ import annotations
 
+import math
 import re
 
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.(\d+))?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.(\d+))?(?:[eE]([+-]?\d+))?(?![\w])")  # "8e+10": the facts table's form
 _SCALES = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12, 100.0, 0.01, 1 / 3600, 1 / 86400, 8.0, 1 / 8)
 # Small integers name stages, percentiles and sections; they are never claims to check.
 _FREE = {float(n) for n in range(0, 11)} | {50.0, 90.0, 95.0, 99.0, 99.9, 999.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8}
 
 
 def _read(match: re.Match) -> tuple[float, int]:
-    """A matched number and how many decimals it was printed with."""
-    return float(match.group().replace(",", "")), len(match.group(1) or "")
+    """A matched number and how many decimals it was printed with ("4e+08": -8)."""
+    return float(match.group().replace(",", "")), len(match.group(1) or "") - int(match.group(2) or 0)
 
 
 def numbers_in(value) -> list[float]:
@@ -32,10 +33,12 @@ def numbers_in(value) -> list[float]:
     return numbers_in(str(value))
 
 
-def _matches(number: float, decimals: int, allowed: float) -> bool:
+def _matches(number: float, decimals: int, allowed: float, scales: tuple[float, ...] = _SCALES) -> bool:
     """`number`, printed with `decimals` digits, is `allowed` in some unit, rounded or within 1%."""
+    if not math.isfinite(allowed):  # an infinite break-even is "never", not every number at once
+        return False
     half_unit = 0.5 * 10 ** (-decimals)
-    for scale in _SCALES:
+    for scale in scales:
         target = allowed * scale
         if target and (abs(number - target) <= half_unit + 1e-12 or abs(number - target) <= 0.01 * abs(target)):
             return True
@@ -118,7 +121,10 @@ def wrong_units(text: str, allowed: list[tuple[float, str | None]]) -> list[str]
         if kind is None:
             continue
         number, decimals = _read(match)
-        kinds = {k for a, k in allowed if a and _matches(number, decimals, a)}
+        # The same number as produced decides its kind; a rescaled match ("9.2 ms" as 0.0092 s,
+        # or a unitless 9248 somewhere) counts only when nothing produced that very number.
+        kinds = {k for a, k in allowed if a and _matches(number, decimals, a, (1.0,))} or \
+                {k for a, k in allowed if a and _matches(number, decimals, a)}
         if kinds and None not in kinds and kind not in kinds:
             out.append(f"{match.group()}{unit.group(0)}")
     return out

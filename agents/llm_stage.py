@@ -210,8 +210,12 @@ def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
 def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
     """What is wrong with the prose under a right answer, found when it would be accepted (never
     a reason to ask again: the rule agent's justification replaces such prose)."""
+    from ceiling.agents.comparisons import false_comparisons
+
     units = _wrong_units(proposal.justification, state, rule, tool_numbers)
-    return ([f"numbers in the wrong unit: {', '.join(units[:3])}"] if units else []) + _argues_for_other(stage, proposal)
+    compared = false_comparisons(proposal.justification)
+    return ([f"numbers in the wrong unit: {', '.join(units[:3])}"] if units else []) + \
+           ([f"a comparison the numbers contradict: {'; '.join(compared[:2])}"] if compared else []) + _argues_for_other(stage, proposal)
 
 
 def _argues_for_other(stage: int, proposal) -> list[str]:

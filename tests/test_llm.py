@@ -294,6 +294,56 @@ def test_unit_suffixes_of_evidence_keys_name_their_kind():
     assert wrong_units("links of 50 ms", links) == ["50 ms"]
 
 
+def test_an_infinite_break_even_supports_no_number():
+    """Recorded: evidence with flips_at = inf let "9.2484 bytes" (a 9.2484 ms tax) and any other
+    number through, because every number is within 1% of infinity."""
+    from ceiling.agents.ledger import quantities_in, unsupported, wrong_units
+
+    evidence = quantities_in({"communication_ms": 9.2484, "break_evens": [{"flips_at": float("inf")}]})
+    assert unsupported("a tax of 123 ms", [n for n, _ in evidence]) == [123.0]
+    assert wrong_units("The communication tax (9.2484 bytes) fits.", evidence) == ["9.2484 bytes"]
+
+
+def test_the_number_as_produced_decides_its_unit_over_a_rescaled_one():
+    from ceiling.agents.ledger import wrong_units
+
+    produced = [(9.2484, "time"), (9248.4, None)]  # the tax in ms; an unrelated unitless 9248.4
+    assert wrong_units("a tax of 9.2484 bytes", produced) == ["9.2484 bytes"]
+    assert wrong_units("a tax of 9.2484 ms", produced) == []
+    assert wrong_units("9.2484 s", [(9248.4, "time")]) == []  # ms written as s: a rescaling, same kind
+
+
+def test_the_ledger_reads_numbers_in_the_facts_table_s_e_notation():
+    """The facts table prints 8e+10; read as "8" and "10" its numbers were free or stray units."""
+    from ceiling.agents.ledger import numbers_in, unsupported, wrong_units
+
+    assert numbers_in("5e+12 bytes vs 8e+10 bytes, 2.5E6 events, 3e-3 s") == [5e12, 8e10, 2.5e6, 3e-3]
+    assert unsupported("The data (5e+12 bytes) is too big for one machine (8e+10 bytes).", [5e12, 8e10]) == []
+    assert unsupported("about 6e+12 bytes", [5e12]) == [6e12]
+    assert wrong_units("8e+10 bytes of memory", [(8e10, "bytes")]) == []
+
+
+def test_a_comparison_the_numbers_contradict_is_found_across_units():
+    from ceiling.agents.comparisons import false_comparisons
+
+    # recorded (wearables case): both numbers are in the evidence, the claim between them is false
+    said = "The data size (4e+08 bytes) is larger than the available memory of one machine (8e+10 bytes)."
+    assert false_comparisons(said) == ["4e+08 bytes is not larger than 8e+10 bytes"]
+    assert false_comparisons("The data size (40 TB) exceeds the available GPU memory (8e+10 byte).") == []
+    assert false_comparisons("The tax of 900 ms is below the 2 s SLO.") == []
+    assert false_comparisons("The tax of 3 s is below the 2000 ms SLO.") == ["3 s is not below 2000 ms"]
+    assert false_comparisons("The tax of 12 ms is not larger than the 25 ms SLO.") == []  # negated: no claim
+
+
+def test_prose_with_a_false_comparison_does_not_defend_a_right_answer():
+    from ceiling.agents.llm_stage import answer_schema, prose_problems
+
+    state = run((DESCRIPTIONS / "chapter_fraud.md").read_text())
+    rule = state["decisions"][6]
+    proposal = answer_schema(6, "chunk")(answer="within budget", justification="The 2.4 ms tax is larger than the 20 ms SLO, yet it fits.")
+    assert prose_problems(6, proposal, state, rule) == ["a comparison the numbers contradict: 2.4 ms is not larger than 20 ms"]
+
+
 def test_the_tax_prompt_leaves_out_the_tax_inputs_but_the_prose_may_quote_them(corpus_index):
     """Stage 6 is asked whether the tax fits the budget; its inputs (workers, bytes, bandwidth) were a
     third of its prompt. They are left out of the prompt, not out of the numbers ledger."""
