@@ -46,12 +46,16 @@ def _matches(number: float, decimals: int, allowed: float, scales: tuple[float, 
 
 
 def unsupported(text: str, allowed: list[float], free: frozenset[float] | set[float] = _FREE) -> list[float]:
-    """Numbers in `text` that match no allowed number (`free` ones are never claims)."""
+    """Numbers in `text` that match no allowed number (`free` ones are never claims). A number
+    written with a unit is matched only at that unit's rescalings: "1.3194 TB" is not 131.94 TB
+    as a percentage."""
     pool = [a for a in allowed if a]
     out = []
     for match in _NUMBER.finditer(text):
         number, decimals = _read(match)
-        if number not in free and not any(_matches(number, decimals, a) for a in pool):
+        unit = _UNIT_AFTER.match(text, match.end())
+        scales = _KIND_SCALES.get(kind_of(unit.group(1)) if unit else None, _SCALES)
+        if number not in free and not any(_matches(number, decimals, a, scales) for a in pool):
             out.append(number)
     return out
 
@@ -65,6 +69,10 @@ _KINDS = [
     (r"µs|us|ms|milliseconds?|microseconds?|s|secs?|seconds?|min|minutes?|h|hrs?|hours?|days?", "time"),
     (r"%|percent", "fraction"),
 ]
+_METRIC = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12)
+_BITS = tuple(m * b for m in _METRIC for b in (1.0, 8.0, 1 / 8))  # "10 Gb/s" is 1.25e9 bytes/s
+_KIND_SCALES = {"bytes": _BITS, "bandwidth": _BITS, "rate": _METRIC,
+                "time": _METRIC + (1 / 3600, 1 / 86400, 3600.0, 86400.0), "fraction": (1.0, 100.0, 0.01)}
 _UNIT_AFTER = re.compile(r"\s?(" + "|".join(f"(?:{p})" for p, _ in _KINDS) + r")(?![\w/])", re.I)
 # A key's unit suffix, longest first: "bandwidth_bytes_per_s" is a bandwidth, "service_per_s" a
 # rate, "decode_time_per_token_s" a time.

@@ -323,6 +323,17 @@ def test_the_ledger_reads_numbers_in_the_facts_table_s_e_notation():
     assert wrong_units("8e+10 bytes of memory", [(8e10, "bytes")]) == []
 
 
+def test_a_number_with_a_unit_matches_only_at_that_unit_s_rescalings():
+    """Recorded (units_tib case): "1.3194 TB" passed as 131.94 TB read as a percentage."""
+    from ceiling.agents.ledger import unsupported
+
+    assert unsupported("The data size (1.3194 TB) exceeds one machine's disk.", [131.94]) == [1.3194]
+    assert unsupported("The data size (131.94 TB) exceeds one machine's disk.", [131.94e12]) == []
+    assert unsupported("links of 10 Gb/s", [1.25e9]) == []  # bits and a prefix: 1.25e9 bytes/s
+    assert unsupported("a 3.6 s tax", [3600.0]) == [] and unsupported("a 25% share", [0.25]) == []
+    assert unsupported("a share of 25", [0.25]) == []  # no unit written: any of the usual rescalings
+
+
 def test_a_comparison_the_numbers_contradict_is_found_across_units():
     from ceiling.agents.comparisons import false_comparisons
 
