@@ -194,7 +194,8 @@ def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
     return problems, citations, numbers
 
 
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_SENTENCE_END = re.compile(r"(?<!\.\.)[.!?](?=\s|$)")  # "..." ends no sentence: it is the cut passage's mark
+_TRAILS_OFF = re.compile(r"(\.\.\.|…)\W*$")  # the PASSAGE is cut with " ..."; a reply ending so copied it
 
 
 def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
@@ -212,10 +213,14 @@ def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_
     a reason to ask again: the rule agent's justification replaces such prose)."""
     from ceiling.agents.comparisons import false_comparisons
 
-    units = _wrong_units(proposal.justification, state, rule, tool_numbers)
-    compared = false_comparisons(proposal.justification)
-    return ([f"numbers in the wrong unit: {', '.join(units[:3])}"] if units else []) + \
-           ([f"a comparison the numbers contradict: {'; '.join(compared[:2])}"] if compared else []) + _argues_for_other(stage, proposal)
+    text, problems = proposal.justification, []
+    if units := _wrong_units(text, state, rule, tool_numbers):
+        problems.append(f"numbers in the wrong unit: {', '.join(units[:3])}")
+    if compared := false_comparisons(text):
+        problems.append(f"a comparison the numbers contradict: {'; '.join(compared[:2])}")
+    if _TRAILS_OFF.search(text):
+        problems.append("the sentence trails off ('...') like the cut passage it copies")
+    return problems + _argues_for_other(stage, proposal)
 
 
 def _argues_for_other(stage: int, proposal) -> list[str]:

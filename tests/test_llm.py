@@ -346,6 +346,26 @@ def test_a_comparison_the_numbers_contradict_is_found_across_units():
     assert false_comparisons("The tax of 12 ms is not larger than the 25 ms SLO.") == []  # negated: no claim
 
 
+def test_a_sentence_copied_from_the_cut_passage_does_not_defend_an_answer(reviews):
+    """Recorded (fraud, stage 5): "The design must declare which one it optimizes and which it
+    merely ... latency is the dominant ..." ran to the length limit; cut back to its "sentence",
+    it was the passage's own words up to the passage's cut mark. "..." ends no sentence."""
+    from ceiling.agents.llm_stage import answer_schema, prose_problems, whole_sentences
+
+    review, _, _ = reviews["chapter_fraud.md"]
+    stage5 = next(s for s in review.llm["stages"] if s["stage"] == 5)
+    assert " merely ... " in stage5["proposed_justification"]
+    assert stage5["status"] == "justification replaced" and stage5["prose_problems"] == ["the sentence was cut off at the length limit"]
+    final = next(s for s in review.stages if s["stage"] == 5)
+    assert "..." not in final["justification"] and "latency" in final["justification"].lower()
+    assert whole_sentences("It optimizes and merely ... Latency dominates " + "x" * 200) == ""
+    state = run((DESCRIPTIONS / "chapter_fraud.md").read_text())
+    copied = answer_schema(5, "chunk")(answer="latency", justification="The design must declare which one it optimizes and which it merely ...")
+    assert prose_problems(5, copied, state, state["decisions"][5]) == ["the sentence trails off ('...') like the cut passage it copies"]
+    whole = answer_schema(5, "chunk")(answer="latency", justification="Interactive scoring waits on each transaction, so latency dominates.")
+    assert prose_problems(5, whole, state, state["decisions"][5]) == []
+
+
 def test_prose_with_a_false_comparison_does_not_defend_a_right_answer():
     from ceiling.agents.llm_stage import answer_schema, prose_problems
 
