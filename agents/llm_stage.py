@@ -223,11 +223,20 @@ def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_
     return problems + _argues_for_other(stage, proposal)
 
 
+_AXIS = "|".join(AXES)
+# "the model and coordination axes": axes the prose itself calls axes (the bare words "data" and
+# "model" mean many things)
+_NAMED_AXES = re.compile(rf"\b((?:{_AXIS})(?:\s*(?:,|and|&|,\s*and)\s*(?:{_AXIS}))*)\s+ax[ie]s\b", re.I)
+
+
 def _argues_for_other(stage: int, proposal) -> list[str]:
     """The prose names another allowed answer and never the one given (a retried answer whose
-    sentence still argues the first one): such prose does not defend the answer."""
+    sentence still argues the first one), or, at stage 2, calls an axis the answer leaves out an
+    axis to distribute: such prose does not defend the answer."""
     if stage == 2:
-        return []
+        named = [a.lower() for m in _NAMED_AXES.finditer(proposal.justification) for a in re.findall(_AXIS, m.group(1), re.I)]
+        extra = [a for a in dict.fromkeys(named) if a not in proposal.answer]
+        return [f"the prose names the {extra[0]!r} axis, which the answer does not distribute"] if extra else []
     said = lambda choice: re.search(rf"(?<![\w-]){re.escape(choice)}(?![\w-])", proposal.justification, re.I)
     others = [c for c in CHOICES[stage] if c != proposal.answer and said(c)]
     return [f"the prose argues for {others[0]!r}, not the answer {proposal.answer!r}"] if others and not said(proposal.answer) else []

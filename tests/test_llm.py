@@ -366,6 +366,20 @@ def test_a_sentence_copied_from_the_cut_passage_does_not_defend_an_answer(review
     assert prose_problems(5, whole, state, state["decisions"][5]) == []
 
 
+def test_stage_2_prose_that_names_an_axis_the_answer_leaves_out_does_not_defend_it(reviews):
+    """Recorded (fraud, stage 2): the answer distributes inference and coordination, the sentence
+    puts them "in the data and coordination axes"."""
+    from ceiling.agents.llm_stage import _argues_for_other, answer_schema
+
+    review, _, _ = reviews["chapter_fraud.md"]
+    stage2 = next(s for s in review.llm["stages"] if s["stage"] == 2)
+    assert "data and coordination axes" in stage2["proposed_justification"]
+    assert stage2["prose_problems"] == ["the prose names the 'data' axis, which the answer does not distribute"]
+    proposal = answer_schema(2, "chunk")
+    plain = proposal(answer=["inference"], justification="The data is small and the model fits, so only the inference axis is distributed.")
+    assert _argues_for_other(2, plain) == []  # "data" and "model" as words, not as axes
+
+
 def test_prose_with_a_false_comparison_does_not_defend_a_right_answer():
     from ceiling.agents.llm_stage import answer_schema, prose_problems
 
