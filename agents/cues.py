@@ -57,7 +57,8 @@ BANDWIDTH_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
 
 _TIME_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "checkpoint_write": (_rx(r"\bcheckpoint"), _rx(r"\bcheckpoint\w*\b[^.]{0,40}$")),
-    "mtbf": (_rx(r"\b(mtbf|between failures)\b"), _rx(r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash)\w*[^.]{0,25}\bevery)\b[^.]{0,15}$")),
+    "mtbf": (_rx(r"\b(mtbf|between failures)\b"), _rx(r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash)\w*[^.]{0,25}\b(every|(one|1|once) (per|in)))\b[^.]{0,15}$",
+                 r"\b(1|one|a)\s+(failure|crash|fault|outage)s?\s+(per|every|in)\s*$")),
     "step_compute": (_rx(r"\bper (training )?(step|iteration)\b"), _rx(r"\b(step|iteration|forward[\s/-]*(and[\s-])?backward)\b[^.]{0,25}$")),
     "link_latency": (_rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric)\b"), _rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric|link|alpha)\b[^.]{0,30}$")),
     "service_time": (_rx(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b"),

@@ -89,10 +89,22 @@ def test_instructions_aimed_at_the_reviewer_are_set_aside():
     ("We serve 3.6 million requests per hour.", "request_rate", 1000),
     ("Serving 2,500 QPS.", "request_rate", 2500),
     ("A 1.5T-parameter MoE.", "model_params", 1.5e12),
+    ("We see roughly one failure per 50,000 GPU-hours.", "mtbf", 50_000),  # device-hours are a duration
+    ("We see roughly one failure per 50,000 GPU-hours.", "workers", None),  # ...not 50,000 GPUs
+    ("A server component fails at about one per 8,000 node-hours.", "mtbf", 8_000),
 ])
 def test_units_people_write(text, field, value):
     fact = getattr(extract(text), field)
     assert (fact.value is None) if value is None else fact.value == pytest.approx(value, rel=1e-6)
+
+
+def test_a_device_mtbf_and_the_fleet_s_quotient_of_it_are_not_a_conflict():
+    """"each GPU ... once every 40,000 hours, so across the cluster something breaks every ~9.8 h"
+    states one MTBF twice; the scoring tool wants the device's (it divides by the fleet itself)."""
+    facts = extract("We train on 4,096 GPUs. Each GPU fails about once every 40,000 hours, so across the cluster something breaks every ~9.8 h.")
+    assert facts.mtbf.value == pytest.approx(40_000) and not facts.mtbf.assumed
+    other = extract("We train on 4,096 GPUs. Each GPU fails about once every 40,000 hours; a node breaks every 30,000 hours.")
+    assert other.mtbf.value == pytest.approx(30_000) and other.mtbf.assumed  # a real conflict: the shorter, said so
 
 
 def test_several_numbers_in_one_sentence_go_to_their_own_fields():

@@ -185,16 +185,17 @@ def test_an_added_size_takes_the_unit_the_text_gives_not_the_model_s():
     assert notes == [] and kept.llm_filled == ["data_size"] and kept.data_size.value == pytest.approx(40e6)
 
 
-def test_an_added_count_without_a_unit_keeps_the_model_s_field():
-    """Counts have no unit to check; "50,000 GPU-hours" between failures is what the agent is for."""
+def test_an_added_duration_its_cue_words_agree_with_is_kept_in_the_text_s_unit():
     from ceiling.agents import facts
     from ceiling.agents.llm_facts import verify
+    from ceiling.agents.schemas import Fact
 
     text = "Training runs on 16,384 H100 GPUs. We expect a single component failure at roughly one per 50,000 GPU-hours."
-    kept, notes = verify(facts.extract(text), text, _additions(
-        {"field": "mtbf", "value": 50000, "unit": "h", "quote": "one per 50,000 GPU-hours"},
+    missed = facts.extract(text).model_copy(update={"mtbf": Fact()})  # as if the rules had not read it
+    kept, notes = verify(missed, text, _additions(
+        {"field": "mtbf", "value": 50000, "unit": "s", "quote": "one per 50,000 GPU-hours"},
         {"field": "deadline", "value": 7, "unit": "d", "quote": "a single component failure"}))
-    assert kept.mtbf.value == pytest.approx(50000) and kept.llm_filled == ["mtbf"]
+    assert kept.mtbf.value == pytest.approx(50000) and kept.mtbf.unit == "h" and kept.llm_filled == ["mtbf"]
     assert notes == ["dropped deadline=7: the quote does not contain that number"]
 
 
