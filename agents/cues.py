@@ -89,6 +89,8 @@ PER_WORKER = re.compile(r"\b(per|each|on (one|1|a single|each)) (gpu|worker|rank
 NIGHTLY = re.compile(r"\b(nightly|overnight|every night)\b", _I)
 
 EACH_AN_AGENT = re.compile(r"^[^.]{0,80}\b(each|every (one|1)|every)\b( of them)?( is| are)? (an? )?(autonomous |llm |ai |reasoning |independent )*agents?\b", _I)
+# "20 analysts, each sends about one question a minute": the load is 20 times the rate
+EACH_OF_N = re.compile(r"(?<![\d.])(\d[\d,]*)\s+[a-z][\w-]*(\s+[a-z][\w-]*)?,?\s+each\s+(\w+\s+){1,2}$", _I)
 PER_ITEM_BEFORE = re.compile(r"\b(each|every|per)\s+[\w-]+(\s+[\w-]+)?\s+(sends?|emits?|makes?|generates?|produces?|issues?|does|thinks?|posts?)\s*$", _I)
 FOUNDATION = re.compile(r"\b(foundation|frontier)[\s-](scale |class )?(model|llm)s?\b|\bfrontier[\s-]scale\b", _I)
 NEGATED = re.compile(r"\b(won't|will not|don't|do not|doesn't|does not|never|no|not|without|nor)\s+(\w+\s+){0,2}$", _I)

@@ -319,6 +319,10 @@ def extract(description: str) -> SystemFacts:
                 continue
             if name == "data_size" and cues.UNUSED.search(mention.sentence[mention.end:]):
                 continue
+            if name == "request_rate" and (each := cues.EACH_OF_N.search(mention.before())):
+                count = float(each.group(1).replace(",", ""))
+                value *= count
+                mention.notes = [*mention.notes, f"the load is {count:g} x the rate each one sends ({mention.text()})"]
             if name in cues.CONFLICTS and not mention.notes and not (name in _PER_ITEM_FIELDS and cues.PER_ITEM_WORD.search(mention.before(40))):
                 notes.candidate(name, value, unit, mention, pct)
             if name in _LARGEST_WINS and facts.num(name) is not None and not getattr(facts, name).assumed:

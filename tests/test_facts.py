@@ -98,6 +98,14 @@ def test_units_people_write(text, field, value):
     assert (fact.value is None) if value is None else fact.value == pytest.approx(value, rel=1e-6)
 
 
+def test_a_rate_each_of_n_items_sends_is_multiplied_by_n():
+    """"20 analysts, each sends about one question a minute" is a load of 20 a minute."""
+    facts = extract("Users: 20 analysts, each sends about one question a minute during office hours.")
+    assert facts.request_rate.value == pytest.approx(20 / 60) and "20 x the rate each one sends" in facts.request_rate.assumption
+    assert extract("10,000 cars, each sending 2 events per second.").request_rate.value == pytest.approx(20_000)
+    assert extract("Each car sends 1 event per second.").request_rate.value is None  # one item's share, no count
+
+
 def test_a_device_mtbf_and_the_fleet_s_quotient_of_it_are_not_a_conflict():
     """"each GPU ... once every 40,000 hours, so across the cluster something breaks every ~9.8 h"
     states one MTBF twice; the scoring tool wants the device's (it divides by the fleet itself)."""
