@@ -258,7 +258,7 @@ class _Notes:
     def _device_and_fleet(facts: SystemFacts, distinct: list) -> bool:
         """"each GPU fails once per 20,000 hours, so across 8,192 of them something dies every
         2.4 h": one MTBF is the other divided by the workers, no contradiction. The scoring tool
-        wants the device's; it is kept and the fleet's is said to agree."""
+        wants the device's (it divides by the fleet itself), so that one is kept, as read."""
         workers = facts.num("workers")
         if len(distinct) != 2 or not workers or workers < 2:
             return False
