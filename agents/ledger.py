@@ -8,7 +8,8 @@ import math
 import re
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.(\d+))?(?:[eE]([+-]?\d+))?(?![\w])")  # "8e+10": the facts table's form
-_SCALES = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12, 100.0, 0.01, 1 / 3600, 1 / 86400, 8.0, 1 / 8)
+_METRIC = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12)
+_SCALES = _METRIC + (100.0, 0.01, 1 / 3600, 1 / 86400, 8.0, 1 / 8)  # a number written without a unit
 # Small integers name stages, percentiles and sections; they are never claims to check.
 _FREE = {float(n) for n in range(0, 11)} | {50.0, 90.0, 95.0, 99.0, 99.9, 999.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8}
 
@@ -69,7 +70,6 @@ _KINDS = [
     (r"µs|us|ms|milliseconds?|microseconds?|s|secs?|seconds?|min|minutes?|h|hrs?|hours?|days?", "time"),
     (r"%|percent", "fraction"),
 ]
-_METRIC = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12)
 _BITS = tuple(m * b for m in _METRIC for b in (1.0, 8.0, 1 / 8))  # "10 Gb/s" is 1.25e9 bytes/s
 _KIND_SCALES = {"bytes": _BITS, "bandwidth": _BITS, "rate": _METRIC,
                 "time": _METRIC + (1 / 3600, 1 / 86400, 3600.0, 86400.0), "fraction": (1.0, 100.0, 0.01)}

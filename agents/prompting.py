@@ -48,8 +48,8 @@ def system_message(description: str, tools: bool = False) -> dict:
     # fence early or open a second one.
     fenced = _FENCE_TAG.sub(lambda m: f"[{m.group(1)}description]", description)
     # With tools a passage may come from a retrieve result as well as the stage's PASSAGE.
-    citation = ('{"chunk_id": "<id of a passage>", "quote": "<3 to 8 words copied exactly from that passage>"' if tools
-                else '{"quote": "<3 to 8 words copied exactly from the PASSAGE>"')
+    cited, source = ('"chunk_id": "<id of a passage>", ', "that passage") if tools else ("", "the PASSAGE")
+    citation = f'{{{cited}"quote": "<3 to 8 words copied exactly from {source}>"'
     return {"role": "system", "content": template("system.txt").substitute(description=fenced.strip(), citation=citation)}
 
 
