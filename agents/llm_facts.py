@@ -50,10 +50,38 @@ def _reading(quote: str, value: float, description: str):
     return next((m for m in find_mentions(sentence) if abs(m.written - value) <= 0.01 * abs(value)), None)
 
 
-# A number with a unit of size, bandwidth or time is read the rules' way: its unit and the cue
-# words around it decide the field ("40 MB of weights" is the model, not the dataset) and the
-# value ("40 MB" is 4e7 bytes, whatever unit the model wrote).
-_UNIT_KINDS = ("bytes", "bandwidth", "time")
+# A number with a unit (size, bandwidth, time, rate, percent) is read the rules' way: its unit and
+# the cue words around it decide the field ("40 MB of weights" is the model, not the dataset;
+# "each car sends 1 event per second" is no load; a percentage is none of the fields asked)
+# and the value ("40 MB" is 4e7 bytes, whatever unit the model wrote).
+_UNIT_KINDS = ("bytes", "bandwidth", "time", "rate", "percent")
+
+
+def _unit_allows(mention, field: str) -> tuple[bool, str | None]:
+    """(whether a number with a unit may be this field, the field the rules' cue words make it).
+    A time with no cue word is any field measured in time."""
+    from ceiling.agents.facts import classify
+    from ceiling.agents.units import convert
+
+    meant = classify(mention)
+    if meant == field:
+        return True, meant
+    if meant is None and mention.kind == "time":
+        try:
+            convert(1.0, mention.unit, CANONICAL_UNITS[field] or "dimensionless")
+            return True, meant
+        except Exception:  # pint raises several types for mismatched units
+            return False, meant
+    return False, meant
+
+
+def _could_keep(mention, field: str) -> bool:
+    """Whether some reply quoting this number as `field` could pass `_checked_value`."""
+    from ceiling.agents.cues import count_in_range
+
+    if mention.kind in _UNIT_KINDS:
+        return _unit_allows(mention, field)[0]
+    return count_in_range(field, mention.written)
 
 
 def _already_read(facts: SystemFacts, quote: str, value: float) -> str | None:
@@ -105,6 +133,17 @@ def unread_numbers(facts: SystemFacts, description: str) -> list[float]:
     return unsupported(normalize(description)[0], read, free=frozenset({0.0}))
 
 
+def _could_fill(value: float, description: str, missing: list[str]) -> bool:
+    """Whether the verifier could keep this unread number as one of the missing fields: a
+    question whose every possible answer would be dropped is not worth a model call (~10 s)."""
+    from ceiling.agents.facts import find_mentions, split_sentences
+
+    said = [m for sentence in split_sentences(description) for m in find_mentions(sentence)
+            if abs(m.written - value) <= 0.01 * abs(value)]
+    # a number the reader sees in no mention (spelled in some other way) stays a candidate
+    return not said or any(_could_keep(m, field) for m in said for field in missing)
+
+
 def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
     """(facts with verified additions, notes on what was dropped and why)."""
     from ceiling.agents.tools.pressures import is_llm
@@ -121,6 +160,10 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
     unread = unread_numbers(facts, description)
     if not unread:
         return facts, ["LLM facts agent not asked: the rules read every number the description states"]
+    unread = [value for value in unread if _could_fill(value, description, missing)]
+    if not unread:
+        return facts, ["LLM facts agent not asked: no number the rules left unread could be a missing field "
+                       f"({', '.join(missing)}) by its unit and cue words"]
     listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
     messages = [system_message(description, getattr(client.settings, "tools", False)), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
     reply = client.complete_json(messages, _schema(missing, len(set(unread))), purpose="facts")
@@ -145,7 +188,6 @@ def verify(facts: SystemFacts, description: str, additions: list) -> tuple[Syste
 def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | None, str | None]:
     """(the addition's value in the field's canonical unit, None) or (None, why it is dropped)."""
     from ceiling.agents.cues import count_in_range
-    from ceiling.agents.facts import classify
     from ceiling.agents.units import convert
 
     if not item.quote.strip() or _squash(item.quote) not in _squash(description):
@@ -159,8 +201,8 @@ def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | 
         return None, "not a plausible value for that field"
     mention = _reading(item.quote, item.value, description)
     if mention is not None and mention.kind in _UNIT_KINDS:
-        meant = classify(mention)
-        if meant != item.field and (meant is not None or mention.kind != "time"):  # a time with no cue is anyone's
+        allowed, meant = _unit_allows(mention, item.field)
+        if not allowed:
             return None, f"the rules read {mention.text()} there as {meant or 'a figure the review does not use'}"
         value, unit = mention.value, mention.unit
     else:

@@ -199,6 +199,44 @@ def test_an_added_duration_its_cue_words_agree_with_is_kept_in_the_text_s_unit()
     assert notes == ["dropped deadline=7: the quote does not contain that number"]
 
 
+def test_a_percentage_or_a_per_item_rate_is_no_field_the_agent_may_add():
+    from ceiling.agents import facts
+    from ceiling.agents.llm_facts import verify
+
+    text = "A scorer answers within 50 ms; 8% of requests miss the cache. Each car sends 1 event per second to the scorer."
+    kept, notes = verify(facts.extract(text), text, _additions(
+        {"field": "fanout", "value": 8, "unit": "", "quote": "8% of requests miss the cache"},
+        {"field": "request_rate", "value": 1, "unit": "1/s", "quote": "Each car sends 1 event per second"}))
+    assert kept.llm_filled == [] and kept.fanout.value is None and kept.request_rate.value is None
+    assert notes == ["dropped fanout=8: the rules read 8% there as a figure the review does not use",
+                     "dropped request_rate=1: the rules read 1 event per second there as a figure the review does not use"]
+
+
+def test_the_facts_agent_is_not_asked_when_no_answer_could_pass_the_verifier():
+    """The one unread number is a size the cue words make the model's: no missing field could take
+    it, so no model call is made (the client here could not answer one)."""
+    from ceiling.agents import facts
+    from ceiling.agents.llm_facts import fill
+
+    text = "A ranker (about 40 MB of weights) answers 2,000 requests per second within 50 ms."
+    kept, notes = fill(facts.extract(text), text, client=None)
+    assert kept.llm_filled == [] and kept.data_size.value is None
+    assert len(notes) == 1 and notes[0].startswith("LLM facts agent not asked: no number the rules left unread could be a missing field")
+    assert "data_size" in notes[0]
+
+
+def test_an_unread_count_in_range_of_a_missing_field_is_worth_asking_for():
+    from ceiling.agents import facts
+    from ceiling.agents.llm_facts import _could_fill
+
+    text = "A plant streams vibration from 48 sensors to an anomaly model that must flag a fault within 30 ms."
+    assert _could_fill(48, text, ["concurrent_users"])
+    ranker = "A ranker (about 40 MB of weights) answers 2,000 requests per second within 50 ms."
+    assert not _could_fill(40, ranker, ["data_size", "fanout"])  # a size is no count, and its words make it the model's
+    assert _could_fill(40, ranker.replace("of weights", "of click history"), ["data_size"])
+    assert facts.extract(text).concurrent_users.value is None  # the rules leave it for the agent
+
+
 def test_a_justification_cut_at_the_limit_keeps_its_whole_sentences():
     from ceiling.agents.llm_stage import JUSTIFICATION_CHARS, whole_sentences
 

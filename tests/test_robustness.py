@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 FRAUD = REPO / "examples" / "fraud-scoring.md"
 # The fraud example plus a number the rules do not read, so the LLM facts agent is asked too
 # (with every number read, it is skipped) and its failure is part of each fault test.
-FAULT_TEXT = FRAUD.read_text() + "\nThe feature store keeps 14 months of history.\n"
+FAULT_TEXT = FRAUD.read_text() + "\nThe feature store keeps 14 months of history, about 9 billion rows.\n"
 VERDICT = ("ceiling", "distribute", "topology", "mode", "metric", "feasible", "loops")
 
 
