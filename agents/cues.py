@@ -92,6 +92,24 @@ EACH_AN_AGENT = re.compile(r"^[^.]{0,80}\b(each|every (one|1)|every)\b( of them)
 # "20 analysts, each sends about one question a minute": the load is 20 times the rate
 EACH_OF_N = re.compile(r"(?<![\d.])(\d[\d,]*)\s+[a-z][\w-]*(\s+[a-z][\w-]*)?,?\s+each\s+(\w+\s+){1,2}$", _I)
 PER_ITEM_BEFORE = re.compile(r"\b(each|every|per)\s+[\w-]+(\s+[\w-]+)?\s+(sends?|emits?|makes?|generates?|produces?|issues?|does|thinks?|posts?)\s*$", _I)
+# "Each answer is about 300 tokens", "generating ~200 tokens per call": a count of tokens whose
+# nearest word before it is about output, not input ("prompts are 1,500 tokens and answers 300
+# tokens"; "documents average 800 tokens"), is the output length per request.
+_TOKENS_NEXT = re.compile(r"^\s*(new |output |generated |completion )?tokens?\b", _I)
+_OUTPUT_WORD = re.compile(r"\b(answers?|responses?|repl(y|ies)|completions?|outputs?|generations?|summar(y|ies)|thoughts?"
+                          r"|generat(es?|ing)|produc(es?|ing)|writ(es?|ing)|emit(s|ting)?)\b", _I)
+_INPUT_WORD = re.compile(r"\b(prompts?|inputs?|contexts?|documents?|docs|pages?|chunks?|passages?|histor(y|ies)|corpus|datasets?"
+                         r"|queries|query|questions?|messages?|pre-?train\w*|train\w*|reads?|reading)\b", _I)
+
+
+def output_length(before: str, after: str) -> bool:
+    """Whether a count followed by "tokens" is an output length, from the nearest word before it."""
+    if not _TOKENS_NEXT.match(after):
+        return False
+    last_output = max((m.end() for m in _OUTPUT_WORD.finditer(before)), default=-1)
+    return last_output >= 0 and last_output > max((m.end() for m in _INPUT_WORD.finditer(before)), default=-1)
+
+
 FOUNDATION = re.compile(r"\b(foundation|frontier)[\s-](scale |class )?(model|llm)s?\b|\bfrontier[\s-]scale\b", _I)
 NEGATED = re.compile(r"\b(won't|will not|don't|do not|doesn't|does not|never|no|not|without|nor)\s+(\w+\s+){0,2}$", _I)
 

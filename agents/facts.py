@@ -149,6 +149,8 @@ def classify(mention: Mention) -> str | None:
             return None  # "each car sends 1 event per second" is a per-item rate, not the load
         return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start: mention.end]) else "request_rate"
     if mention.kind == "count":
+        if cues.output_length(before, after) and cues.count_in_range("output_tokens", mention.value):
+            return "output_tokens"
         name = cues.nearest_field(before, after, cues.COUNT_CUES, default=None, value=mention.value)
         if name is None and cues.EACH_AN_AGENT.search(after):
             return "agents"  # "5,000 characters, and every one of them is an autonomous agent"

@@ -98,6 +98,24 @@ def test_units_people_write(text, field, value):
     assert (fact.value is None) if value is None else fact.value == pytest.approx(value, rel=1e-6)
 
 
+@pytest.mark.parametrize("sentence, length", [
+    ("Each answer is about 300 tokens.", 300),
+    ("Responses average 250 tokens.", 250),
+    ("It generates ~200 tokens per call.", 200),
+    ("Each agent thinks every 2 seconds, producing about 150 tokens per thought.", 150),
+    ("A typical reply runs 400 tokens.", 400),
+    ("Prompts are 1,500 tokens and answers 300 tokens.", 300),  # the nearest word decides
+    ("Documents average 800 tokens each.", None),  # input, not output
+    ("Questions are about 60 tokens long.", None),
+    ("Users send messages of about 80 tokens.", None),
+    ("Answers are grounded in 5 retrieved passages of 200 tokens.", None),
+    ("Pretraining uses 20 tokens per parameter.", None),
+])
+def test_output_length_as_people_write_it(sentence, length):
+    facts = extract("A chat assistant serves 2,000 requests per second on a 70B model within 2 s. " + sentence)
+    assert facts.output_tokens.value == length
+
+
 def test_a_rate_each_of_n_items_sends_is_multiplied_by_n():
     """"20 analysts, each sends about one question a minute" is a load of 20 a minute."""
     facts = extract("Users: 20 analysts, each sends about one question a minute during office hours.")
