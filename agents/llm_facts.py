@@ -33,12 +33,17 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+def _same_number(written: float, value: float) -> bool:
+    """A number as written is the model's value, within 1% (it may round)."""
+    return abs(written - value) <= 0.01 * abs(value)
+
+
 def _states_number(quote: str, value: float) -> bool:
     """The quote must say the number itself (digits or words), not merely sit near it."""
     from ceiling.agents.ledger import numbers_in
     from ceiling.agents.text_numbers import normalize
 
-    return value != 0 and any(abs(n - value) <= 0.01 * abs(value) for n in numbers_in(normalize(quote)[0]))
+    return value != 0 and any(_same_number(n, value) for n in numbers_in(normalize(quote)[0]))
 
 
 def _reading(quote: str, value: float, description: str):
@@ -47,7 +52,7 @@ def _reading(quote: str, value: float, description: str):
 
     squashed = _squash(quote)
     sentence = next((s for s in split_sentences(description) if squashed in _squash(s)), quote)
-    return next((m for m in find_mentions(sentence) if abs(m.written - value) <= 0.01 * abs(value)), None)
+    return next((m for m in find_mentions(sentence) if _same_number(m.written, value)), None)
 
 
 # A number with a unit (size, bandwidth, time, rate, percent) is read the rules' way: its unit and
@@ -61,18 +66,12 @@ def _unit_allows(mention, field: str) -> tuple[bool, str | None]:
     """(whether a number with a unit may be this field, the field the rules' cue words make it).
     A time with no cue word is any field measured in time."""
     from ceiling.agents.facts import classify
-    from ceiling.agents.units import convert
+    from ceiling.agents.units import compatible
 
     meant = classify(mention)
     if meant == field:
         return True, meant
-    if meant is None and mention.kind == "time":
-        try:
-            convert(1.0, mention.unit, CANONICAL_UNITS[field] or "dimensionless")
-            return True, meant
-        except Exception:  # pint raises several types for mismatched units
-            return False, meant
-    return False, meant
+    return meant is None and mention.kind == "time" and compatible(mention.unit, CANONICAL_UNITS[field] or "dimensionless"), meant
 
 
 def _could_keep(mention, field: str) -> bool:
@@ -133,15 +132,19 @@ def unread_numbers(facts: SystemFacts, description: str) -> list[float]:
     return unsupported(normalize(description)[0], read, free=frozenset({0.0}))
 
 
-def _could_fill(value: float, description: str, missing: list[str]) -> bool:
-    """Whether the verifier could keep this unread number as one of the missing fields: a
-    question whose every possible answer would be dropped is not worth a model call (~10 s)."""
+def _fillable(unread: list[float], description: str, missing: list[str]) -> list[float]:
+    """The unread numbers the verifier could keep as one of the missing fields: a question whose
+    every possible answer would be dropped is not worth a model call (~10 s)."""
     from ceiling.agents.facts import find_mentions, split_sentences
 
-    said = [m for sentence in split_sentences(description) for m in find_mentions(sentence)
-            if abs(m.written - value) <= 0.01 * abs(value)]
-    # a number the reader sees in no mention (spelled in some other way) stays a candidate
-    return not said or any(_could_keep(m, field) for m in said for field in missing)
+    mentions = [m for sentence in split_sentences(description) for m in find_mentions(sentence)]
+
+    def could_fill(value: float) -> bool:
+        said = [m for m in mentions if _same_number(m.written, value)]
+        # a number the reader sees in no mention (spelled in some other way) stays a candidate
+        return not said or any(_could_keep(m, field) for m in said for field in missing)
+
+    return [value for value in unread if could_fill(value)]
 
 
 def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
@@ -160,7 +163,7 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
     unread = unread_numbers(facts, description)
     if not unread:
         return facts, ["LLM facts agent not asked: the rules read every number the description states"]
-    unread = [value for value in unread if _could_fill(value, description, missing)]
+    unread = _fillable(unread, description, missing)
     if not unread:
         return facts, ["LLM facts agent not asked: no number the rules left unread could be a missing field "
                        f"({', '.join(missing)}) by its unit and cue words"]

@@ -53,6 +53,11 @@ def convert(value: float, unit: str, to: str) -> float:
     return float(ureg.Quantity(value, unit).to(to).magnitude)
 
 
+def compatible(unit: str, to: str) -> bool:
+    """Whether ``unit`` converts to ``to`` (both in pint spelling)."""
+    return bool(registry().Quantity(1.0, unit).is_compatible_with(to))
+
+
 def data_unit_to_pint(match: re.Match) -> tuple[str, bool]:
     """(pint unit, is_rate) for a DATA_UNIT match; 'b' is a bit, 'B' a byte, as people mean them."""
     if match.group("wbase"):

@@ -227,13 +227,13 @@ def test_the_facts_agent_is_not_asked_when_no_answer_could_pass_the_verifier():
 
 def test_an_unread_count_in_range_of_a_missing_field_is_worth_asking_for():
     from ceiling.agents import facts
-    from ceiling.agents.llm_facts import _could_fill
+    from ceiling.agents.llm_facts import _fillable
 
     text = "A plant streams vibration from 48 sensors to an anomaly model that must flag a fault within 30 ms."
-    assert _could_fill(48, text, ["concurrent_users"])
+    assert _fillable([48], text, ["concurrent_users"]) == [48]
     ranker = "A ranker (about 40 MB of weights) answers 2,000 requests per second within 50 ms."
-    assert not _could_fill(40, ranker, ["data_size", "fanout"])  # a size is no count, and its words make it the model's
-    assert _could_fill(40, ranker.replace("of weights", "of click history"), ["data_size"])
+    assert _fillable([40], ranker, ["data_size", "fanout"]) == []  # a size is no count, and its words make it the model's
+    assert _fillable([40], ranker.replace("of weights", "of click history"), ["data_size"]) == [40]
     assert facts.extract(text).concurrent_users.value is None  # the rules leave it for the agent
 
 
