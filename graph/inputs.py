@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+# Pasted API keys and bearer tokens become "[redacted]" before a prompt, log or report sees them.
+from ceiling.graph.redact import redact as redact_secrets  # noqa: F401 (re-exported)
+
 MAX_BYTES = 100_000  # ~15k words: far beyond any design description; keeps reviews fast
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -73,23 +76,6 @@ def language_of(text: str) -> str | None:
     english = counts.pop("English")
     lang, best = max(counts.items(), key=lambda kv: kv[1])
     return lang if best >= 4 and best > 2 * english else None
-
-
-# ---- what a description must never carry into a prompt, a log or a report ----------------------
-_SECRET_VALUE = r"['\"]?(?=[^\s'\"]*\d)(?=[^\s'\"]*[A-Za-z])[A-Za-z0-9._\-~+/]{12,}=*['\"]?"
-_SECRETS = [
-    (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}|\b(?:ghp|gho|ghs|github_pat|xox[abp]|hf)_[A-Za-z0-9_]{16,}|\bAKIA[A-Z0-9]{16}\b|\bAIza[A-Za-z0-9_\-]{30,}"), "[redacted]"),
-    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._\-~+/]{16,}=*"), r"\1 [redacted]"),
-    (re.compile(r"\b((?:openai_)?api[_-]?key|secret|token|password|passwd)(\s*[:=]\s*)" + _SECRET_VALUE, re.I), r"\1\2[redacted]"),
-]
-
-
-def redact_secrets(text: str) -> str:
-    """API keys and bearer tokens pasted into a description become "[redacted]": the text goes into
-    prompts, cassettes, reports and the chat, none of which may hold a credential."""
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -121,8 +121,11 @@ class LLMClient:
     def __init__(self, settings: LLMSettings):
         from openai import OpenAI
 
+        from ceiling.graph import redact
+
         self.settings = settings
         self.usage = Usage()
+        redact.register(settings.api_key)
         self._client = OpenAI(base_url=settings.base_url, api_key=settings.api_key,
                               timeout=settings.timeout_s, max_retries=settings.max_retries)
 
@@ -130,13 +133,12 @@ class LLMClient:
     def engine(self) -> str:
         return f"llm:{self.settings.model}"
 
-    def _redact(self, text: str) -> str:
+    @staticmethod
+    def _redact(text: str) -> str:
         """Error text may echo what the server saw: never let the configured key (or any key) through."""
-        from ceiling.graph.inputs import redact_secrets
+        from ceiling.graph.redact import redact
 
-        if len(self.settings.api_key) >= 8:
-            text = text.replace(self.settings.api_key, "[redacted]")
-        return redact_secrets(text)
+        return redact(text)
 
     def _error(self, purpose: str, exc: Exception) -> LLMError:
         first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
@@ -153,7 +155,7 @@ class LLMClient:
                 max_tokens=self.settings.max_tokens, seed=self.settings.seed, **request)
             if response.usage:
                 record.prompt_tokens, record.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
-            return response.choices[0].message
+            return _redacted(response.choices[0].message)
         except BaseException:
             record.ok = False
             raise
@@ -233,6 +235,18 @@ class LLMClient:
         except LLMError as error:
             error.tool_results = results
             raise
+
+
+def _redacted(message):
+    """A reply as the rest of the reviewer may see it: an endpoint that echoes the caller's key (a debugging
+    proxy, a prompt-injected model) must not put it into a review, a transcript or a follow-up."""
+    from ceiling.graph.redact import redact
+
+    if message.content:
+        message.content = redact(message.content)
+    for call in message.tool_calls or []:
+        call.function.arguments = redact(call.function.arguments or "")
+    return message
 
 
 def _parse(content: str | None, schema: type[T]) -> T | None:

@@ -12,7 +12,10 @@
   schema        a well-formed completion whose content is JSON that violates the schema
   unknown_tool  a well-formed completion that calls a tool nobody offered
   auth_echo     401 whose error message repeats the caller's bearer token (a careless proxy)
+  key_in_reply  a well-formed stage answer whose justification repeats the caller's Authorization header,
+                verbatim, base64-encoded and URL-encoded (an endpoint that echoes what it was sent)
 
+`answers={stage: answer}` makes the stage answers right (as the rules decide them) instead of the first allowed one.
 `fail_first=N` sends the fault only for the first N attempts of each distinct request body and
 answers "ok" after that: the SDK's retries can then be seen to recover. Every request is kept
 (`requests`: path, headers with lower-case names, parsed JSON body, the fault sent, arrival time) so a test can read exactly what the client sent.
@@ -27,7 +30,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("ok", "429", "500", "hang", "truncated", "invalid_json", "prose", "schema", "unknown_tool", "auth_echo")
+FAULTS = ("ok", "429", "500", "hang", "truncated", "invalid_json", "prose", "schema", "unknown_tool", "auth_echo", "key_in_reply")
 
 
 def _completion(content: str | None = None, tool_calls: list | None = None) -> dict:
@@ -46,16 +49,33 @@ def _prompt(body: dict) -> str:
     return next((u for u in reversed(users) if "Allowed answers:" in u or '{"facts"' in u), users[-1] if users else "")
 
 
-def valid_content(body: dict) -> str:
-    """JSON that fits what the last user message asks for: a stage answer or a facts list."""
+def valid_content(body: dict, answers: dict | None = None) -> str:
+    """JSON that fits what the last user message asks for: a stage answer or a facts list. The answer is the
+    first allowed one, or `answers[stage]` when given (a server that answers as the rules would)."""
     prompt = _prompt(body)
     if '{"facts"' in prompt:
         return json.dumps({"facts": []})
     allowed = re.search(r"Allowed answers: (.+)", prompt)
+    stage = re.search(r"^STAGE (\d):", prompt, re.M)
     answer: object = []
-    if allowed and not allowed.group(1).startswith("a list"):
+    if answers and stage and int(stage.group(1)) in answers:
+        answer = answers[int(stage.group(1))]
+    elif allowed and not allowed.group(1).startswith("a list"):
         answer = allowed.group(1).split(",")[0].strip()
     return json.dumps({"answer": answer, "justification": "As the stage before found, the evidence decides.", "citations": []})
+
+
+def _echoing(content: str, header: str) -> str:
+    """`content` with the header repeated in its justification, in the three forms an echo takes."""
+    from base64 import b64encode
+    from urllib.parse import quote
+
+    answer = json.loads(content)
+    if "justification" not in answer:
+        return content
+    answer["justification"] = (f"Debug: Authorization={header}, b64 {b64encode(f'Authorization: {header}'.encode()).decode()},"
+                                f" url {quote(header, safe='')}, and {answer['justification']}")
+    return json.dumps(answer)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -98,6 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "auth_echo":
             token = self.headers.get("authorization", "").removeprefix("Bearer ")
             self._send(401, json.dumps({"error": {"message": f"Incorrect API key provided: {token}", "type": "invalid_request_error"}}).encode())
+        elif fault == "key_in_reply":
+            self._send(200, json.dumps(_completion(_echoing(valid_content(body, owner.answers), self.headers.get("authorization", "")))).encode())
         elif fault == "500":
             self._send(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
         elif fault == "hang":
@@ -131,10 +153,12 @@ class _Server(ThreadingHTTPServer):
 class FaultServer:
     """`with FaultServer("500") as server: ... server.base_url ... server.requests`"""
 
-    def __init__(self, fault: str, *, retry_after: float = 1.0, hang_s: float = 30.0, fail_first: int | None = None):
+    def __init__(self, fault: str, *, retry_after: float = 1.0, hang_s: float = 30.0, fail_first: int | None = None,
+                 answers: dict | None = None):
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
         self.fault, self.retry_after, self.hang_s, self.fail_first = fault, retry_after, hang_s, fail_first
+        self.answers = answers
         self.requests: list[dict] = []
         self.stopping = threading.Event()
         self._attempts: dict[bytes, int] = {}
