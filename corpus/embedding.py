@@ -6,11 +6,12 @@ result is cached in ``$CEILING_HOME/model-check.json`` keyed by path, size and m
 90 MB file is hashed once, not on every run.
 
 Two backends compute the same vectors. The default, ``onnx``, runs the model with onnxruntime
-and the ``tokenizers`` library (0.2 s to import, no torch): the ONNX graph is exported once from
-the verified weights (the one step that imports torch, at the first index build on a machine),
-cached as ``$CEILING_HOME/models/all-minilm-l6-v2-<sha>.onnx`` beside a JSON record of its own
-sha256, and checked against that digest before every load. ``torch`` (``CEILING_EMBED_BACKEND=torch``)
-is sentence-transformers itself: the reference the ONNX path is tested against.
+and the ``tokenizers`` library (0.2 s to import, no torch): the ONNX graph is written once from
+the verified weights (``corpus/bert_onnx.py``, about a second, at the first index build on a
+machine), cached as ``$CEILING_HOME/models/all-minilm-l6-v2-<sha>.onnx`` beside a JSON record of
+its own sha256, and checked against that digest before every load. ``torch``
+(``CEILING_EMBED_BACKEND=torch``, needs the test extra) is sentence-transformers itself: the
+reference the ONNX path is tested against.
 
 Nothing heavy is imported at module level: onnxruntime, torch and sentence-transformers are imported
 only inside :meth:`MiniLMEmbeddingFunction.load`, and this module never imports chromadb. The class
@@ -27,7 +28,6 @@ import importlib.util
 import json
 import os
 import threading
-import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -165,7 +165,6 @@ def verify_model(model_dir: str | Path | None = None, expected: str = MODEL_SHA2
 
 # ---- the ONNX graph: exported once from the verified weights, checked by its own digest
 
-ONNX_OPSET = 17
 BACKENDS = ("onnx", "torch")
 
 
@@ -188,62 +187,29 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _export_onnx(model_dir: Path, target: Path) -> None:
-    """Trace the transformer (token ids -> last hidden state) into ONNX: the only step that needs torch."""
-    try:
-        import torch
-        from transformers import AutoModel
-        from transformers.utils import logging as transformers_logging
-    except ImportError as exc:
-        raise EmbeddingModelError(f"exporting the embedding model to ONNX needs torch and transformers: {exc}") \
-            from None
-    transformers_logging.disable_progress_bar()
-
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, bert):
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.last_hidden_state
-
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    _offline()
-    try:
-        bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
-        example = torch.ones(2, 8, dtype=torch.long)
-        mask = example.clone()
-        mask[1, 4:] = 0  # a padded row, so the traced graph keeps the attention-mask path
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes on shapes that are constant for this model
-            torch.onnx.export(LastHiddenState(bert), (example, mask, torch.zeros_like(example)), str(target),
-                              input_names=names, output_names=["last_hidden_state"], opset_version=ONNX_OPSET,
-                              dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
-                              dynamo=False)
-    except Exception as exc:  # noqa: BLE001 - any exporter failure is one line for the user
-        raise EmbeddingModelError(f"could not export the embedding model to ONNX: {_one_line(exc)}") from None
-
-
 def ensure_onnx(model_dir: Path) -> Path:
-    """The exported graph of the (verified) weights in ``model_dir``: checked against its recorded sha256,
-    exported again when missing, unrecorded or altered."""
+    """The ONNX graph of the (verified) weights in ``model_dir``: checked against its recorded sha256, and
+    written again when missing, unrecorded, altered, or made by another version of the graph builder."""
+    from ceiling.corpus import bert_onnx
+
     target = onnx_model_path()
     record = target.with_suffix(".json")
     try:
-        expected = json.loads(record.read_text()).get("onnx_sha256")
-        if expected and _digest(target)[0] == expected:
+        recorded = json.loads(record.read_text())
+        if recorded.get("graph_version") == bert_onnx.VERSION and _digest(target)[0] == recorded.get("onnx_sha256"):
             return target
     except (OSError, ValueError, AttributeError):
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    _export_onnx(model_dir, partial)
+    try:
+        bert_onnx.build(model_dir, partial)
+    except Exception as exc:  # noqa: BLE001 - any failure to write the graph is one line for the user
+        partial.unlink(missing_ok=True)
+        raise EmbeddingModelError(f"could not build the ONNX graph of the embedding model: {_one_line(exc)}") from None
     os.replace(partial, target)
-    import torch
-
-    info = {"weights_sha256": MODEL_SHA256, "onnx_sha256": _digest(target)[0], "torch": torch.__version__,
-            "opset": ONNX_OPSET}
+    info = {"weights_sha256": MODEL_SHA256, "onnx_sha256": _digest(target)[0], "graph_version": bert_onnx.VERSION,
+            "opset": bert_onnx.OPSET}
     record.write_text(json.dumps(info, indent=1))
     return target
 
@@ -261,7 +227,7 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_length=int(config.get("max_seq_length", 256)))
         self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3  # the exporter's shape-inference warnings are not the user's business
+        options.log_severity_level = 3  # warnings only: onnxruntime's info lines are not the user's business
         self.session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> Any:
@@ -349,7 +315,7 @@ class MiniLMEmbeddingFunction:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise EmbeddingModelError(f"sentence-transformers is not importable: {exc}") from None
+            raise EmbeddingModelError(f"the torch backend needs sentence-transformers: {exc}") from None
         try:
             return SentenceTransformer(model_dir, device=self.device, local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - report any loader failure in one line

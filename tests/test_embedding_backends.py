@@ -49,6 +49,29 @@ def test_onnx_and_torch_vectors_agree_on_the_corpus_and_on_fifty_sentences(backe
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
 
 
+def test_the_graph_is_written_once_and_rewritten_when_altered(tmp_path, monkeypatch):
+    from ceiling.corpus.embedding import ensure_onnx, packaged_model_dir
+
+    monkeypatch.setenv("CEILING_HOME", str(tmp_path))
+    first = ensure_onnx(packaged_model_dir())
+    written = first.stat().st_mtime_ns
+    assert ensure_onnx(packaged_model_dir()).stat().st_mtime_ns == written  # checked, not rebuilt
+    with first.open("r+b") as graph:  # one flipped byte in the weights
+        graph.seek(first.stat().st_size // 2)
+        byte = graph.read(1)
+        graph.seek(-1, 1)
+        graph.write(bytes([byte[0] ^ 0xFF]))
+    rebuilt = ensure_onnx(packaged_model_dir())
+    recorded = json.loads(rebuilt.with_suffix(".json").read_text())
+    from ceiling.corpus.embedding import _sha256_file
+
+    assert recorded["onnx_sha256"] == _sha256_file(rebuilt) and recorded["weights_sha256"].startswith("53aa5117")
+    vector = np.array(MiniLMEmbeddingFunction(backend="torch").embed(["one flipped byte"])[0])
+    from ceiling.corpus.embedding import OnnxEncoder
+
+    assert float(OnnxEncoder(rebuilt, packaged_model_dir()).encode(["one flipped byte"])[0] @ vector) >= 0.999
+
+
 def test_a_batch_gives_each_sentence_the_vector_it_gets_alone(backends):
     onnx = backends[0]
     sentences = fifty_sentences()[:12]  # lengths differ: the batch pads the short ones
