@@ -1,6 +1,6 @@
 """Tests for ceiling.agents.tools.scoring.
 
-Expected values come from the worked checks in FORMULAS.md (numbered 1-12 below) and from
+Expected values come from the worked checks in docs/formulas.md (numbered 1-15) and from
 Output 1.8.1 / Exercise 1.8.2 of the chapter seed, asserted to the printed digits.
 Units: GB = 1e9 bytes, KB = 1e3 bytes, TB/s = 1e12 bytes/s.
 """
