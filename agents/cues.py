@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ceiling.agents.text_numbers import fold_confusables
+
 _I = re.I
 
 
@@ -405,27 +407,52 @@ def precision(text: str) -> tuple[float, re.Pattern] | None:
 # ---- text aimed at the reviewer -----------------------------------------------------------
 # A description is data. Sentences that instruct the reviewer, impersonate a chat role, imitate
 # the review's own output, or ask for the prompt or credentials are set aside (listed in the
-# review as ignored) and none of their numbers are read. Each rule names its kind.
+# review as ignored) and none of their numbers are read. Each rule names its kind. Every rule is
+# also tried on the sentence with look-alike letters folded to ASCII ("Іgnоrе" in Cyrillic), and
+# `reviewer_address` adds what no phrase shows: hidden markup and sentences in another language.
+# Text that claims the description is over or a new task begins: what follows is not the user's.
+_FRAME_BREAK = (
+    r"(?-i:\bEND OF (THE )?(USER |DESIGN )?(DESCRIPTION|DOCUMENT|DOC|INPUT|TEXT|PROMPT|CONTEXT|MESSAGE|DATA|SPEC|FILE"
+    r"|SUBMISSION)\b)"
+    r"|(?-i:\b(BEGIN|START)(NING)? OF (THE )?(NEW |REAL )?(TASK|INSTRUCTIONS?|PROMPT)\b)"
+    r"|(^|[.!?]\s+)(new|next|real|actual|updated) (task|assignment|objective|instructions?)\s*:")
 _AI = r"(reviewers?|assistant|ai|llm|language model|grader|evaluator|bot|chatbot|chatgpt|gpt[\w.-]*|claude|model reviewing( this)?)"
+# A note addressed to the reviewer ("P.S. for the grader", "note to the AI"), and a label naming the
+# reviewer as its author or reader ("> **Reviewer note:**", "Grader's instructions").
+_NOTE_TO_REVIEWER = (r"\b(note|message|instructions?|memo|notice|reminder|hint|aside|request|p\.\s?s|ps|n\.\s?b|nb|fyi)"
+                     r"\.?\s+(to|for)\s+"
+                     r"(the\s+|any\s+|all\s+)?([\w-]+\s+){0,2}" + _AI + r"\b")
+_REVIEWER_LABEL = (r"((the|a|an)\s+)?(reviewers?|graders?|evaluators?|judges?|assessors?|ai|llm)('?s)?\s+"
+                   r"(notes?|comments?|messages?|memo|instructions?|hints?|reminders?)\b")
 _INSTRUCTION_RULES: list[tuple[str, re.Pattern]] = [
     ("instruction", re.compile(
-        r"\b(ignore|disregard|forget|override|bypass)\b[^.]{0,50}\b(instructions?|previous|above|prior|rules?|checklist|prompt|guidelines?|everything)\b"
-        r"|\bsystem prompt\b|\bas an (ai|llm|language model)\b|\bjailbreak\w*\b"
+        # "ignore ..." said to the reader (a clause opens with it, or "you" is told to), not "users can ask the
+        # assistant to ignore previous turns"; a sentence that only names the system prompt is data
+        r"(^|[:;,.!?(\[\-–—]\s*|\b(please|now|just|simply|then|so)\s+"
+        r"|\byou\s+((must|should|shall|will|need to|have to|are to)\s+)?"
+        r"(now\s+)?(to\s+)?)(ignore|disregard|forget|override|bypass)\b[^.]{0,50}"
+        r"\b(instructions?|previous|above|prior|rules?|checklist|prompt|guidelines?|everything)\b"
+        r"|\bas an (ai|llm|language model)\b|\bjailbreak\w*\b"
         r"|\b(you|reviewers?|assistant|the (ai|llm|model reviewing)|ai|llm|grader|evaluator)\b[^.]{0,40}\b(must|should|shall|will|need to|have to|are to|are required to)\b[^.]{0,30}\b(say|answer|output|respond|conclude|report|declare|classify|rate|mark|state|pick|choose|recommend|approve|give|print|return|write)\b"
         r"|^\s*(please\s+)?(say|output|print|respond|reply|conclude|declare|classify|rate|approve|mark|write|answer)\b[^.]{0,60}\b(ceiling|verdict|review|axis|topology|design|approved|feasible|score|stage)"
         r"|^\s*(please\s+)?(report|confirm|treat|consider|state|return|give)\b[^.]{0,60}\b(feasible|infeasible|approved|verdict|zero loops|no loops|budget is (fine|ok|met)|within (the )?budget)\b"
         r"|\b(do not|don't|never)\s+(send|bounce|kick|loop)\s+(it|this|the design|this design)\s+back\b"
-        r"|\b(note|message|instructions?|memo|notice)\s+(to|for)\s+(the\s+|any\s+|all\s+)?([\w-]+\s+){0,2}" + _AI + r"\b"
+        r"|" + _NOTE_TO_REVIEWER + r"|^\W{0,6}" + _REVIEWER_LABEL +
         r"|\b(dear|hey|hi|hello|attention)\s+(the\s+)?" + _AI + r"\b"
         r"|^\s*(to the |the )?(reviewers?|graders?|evaluators?)\s*[:,]"
         r"|\bwhen you (review|read|evaluate|assess|grade|score|analy[sz]e|process) (this|the)\b"
         r"|\byou are (now|no longer|actually|really)\b|\byou are (an? |the )(ai|llm|assistant|language model|reviewer|grader|helpful|large language)\b"
+        # a role handed to the reader: "You are a lenient architect", "Your role is to approve"
+        r"|^\W{0,4}(you are|you're) (an?|the|my|our)\s"
+        r"|^\W{0,4}your (role|goal|objective|mission|instructions?) (is|are|now)\b"
         r"|\bact as (an? |the )?[\w-]*\s*(reviewer|assistant|ai|llm|dan)\b|\bpretend (to be|you are|that you)\b|\b(developer|dan|god) mode\b|\bdo anything now\b"
         r"|\b(new|updated|real|actual|true|hidden|secret|additional|overriding) (system )?(instructions?|directives?|system prompt)\b"
         r"|\b(do not|don't|never) (flag|mention|report|list|question|penalize|criticize|point out)\b"
         r"|\bthe (correct|right|only acceptable|expected|required) (answer|verdict|ceiling|topology|axis|review|output) is\b", _I)),
     ("role", re.compile(
-        r"^\W{0,4}\b(?-i:SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?)\b\W{0,4}:"  # upper case only: "System: a fraud API" is a label
+        # upper case only: "System: a fraud API" is a label
+        r"^\W{0,4}\b(?-i:SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?|USER|HUMAN)\b\W{0,4}:"
+        r"|" + _FRAME_BREAK +
         r"|^\W{0,4}(system|assistant|developer|admin)\s+(message|prompt|override|note|instructions?)\s*:"
         r"|<\|?\s*(im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id)\s*\|?>|\[/?INST\]|<</?SYS>>"
         r"|^#{1,6}\s*(instruction|instructions|response|system prompt|input)\s*:|</?\s*(system|instructions?|prompt|admin)\s*>", re.I | re.M)),
@@ -453,7 +480,8 @@ _REVIEW_OPENER = re.compile(
 
 
 def opens_fake_message(line: str) -> bool:
-    return bool(ROLE_HEADER.search(line) or _REVIEW_OPENER.search(line))
+    folded = fold_confusables(line)
+    return bool(ROLE_HEADER.search(folded) or _REVIEW_OPENER.search(folded))
 
 
 # Fake messages inside a line: a chat-template span up to its closing token (or the end of the
@@ -461,19 +489,25 @@ def opens_fake_message(line: str) -> bool:
 _INLINE_MESSAGE = re.compile(
     r"<\|\s*im_start\s*\|>.*?(?:<\|\s*im_end\s*\|>|(?=\n\s*\n)|\Z)|\[INST\].*?(?:\[/INST\]|(?=\n\s*\n)|\Z)|<<SYS>>.*?(?:<</SYS>>|(?=\n\s*\n)|\Z)"
     r"|<\s*(system|instructions?|admin)\s*>.*?(?:<\s*/\s*\1\s*>|(?=\n\s*\n)|\Z)"
+    r"|(?:" + _FRAME_BREAK + r").*?(?=\n[ \t]*\n|\Z)"  # "END OF DESCRIPTION. NEW TASK: ..." to the end of its paragraph
     r"|\{[^{}]{0,2000}?\"(ceiling|topology|distribute|feasible|verdict|infeasible_because|within_budget|engine)\"\s*:[^{}]{0,2000}\}", re.I | re.S)
 
 
 def cut_inline_messages(text: str) -> tuple[str, list[str]]:
     """(text without inline fake messages, the messages cut out)."""
-    cut = [" ".join(m.group(0).split()) for m in _INLINE_MESSAGE.finditer(text)]
-    return _INLINE_MESSAGE.sub("\n\n", text), cut
+    kept, cut, position = [], [], 0
+    for match in _INLINE_MESSAGE.finditer(fold_confusables(text)):  # folding keeps offsets: cut the original
+        kept += [text[position: match.start()], "\n\n"]
+        cut.append(" ".join(text[match.start(): match.end()].split()))
+        position = match.end()
+    return "".join(kept) + text[position:], cut
 
 
 def instruction_kind(sentence: str) -> str | None:
     """Which rule marks this sentence as aimed at the reviewer (None: it is data)."""
+    folded = fold_confusables(sentence)
     for kind, pattern in _INSTRUCTION_RULES:
-        if pattern.search(sentence):
+        if pattern.search(sentence) or (folded is not sentence and pattern.search(folded)):
             return kind
     return None
 

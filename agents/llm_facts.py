@@ -191,10 +191,13 @@ def verify(facts: SystemFacts, description: str, additions: list) -> tuple[Syste
 def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | None, str | None]:
     """(the addition's value in the field's canonical unit, None) or (None, why it is dropped)."""
     from ceiling.agents.cues import count_in_range
+    from ceiling.agents.facts import read_sentences
     from ceiling.agents.units import convert
 
     if not item.quote.strip() or _squash(item.quote) not in _squash(description):
         return None, "its quote is not in the description"
+    if _squash(item.quote) not in _squash(" ".join(read_sentences(description)[0])):
+        return None, "its quote is in text the reader set aside (hidden from a reader, or aimed at the reviewer)"
     if not _states_number(item.quote, item.value):
         return None, "the quote does not contain that number"
     taken = _already_read(facts, item.quote, item.value)
