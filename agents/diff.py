@@ -6,7 +6,6 @@ markdown carries its JSON in a trailing HTML comment, so a saved .md diffs as ex
 
 from __future__ import annotations
 
-import json
 import re
 
 from pydantic import BaseModel
@@ -25,6 +24,8 @@ class Difference(BaseModel):
 
 
 def _stage6(review: Review) -> str:
+    if "within_budget" not in review.tax:  # a review saved without it: say nothing rather than "over budget"
+        return "-"
     return "within budget" if review.tax["within_budget"] else "over budget"
 
 
@@ -35,11 +36,13 @@ def _answers(r: Review) -> dict[str, str]:
 
 
 def _numbers(r: Review) -> dict[str, float | None]:
-    t = r.tax
-    out = {"communication (ms)": t["communication_ms"], "SLO (ms)": t["slo_ms"], "budget left (ms)": t["budget_left_ms"],
-           "P(failure in 24 h)": t["failure"].get("p_any_down"), "critic loops": r.loops}
+    t = r.tax  # a plain dict in the schema: any key may be missing from a saved review, so .get
+    failure = t.get("failure") if isinstance(t.get("failure"), dict) else {}
+    out = {"communication (ms)": t.get("communication_ms"), "SLO (ms)": t.get("slo_ms"),
+           "budget left (ms)": t.get("budget_left_ms"), "P(failure in 24 h)": failure.get("p_any_down"),
+           "critic loops": r.loops}
     out.update({f"{name} ceiling pressure": p for name, p in r.pressures.items()})
-    out.update({f"{a['axis']} axis pressure": a["pressure"] for a in r.axes})
+    out.update({f"{a['axis']} axis pressure": a.get("pressure") for a in r.axes if "axis" in a})
     return out
 
 
@@ -85,11 +88,18 @@ def visible_part(markdown: str) -> str:
     return markdown.split(MARKER)[0]
 
 
-def load(text: str) -> Review:
-    """A review from a saved .json, or from a .md written by `ceiling review` (its embedded JSON)."""
+def load(text: str, name: str = "review") -> Review:
+    """A review from a saved .json, or from a .md written by `ceiling review` (its embedded JSON).
+    Raises ValueError naming `name`: not a review, or (TooDeep) nested too deeply."""
+    from pydantic import ValidationError
+
+    from ceiling.graph.inputs import InputError, TooDeep, parse_structured
+
+    not_a_review = f"{name}: not a ceiling review (expected the .json or .md that `ceiling review` writes)"
     match = _EMBED.search(text)
-    payload = match.group("json") if match else text
     try:
-        return Review.model_validate(json.loads(payload))
-    except (json.JSONDecodeError, ValueError) as exc:
-        raise ValueError("not a ceiling review (expected the .json or .md that `ceiling review` writes)") from exc
+        return Review.model_validate(parse_structured(match.group("json") if match else text, name, json_only=True))
+    except TooDeep:
+        raise
+    except (InputError, ValidationError):
+        raise ValueError(not_a_review) from None

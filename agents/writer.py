@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from ceiling.agents.diff import embed
 from ceiling.agents.schemas import Review
 from ceiling.agents.tools.pressures import AXES
@@ -23,6 +26,19 @@ TABLE_ROWS = [
     ("5. Metric", "Optimize throughput, latency, cost, or reliability?", "Section 1.6"),
     ("6. Tax", "What communication and failure cost must we budget?", "Section 1.1"),
 ]
+
+
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]#!|~])")
+_LINE_START_SYNTAX = re.compile(r"^(\d+[.)]|[-+=])")
+
+
+def as_text(text) -> str:
+    """Text from a description (or a model) as inert markdown: one line, HTML escaped, markdown
+    syntax backslash-escaped, so it is shown as written and never rendered as a heading, image,
+    link, form or comment (nor as the review's embedded-JSON marker)."""
+    line = html.escape(" ".join(str(text).split()), quote=False)
+    line = _MARKDOWN_SYNTAX.sub(r"\\\1", line)
+    return _LINE_START_SYNTAX.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], line)
 
 
 def build(state: dict) -> Review:
@@ -107,9 +123,10 @@ def _num(x) -> str:
 
 def markdown(review: Review, title: str = "the described system") -> str:
     r = review
-    out = [f"# Design review: {title}", "",
+    out = [f"# Design review: {as_text(title)}", "",
            f"**Verdict:** {'feasible' if r.feasible else 'INFEASIBLE'}. Ceiling **{r.ceiling}**; distribute **{', '.join(r.distribute) or 'nothing (one machine)'}**; "
-           f"{r.topology}, {r.mode}, optimizing {r.metric}." + (f" Infeasible because {r.infeasible_because}." if not r.feasible else ""),
+           f"{r.topology}, {r.mode}, optimizing {r.metric}."
+           + (f" Infeasible because {as_text(r.infeasible_because)}." if not r.feasible else ""),
            "", f"Engine: `{r.engine}`. Reference machine: {r.reference_machine}.", "",
            "## Table 1.8.1, filled in", "", "| Stage | Question | Answer | Source |", "|---|---|---|---|"]
     answers = [r.ceiling, ", ".join(r.distribute) or "none (one machine)", r.topology, r.mode, r.metric,
@@ -118,10 +135,11 @@ def markdown(review: Review, title: str = "the described system") -> str:
     out += [f"| {row[0]} | {row[1]} | {answer} | {row[2]} |" for row, answer in zip(TABLE_ROWS, answers)]
     out += ["", "## The six stages, defended", ""]
     for stage in r.stages:
-        out += [f"### {stage['stage']}. {stage['name'].capitalize()}: {stage['answer']}", "", stage["justification"], ""]
+        out += [f"### {stage['stage']}. {stage['name'].capitalize()}: {stage['answer']}", "",
+                as_text(stage["justification"]), ""]
         out += [f"> \"{c['quote']}\"  \n> ({c['section']}, `{c['chunk_id']}`)" + "\n" for c in stage["citations"]]
     out += ["## Numbers", "", "### Ceiling pressures", "", "| Ceiling | Pressure | Inputs |", "|---|---|---|"]
-    out += [f"| {name} | {p:.2f} | {r.ceiling_inputs.get(name, '')} |" for name, p in r.pressures.items()]
+    out += [f"| {name} | {p:.2f} | {as_text(r.ceiling_inputs.get(name, ''))} |" for name, p in r.pressures.items()]
     out += ["", "### Axis pressures", "", "| Axis | Pressure | |", "|---|---|---|"]
     out += [f"| {a['axis']} | {a['pressure']:.2f} | {'#' * round(a['pressure'] * 20)} |" for a in r.axes]
     t = r.tax
@@ -133,18 +151,23 @@ def markdown(review: Review, title: str = "the described system") -> str:
     if r.loops:
         out += [f"| after the critic's changes: communication | {_num(t['final']['communication_ms'])} ms, within budget {t['final']['within_budget']} |"]
     out += ["", "### Break-even values (where the verdict flips)", "", "| Quantity | Now | Flips at | Assumed? | Meaning |", "|---|---|---|---|---|"]
-    out += [f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | {'yes' if b['assumed'] else 'no'} | {b['meaning']} |" for b in r.break_evens]
+    out += [f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | "
+            f"{'yes' if b['assumed'] else 'no'} | {as_text(b['meaning'])} |" for b in r.break_evens]
     out += ["", "## Critic loop trace", ""]
-    out += [f"{s.loop}. {s.reason} -> {s.change}" for s in r.trace] or ["The critic accepted the first pass: no loop back."]
-    out += ["", "## Strongest alternative", "", f"**{r.alternative.design}**: {r.alternative.why_worse}", "", "## Playbook", ""]
+    out += ([f"{s.loop}. {as_text(s.reason)} -> {as_text(s.change)}" for s in r.trace]
+            or ["The critic accepted the first pass: no loop back."])
+    out += ["", "## Strongest alternative", "",
+            f"**{as_text(r.alternative.design)}**: {as_text(r.alternative.why_worse)}", "", "## Playbook", ""]
     out += [f"- {axis}: {tool}" for axis, tool in r.playbook.items()] or ["- one machine: no distributed framework needed."]
-    out += ["", "## Assumptions (where the description was silent)", ""] + [f"- {a}" for a in r.assumptions]
+    out += ["", "## Assumptions (where the description was silent)", ""] + [f"- {as_text(a)}" for a in r.assumptions]
     if r.llm:
         out += ["", f"## The LLM's part ({r.engine})", "", "| Stage | Proposed | Critic | Note |", "|---|---|---|---|"]
-        out += [f"| {s['stage']} | {s.get('proposed', '-')} | {s.get('status', '-')} | {s.get('disagreement') or s.get('retry_reason') or s.get('error') or ''}"
+        out += [f"| {s['stage']} | {as_text(s.get('proposed', '-'))} | {s.get('status', '-')} | "
+                f"{as_text(s.get('disagreement') or s.get('retry_reason') or s.get('error') or '')}"
                 f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |" for s in r.llm["stages"]]
         u = r.llm["usage"]
         out += ["", f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, {u['seconds']:.1f} s."]
     if r.ignored_instructions:
-        out += ["", "## Ignored text aimed at the reviewer (treated as data)", ""] + [f"- {s}" for s in r.ignored_instructions]
+        out += ["", "## Ignored text aimed at the reviewer (treated as data)", ""]
+        out += [f"- {as_text(s)}" for s in r.ignored_instructions]
     return "\n".join(out) + "\n\n" + embed(r)

@@ -27,7 +27,9 @@ section in file order, so they are stable as long as the file is.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,7 @@ __all__ = [
     "CORPUS_SUFFIXES",
     "SHORT_PARAGRAPH",
     "Chunk",
+    "CorpusError",
     "chunk_document",
     "chunk_folder",
     "chunk_text",
@@ -547,20 +550,68 @@ def chunk_text(text: str, doc: str, fmt: str = "txt") -> list[Chunk]:
 def chunk_document(path: str | Path) -> list[Chunk]:
     """Chunk one ``.txt`` or ``.md`` file; the doc name is the file stem."""
     path = Path(path)
-    text = path.read_bytes().decode("utf-8")
+    text = read_corpus_file(path).decode("utf-8")
     fmt = "md" if path.suffix.lower() in (".md", ".markdown") else "txt"
     return chunk_text(text, path.stem, fmt)
 
 
+class CorpusError(ValueError):
+    """A corpus file that is not indexed, and why (one line naming the file). The whole corpus is
+    refused rather than the file skipped: a review must cite the folder the user named, not part of it."""
+
+
+MAX_CORPUS_FILE_BYTES = 20_000_000  # a long book; a bigger .txt is a dump, not a chapter
+
+
 def corpus_files(folder: str | Path) -> list[Path]:
-    """The ``*.txt`` and ``*.md`` files directly inside ``folder``, sorted by name."""
+    """The ``*.txt`` and ``*.md`` files directly inside ``folder``, sorted by name. A symbolic link is
+    followed only to a file inside the folder (a link to /proc/self/environ or /etc/shadow would put
+    secrets in the index); such a link, a FIFO or a device raises CorpusError."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(
-        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
+    root = folder.resolve()
+    names = (p for p in folder.iterdir() if p.suffix.lower() in CORPUS_SUFFIXES and not p.name.startswith("."))
+    return sorted((p for p in names if _is_corpus_file(p, root)), key=lambda p: p.name)
+
+
+def _is_corpus_file(path: Path, root: Path) -> bool:
+    target = path.resolve()  # resolving reads link names only, never the target's content
+    if path.is_symlink() and not target.is_relative_to(root):
+        raise CorpusError(f"{path}: a symbolic link to a file outside the corpus folder; not read (copy the file in)")
+    try:
+        mode = target.stat().st_mode
+    except OSError:  # a dangling link names nothing to index
+        return False
+    if stat.S_ISDIR(mode):
+        return False
+    if not stat.S_ISREG(mode):
+        raise CorpusError(f"{path}: not a regular file (a FIFO, device or socket); not read")
+    return True
+
+
+def read_corpus_file(path: Path) -> bytes:
+    """A corpus file's bytes, checked to be UTF-8 text. Opened without blocking and without following
+    a link (the caller resolved it inside the folder), so nothing but a regular file is read."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path.resolve(), flags)
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CorpusError(f"{path}: not a regular file; not read")
+        data = handle.read(MAX_CORPUS_FILE_BYTES + 1)
+    if len(data) > MAX_CORPUS_FILE_BYTES:
+        raise CorpusError(f"{path}: larger than {MAX_CORPUS_FILE_BYTES:,} bytes; split it into chapters")
+    if b"\x00" in data:
+        raise CorpusError(f"{path}: looks like a binary file, not a text chapter; move it out of the corpus folder")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); convert it "
+                          "(e.g. iconv -f latin1 -t utf-8) or move it out of the corpus folder") from None
+    return data
 
 
 def chunk_folder(folder: str | Path) -> list[Chunk]:

@@ -34,16 +34,18 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from pydantic import BaseModel
 
-from .chunking import CHUNKER_VERSION, Chunk, chunk_text, corpus_files
+from .chunking import CHUNKER_VERSION, Chunk, CorpusError, chunk_text, corpus_files, read_corpus_file
 from .embedding import MODEL_ID, MiniLMEmbeddingFunction, ceiling_home, default_embedding_function
 
 __all__ = [
     "COLLECTION",
     "DEFAULT_CORPUS_DIR",
+    "CorpusError",
     "CorpusIndex",
     "EmbeddingCache",
     "Hit",
     "IndexStatus",
+    "check_corpus",
     "corpus_folders",
     "embedding_input",
 ]
@@ -103,6 +105,14 @@ def corpus_folders(extra: Iterable[str | Path] = (), include_default: bool = Tru
             seen.add(r)
             out.append(r)
     return out
+
+
+def check_corpus(extra: Iterable[str | Path] = ()) -> None:
+    """Read every corpus file once (the packaged chapter, ``extra``, ``$CEILING_CORPUS``): CorpusError
+    on the first that cannot be indexed, before any review starts (milliseconds; no chromadb, no model)."""
+    for folder in corpus_folders(extra):
+        for path in corpus_files(folder):
+            read_corpus_file(path)
 
 
 # --------------------------------------------------------------------------- embedding cache
@@ -208,7 +218,7 @@ class CorpusIndex:
         h.update(f"{INDEX_VERSION}\0{CHUNKER_VERSION}\0{MODEL_ID}\0".encode())
         chunks: list[Chunk] = []
         for p in self.files():
-            data = p.read_bytes()
+            data = read_corpus_file(p)
             h.update(f"{p.name}\0{len(data)}\0".encode())
             h.update(data)
             fmt = "md" if p.suffix.lower() == ".md" else "txt"

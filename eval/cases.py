@@ -52,22 +52,18 @@ MAX_CASE_BYTES = 200_000  # a description may hold 100,000 bytes; the rest is ex
 
 def load_case(path: Path) -> Case:
     """One case file, its description put through the same checks as `ceiling review` input."""
-    from ceiling.graph.inputs import check_description
+    from ceiling.graph.inputs import InputError, check_description, parse_structured, read_text_file
 
-    try:
-        if path.stat().st_size > MAX_CASE_BYTES:
-            raise CaseError(f"{path.name}: larger than {MAX_CASE_BYTES:,} bytes; a case is one description and its expectations")
-        data = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    try:  # a regular file only (a FIFO would block), UTF-8, bounded in size and depth
+        data = parse_structured(read_text_file(path, MAX_CASE_BYTES, path.name), path.name)
         if not isinstance(data, dict):
             raise CaseError(f"{path.name}: expected a mapping with id, description and expect")
         case = Case.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise CaseError(f"{path.name}: field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    except UnicodeDecodeError as exc:
-        raise CaseError(f"{path.name}: not UTF-8 text (bad byte at offset {exc.start})") from None
-    except (yaml.YAMLError, OSError) as exc:
-        raise CaseError(f"{path.name}: {str(exc).splitlines()[0]}") from None
+    except InputError as exc:
+        raise CaseError(str(exc)) from None
     if case.id != path.stem:
         raise CaseError(f"{path.name}: id {case.id!r} does not match the file name")
     checked = check_description(case.description, f"{path.name}: description")
@@ -79,7 +75,7 @@ def load_case(path: Path) -> Case:
 def load_cases(where: Path | None = None) -> list[Case]:
     """A single case file, or every *.yaml in a folder (default eval/cases/), sorted by id."""
     where = where or CASES_DIR
-    if where.is_file():
+    if not where.is_dir():  # a file, or anything else load_case refuses by name (a FIFO)
         return [load_case(where)]
     paths = sorted(where.glob("*.yaml"))
     if not paths:

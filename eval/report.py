@@ -40,16 +40,18 @@ def to_json(results: list[CaseResult], summary: dict, engine: str) -> dict:
 def compare(old: dict, new: dict) -> list[str]:
     """What got better or worse since a previous JSON report: summary figures and per-case checks."""
     lines = []
+    number = (int, float)
     for key, value in new["summary"].items():
         before = old.get("summary", {}).get(key)
         if isinstance(value, dict):
             for field, v in value.items():
-                b = (before or {}).get(field)
-                if b is not None and v is not None and v != b:
+                b = before.get(field) if isinstance(before, dict) else None  # an old report may lack or garble a figure
+                if isinstance(b, number) and isinstance(v, number) and v != b:
                     lines.append(f"{key}.{field}: {b:.2%} -> {v:.2%} ({'better' if v > b else 'worse'})")
         elif isinstance(value, (int, float)) and isinstance(before, (int, float)) and value != before and key not in ("cases", "seconds_per_case"):
             lines.append(f"{key}: {before} -> {value}")
-    old_checks = {(c["id"], k["name"]): k["passed"] for c in old.get("cases", []) for k in c["checks"]}
+    old_checks = {(c.get("id"), k.get("name")): k.get("passed") for c in old.get("cases", []) if isinstance(c, dict)
+                  for k in c.get("checks") or [] if isinstance(k, dict)}
     for case in new["cases"]:
         for check in case["checks"]:
             was = old_checks.get((case["id"], check["name"]))
@@ -119,10 +121,26 @@ def markdown(results: list[CaseResult], summary: dict, engine: str, images: list
     return "\n".join(out) + "\n"
 
 
+REPORT_FILES = ("report.md", "report.json", "junit.xml", "accuracy.png",
+                *(f"confusion-{field}.png" for field in ("ceiling", "topology", "mode", "metric")))
+
+
+def check_folder(folder: Path) -> None:
+    """InputError when a report file's path is taken by a FIFO or a device: checked before the eval
+    runs, so its results are never lost to a write that blocks or fails at the end."""
+    from ceiling.graph.inputs import check_writable
+
+    for name in REPORT_FILES:
+        check_writable(folder / name)
+
+
 def write(folder: Path, results: list[CaseResult], summary: dict, engine: str, cases: dict[str, Case]) -> list[Path]:
+    from ceiling.graph.inputs import write_text_file
+
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "junit.xml").write_text(junit(results, engine), encoding="utf-8")
-    (folder / "report.json").write_text(json.dumps(to_json(results, summary, engine), indent=2), encoding="utf-8")
+    check_folder(folder)
+    write_text_file(folder / "junit.xml", junit(results, engine))
+    write_text_file(folder / "report.json", json.dumps(to_json(results, summary, engine), indent=2))
     images = _charts(results, summary, cases, folder)
-    (folder / "report.md").write_text(markdown(results, summary, engine, images), encoding="utf-8")
+    write_text_file(folder / "report.md", markdown(results, summary, engine, images))
     return [folder / n for n in ("report.md", "report.json", "junit.xml", *images)]

@@ -3,6 +3,7 @@ through cassettes for an LLM engine. The index and models load once per run."""
 
 from __future__ import annotations
 
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,20 +44,36 @@ def run_rules(cases: list[Case], jobs: int, on_done=None) -> list[CaseResult]:
     return results
 
 
+def _run_in_cassette(recorder, case: Case, llm, record: bool) -> CaseResult:
+    """One case inside its cassette. A cassette vcrpy cannot load (truncated, not YAML, wrong shape)
+    fails this case alone, by name; the others are still scored and the report still written."""
+    from ceiling.eval.recording import use_cassette
+
+    try:
+        with use_cassette(recorder, f"{case.id}.yaml", record):  # an interrupted recording leaves the old file
+            return run_case(case, llm)
+    except Exception as exc:  # noqa: BLE001 - vcrpy and PyYAML raise many types for a broken file
+        what = "recording failed" if record else f"malformed cassette {case.id}.yaml"
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        return CaseResult(id=case.id, checks=[], answers={}, error=f"{what}: {type(exc).__name__}: {detail}")
+
+
 def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> list[CaseResult]:
     """One case at a time inside its cassette (vcrpy patches the HTTP client process-wide)."""
     from ceiling.agents.tools.retrieve import default_index
-    from ceiling.eval.recording import cassette_dir, make_vcr, use_cassette
+    from ceiling.eval.recording import cassette_dir, make_vcr
 
     default_index()
     recorder = make_vcr(model, record)
     results = []
     for case in cases:
-        if not record and not (cassette_dir(model) / f"{case.id}.yaml").exists():
+        path = cassette_dir(model) / f"{case.id}.yaml"
+        if not record and not path.exists():
             result = CaseResult(id=case.id, checks=[], answers={}, skipped=f"no recording for {model}: run `ceiling eval --llm ... --record`")
+        elif path.exists() and not stat.S_ISREG(path.stat().st_mode):  # vcrpy would block reading a FIFO
+            result = CaseResult(id=case.id, checks=[], answers={}, error=f"cassette {path.name} is not a regular file")
         else:
-            with use_cassette(recorder, f"{case.id}.yaml", record):  # an interrupted recording leaves the old file
-                result = run_case(case, llm)
+            result = _run_in_cassette(recorder, case, llm, record)
         results.append(result)
         if on_done:
             on_done(result)

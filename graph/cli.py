@@ -59,10 +59,18 @@ MachineOpt = Annotated[Optional[Path], typer.Option("--machine", help="Reference
 
 
 def _use_corpus(folders: list[Path] | None) -> None:
-    if folders:
-        import os
+    """Add the --corpus folders, then read every corpus file once: one that cannot be indexed (not
+    UTF-8, a link out of its folder, a FIFO) is one error line before any work starts."""
+    import os
 
+    if folders:
         os.environ["CEILING_CORPUS"] = os.pathsep.join(str(f.resolve()) for f in folders)
+    from ceiling.corpus.index import CorpusError, check_corpus
+
+    try:
+        check_corpus()
+    except CorpusError as exc:
+        _fail(str(exc))
 
 
 def _open_index_with_progress(status=None) -> None:
@@ -86,19 +94,31 @@ def _open_index_with_progress(status=None) -> None:
     retrieve.use_index(index)
 
 
-def _load(source: str, machine: Path | None):
-    from ceiling.graph.inputs import InputError, read_input, title_of
+def _load(source: str, machine: Path | None, output: Path | None = None):
+    """The input, the reference machine, and the output path checked, all before any work."""
+    from ceiling.graph.inputs import InputError, check_writable, read_input, title_of
 
     try:
         description, facts, name = read_input(source)
-        from ceiling.agents.tools.reference import load_machine
+        reference = _machine(machine)
+        if output is not None:
+            check_writable(output)
+    except InputError as exc:
+        _fail(str(exc))
+    return description, facts, reference, title_of(description, name)
 
-        reference = load_machine(machine)
+
+def _machine(machine: Path | None):
+    """The reference machine, or exit 2 with the file's first problem."""
+    from ceiling.agents.tools.reference import load_machine
+    from ceiling.graph.inputs import InputError
+
+    try:
+        return load_machine(machine)
     except InputError as exc:
         _fail(str(exc))
     except (OSError, ValueError) as exc:
         _fail(f"{machine}: {str(exc).splitlines()[0]}")
-    return description, facts, reference, title_of(description, name)
 
 
 @app.command()
@@ -115,7 +135,7 @@ def review(
     corpus: CorpusOpt = None,
 ) -> None:
     """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops, the alternative."""
-    description, facts, reference, title = _load(source, machine)
+    description, facts, reference, title = _load(source, machine, output)
     _use_corpus(corpus)
     from rich.console import Console
 
@@ -146,12 +166,16 @@ def _warm_up(status) -> None:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from ceiling.graph.inputs import InputError, write_text_file
+
     if output is None:
         sys.stdout.write(text)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_text_file(output, text)
+    except InputError as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror}")
     typer.echo(f"wrote {output}", err=True)
@@ -175,6 +199,7 @@ def facts(
         sys.stdout.write(result.model_dump_json(indent=2, exclude_defaults=True) + "\n")
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="SystemFacts", show_lines=False)
@@ -184,11 +209,11 @@ def facts(
         if fact.value is None:
             continue
         source_text = f"assumed: {fact.assumption}" if fact.assumed else f'"{fact.quote}"'
-        table.add_row(name, str(fact.value), fact.unit, source_text)
+        table.add_row(name, str(fact.value), fact.unit, escape(source_text))  # the user's text, not rich markup
     console = Console()
     console.print(table)
     for sentence in result.ignored_instructions:
-        console.print(f"[yellow]ignored (text aimed at the reviewer):[/yellow] {sentence}")
+        console.print(f"[yellow]ignored (text aimed at the reviewer):[/yellow] {escape(sentence)}")
 
 
 @app.command("eval")
@@ -206,10 +231,14 @@ def eval_(
     """Score the reviewer on the eval case set; exits 1 when a figure falls below eval/thresholds.yaml."""
     from ceiling.graph.evaluate import evaluate, write_new_case
 
+    _use_corpus(None)  # $CEILING_CORPUS may name folders too
     if new_case is not None:
         write_new_case(new_case, cases)
         return
     raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only))
+
+
+MAX_REVIEW_BYTES = 20_000_000  # an LLM review with every stage's record is ~0.2 MB
 
 
 @app.command()
@@ -222,13 +251,14 @@ def diff(
     import json
 
     from ceiling.agents import diff as review_diff
+    from ceiling.graph.inputs import read_text_file
 
     reviews = []
     for path in (old, new):
-        try:
-            reviews.append(review_diff.load(path.read_text(encoding="utf-8")))
-        except (ValueError, UnicodeDecodeError) as exc:
-            _fail(f"{path}: {exc}")
+        try:  # ValueError covers InputError: not a regular file, not UTF-8, too deep, not a review
+            reviews.append(review_diff.load(read_text_file(path, MAX_REVIEW_BYTES, str(path)), str(path)))
+        except ValueError as exc:
+            _fail(str(exc))
     changes = review_diff.diff(*reviews)
     if format is Format.json:
         sys.stdout.write(json.dumps([c.model_dump() for c in changes], indent=2) + "\n")
@@ -251,12 +281,7 @@ def chat(
 ) -> None:
     """Serve the web chat: paste a design, watch each stage decided, get the review with charts, ask what-ifs."""
     _use_corpus(corpus)
-    from ceiling.agents.tools.reference import load_machine
-
-    try:
-        reference = load_machine(machine)
-    except (OSError, ValueError) as exc:
-        _fail(f"{machine}: {str(exc).splitlines()[0]}")
+    reference = _machine(machine)
     _open_index_with_progress()
     from rich.console import Console
 

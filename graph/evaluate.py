@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -34,13 +33,19 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
 
     from ceiling.eval import gate, runner
     from ceiling.eval.cases import CaseError, load_cases
-    from ceiling.eval.report import compare as compare_reports, to_json, write
+    from ceiling.eval.report import check_folder as check_report_folder, compare as compare_reports, to_json, write
     from ceiling.eval.scorer import summarize
     from ceiling.graph.engines import EngineError, open_engine
+    from ceiling.graph.inputs import InputError
 
-    try:
+    kind = "deterministic" if engine is Engine.off else "replayed"
+    try:  # everything the run reads or writes is checked first, so no result is lost at the end
         cases = load_cases(cases_path)
-    except CaseError as exc:
+        limits = gate.load_limits(kind)
+        old_report = _read_report(compare) if compare is not None else None
+        if report is not None:
+            check_report_folder(report)
+    except (CaseError, gate.ThresholdsError, InputError) as exc:
         _fail(str(exc))
     err = Console(stderr=True)
     progress = Progress(TextColumn("[bold]eval[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
@@ -50,7 +55,7 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
             done = lambda result: progress.update(task, advance=1, description=f"{engine.value}: {result.id}")  # noqa: E731
             if engine is Engine.off:
                 results = runner.run_rules(cases, jobs, on_done=done)
-                label, kind = "deterministic", "deterministic"
+                label = "deterministic"
             elif record:
                 with open_engine(engine, model, on_status=lambda text: progress.update(task, description=text)) as client:
                     if missing_only:
@@ -59,11 +64,11 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
                         cases = [c for c in cases if not (cassette_dir(client.settings.model) / f"{c.id}.yaml").exists()]
                         progress.update(task, total=len(cases))
                     results = runner.run_llm(cases, client, client.settings.model, record=True, on_done=done)
-                label, kind = client.engine + " (recorded)", "replayed"
+                label = client.engine + " (recorded)"
             else:
                 client = _replay_client(engine, model)
                 results = runner.run_llm(cases, client, client.settings.model, record=False, on_done=done)
-                label, kind = client.engine + " (replayed)", "replayed"
+                label = client.engine + " (replayed)"
     except EngineError as exc:
         _fail(str(exc))
     summary = summarize(results)
@@ -85,24 +90,36 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
         if result.skipped:
             typer.echo(f"SKIP {result.id}: {result.skipped}")
     if report is not None:
-        for path in write(report, results, summary, label, {c.id: c for c in cases}):
-            err.print(f"wrote {path}")
-    if compare is not None:
         try:
-            old = json.loads(compare.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            _fail(f"{compare}: not a report.json ({exc})")
-        for line in compare_reports(old, to_json(results, summary, label)) or ["no change"]:
+            for path in write(report, results, summary, label, {c.id: c for c in cases}):
+                err.print(f"wrote {path}")
+        except (InputError, OSError) as exc:
+            _fail(str(exc) if isinstance(exc, InputError) else f"cannot write {report}: {exc.strerror or exc}")
+    if old_report is not None:
+        for line in compare_reports(old_report, to_json(results, summary, label)) or ["no change"]:
             typer.echo(line)
-    below = gate.failures(summary, kind)
+    below = gate.failures(summary, kind, limits=limits)
     for line in below:
         typer.echo(f"BELOW THRESHOLD {line}", err=True)
     return 1 if below or summary["errors"] else 0
 
 
+MAX_REPORT_BYTES = 50_000_000  # report.json of a few hundred cases is ~1 MB
+
+
+def _read_report(path: Path) -> dict:
+    """A previous report.json for --compare, or InputError (read like any input: regular file, bounded)."""
+    from ceiling.graph.inputs import InputError, parse_structured, read_text_file
+
+    old = parse_structured(read_text_file(path, MAX_REPORT_BYTES, str(path)), str(path), json_only=True)
+    if not isinstance(old, dict) or not isinstance(old.get("summary"), dict) or not isinstance(old.get("cases"), list):
+        raise InputError(f"{path}: not a report.json written by `ceiling eval --report`")
+    return old
+
+
 def write_new_case(description_path: Path, cases_dir: Path | None) -> None:
     from ceiling.eval.cases import CASES_DIR, case_from_review
-    from ceiling.graph.inputs import InputError, read_input
+    from ceiling.graph.inputs import InputError, read_input, write_text_file
     from ceiling.graph.workflow import run
 
     try:
@@ -115,5 +132,8 @@ def write_new_case(description_path: Path, cases_dir: Path | None) -> None:
     if target.exists():
         _fail(f"{target} exists; rename the description or remove the old case")
     review = run(description)["review"]
-    target.write_text(case_from_review(case_id, description, review), encoding="utf-8")
+    try:
+        write_text_file(target, case_from_review(case_id, description, review))
+    except InputError as exc:
+        _fail(str(exc))
     typer.echo(f"wrote {target}: check every expectation against the chapter before committing it")

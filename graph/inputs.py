@@ -3,7 +3,9 @@ so that bad input fails with one clear line instead of a traceback."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -15,21 +17,135 @@ MAX_BYTES = 100_000  # ~15k words: far beyond any design description; keeps revi
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+MAX_NESTING = 64  # a review's JSON nests ~6 deep; parsers recurse once per level, so 10,000 levels crash them
+
+
 class InputError(ValueError):
     """Bad user input; the CLI prints it as `error: <message>` and exits 2."""
+
+
+class TooDeep(InputError):
+    """Structured input nested deeper than MAX_NESTING."""
+
+
+# ---- files: only regular files are read or written --------------------------------------------
+# Opening a FIFO waits for the other end forever and a device never ends, so every path is opened
+# without blocking and checked with fstat before a byte moves.
+_KINDS = [(stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket")]
+
+
+def _refuse_special(mode: int, name: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{name}: is a directory, expected a file")
+    if not stat.S_ISREG(mode):
+        kind = next((label for is_kind, label in _KINDS if is_kind(mode)), "a special file")
+        raise InputError(f"{name}: is {kind}, not a regular file")
+
+
+def read_regular(path: str | Path, limit: int, name: str | None = None) -> bytes:
+    """Up to `limit` + 1 bytes of a regular file (one more than allowed, so a caller can tell it is too
+    large), or InputError: missing, unreadable, a directory, a FIFO, a device or a socket."""
+    name = name or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        _refuse_special(os.fstat(fd).st_mode, name)
+        return handle.read(limit + 1)
+
+
+def read_text_file(path: str | Path, limit: int, name: str | None = None) -> str:
+    """A regular file's UTF-8 text of at most `limit` bytes, or InputError."""
+    name = name or str(path)
+    data = read_regular(path, limit, name)
+    if len(data) > limit:
+        raise InputError(f"{name}: larger than {limit:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def _refuse_unwritable(mode: int, name: str) -> None:
+    """An output may be a regular file or a character device (/dev/null, a terminal): writing to either
+    returns. A FIFO waits for a reader that may never come, so it is refused like a socket."""
+    if not stat.S_ISCHR(mode):
+        _refuse_special(mode, name)
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse an output path that exists and cannot take a write that returns (a FIFO blocks it forever).
+    Called before the work too, so a long review is never lost at the end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror})") from None
+    _refuse_unwritable(mode, str(path))
+
+
+def write_text_file(path: str | Path, text: str) -> None:
+    """Write `text` as UTF-8 to a regular file (created if missing) or a character device, or InputError."""
+    check_writable(path)
+    try:  # non-blocking: a FIFO put there since the check fails with ENXIO instead of waiting
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror})") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        mode = os.fstat(fd).st_mode
+        _refuse_unwritable(mode, str(path))
+        os.set_blocking(fd, True)  # a terminal may take its time; only the open had to be non-blocking
+        if stat.S_ISREG(mode):
+            handle.truncate(0)
+        handle.write(text)
 
 
 def read_bytes(source: str) -> tuple[bytes, str]:
     """The raw bytes of FILE, or of stdin for "-", and a display name."""
     if source == "-":
         return sys.stdin.buffer.read(MAX_BYTES + 1), "stdin"
-    path = Path(source)
-    if not path.exists():
-        raise InputError(f"{source}: no such file")
-    if path.is_dir():
-        raise InputError(f"{source}: is a directory, expected a text file")
-    with path.open("rb") as handle:
-        return handle.read(MAX_BYTES + 1), path.name
+    return read_regular(source, MAX_BYTES, source), Path(source).name
+
+
+# ---- structured text: YAML or JSON, bounded in depth ----------------------------------------------
+
+def parse_structured(text: str, name: str, json_only: bool = False) -> object:
+    """YAML (or, with `json_only`, JSON) parsed, or InputError: invalid, or nested deeper than
+    MAX_NESTING. The one place structured input is parsed: facts, machines, reviews, cases, thresholds."""
+    import json
+
+    import yaml
+
+    too_deep = f"{name}: nested too deeply (more than {MAX_NESTING} levels of lists or mappings)"
+    try:
+        data = json.loads(text) if json_only else yaml.safe_load(text)
+    except RecursionError:
+        raise TooDeep(too_deep) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{name}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
+    except ValueError as exc:
+        raise InputError(f"{name}: not valid JSON ({str(exc).splitlines()[0]})") from None
+    if _nesting(data) > MAX_NESTING:
+        raise TooDeep(too_deep)
+    return data
+
+
+def _nesting(data: object) -> int:
+    """How deep lists and mappings nest, found without recursion; each container is visited once, so
+    YAML aliases that repeat one list many times cost nothing."""
+    deepest, stack, seen = 0, [(data, 1)], set()
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)) and id(node) not in seen:
+            seen.add(id(node))
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def decode(data: bytes, name: str) -> str:
@@ -126,23 +242,22 @@ def check_describes_a_system(text: str, name: str) -> None:
 
 def load_facts(text: str, name: str):
     """SystemFacts from YAML/JSON text, with pydantic's first error as the message."""
-    import yaml
     from pydantic import ValidationError
 
     from ceiling.agents.schemas import SystemFacts
 
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{name}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
+    data = parse_structured(text, name)
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected a mapping of SystemFacts fields")
     data = {key: value if isinstance(value, dict) or key in ("ignored_instructions", "llm_filled") else {"value": value} for key, value in data.items()}
     try:
         for key, fact in data.items():
             _to_canonical_unit(key, fact)
+            _check_kind(key, fact)
             _check_magnitude(key, fact)
         return SystemFacts.model_validate(data)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InputError(f"{name}: field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
@@ -151,9 +266,44 @@ def load_facts(text: str, name: str):
 # Canonical time units (see schemas.CANONICAL_UNITS) in ms, to hold every duration to one bound.
 _MS_PER = {"ms": 1.0, "s": 1e3, "h": 3.6e6}
 
+# The floor of each quantity, in its canonical unit, as cues.ABSURD_ABOVE is its ceiling: a smaller
+# value describes no real system, and the review would divide by it (a 1e-300 h MTBF asks for 1e300
+# replicas). Fields in ZERO_MEANS_NONE may also be exactly 0 (no data, no checkpoint, no lookups).
+TOO_SMALL_BELOW = {
+    "request_rate": 1e-6, "token_rate": 1e-6, "concurrent_users": 1, "model_params": 1, "tokens": 1, "output_tokens": 1,
+    "workers": 1, "parties": 1, "agents": 1, "fanout": 1e-3,  # counts and rates
+    "bytes_per_param": 0.1, "data_size": 1, "gradient_size": 1, "gpu_memory": 1e6, "bandwidth": 1e3,  # bytes, bytes/s
+    "slo": 1e-3, "hop_latency": 1e-4, "service_time": 1e-4,  # ms: a microsecond, 100 ns
+    "link_latency": 1e-9, "step_compute": 1e-6, "deadline": 1e-3, "checkpoint_write": 1e-3,  # s
+    "mtbf": 1e-3,  # h: a device failing every 3.6 s is no device
+}
+ZERO_MEANS_NONE = {"data_size", "checkpoint_write", "fanout"}
+
+
+def _check_kind(field: str, fact) -> None:
+    """A field's value must be of its kind: a number (never a bool), one of the field's words, or true/false."""
+    from typing import get_args
+
+    from ceiling.agents.schemas import CANONICAL_UNITS, Arrival, Fact, Percentile, SystemFacts, Workload
+
+    value = fact.get("value") if isinstance(fact, dict) else None
+    info = SystemFacts.model_fields.get(field)
+    if value is None or info is None or info.annotation is not Fact:
+        return  # unknown fields and the bookkeeping lists are pydantic's to refuse
+    words = {"workload": Workload, "arrival": Arrival, "slo_percentile": Percentile}
+    if field in CANONICAL_UNITS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"field {field}: {value!r} is not a number")
+    elif field in words:
+        allowed = get_args(words[field])
+        if value not in allowed:
+            raise InputError(f"field {field}: {value!r} is not one of {', '.join(allowed)}")
+    elif not isinstance(value, bool):
+        raise InputError(f"field {field}: {value!r} is not true or false")
+
 
 def _check_magnitude(field: str, fact) -> None:
-    """A structured value must be a finite, non-negative number no real system exceeds."""
+    """A structured value must be a finite number between the floor and the ceiling of real systems."""
     import math
 
     from ceiling.agents.cues import ABSURD_ABOVE, ABSURD_MS
@@ -167,6 +317,10 @@ def _check_magnitude(field: str, fact) -> None:
         raise InputError(f"field {field}: {value!r} is not a finite number")
     if value < 0:
         raise InputError(f"field {field}: {value:g} is negative; no quantity here can be")
+    floor = TOO_SMALL_BELOW.get(field, 0.0)
+    if value < floor and not (value == 0 and field in ZERO_MEANS_NONE):
+        message = f"field {field}: {value:g} {unit} is below {floor:g} {unit}, smaller than any real system"
+        raise InputError(message.replace("  ", " "))
     too_big = value * _MS_PER[unit] > ABSURD_MS if unit in _MS_PER else value > ABSURD_ABOVE.get(field, math.inf)
     if too_big:
         raise InputError(f"field {field}: {value:g} {unit} is beyond any real system".replace("  ", " "))
@@ -185,8 +339,8 @@ def _to_canonical_unit(field: str, fact) -> None:
             fact["value"] = float(fact["value"].replace(",", "").replace("_", ""))
         except ValueError:
             raise InputError(f"field {field}: {fact['value']!r} is not a number") from None
-    if not fact.get("unit") or not isinstance(fact.get("value"), (int, float)):
-        return
+    if not fact.get("unit") or not isinstance(fact.get("value"), (int, float)) or isinstance(fact.get("value"), bool):
+        return  # a bool is not a quantity: _check_kind refuses it rather than pint reading true as 1
     try:
         fact["value"] = convert(float(fact["value"]), fact["unit"], canonical or "dimensionless")
     except Exception as exc:  # pint raises several error types for bad or mismatched units

@@ -26,21 +26,41 @@ def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine,
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the chat never phones home
-    from ceiling.graph import chat, workflow
-    from ceiling.graph.threads import Threads
+    from ceiling.graph import chat, web_guard, workflow
+    from ceiling.graph.threads import BadSetting, Threads, time_limit_s
 
     check_port(host, port)
+    try:
+        time_limit_s(llm.engine if llm is not None else "deterministic")  # a bad setting is said before the warm-up
+    except BadSetting as exc:
+        raise OSError(str(exc)) from None  # the CLI reports an OSError as one line, exit 2
     # One throwaway rule review loads pint, the embedding model and the graph before the first user waits.
     workflow.run(WARM_UP, machine=machine)
     threads = Threads(data, llm=llm, max_loops=max_loops, machine=machine)
     demo = chat.build(threads)
     demo.queue(default_concurrency_limit=8)
-    demo.launch(server_name=host, server_port=port, allowed_paths=[str(threads.folder)], prevent_thread_lock=True, quiet=True)
+    login = web_guard.login(host)
+    # No allowed_paths: Gradio serves only its own cache, never the data folder (threads, keys).
+    demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
+                max_file_size=web_guard.MAX_FILE_SIZE, app_kwargs={"middleware": web_guard.middleware(host)},
+                auth=[login] if login else None, auth_message="ceiling chat: log in with the password the server printed.")
+    if login:
+        _warn_shared(host, port, login)
     on_ready(f"http://{host}:{port}")
     try:
         demo.block_thread()
     finally:
         demo.close()
+
+
+def _warn_shared(host: str, port: int, login: tuple[str, str]) -> None:
+    import os
+    import sys
+
+    chosen = os.environ.get("CEILING_CHAT_PASSWORD")
+    where = "the password in CEILING_CHAT_PASSWORD" if chosen else f"password {login[1]} (CEILING_CHAT_PASSWORD sets one)"
+    print(f"warning: serving on {host}:{port}, beyond this machine: everyone must log in as user {login[0]} "
+          f"with {where}; API clients pass auth=(user, password)", file=sys.stderr, flush=True)
 
 
 class ChatProcess:
@@ -49,19 +69,21 @@ class ChatProcess:
     Waits until the server prints its address; `stop()` ends it and `start()` starts it
     again on the same port and data folder (a restart, as a user would do)."""
 
-    def __init__(self, port: int, data: Path, extra: list[str] | None = None, startup_timeout_s: float = 120.0):
-        self.port, self.data, self.extra, self.timeout = port, data, extra or [], startup_timeout_s
+    def __init__(self, port: int, data: Path, extra: list[str] | None = None, startup_timeout_s: float = 120.0,
+                 env: dict[str, str] | None = None):
+        self.port, self.data, self.extra, self.timeout, self.env = port, data, extra or [], startup_timeout_s, env or {}
         self.url = f"http://127.0.0.1:{port}/"
         self.process = None
 
     def start(self) -> "ChatProcess":
+        import os
         import subprocess
         import sys
         import time
 
         log = open(self.data.parent / f"chat-{self.port}.log", "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "ceiling.graph.cli", "chat", "--port", str(self.port), "--data", str(self.data), *self.extra],
-                                        stdout=log, stderr=subprocess.STDOUT)
+                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -5,11 +5,20 @@ scratch; a follow-up changes facts and resumes the graph from the first stage th
 affects; a silent quantity that could flip the verdict interrupts the graph with a question.
 The chat transcript (what the user saw) is kept beside the checkpoints in the same file.
 Every method yields `Event`s as the graph works, so the UI can stream them.
+
+Each thread has an owner: a random key the server makes and gives to one browser (or API
+caller), stored here only as its sha256. A run that passes the time limit is stopped for the
+user at once and, when its work ends, rolled back to the checkpoint it started from.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
+import queue
+import secrets
 import sqlite3
 import threading
 import time
@@ -24,8 +33,15 @@ from ceiling.agents import followup
 from ceiling.agents.diff import Difference, diff
 from ceiling.agents.schemas import LoopStep, Review, StageDecision
 from ceiling.graph import workflow
+from ceiling.graph.redact import redact, redact_deep
 
 RECURSION_PER_LOOP = 10
+# Seconds a run may take before the user is told it stopped (CEILING_CHAT_TIME_LIMIT overrides):
+# a rule review takes ~0.03-2 s, a local-model one 60-110 s (up to ~12 min with tools).
+TIME_LIMIT_S = {"deterministic": 60.0, "llm": 900.0}
+# Runs working at once, stopped ones included: rule reviews are CPU-bound under one GIL (more threads only
+# slow the server's own replies), LLM reviews mostly wait on the endpoint.
+WORKERS = {"deterministic": 2, "llm": 8}
 # Our own types in the graph state, allowed to round-trip through the checkpointer.
 STATE_TYPES = [("ceiling.agents.schemas", name) for name in ("SystemFacts", "Fact", "StageDecision", "Citation", "LoopStep", "Alternative", "Review")] + [
     ("ceiling.agents.tools.reference", "ReferenceMachine"), ("ceiling.agents.tools.taxes", "Design")]
@@ -34,7 +50,7 @@ STATE_TYPES = [("ceiling.agents.schemas", name) for name in ("SystemFacts", "Fac
 class Event(BaseModel):
     """One thing that happened in a thread, in order: a stage decided, the critic looped, ..."""
 
-    kind: str  # "stage" | "loop" | "critic" | "question" | "review" | "note"
+    kind: str  # "stage" | "loop" | "critic" | "question" | "review" | "note" | "stopped" (time limit)
     stage: StageDecision | None = None
     loop: LoopStep | None = None
     questions: list[dict] = []
@@ -54,6 +70,27 @@ def data_dir() -> Path:
     return path
 
 
+class BadSetting(ValueError):
+    """A chat setting from the environment that cannot be used (one line, for the CLI)."""
+
+
+def time_limit_s(engine: str) -> float:
+    configured = os.environ.get("CEILING_CHAT_TIME_LIMIT")
+    if not configured:
+        return TIME_LIMIT_S["deterministic" if engine == "deterministic" else "llm"]
+    try:
+        seconds = float(configured)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < 86_400:
+        raise BadSetting(f"CEILING_CHAT_TIME_LIMIT={configured!r}: expected seconds, more than 0 and under a day")
+    return seconds
+
+
+def _digest(owner_key: str) -> str:
+    return hashlib.sha256(owner_key.encode("utf-8")).hexdigest()
+
+
 class Threads:
     def __init__(self, folder: Path | None = None, llm=None, max_loops: int = 3, machine=None):
         from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -64,13 +101,21 @@ class Threads:
         self.folder = folder or data_dir()
         self.folder.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.folder / "threads.sqlite", check_same_thread=False)
-        self._lock = threading.Lock()
+        serde = JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
+        self._saver = SqliteSaver(self._db, serde=serde)
+        self._lock = self._saver.lock  # one connection, one lock: the checkpointer's transactions never interleave ours
         with self._lock:
             self._db.execute("CREATE TABLE IF NOT EXISTS transcripts (thread_id TEXT PRIMARY KEY, title TEXT, messages TEXT, updated REAL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS owners "
+                             "(thread_id TEXT PRIMARY KEY, owner_sha256 TEXT NOT NULL)")
             self._db.commit()
-        serde = JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
-        self.graph = workflow.build(SqliteSaver(self._db, serde=serde))
+        self.graph = workflow.build(self._saver)
         self.llm, self.max_loops, self.machine = llm, max_loops, machine or ReferenceMachine()
+        self.time_limit_s = time_limit_s(self.engine)
+        self._running: set[str] = set()  # threads with a run in progress (a stopped one included, until it ends)
+        self._running_lock = threading.Lock()
+        self.workers = WORKERS["deterministic" if self.engine == "deterministic" else "llm"]
+        self._workers = threading.BoundedSemaphore(self.workers)
 
     @property
     def engine(self) -> str:
@@ -83,7 +128,29 @@ class Threads:
 
     @staticmethod
     def new_id() -> str:
-        return uuid.uuid4().hex[:12]
+        return uuid.uuid4().hex
+
+    # --- owners ---------------------------------------------------------------------------
+    @staticmethod
+    def new_owner_key() -> str:
+        return secrets.token_hex(16)
+
+    def owns(self, thread_id: str, owner_key: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT owner_sha256 FROM owners WHERE thread_id = ?", (thread_id,)).fetchone()
+        return row is not None and hmac.compare_digest(row[0], _digest(owner_key))
+
+    def claim(self, thread_id: str, owner_key: str) -> bool:
+        """Make `owner_key` the owner of a thread nobody has used yet; True when the thread is (now) that key's."""
+        if self.owns(thread_id, owner_key):
+            return True
+        if self.snapshot(thread_id).values or self.transcript(thread_id):
+            return False  # someone's thread (or one from before owners were kept): never handed over
+        with self._lock:
+            row = (thread_id, _digest(owner_key))
+            inserted = self._db.execute("INSERT OR IGNORE INTO owners VALUES (?, ?)", row).rowcount
+            self._db.commit()
+        return bool(inserted)
 
     # --- state --------------------------------------------------------------------------
     def snapshot(self, thread_id: str):
@@ -96,19 +163,28 @@ class Threads:
     def review_of(self, thread_id: str) -> Review | None:
         return self.snapshot(thread_id).values.get("review")
 
-    # --- the three ways a thread moves ----------------------------------------------------
+    # --- the three ways a thread moves (each under the time limit) ----------------------------
     def start(self, thread_id: str, description: str) -> Iterator[Event]:
         """Review a new description in this thread (any earlier review in it is replaced)."""
+        return self._bounded(thread_id, lambda: self._start(thread_id, description))
+
+    def answer(self, thread_id: str, answers: dict[str, float]) -> Iterator[Event]:
+        """Resume after a question; an empty map keeps the assumed values."""
+        return self._bounded(thread_id, lambda: self._answer(thread_id, answers))
+
+    def follow_up(self, thread_id: str, message: str) -> Iterator[Event]:
+        """Apply a what-if to the thread's facts and re-run from the first stage it affects."""
+        return self._bounded(thread_id, lambda: self._follow_up(thread_id, message))
+
+    def _start(self, thread_id: str, description: str) -> Iterator[Event]:
         state = {"description": description, "given_facts": None, "machine": self.machine, "max_loops": self.max_loops,
                  "engine": self.engine, "answered": [], "review": None}
         yield from self._stream(state, thread_id)
 
-    def answer(self, thread_id: str, answers: dict[str, float]) -> Iterator[Event]:
-        """Resume after a question; an empty map keeps the assumed values."""
+    def _answer(self, thread_id: str, answers: dict[str, float]) -> Iterator[Event]:
         yield from self._stream(Command(resume={"answers": answers}), thread_id)  # never empty: {} would not resume
 
-    def follow_up(self, thread_id: str, message: str) -> Iterator[Event]:
-        """Apply a what-if to the thread's facts and re-run from the first stage it affects."""
+    def _follow_up(self, thread_id: str, message: str) -> Iterator[Event]:
         values = self.snapshot(thread_id).values
         old = values.get("review")
         changes = followup.read_changes(message, values["raw_facts"])
@@ -156,20 +232,97 @@ class Threads:
                 elif node == "writer":
                     yield Event(kind="review", review=update["review"])
 
-    def browser_secret(self) -> str:
-        """A random secret made once per data folder (browsers' stored thread ids stay readable after a restart)."""
-        import secrets
+    # --- the time limit ----------------------------------------------------------------------
+    def busy(self, thread_id: str) -> bool:
+        """A run is still working on this thread (a stopped one too, until its rollback is done)."""
+        with self._running_lock:
+            return thread_id in self._running
 
-        path = self.folder / "browser-secret"
-        if not path.exists():
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+    def _bounded(self, thread_id: str, run) -> Iterator[Event]:
+        """The run's events, produced on a worker thread; past the time limit the caller gets a "stopped"
+        event at once, and the worker rolls the thread back when it ends (a thread cannot be killed)."""
+        deadline = time.monotonic() + self.time_limit_s
+        refused = self._enter(thread_id)
+        if refused is not None:
+            yield refused
+            return
+        mark, events, outcome = self._mark(thread_id), queue.Queue(), {"late": False, "ended": False}
+        threading.Thread(target=self._work, args=(thread_id, run, mark, events, outcome), daemon=True).start()
+        while True:
+            try:
+                item = events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                if self._give_up(outcome):
+                    yield Event(kind="stopped", text=f"Stopped: this took longer than {self.time_limit_s:g} s, "
+                                                     "the time limit. The thread is as it was before this message.")
+                    return
+                continue
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _enter(self, thread_id: str) -> Event | None:
+        """Take the thread and a worker slot, or say why not (one run per thread; a bounded number at once)."""
+        with self._running_lock:
+            if thread_id in self._running:
+                return Event(kind="stopped", text="This thread is still finishing a request that ran past the time "
+                                                  "limit; nothing was changed. Try again in a minute.")
+            self._running.add(thread_id)
+        if self._workers.acquire(timeout=self.time_limit_s):
+            return None
+        with self._running_lock:
+            self._running.discard(thread_id)
+        return Event(kind="stopped", text=f"The server stayed busy for {self.time_limit_s:g} s (the time limit); "
+                                          "nothing was changed. Try again in a minute.")
+
+    def _give_up(self, outcome: dict) -> bool:
+        with self._running_lock:
+            outcome["late"] = not outcome["ended"]
+            return outcome["late"]
+
+    def _work(self, thread_id: str, run, mark, events: queue.Queue, outcome: dict) -> None:
+        try:
+            for event in run():
+                events.put(event)
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller, who raises it as before)
+            events.put(exc)
+        finally:
+            with self._running_lock:
+                outcome["ended"] = True
+                if outcome["late"]:
+                    self._roll_back(thread_id, mark)
+                self._running.discard(thread_id)
+            self._workers.release()
+            events.put(None)
+
+    def _mark(self, thread_id: str) -> tuple[str | None, set]:
+        """The thread's latest checkpoint and the writes pending on it: what a rollback returns to."""
+        with self._saver.cursor(transaction=False) as cur:
+            cur.execute("SELECT max(checkpoint_id) FROM checkpoints WHERE thread_id = ?", (thread_id,))
+            base = cur.fetchone()[0]
+            cur.execute("SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_id IS ?", (thread_id, base))
+            return base, set(cur.fetchall())
+
+    def _roll_back(self, thread_id: str, mark: tuple[str | None, set]) -> None:
+        """Delete what a stopped run wrote: later checkpoints (ids sort by time) and new writes on the base."""
+        base, kept = mark
+        with self._saver.cursor() as cur:
+            cur.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, base or ""))
+            cur.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, base or ""))
+            if base is not None:
+                cur.execute("SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_id = ?",
+                            (thread_id, base))
+                for task_id, idx in set(cur.fetchall()) - kept:
+                    cur.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id = ? AND task_id = ? "
+                                "AND idx = ?", (thread_id, base, task_id, idx))
 
     # --- transcripts ----------------------------------------------------------------------
     def save_transcript(self, thread_id: str, title: str, messages: list[dict]) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO transcripts VALUES (?, ?, ?, ?)", (thread_id, title, json.dumps(messages), time.time()))
+            row = (thread_id, redact(title), json.dumps(redact_deep(messages)), time.time())  # no credential is stored
+            self._db.execute("INSERT OR REPLACE INTO transcripts VALUES (?, ?, ?, ?)", row)
             self._db.commit()
 
     def transcript(self, thread_id: str) -> list[dict]:
@@ -177,8 +330,10 @@ class Threads:
             row = self._db.execute("SELECT messages FROM transcripts WHERE thread_id = ?", (thread_id,)).fetchone()
         return json.loads(row[0]) if row else []
 
-    def recent(self, limit: int = 20) -> list[tuple[str, str]]:
-        """(thread_id, title) of the latest threads, newest first."""
+    def recent(self, owner_key: str, limit: int = 20) -> list[tuple[str, str]]:
+        """(thread_id, title) of this owner's latest threads, newest first."""
         with self._lock:
-            rows = self._db.execute("SELECT thread_id, title FROM transcripts ORDER BY updated DESC LIMIT ?", (limit,)).fetchall()
+            rows = self._db.execute("SELECT t.thread_id, t.title FROM transcripts t "
+                                    "JOIN owners o ON o.thread_id = t.thread_id WHERE o.owner_sha256 = ? "
+                                    "ORDER BY t.updated DESC LIMIT ?", (_digest(owner_key), limit)).fetchall()
         return [(r[0], r[1]) for r in rows]

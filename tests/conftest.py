@@ -21,6 +21,32 @@ def corpus_index():
     return default_index()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, corpus_index):
+    """A real `ceiling chat` process on 127.0.0.1 with a data folder of its own, one per test module."""
+    from ceiling.graph.local_server import free_port
+    from ceiling.graph.serve import ChatProcess
+
+    with ChatProcess(free_port(), tmp_path_factory.mktemp("chat") / "data") as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (no browser download)."""
+    import shutil
+
+    chromium_path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium_path).exists():
+        pytest.fail("Debian chromium is not installed (make install installs it: apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, headless=True)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def descriptions() -> Path:
     return REPO / "tests" / "descriptions"

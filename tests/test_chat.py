@@ -92,13 +92,15 @@ def test_a_what_if_that_makes_the_model_large_moves_the_ceiling(threads):
 def test_threads_survive_a_restart(tmp_path, corpus_index):
     folder = tmp_path / "chat"
     first = Threads(folder)
-    tid = first.new_id()
+    tid, owner = first.new_id(), first.new_owner_key()
+    assert first.claim(tid, owner)
     _run(first.start(tid, FRAUD))
     first.save_transcript(tid, "fraud", [{"role": "user", "content": "x"}])
     again = Threads(folder)  # a new process would open the same file
     assert again.review_of(tid) == first.review_of(tid)
     assert again.transcript(tid) == [{"role": "user", "content": "x"}]
-    assert (tid, "fraud") in again.recent()
+    assert (tid, "fraud") in again.recent(owner) and again.owns(tid, owner)
+    assert again.recent(again.new_owner_key()) == [] and not again.claim(tid, again.new_owner_key())  # nobody else's
     _run(again.follow_up(tid, "the SLO is 50 ms"))  # and the thread still moves
     assert again.review_of(tid).tax["slo_ms"] == 50.0
 

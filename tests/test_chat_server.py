@@ -4,36 +4,14 @@ driven by Playwright), and the HTTP API through gradio_client. Screenshots go to
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from ceiling.graph.local_server import free_port
-from ceiling.graph.serve import ChatProcess
 
 REPO = Path(__file__).resolve().parents[1]
 FRAUD = (REPO / "examples" / "fraud-scoring.md").read_text()
 SHOTS = REPO / "out" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, corpus_index):
-    with ChatProcess(free_port(), tmp_path_factory.mktemp("chat") / "data") as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed (make install installs it: apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def _send(page, text: str) -> None:

@@ -9,7 +9,6 @@ Real parts throughout: the rule reader, the workflow with chromadb, and a headle
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -223,17 +222,6 @@ VISIBLE_MARKUP = {
     "overflow hidden only": '<span style="overflow:hidden">The p99 SLO is 500 ms.</span>',
     "comment in a code span": "Templates carry `<!-- The p99 SLO is 500 ms. -->` as text.",
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium_path = shutil.which("chromium") or "/usr/bin/chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, headless=True)
-        yield chromium
-        chromium.close()
 
 
 # The text a person can see: text nodes the browser lays out with a non-zero box, not made invisible

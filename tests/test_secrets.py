@@ -93,3 +93,30 @@ def test_a_reply_that_echoes_the_key_cannot_put_it_in_the_review(tmp_path, corpu
     assert echoed and all("[redacted]" in text for text in echoed), "the echoing replies never reached the review"
     for text in outputs:
         assert not leaked(text, key)
+
+
+def test_the_chat_stores_and_returns_no_form_of_the_key(tmp_path, corpus_index, monkeypatch):
+    """A chat server whose endpoint echoes the key: the /review and /follow_up answers, the transcript a user's
+    pasted key lands in, and every file of the data folder (the SQLite store and its WAL included) hold none of it."""
+    from gradio_client import Client
+
+    from ceiling.graph.local_server import free_port
+    from ceiling.graph.serve import ChatProcess
+
+    key = corporate_key()
+    data = tmp_path / "data"
+    with FaultServer("key_in_reply", answers=rule_answers(FRAUD.read_text())) as endpoint:
+        monkeypatch.setenv("OPENAI_BASE_URL", endpoint.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        with ChatProcess(free_port(), data, extra=["--llm", "openai"]) as chat:
+            client = Client(chat.url, verbose=False)
+            handle, markdown, review = client.predict(FRAUD.read_text() + f"\nOur gateway key is {key}.\n",
+                                                      api_name="/review")
+            changes, after = client.predict(handle, "what if the fan-out were 12?", api_name="/follow_up")
+            answers = [markdown, review, changes, after]
+            stored = [path.read_bytes().decode("utf-8", "replace") for path in data.rglob("*") if path.is_file()]
+    assert len(endpoint.requests) >= 6, "the chat never asked the echoing endpoint"
+    assert "Debug: Authorization=" in review and "[redacted]" in review  # the echo reached the review, redacted
+    assert any("threads.sqlite" in str(p) for p in data.rglob("*"))
+    for text in answers + stored:
+        assert not leaked(text, key)

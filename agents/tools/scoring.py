@@ -399,7 +399,7 @@ def replicas_for_availability(a: float, target: float) -> int:
     _check_probability("a", a)
     if a == 1.0 or target <= a:
         return 1
-    if a == 0.0 or target >= 1.0:
+    if 1.0 - a == 1.0 or target >= 1.0:  # A below float resolution: (1-A)^k stays 1.0 and the search never ends
         raise ValueError(f"availability {a} can never reach target {target} with finitely many replicas")
     k = max(1, math.ceil(math.log1p(-target) / math.log1p(-a)) - 1)
     while replicated_availability(a, k) < target - 1e-12:
