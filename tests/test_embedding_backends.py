@@ -121,9 +121,12 @@ def home_with_no_query_cached(corpus_index, target: Path) -> Path:
     import shutil
     import sqlite3
 
-    from ceiling.corpus.embedding import ceiling_home
+    from ceiling.corpus.embedding import onnx_model_path
 
-    shutil.copytree(ceiling_home(), target, ignore=shutil.ignore_patterns("chat", "*.log"))
+    shutil.copytree(corpus_index.path, target / "index")  # the home the index lives in, wherever the suite put it
+    (target / "models").mkdir()
+    for graph_file in (onnx_model_path(), onnx_model_path().with_suffix(".json")):  # not a GGUF beside them
+        shutil.copy(graph_file, target / "models")
     chunk_keys = {corpus_index.cache.key(embedding_input(chunk)) for chunk in corpus_index.chunks()}
     with sqlite3.connect(target / "index" / "embeddings.sqlite") as db:
         queries = [key for (key,) in db.execute("SELECT key FROM emb") if key not in chunk_keys]
