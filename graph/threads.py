@@ -39,9 +39,10 @@ RECURSION_PER_LOOP = 10
 # Seconds a run may take before the user is told it stopped (CEILING_CHAT_TIME_LIMIT overrides):
 # a rule review takes ~0.03-2 s, a local-model one 60-110 s (up to ~12 min with tools).
 TIME_LIMIT_S = {"deterministic": 60.0, "llm": 900.0}
-# Runs working at once, stopped ones included: rule reviews are CPU-bound under one GIL (more threads only
-# slow the server's own replies), LLM reviews mostly wait on the endpoint.
-WORKERS = {"deterministic": 2, "llm": 8}
+# Runs working at once, stopped ones included: rule reviews are CPU-bound under one GIL, so a second one adds
+# no throughput and slows the server's own replies (20 users for 60 s: 4.06 reviews/s with 1, 3.92 with 2;
+# the slowest GET / beside 8 worst-case reviews 0.48 s with 1, 1.16 s with 2); LLM reviews mostly wait.
+WORKERS = {"deterministic": 1, "llm": 8}
 # Our own types in the graph state, allowed to round-trip through the checkpointer.
 STATE_TYPES = [("ceiling.agents.schemas", name) for name in ("SystemFacts", "Fact", "StageDecision", "Citation", "LoopStep", "Alternative", "Review")] + [
     ("ceiling.agents.tools.reference", "ReferenceMachine"), ("ceiling.agents.tools.taxes", "Design")]
