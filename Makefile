@@ -11,8 +11,10 @@ install:
 chromium:
 	apt-get install -y -q chromium chromium-driver || (apt-get update -q && apt-get install -y -q chromium chromium-driver)
 
-# CI runs exactly this (see .ci/run): install, then the whole suite.
+# CI runs exactly this (see .ci/run): install, the linter (config in pyproject.toml), then the whole suite.
 test: install
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest
 
 review: install

@@ -40,19 +40,36 @@ def complete(facts: SystemFacts, machine: ReferenceMachine) -> SystemFacts:
         workload, why = _infer_workload(f)
         _assume(f, "workload", workload, "", why)
     workload = f.text("workload")
-    _assume(f, "arrival", {"serving": "request", "agents": "request"}.get(workload, "bounded"), "",
-            f"a {workload.replace('_', ' ')} workload; the text does not say how work arrives")
+    _assume(
+        f,
+        "arrival",
+        {"serving": "request", "agents": "request"}.get(workload, "bounded"),
+        "",
+        f"a {workload.replace('_', ' ')} workload; the text does not say how work arrives",
+    )
     _assume(f, "share_data", True, "", "nothing says the data is split across parties who may not share it")
     _assume(f, "spof_ok", True, "", "nothing forbids a single coordinator")
     _assume(f, "multi_region", False, "", "no regions or sites are named")
     _assume(f, "online_updates", False, "", "nothing says the model learns from each example")
     _assume(f, "agents", 1.0, "", "one model makes each decision; no multi-agent reasoning is described")
     _assume(f, "mtbf", DEVICE_MTBF_H, "h", "per-device MTBF of 50,000 h (Llama 3: ~50k GPU-hours per interruption)")
-    _assume(f, "gpu_memory", machine.gpu_memory_bytes, "byte", f"accelerator memory of the reference machine ({machine.name})")
+    _assume(
+        f,
+        "gpu_memory",
+        machine.gpu_memory_bytes,
+        "byte",
+        f"accelerator memory of the reference machine ({machine.name})",
+    )
     if f.num("model_params") is not None:
         _assume(f, "bytes_per_param", 2.0, "byte", "bf16 weights (2 bytes per parameter)")
     elif f.flag("foundation_model"):
-        _assume(f, "model_params", 70e9, "", "a foundation / frontier-scale model with no size given: assumed 70B parameters")
+        _assume(
+            f,
+            "model_params",
+            70e9,
+            "",
+            "a foundation / frontier-scale model with no size given: assumed 70B parameters",
+        )
         _assume(f, "bytes_per_param", 2.0, "byte", "bf16 weights (2 bytes per parameter)")
     elif not f.flag("small_model"):
         if workload in ("serving", "agents", "training"):
@@ -87,13 +104,33 @@ def _complete_serving(f: SystemFacts) -> None:
 
 def _complete_training(f: SystemFacts, machine: ReferenceMachine) -> None:
     params = f.num("model_params") or 1e9
-    _assume(f, "tokens", CHINCHILLA_TOKENS_PER_PARAM * params, "", "training tokens not stated; 20 tokens per parameter (Chinchilla)")
+    _assume(
+        f,
+        "tokens",
+        CHINCHILLA_TOKENS_PER_PARAM * params,
+        "",
+        "training tokens not stated; 20 tokens per parameter (Chinchilla)",
+    )
     _assume(f, "deadline", 30 * 86400.0, "s", "no deadline stated; assumed the run must finish within 30 days")
-    _assume(f, "data_size", (f.num("tokens") or 0) * 4.0, "byte", "dataset size from the token count at ~4 bytes per token")
+    _assume(
+        f, "data_size", (f.num("tokens") or 0) * 4.0, "byte", "dataset size from the token count at ~4 bytes per token"
+    )
     _assume(f, "gradient_size", params * 2.0, "byte", "bf16 gradients: 2 bytes per parameter all-reduced each step")
     step = 6 * params * TOKENS_PER_STEP / (machine.gpu_peak_flops_per_s * machine.mfu)
-    _assume(f, "step_compute", step, "s",
-            f"one step of a ~1M-token batch on one GPU: 6 x params x 2^20 / ({machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {machine.mfu})")
-    _assume(f, "bandwidth", machine.inter_bandwidth_bytes_per_s, "byte/s", "inter-node link of the reference machine: NDR InfiniBand, 50 GB/s")
+    _assume(
+        f,
+        "step_compute",
+        step,
+        "s",
+        f"one step of a ~1M-token batch on one GPU: 6 x params x 2^20 / ({machine.gpu_peak_flops_per_s / 1e12:g} "
+        f"TFLOP/s x MFU {machine.mfu})",
+    )
+    _assume(
+        f,
+        "bandwidth",
+        machine.inter_bandwidth_bytes_per_s,
+        "byte/s",
+        "inter-node link of the reference machine: NDR InfiniBand, 50 GB/s",
+    )
     _assume(f, "link_latency", machine.inter_alpha_s, "s", "InfiniBand per-message latency, 5 us")
     _assume(f, "checkpoint_write", CHECKPOINT_WRITE_S, "s", "checkpoint write time not stated; assumed 60 s")

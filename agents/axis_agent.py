@@ -6,8 +6,14 @@ from ceiling.agents.citing import cite
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.tools import pressures as P
 
-AXIS_WORDS = {"data": "distribute data", "training": "distribute training", "model": "distribute the model",
-              "inference": "distribute inference", "coordination": "coordinate the cluster", "intelligence": "distribute intelligence"}
+AXIS_WORDS = {
+    "data": "distribute data",
+    "training": "distribute training",
+    "model": "distribute the model",
+    "inference": "distribute inference",
+    "coordination": "coordinate the cluster",
+    "intelligence": "distribute intelligence",
+}
 
 
 def primary_axis(ceiling: str, workload: str) -> str | None:
@@ -26,22 +32,36 @@ def decide(state: dict) -> StageDecision:
     primary = primary_axis(ceiling, facts.text("workload"))
     if state["design"].single_machine and primary is not None:
         distribute: list[str] = []
-        why = (f"The critic collapsed the design to one machine after the tax broke the budget, so no axis is distributed, "
-               f"although the {ceiling} ceiling still points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f}).")
+        why = (
+            "The critic collapsed the design to one machine after the tax broke the budget, so no axis is "
+            "distributed, "
+            f"although the {ceiling} ceiling still points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})."
+        )
         query = "a heavy communication tax can itself become the binding ceiling"
     elif primary is None:
         distribute: list[str] = []
-        why = ("Stage 1 found no binding ceiling, so no axis is distributed: every axis pressure is below 0.5 ("
-               + ", ".join(f"{a} {p:.2f}" for a, p in ranked) + "). One machine will do; spend the headcount on the product.")
+        why = (
+            "Stage 1 found no binding ceiling, so no axis is distributed: every axis pressure is below 0.5 ("
+            + ", ".join(f"{a} {p:.2f}" for a, p in ranked)
+            + "). One machine will do; spend the headcount on the product."
+        )
         query = "flat hexagon every axis low a single machine will do"
     else:
         distribute = [primary] + [a for a, p in ranked if p >= P.BINDS_AT and a != primary]
         kept = [a for a, p in ranked if a not in distribute]
-        why = (f"The {ceiling} ceiling from stage 1 points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})"
-               + (f", with {', '.join(AXIS_WORDS[a] for a in distribute[1:])} also forced" if len(distribute) > 1 else "")
-               + ". Not distributed: " + ", ".join(f"{a} ({axes[a]:.2f})" for a in kept)
-               + "; distributing along an axis whose ceiling never bound adds cost without relief.")
+        why = (
+            f"The {ceiling} ceiling from stage 1 points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})"
+            + (f", with {', '.join(AXIS_WORDS[a] for a in distribute[1:])} also forced" if len(distribute) > 1 else "")
+            + ". Not distributed: "
+            + ", ".join(f"{a} ({axes[a]:.2f})" for a in kept)
+            + "; distributing along an axis whose ceiling never bound adds cost without relief."
+        )
         query = f"{ceiling} ceiling sends you to {AXIS_WORDS[primary]} axis"
-    return StageDecision(stage=2, name="axis", answer=", ".join(distribute) if distribute else "none (one machine)",
-                         justification=why, citations=cite(query),
-                         evidence={"axes": axes, "ranked": ranked, "distribute": distribute, "primary": primary})
+    return StageDecision(
+        stage=2,
+        name="axis",
+        answer=", ".join(distribute) if distribute else "none (one machine)",
+        justification=why,
+        citations=cite(query),
+        evidence={"axes": axes, "ranked": ranked, "distribute": distribute, "primary": primary},
+    )

@@ -9,4 +9,6 @@ def cite(query: str, k: int = 2) -> list[Citation]:
     """The top-k passages for `query`, each with its best-matching sentence as the quote."""
     from ceiling.agents.tools.retrieve import best_quote, retrieve
 
-    return [Citation(chunk_id=p.chunk_id, section=p.section, quote=best_quote(p.text, query)) for p in retrieve(query, k=k)]
+    return [
+        Citation(chunk_id=p.chunk_id, section=p.section, quote=best_quote(p.text, query)) for p in retrieve(query, k=k)
+    ]

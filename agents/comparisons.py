@@ -12,7 +12,9 @@ import re
 _COMPARISON = re.compile(
     r"\b(?:(?P<more>larger|bigger|greater|higher|more)\s+than|(?P<less>smaller|lower|less|fewer)\s+than"
     r"|(?P<over>exceeds?|exceeding|exceeded|above|over|too (?:big|large) for)"
-    r"|(?P<under>below|under))\b", re.I)
+    r"|(?P<under>below|under))\b",
+    re.I,
+)
 _NEGATED = re.compile(r"\b(not|never|no|n't|nor)\b(\s+\w+){0,2}\s*$", re.I)
 _REACH = 90  # characters: a number farther from the comparison word is not what it compares
 
@@ -35,7 +37,9 @@ def false_comparisons(text: str) -> list[str]:
                 continue
             a = left[-1]
             # the first number after the word of the same kind ("one machine (80 GB)": the 80 GB)
-            right = [m for m in mentions if m.kind == a.kind and m.start >= word.end() and m.start - word.end() <= _REACH]
+            right = [
+                m for m in mentions if m.kind == a.kind and m.start >= word.end() and m.start - word.end() <= _REACH
+            ]
             if not right:
                 continue
             b = right[0]

@@ -54,11 +54,19 @@ def check_tax(decisions: dict) -> list[str]:
     if comm["kind"] == "fan-out":
         left = comm["budget_left_ms"]
         if left is not None and left > 0 and comm.get("compute_ms") is not None and comm["compute_ms"] > left:
-            return [f"the model's {comm['compute_ms']:g} ms of compute does not fit the {left:g} ms the communication tax "
-                    f"({comm['communication_ms']:g} ms) leaves of the {comm['slo_ms']:g} ms SLO"]
-        return [f"the communication tax ({comm['communication_ms']:g} ms) leaves {comm['budget_left_ms']:g} ms of the {comm['slo_ms']:g} ms SLO"]
+            return [
+                f"the model's {comm['compute_ms']:g} ms of compute does not fit the {left:g} ms the communication tax "
+                f"({comm['communication_ms']:g} ms) leaves of the {comm['slo_ms']:g} ms SLO"
+            ]
+        return [
+            f"the communication tax ({comm['communication_ms']:g} ms) leaves {comm['budget_left_ms']:g} ms of the "
+            f"{comm['slo_ms']:g} ms SLO"
+        ]
     if comm["kind"] == "all-reduce":
-        return [f"communication ({comm['communication_ms']:,.1f} ms/step) exceeds the compute it enables ({comm['compute_ms']:,.1f} ms/step per worker)"]
+        return [
+            f"communication ({comm['communication_ms']:,.1f} ms/step) exceeds the compute it enables "
+            f"({comm['compute_ms']:,.1f} ms/step per worker)"
+        ]
     return [f"shuffle plus compute overrun the job window by {-comm['budget_left_ms'] / 1000:,.0f} s"]
 
 
@@ -69,7 +77,10 @@ def review(state: dict, chunk_text) -> Finding:
     ceiling = decisions[1].evidence["ceiling"]
     final = []
     if state["design"].single_machine and ceiling != "none":
-        final.append(f"one machine cannot relieve the {ceiling} ceiling (pressure {decisions[1].evidence['pressures'][ceiling]['pressure']:.2f})")
+        final.append(
+            f"one machine cannot relieve the {ceiling} ceiling (pressure "
+            f"{decisions[1].evidence['pressures'][ceiling]['pressure']:.2f})"
+        )
     final += check_deadline(state)
     reasons += final
     return Finding(ok=not reasons, reasons=reasons, tax_broken=bool(tax), final=bool(final))
@@ -85,8 +96,12 @@ def check_deadline(state: dict) -> list[str]:
     seconds = scoring.training_time_s(flops, design.workers, machine.gpu_peak_flops_per_s, machine.mfu)
     if seconds <= deadline:
         return []
-    return [f"with {design.workers} workers the run needs {seconds / 86400:,.1f} days, over the {deadline / 86400:,.1f}-day deadline: "
-            "the communication tax has become the binding ceiling"]
+    return [
+        f"with {design.workers} workers the run needs {seconds / 86400:,.1f} days, over the "
+        f"{deadline / 86400:,.1f}-day "
+        "deadline: "
+        "the communication tax has become the binding ceiling"
+    ]
 
 
 def exhausted(state: dict) -> bool:
@@ -96,7 +111,11 @@ def exhausted(state: dict) -> bool:
 
 def _largest_fitting_workers(compute: float, message: float, bandwidth: float, alpha: float, current: int) -> int:
     flip = scoring.comm_exceeds_compute_from(compute, message, bandwidth, alpha)
-    best = min(current - 1, (flip - 1) if flip else current - 1, round(scoring.optimal_workers_ring(compute, message, bandwidth, alpha)))
+    best = min(
+        current - 1,
+        (flip - 1) if flip else current - 1,
+        round(scoring.optimal_workers_ring(compute, message, bandwidth, alpha)),
+    )
     return max(1, best)
 
 
@@ -109,32 +128,53 @@ def revise(state: dict) -> tuple[Design, str]:
         fanout, hop, slo = comm["inputs"]["fanout"], comm["inputs"]["hop_latency_ms"], comm["slo_ms"]
         target = math.floor(0.5 * slo / hop) if hop else fanout
         if "fewer lookups" not in tried and 1 <= target < fanout:
-            design.fanout, change = float(target), f"cut the fan-out from {fanout:g} to {target} lookups (batch them or fetch in parallel) so the tax is at most half the SLO"
+            design.fanout, change = (
+                float(target),
+                f"cut the fan-out from {fanout:g} to {target} lookups (batch them or fetch in parallel) so the tax is "
+                "at most half the SLO",
+            )
             design.changes.append("fewer lookups")
             return design, change
         if "co-located features" not in tried:
-            design.hop_latency_ms, change = LOCAL_HOP_MS, f"co-locate the features with the scoring replica (a hop of {LOCAL_HOP_MS} ms instead of {hop:g} ms)"
+            design.hop_latency_ms, change = (
+                LOCAL_HOP_MS,
+                f"co-locate the features with the scoring replica (a hop of {LOCAL_HOP_MS} ms instead of {hop:g} ms)",
+            )
             design.changes.append("co-located features")
             return design, change
     elif comm["kind"] == "all-reduce":
         workers = int(comm["inputs"]["workers"])
         machine = state["machine"]
         if "two-level collective" not in tried and workers > machine.gpus:
-            design.collective, change = "two-level", "switch the flat ring to a two-level all-reduce (NVLink inside a node, InfiniBand across nodes)"
+            design.collective, change = (
+                "two-level",
+                "switch the flat ring to a two-level all-reduce (NVLink inside a node, InfiniBand across nodes)",
+            )
             design.changes.append("two-level collective")
             return design, change
         mp = int(comm["inputs"].get("model_parallel", 1))
         if "fewer workers" not in tried and workers > mp:
             # Count data-parallel ranks (each all-reduces 1/mp of the gradient); never below one model copy.
-            ranks = _largest_fitting_workers(comm["inputs"]["step_compute_s"] / mp, comm["inputs"]["gradient_bytes"] / mp,
-                                             comm["inputs"]["bandwidth_bytes_per_s"], comm["inputs"]["alpha_s"], max(workers // mp, 1))
+            ranks = _largest_fitting_workers(
+                comm["inputs"]["step_compute_s"] / mp,
+                comm["inputs"]["gradient_bytes"] / mp,
+                comm["inputs"]["bandwidth_bytes_per_s"],
+                comm["inputs"]["alpha_s"],
+                max(workers // mp, 1),
+            )
             n = ranks * mp
-            design.workers, change = n, f"cut the workers from {workers} to {n}, where the all-reduce no longer outlasts the compute"
+            design.workers, change = (
+                n,
+                f"cut the workers from {workers} to {n}, where the all-reduce no longer outlasts the compute",
+            )
             design.changes.append("fewer workers")
             return design, change
     elif comm["kind"] == "shuffle" and "more nodes" not in tried:
         nodes = int(comm["inputs"]["nodes"])
-        design.workers, change = nodes * 2, f"double the nodes from {nodes} to {nodes * 2} so each processes half as much inside the window"
+        design.workers, change = (
+            nodes * 2,
+            f"double the nodes from {nodes} to {nodes * 2} so each processes half as much inside the window",
+        )
         design.changes.append("more nodes")
         return design, change
     design.single_machine = True

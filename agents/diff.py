@@ -30,17 +30,28 @@ def _stage6(review: Review) -> str:
 
 
 def _answers(r: Review) -> dict[str, str]:
-    return {"1. ceiling": r.ceiling, "2. distribute": ", ".join(r.distribute) or "nothing (one machine)", "3. topology": r.topology,
-            "4. mode": r.mode, "5. metric": r.metric, "6. tax": _stage6(r), "verdict": "feasible" if r.feasible else "infeasible",
-            "alternative": r.alternative.design}
+    return {
+        "1. ceiling": r.ceiling,
+        "2. distribute": ", ".join(r.distribute) or "nothing (one machine)",
+        "3. topology": r.topology,
+        "4. mode": r.mode,
+        "5. metric": r.metric,
+        "6. tax": _stage6(r),
+        "verdict": "feasible" if r.feasible else "infeasible",
+        "alternative": r.alternative.design,
+    }
 
 
 def _numbers(r: Review) -> dict[str, float | None]:
     t = r.tax  # a plain dict in the schema: any key may be missing from a saved review, so .get
     failure = t.get("failure") if isinstance(t.get("failure"), dict) else {}
-    out = {"communication (ms)": t.get("communication_ms"), "SLO (ms)": t.get("slo_ms"),
-           "budget left (ms)": t.get("budget_left_ms"), "P(failure in 24 h)": failure.get("p_any_down"),
-           "critic loops": r.loops}
+    out = {
+        "communication (ms)": t.get("communication_ms"),
+        "SLO (ms)": t.get("slo_ms"),
+        "budget left (ms)": t.get("budget_left_ms"),
+        "P(failure in 24 h)": failure.get("p_any_down"),
+        "critic loops": r.loops,
+    }
     out.update({f"{name} ceiling pressure": p for name, p in r.pressures.items()})
     out.update({f"{a['axis']} axis pressure": a.get("pressure") for a in r.axes if "axis" in a})
     return out
@@ -59,10 +70,17 @@ def _same(a, b) -> bool:
 
 
 def diff(old: Review, new: Review) -> list[Difference]:
-    out = [Difference(what=k, before=v, after=_answers(new)[k], kind="answer") for k, v in _answers(old).items() if v != _answers(new)[k]]
+    out = [
+        Difference(what=k, before=v, after=_answers(new)[k], kind="answer")
+        for k, v in _answers(old).items()
+        if v != _answers(new)[k]
+    ]
     new_numbers = _numbers(new)
-    out += [Difference(what=k, before=_fmt(v), after=_fmt(new_numbers.get(k)), kind="number")
-            for k, v in _numbers(old).items() if not _same(v, new_numbers.get(k))]
+    out += [
+        Difference(what=k, before=_fmt(v), after=_fmt(new_numbers.get(k)), kind="number")
+        for k, v in _numbers(old).items()
+        if not _same(v, new_numbers.get(k))
+    ]
     return out
 
 
@@ -70,9 +88,10 @@ def markdown(differences: list[Difference]) -> str:
     if not differences:
         return "No stage answer or number changed."
     answers = [d for d in differences if d.kind == "answer"]
-    head = (f"{len(answers)} stage answer(s) changed." if answers else "No stage answer changed; only numbers moved.")
-    rows = ["| | Before | After |", "|---|---|---|"] + [f"| {'**' + d.what + '**' if d.kind == 'answer' else d.what} | {d.before} | {d.after} |"
-                                                     for d in differences]
+    head = f"{len(answers)} stage answer(s) changed." if answers else "No stage answer changed; only numbers moved."
+    rows = ["| | Before | After |", "|---|---|---|"] + [
+        f"| {'**' + d.what + '**' if d.kind == 'answer' else d.what} | {d.before} | {d.after} |" for d in differences
+    ]
     return head + "\n\n" + "\n".join(rows)
 
 

@@ -1,7 +1,8 @@
 """The facts agent (deterministic): a system description -> SystemFacts.
 
-How it reads: clean the text (invisible characters, full-width letters), set aside fake chat
-messages and sentences addressed to the reviewer, rewrite number words as digits, find every number with its unit, then decide what each number measures
+How it reads: clean the text (invisible characters, full-width letters), set aside hidden text,
+fake chat messages and sentences addressed to the reviewer or in another language, rewrite
+number words as digits, find every number with its unit, then decide what each number measures
 from its unit and the words around it (the nearest cue wins, so one sentence can carry
 several numbers). Flags (may parties share data? is a single point of failure allowed?)
 come from phrase patterns over the whole text. Every value keeps the sentence it came from.
@@ -16,8 +17,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 
 from ceiling.agents import cues, reviewer_address
 from ceiling.agents.schemas import Fact, SystemFacts
@@ -32,10 +33,23 @@ _RATE_TAIL = re.compile(
     r"^[A-Za-z\s,\-()']{0,40}?(?:(?:\b(?:per|a|each|every)\s+|/\s*)(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|\b(?P<qps>qps|rps|tps|req/s)\b)",
     re.I,
 )
-_PER_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "h": 3600, "day": 86400, "d": 86400}
+_PER_SECONDS = {
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+    "minute": 60,
+    "min": 60,
+    "hour": 3600,
+    "hr": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+}
 
 
-_PER_DEVICE_TIME = re.compile(r"(?:gpu|device|node|server|machine|accelerator|chip|card)[\s-]+(?=(?:hours?|days?|years?)\b)", re.I)
+_PER_DEVICE_TIME = re.compile(
+    r"(?:gpu|device|node|server|machine|accelerator|chip|card)[\s-]+(?=(?:hours?|days?|years?)\b)", re.I
+)
 _LARGEST_WINS = ("request_rate", "data_size", "token_rate")
 _PER_ITEM_FIELDS = ("request_rate", "concurrent_users")  # "each car sends 1 event per second" is one item's share
 _NEGATIVE = re.compile(r"(?:(?:^|[\s(\[:=,~])-|\b(?:minus|negative)\s+)$", re.I)
@@ -48,8 +62,13 @@ _AFTER_WINDOW = 400
 _BEFORE_WINDOW = 64
 MAX_MENTIONS = 2000
 _LOOKAHEAD = 200  # unread numbers classified to find the field the cap's note belongs to
-_FIELD_OF_KIND = {"time": "slo", "bytes": "data_size", "bandwidth": "bandwidth", "rate": "request_rate",
-                  "count": "workers"}
+_FIELD_OF_KIND = {
+    "time": "slo",
+    "bytes": "data_size",
+    "bandwidth": "bandwidth",
+    "rate": "request_rate",
+    "count": "workers",
+}
 _LONG_RUN = re.compile(r"\d{25,}")  # shown shortened in notes
 _NON_ASCII_WORD = re.compile(r"[^\s\d.,;:!?()\[\]{}<>\"]{0,16}[^\x00-\x7f][^\s\d.,;:!?()\[\]{}<>\"]{0,16}")
 
@@ -75,22 +94,42 @@ class Mention:
     def text(self) -> str:
         """The number as written, with its unit ("50 ms", "1e30 requests per second") or, for a
         count, the words that follow it ("1e30 users at once")."""
-        shown = _LONG_RUN.sub(_shortened, self.sentence[self.start: self.end].strip())
+        shown = _LONG_RUN.sub(_shortened, self.sentence[self.start : self.end].strip())
         if self.kind == "count":
             words = []
-            following = self.sentence[self.end: self.end + 31]  # the 30 characters the words are taken from
+            following = self.sentence[self.end : self.end + 31]  # the 30 characters the words are taken from
             for word in re.match(r"[^.,;:()\d]{0,30}", following).group(0).split()[:2]:
-                if word.lower() in ("and", "or", "but", "on", "of", "with", "in", "to", "the", "a", "an", "at", "for", "per", "across", "over", "from", "by", "into"):
+                if word.lower() in (
+                    "and",
+                    "or",
+                    "but",
+                    "on",
+                    "of",
+                    "with",
+                    "in",
+                    "to",
+                    "the",
+                    "a",
+                    "an",
+                    "at",
+                    "for",
+                    "per",
+                    "across",
+                    "over",
+                    "from",
+                    "by",
+                    "into",
+                ):
                     break
                 words.append(word)
             shown = (shown + following.split(words[0], 1)[0] + " ".join(words)).strip() if words else shown
         return ("-" if self.negative else "") + shown
 
     def before(self, chars: int = 70) -> str:
-        return self.sentence[max(0, self.start - chars): self.start].lower()
+        return self.sentence[max(0, self.start - chars) : self.start].lower()
 
     def after(self, chars: int = 90) -> str:
-        return self.sentence[self.end: self.end + chars].lower()
+        return self.sentence[self.end : self.end + chars].lower()
 
 
 def _shortened(run: re.Match) -> str:
@@ -139,11 +178,11 @@ def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: s
     value = float("inf") if too_long else float(number.replace(",", ""))
     guessed = [note for digits, note in notes if number == digits and digits not in quote]
     end = match.end()
-    rest = sentence[end: end + _AFTER_WINDOW]
+    rest = sentence[end : end + _AFTER_WINDOW]
     tail = rest.lstrip(" -")
     per_device = _PER_DEVICE_TIME.match(tail)  # "50,000 GPU-hours": a duration, not 50,000 GPUs
     if per_device:
-        tail = tail[per_device.end():]
+        tail = tail[per_device.end() :]
     skip = len(rest) - len(tail)
     data = DATA_UNIT.match(tail)
     time = TIME_UNIT.match(tail)
@@ -151,8 +190,16 @@ def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: s
         unit, is_rate = data_unit_to_pint(data)
         kind = "bandwidth" if is_rate else "bytes"
         value = convert(value, unit + ("/second" if is_rate else ""), "byte/second" if is_rate else "byte")
-        mention = Mention(value, kind, "byte/s" if is_rate else "byte", match.start(), end + skip + data.end(),
-                          sentence, quote, guessed)
+        mention = Mention(
+            value,
+            kind,
+            "byte/s" if is_rate else "byte",
+            match.start(),
+            end + skip + data.end(),
+            sentence,
+            quote,
+            guessed,
+        )
     elif time:
         value = convert(value, time_unit_to_pint(time.group("unit")), "millisecond")
         mention = Mention(value, "time", "ms", match.start(), end + skip + time.end(), sentence, quote, guessed)
@@ -168,8 +215,9 @@ def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: s
     return mention
 
 
-def _count_or_rate(match: re.Match, value: float, sentence: str, quote: str, guessed: list,
-                   written: set[str]) -> Mention:
+def _count_or_rate(
+    match: re.Match, value: float, sentence: str, quote: str, guessed: list, written: set[str]
+) -> Mention:
     """A number with no unit of measure: a count ("8 GPUs", "70B"), or a rate when a time follows."""
     end = match.end()
     suffix = _SUFFIX.match(sentence, end, end + _AFTER_WINDOW)
@@ -178,8 +226,8 @@ def _count_or_rate(match: re.Match, value: float, sentence: str, quote: str, gue
         end = suffix.end()
     mention = Mention(value, "count", "", match.start(), end, sentence, quote, guessed)
     mention.bare = not suffix and match.group(1) in written
-    rate = _RATE_TAIL.match(sentence[end: end + _AFTER_WINDOW])
-    if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end: end + rate.end()]):
+    rate = _RATE_TAIL.match(sentence[end : end + _AFTER_WINDOW])
+    if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end : end + rate.end()]):
         per = (rate.group("per") or "s").lower()
         mention.value = value / _PER_SECONDS.get(per, 1)
         mention.kind, mention.unit = "rate", "1/s"
@@ -187,7 +235,9 @@ def _count_or_rate(match: re.Match, value: float, sentence: str, quote: str, gue
     return mention
 
 
-def _set(facts: SystemFacts, name: str, value, unit: str, mention: Mention | None = None, quote: str | None = None) -> None:
+def _set(
+    facts: SystemFacts, name: str, value, unit: str, mention: Mention | None = None, quote: str | None = None
+) -> None:
     """Record a value unless an earlier, equally direct statement already set it."""
     current = getattr(facts, name)
     if current.known and not current.assumed:
@@ -209,7 +259,7 @@ def classify(mention: Mention) -> str | None:
     if mention.kind == "rate":
         if cues.PER_ITEM_BEFORE.search(before):
             return None  # "each car sends 1 event per second" is a per-item rate, not the load
-        return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start: mention.end]) else "request_rate"
+        return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "request_rate"
     if mention.kind == "count":
         if cues.output_length(before, after) and cues.count_in_range("output_tokens", mention.value):
             return "output_tokens"
@@ -272,28 +322,41 @@ class _Notes:
         """False for a number that must not be read; says why when the writer plainly meant a field."""
         # The field the cue words point to before range checks: "1e12 GPUs" meant workers, even
         # though only the token count's range admits the number.
-        meant = (cues.field_ignoring_range(mention.kind, mention.value, mention.before(), mention.after()) if mention.kind in ("count", "time") else None) or name
+        meant = (
+            cues.field_ignoring_range(mention.kind, mention.value, mention.before(), mention.after())
+            if mention.kind in ("count", "time")
+            else None
+        ) or name
         if (mention.unreadable or mention.unit_word) and self._unreadable(mention, meant):
             return False
         if meant and mention.negative:
-            self.add(meant, f'the text gives a negative value ("{mention.text()}"), which no quantity here can have: not read')
+            self.add(
+                meant,
+                f'the text gives a negative value ("{mention.text()}"), which no quantity here can have: not read',
+            )
             return False
         if meant and cues.absurd(meant, mention.kind, mention.value):
             self.add(meant, f'the text gives "{mention.text()}", beyond any real system: not read')
             return False
-        bare = cues.unitless_field(mention.value, mention.before(), mention.after()) if mention.kind == "count" and mention.bare else None
+        bare = (
+            cues.unitless_field(mention.value, mention.before(), mention.after())
+            if mention.kind == "count" and mention.bare
+            else None
+        )
         # A bare number right after "latency of" / "SLO is" is a duration without its unit, even when
         # a count word further on ("... 20 and makes 6 lookups") would otherwise claim it.
         if bare and (name is None or not re.search(r"[,;:()\[\]]", mention.before(int(bare[2]) + 2))):
             what, hint, _ = bare
-            number = mention.sentence[mention.start: mention.end]
+            number = mention.sentence[mention.start : mention.end]
             lead = " ".join(mention.before(40).split()[-3:])
             self.add(what, f'"{lead} {number}" has no unit: not read (write e.g. "{number}{hint}")')
             return False
         if name is not None:
             return True
         if mention.kind == "count" and mention.bare and cues.rate_without_time(mention.after()):
-            self.add("request_rate", f'"{mention.text()}" gives no time unit (per second? per day?): not read as a rate')
+            self.add(
+                "request_rate", f'"{mention.text()}" gives no time unit (per second? per day?): not read as a rate'
+            )
         return False
 
     def _unreadable(self, mention: Mention, meant: str | None) -> bool:
@@ -302,17 +365,23 @@ class _Notes:
         the field its words point to; with none, it is as unread as any number no cue claims."""
         if mention.unreadable:
             if meant:
-                self.add(meant, f'the text gives {mention.unreadable} ("{mention.text()}"), longer than any real '
-                                "quantity: not read")
+                self.add(
+                    meant,
+                    f'the text gives {mention.unreadable} ("{mention.text()}"), longer than any real '
+                    "quantity: not read",
+                )
             return True
         unitless = cues.unitless_field(mention.value, mention.before(), "") if mention.kind == "count" else None
         if not unitless:
             return False
         what, hint, _ = unitless
-        number = mention.sentence[mention.start: mention.end]
+        number = mention.sentence[mention.start : mention.end]
         lead = " ".join(mention.before(40).split()[-3:])
-        self.add(what, f'"{lead} {number} {mention.unit_word}": "{mention.unit_word}" is no unit the reader knows: '
-                       f'not read (write e.g. "{number}{hint}")')
+        self.add(
+            what,
+            f'"{lead} {number} {mention.unit_word}": "{mention.unit_word}" is no unit the reader knows: '
+            f'not read (write e.g. "{number}{hint}")',
+        )
         return True
 
     def over_cap(self, unread: list[Mention], total: int) -> None:
@@ -323,8 +392,11 @@ class _Notes:
         first = unread[0]
         named = next((n for m in unread[:_LOOKAHEAD] if (n := classify(m))), None)
         name = named or _FIELD_OF_KIND.get(first.kind, "request_rate")
-        self.add(name, f"the description states {total:,} numbers; only the first {MAX_MENTIONS:,} are read, "
-                       f'from "{first.text()}" on they are not')
+        self.add(
+            name,
+            f"the description states {total:,} numbers; only the first {MAX_MENTIONS:,} are read, "
+            f'from "{first.text()}" on they are not',
+        )
 
     def candidate(self, name: str, value: float, unit: str, mention: Mention, percentile: str | None) -> None:
         self.candidates.setdefault(name, []).append(_Candidate(value, unit, mention, percentile))
@@ -347,12 +419,19 @@ class _Notes:
             chosen = (min if pick == "min" else max)(distinct, key=lambda c: c.value)
             word = cues.CONFLICT_WORDS.get((name, pick), "larger" if pick == "max" else "smaller")
             listed = _listed(distinct)
-            note = f"{_count_word(len(distinct))} different {label} stated: {listed}; using the {word} {chosen.mention.text()}"
-            setattr(facts, name, Fact(value=chosen.value, unit=chosen.unit, quote=chosen.mention.quote, assumed=True, assumption=note))
+            note = (
+                f"{_count_word(len(distinct))} different {label} stated: {listed}; using the {word} "
+                f"{chosen.mention.text()}"
+            )
+            setattr(
+                facts,
+                name,
+                Fact(value=chosen.value, unit=chosen.unit, quote=chosen.mention.quote, assumed=True, assumption=note),
+            )
 
     @staticmethod
     def _device_and_fleet(facts: SystemFacts, distinct: list) -> bool:
-        """"each GPU fails once per 20,000 hours, so across 8,192 of them something dies every
+        """ "each GPU fails once per 20,000 hours, so across 8,192 of them something dies every
         2.4 h": one MTBF is the other divided by the workers, no contradiction. The scoring tool
         wants the device's (it divides by the fleet itself), so that one is kept, as read."""
         workers = facts.num("workers")
@@ -374,8 +453,18 @@ class _Notes:
                 setattr(facts, name, Fact(assumed=True, assumption=text))
             else:
                 stated = f"using the stated {fact.value:g} {_CANONICAL.get(fact.unit, fact.unit)}".strip()
-                setattr(facts, name, fact.model_copy(update={"assumed": True, "assumption": "; ".join(
-                    p for p in (fact.assumption, text, stated if not fact.assumed else None) if p)}))
+                setattr(
+                    facts,
+                    name,
+                    fact.model_copy(
+                        update={
+                            "assumed": True,
+                            "assumption": "; ".join(
+                                p for p in (fact.assumption, text, stated if not fact.assumed else None) if p
+                            ),
+                        }
+                    ),
+                )
 
 
 def _distinct(found: list[_Candidate]) -> list[_Candidate]:
@@ -455,7 +544,11 @@ def extract(description: str) -> SystemFacts:
             count = float(each.group(1).replace(",", ""))
             value *= count
             mention.notes = [*mention.notes, f"the load is {count:g} x the rate each one sends ({mention.text()})"]
-        if name in cues.CONFLICTS and not mention.notes and not (name in _PER_ITEM_FIELDS and cues.PER_ITEM_WORD.search(mention.before(40))):
+        if (
+            name in cues.CONFLICTS
+            and not mention.notes
+            and not (name in _PER_ITEM_FIELDS and cues.PER_ITEM_WORD.search(mention.before(40)))
+        ):
             notes.candidate(name, value, unit, mention, pct)
         if name in _LARGEST_WINS and facts.num(name) is not None and not getattr(facts, name).assumed:
             if value > facts.num(name):  # the peak rate and the largest dataset are what ceilings see
@@ -468,7 +561,12 @@ def extract(description: str) -> SystemFacts:
             continue  # "a 7 model" is not a parameter count
         if name in ("workers", "fanout", "parties", "agents") and value < 2:
             continue  # "fits one machine" describes the model, not the fleet
-        if name == "workers" and facts.num("workers") is not None and workers_are_nodes and value > facts.num("workers"):
+        if (
+            name == "workers"
+            and facts.num("workers") is not None
+            and workers_are_nodes
+            and value > facts.num("workers")
+        ):
             if not cues.NODE_NOUN.search(mention.after()):  # "8 nodes x 8 H100 = 64 GPUs": the GPU total counts
                 facts.workers = Fact(value=value, unit="", quote=mention.quote)
                 workers_are_nodes = False
@@ -483,12 +581,19 @@ def extract(description: str) -> SystemFacts:
     _extract_flags(facts, text, kept)
     step, workers = facts.num("step_compute"), facts.num("workers")
     if step and workers and cues.PER_WORKER.search(normalize(facts.step_compute.quote or "")[0]):
-        facts.step_compute = facts.step_compute.model_copy(update={
-            "value": step * workers, "assumed": True,
-            "assumption": f"the step time is one worker's share; whole-step compute C = {step:g} s x {workers:g} workers"})
+        facts.step_compute = facts.step_compute.model_copy(
+            update={
+                "value": step * workers,
+                "assumed": True,
+                "assumption": f"the step time is one worker's share; whole-step compute C = {step:g} s x {workers:g} "
+                "workers",
+            }
+        )
     nightly = _quote_for(cues.NIGHTLY, kept) if cues.affirmed(cues.NIGHTLY, text) else None
     if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
-        facts.deadline = Fact(value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window')
+        facts.deadline = Fact(
+            value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window'
+        )
     return facts
 
 
@@ -501,7 +606,7 @@ def _mentions_within_cap(sentences: list[str], notes: _Notes) -> Iterator[Mentio
         for here, mention in enumerate(mentions):
             if read == MAX_MENTIONS:
                 unread = [mention, *islice(mentions, _LOOKAHEAD - 1)]
-                later = sum(_count_numbers(q) for q in sentences[index + 1:])
+                later = sum(_count_numbers(q) for q in sentences[index + 1 :])
                 notes.over_cap(unread, MAX_MENTIONS + _count_numbers(quote) - here + later)
                 return
             read += 1
@@ -521,7 +626,10 @@ def _extract_flags(facts: SystemFacts, text: str, sentences: list[str]) -> None:
         quote = _quote_for(pattern, sentences)
         if quote is not None and not getattr(facts, name).known:
             _set(facts, name, value, "", quote=quote)
-    numbers = {"serving": ["request_rate", "slo", "concurrent_users", "fanout"], "training": ["tokens", "gradient_size", "step_compute", "checkpoint_write"]}
+    numbers = {
+        "serving": ["request_rate", "slo", "concurrent_users", "fanout"],
+        "training": ["tokens", "gradient_size", "step_compute", "checkpoint_write"],
+    }
     evidence = {name: 1.5 * sum(facts.num(f) is not None for f in fields) for name, fields in numbers.items()}
     evidence["agents"] = 4.0 if (facts.num("agents") or 0) >= 3 else 0.0
     workload, quote = cues.workload(text, sentences, evidence)

@@ -18,8 +18,12 @@ from ceiling.agents.schemas import Fact, SystemFacts
 # (a one-line message naming an SLO does not turn a training run into a service).
 _FIXED = {"workload", "arrival"}
 # Counterfactual verbs people use in follow-ups, read as the "X of N" the reader knows.
-COUNTERFACTUAL = re.compile(r"\b(were|was|is|are|becomes?|became|goes to|went to|(?:changes?|changed|drops?|dropped|rises?|rose|grows?|grew|"
-                             r"increases?|increased|decreases?|decreased|doubles?|doubled|halves?|halved|falls?|fell|moves?|moved) to|set to|at)\b", re.I)
+COUNTERFACTUAL = re.compile(
+    r"\b(were|was|is|are|becomes?|became|goes to|went to|(?:changes?|changed|drops?|dropped|rises?|rose|grows?|grew|"
+    r"increases?|increased|decreases?|decreased|doubles?|doubled|halves?|halved|falls?|fell|moves?|moved) to|set to"
+    r"|at)\b",
+    re.I,
+)
 
 
 class Change(BaseModel):

@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 import re
 
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.(\d+))?(?:[eE]([+-]?\d+))?(?![\w])")  # "8e+10": the facts table's form
+_NUMBER = re.compile(
+    r"(?<![\w.])\d+(?:,\d{3})*(?:\.(\d+))?(?:[eE]([+-]?\d+))?(?![\w])"
+)  # "8e+10": the facts table's form
 _METRIC = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12)
 _SCALES = _METRIC + (100.0, 0.01, 1 / 3600, 1 / 86400, 8.0, 1 / 8)  # a number written without a unit
 # Small integers name stages, percentiles and sections; they are never claims to check.
@@ -71,14 +73,35 @@ _KINDS = [
     (r"%|percent", "fraction"),
 ]
 _BITS = tuple(m * b for m in _METRIC for b in (1.0, 8.0, 1 / 8))  # "10 Gb/s" is 1.25e9 bytes/s
-_KIND_SCALES = {"bytes": _BITS, "bandwidth": _BITS, "rate": _METRIC,
-                "time": _METRIC + (1 / 3600, 1 / 86400, 3600.0, 86400.0), "fraction": (1.0, 100.0, 0.01)}
+_KIND_SCALES = {
+    "bytes": _BITS,
+    "bandwidth": _BITS,
+    "rate": _METRIC,
+    "time": _METRIC + (1 / 3600, 1 / 86400, 3600.0, 86400.0),
+    "fraction": (1.0, 100.0, 0.01),
+}
 _UNIT_AFTER = re.compile(r"\s?(" + "|".join(f"(?:{p})" for p, _ in _KINDS) + r")(?![\w/])", re.I)
 # A key's unit suffix, longest first: "bandwidth_bytes_per_s" is a bandwidth, "service_per_s" a
 # rate, "decode_time_per_token_s" a time.
-_KEY_KINDS = (("_bytes_per_s", "bandwidth"), ("_per_s", "rate"), ("_ms", "time"), ("_s", "time"), ("_h", "time"),
-              ("_bytes", "bytes"), ("_gb", "bytes"), ("_tb", "bytes"))
-_FACT_UNITS = {"ms": "time", "s": "time", "h": "time", "byte": "bytes", "1/s": "rate", "byte/s": "bandwidth", "GB/s": "bandwidth"}
+_KEY_KINDS = (
+    ("_bytes_per_s", "bandwidth"),
+    ("_per_s", "rate"),
+    ("_ms", "time"),
+    ("_s", "time"),
+    ("_h", "time"),
+    ("_bytes", "bytes"),
+    ("_gb", "bytes"),
+    ("_tb", "bytes"),
+)
+_FACT_UNITS = {
+    "ms": "time",
+    "s": "time",
+    "h": "time",
+    "byte": "bytes",
+    "1/s": "rate",
+    "byte/s": "bandwidth",
+    "GB/s": "bandwidth",
+}
 
 
 # Keys whose number is in the unit its dict names (a Fact's value, a pressure's need, a break-even).
@@ -121,7 +144,7 @@ def quantities_in(value, kind: str | None = None) -> list[tuple[float, str | Non
 
 
 def wrong_units(text: str, allowed: list[tuple[float, str | None]]) -> list[str]:
-    """"<number> <unit>" in `text` whose number is allowed only as quantities of another kind."""
+    """ "<number> <unit>" in `text` whose number is allowed only as quantities of another kind."""
     out = []
     for match in _NUMBER.finditer(text):
         unit = _UNIT_AFTER.match(text, match.end())
@@ -131,8 +154,9 @@ def wrong_units(text: str, allowed: list[tuple[float, str | None]]) -> list[str]
         number, decimals = _read(match)
         # The same number as produced decides its kind; a rescaled match ("9.2 ms" as 0.0092 s,
         # or a unitless 9248 somewhere) counts only when nothing produced that very number.
-        kinds = {k for a, k in allowed if a and _matches(number, decimals, a, (1.0,))} or \
-                {k for a, k in allowed if a and _matches(number, decimals, a)}
+        kinds = {k for a, k in allowed if a and _matches(number, decimals, a, (1.0,))} or {
+            k for a, k in allowed if a and _matches(number, decimals, a)
+        }
         if kinds and None not in kinds and kind not in kinds:
             out.append(f"{match.group()}{unit.group(0)}")
     return out

@@ -18,13 +18,20 @@ from ceiling.agents.schemas import CANONICAL_UNITS, Fact, SystemFacts
 
 # Numeric fields worth asking for, with the unit the model should answer in.
 ASKABLE = {
-    "request_rate": ("requests per second at peak", "1/s"), "concurrent_users": ("users served at once", ""),
-    "slo": ("latency budget per request", "ms"), "model_params": ("model parameters", ""),
-    "data_size": ("dataset size", "GB"), "fanout": ("sequential remote lookups per request", ""),
-    "hop_latency": ("latency of one lookup", "ms"), "workers": ("GPUs or machines", ""),
-    "bandwidth": ("interconnect bandwidth", "GB/s"), "tokens": ("training tokens", ""),
-    "deadline": ("time allowed for the job", "h"), "mtbf": ("mean time between failures of one device", "h"),
-    "checkpoint_write": ("time to write a checkpoint", "s"), "agents": ("number of reasoning agents", ""),
+    "request_rate": ("requests per second at peak", "1/s"),
+    "concurrent_users": ("users served at once", ""),
+    "slo": ("latency budget per request", "ms"),
+    "model_params": ("model parameters", ""),
+    "data_size": ("dataset size", "GB"),
+    "fanout": ("sequential remote lookups per request", ""),
+    "hop_latency": ("latency of one lookup", "ms"),
+    "workers": ("GPUs or machines", ""),
+    "bandwidth": ("interconnect bandwidth", "GB/s"),
+    "tokens": ("training tokens", ""),
+    "deadline": ("time allowed for the job", "h"),
+    "mtbf": ("mean time between failures of one device", "h"),
+    "checkpoint_write": ("time to write a checkpoint", "s"),
+    "agents": ("number of reasoning agents", ""),
     "output_tokens": ("generated tokens per request", ""),
 }
 
@@ -71,7 +78,9 @@ def _unit_allows(mention, field: str) -> tuple[bool, str | None]:
     meant = classify(mention)
     if meant == field:
         return True, meant
-    return meant is None and mention.kind == "time" and compatible(mention.unit, CANONICAL_UNITS[field] or "dimensionless"), meant
+    return meant is None and mention.kind == "time" and compatible(
+        mention.unit, CANONICAL_UNITS[field] or "dimensionless"
+    ), meant
 
 
 def _could_keep(mention, field: str) -> bool:
@@ -111,7 +120,16 @@ def _schema(fields: list[str], most: int) -> type[BaseModel]:
 
 # Only what the stages of each workload use is worth a question.
 RELEVANT = {
-    "serving": ("request_rate", "concurrent_users", "slo", "model_params", "fanout", "hop_latency", "output_tokens", "data_size"),
+    "serving": (
+        "request_rate",
+        "concurrent_users",
+        "slo",
+        "model_params",
+        "fanout",
+        "hop_latency",
+        "output_tokens",
+        "data_size",
+    ),
     "agents": ("agents", "request_rate", "slo", "model_params", "output_tokens"),
     "training": ("model_params", "tokens", "workers", "bandwidth", "deadline", "mtbf", "checkpoint_write", "data_size"),
     "data_pipeline": ("data_size", "deadline", "workers", "bandwidth"),
@@ -127,8 +145,11 @@ def unread_numbers(facts: SystemFacts, description: str) -> list[float]:
     from ceiling.agents.ledger import unsupported
     from ceiling.agents.text_numbers import normalize
 
-    read = [float(f.value) for _, f in facts.facts()
-            if (f.quote or not f.assumed) and isinstance(f.value, (int, float)) and not isinstance(f.value, bool)]
+    read = [
+        float(f.value)
+        for _, f in facts.facts()
+        if (f.quote or not f.assumed) and isinstance(f.value, (int, float)) and not isinstance(f.value, bool)
+    ]
     return unsupported(normalize(description)[0], read, free=frozenset({0.0}))
 
 
@@ -165,10 +186,15 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
         return facts, ["LLM facts agent not asked: the rules read every number the description states"]
     unread = _fillable(unread, description, missing)
     if not unread:
-        return facts, ["LLM facts agent not asked: no number the rules left unread could be a missing field "
-                       f"({', '.join(missing)}) by its unit and cue words"]
+        return facts, [
+            "LLM facts agent not asked: no number the rules left unread could be a missing field "
+            f"({', '.join(missing)}) by its unit and cue words"
+        ]
     listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
-    messages = [system_message(description, getattr(client.settings, "tools", False)), {"role": "user", "content": template("facts.txt").substitute(fields=listing)}]
+    messages = [
+        system_message(description, getattr(client.settings, "tools", False)),
+        {"role": "user", "content": template("facts.txt").substitute(fields=listing)},
+    ]
     reply = client.complete_json(messages, _schema(missing, len(set(unread))), purpose="facts")
     return verify(facts, description, reply.facts)
 

@@ -33,12 +33,23 @@ CHOICES: dict[int, tuple[str, ...]] = {
 _SAYS_OVER = re.compile(r"\b(exceeds?|exceeding|over (the )?budget|breaks? the (budget|slo)|not within)\b", re.I)
 
 # What each stage's prompt shows of the rule agent's evidence (short prompts are fast prompts).
-EVIDENCE_KEYS = {1: ("ceiling", "pressures"), 2: ("axes", "distribute", "primary"), 3: ("distribute", "share_data", "spof_ok", "multi_region", "parties"),
-                 4: ("arrival", "model_updates_per_example", "workload", "slo_ms"), 5: ("mode", "cost_focus", "reliability_focus", "slo_stated"),
-                 6: ("communication", "failure")}
+EVIDENCE_KEYS = {
+    1: ("ceiling", "pressures"),
+    2: ("axes", "distribute", "primary"),
+    3: ("distribute", "share_data", "spof_ok", "multi_region", "parties"),
+    4: ("arrival", "model_updates_per_example", "workload", "slo_ms"),
+    5: ("mode", "cost_focus", "reliability_focus", "slo_stated"),
+    6: ("communication", "failure"),
+}
 # The tools each stage may call (tool path only): retrieve, and the scoring functions its question turns on.
-STAGE_TOOLS = {1: ("retrieve", "training_compute"), 2: ("retrieve",), 3: ("retrieve",), 4: ("retrieve",),
-               5: ("retrieve", "comm_tax"), 6: ("retrieve", "comm_tax", "allreduce_time", "failure_probability")}
+STAGE_TOOLS = {
+    1: ("retrieve", "training_compute"),
+    2: ("retrieve",),
+    3: ("retrieve",),
+    4: ("retrieve",),
+    5: ("retrieve", "comm_tax"),
+    6: ("retrieve", "comm_tax", "allreduce_time", "failure_probability"),
+}
 _DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds", "ratio"}
 # Stage 6 turns on the tax against the budget; the tax's own inputs (workers, bytes, bandwidth)
 # are a third of its prompt. They stay in the ledger, so the prose may still quote them.
@@ -65,7 +76,11 @@ def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) 
     # the axis list is bounded: unbounded, the model repeats the six axes until max_tokens (seen on retries)
     answer_type = Annotated[list[Literal[AXES]], Field(max_length=len(AXES))] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
     quote = (str, Field(json_schema_extra={"maxLength": QUOTE_CHARS}))
-    citation = create_model("LLMQuote", quote=quote) if passage_id else create_model("LLMCitation", chunk_id=(str, ...), quote=quote)
+    citation = (
+        create_model("LLMQuote", quote=quote)
+        if passage_id
+        else create_model("LLMCitation", chunk_id=(str, ...), quote=quote)
+    )
     fields: dict = {"answer": (answer_type, ...)}
     if cite:
         fields["justification"] = (str, Field(json_schema_extra={"maxLength": JUSTIFICATION_CHARS}))
@@ -90,7 +105,10 @@ def _normalize(stage: int, answer):
 
 def _earlier(state: dict, stage: int) -> str:
     decisions = state["decisions"]
-    return "; ".join(f"{n} {decisions[n].name} = {decisions[n].answer}" for n in range(1, stage) if n in decisions) or "none (this is the first stage)"
+    return (
+        "; ".join(f"{n} {decisions[n].name} = {decisions[n].answer}" for n in range(1, stage) if n in decisions)
+        or "none (this is the first stage)"
+    )
 
 
 def _passage(chunk, with_id: bool) -> str:
@@ -103,10 +121,16 @@ def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list,
     info = stage_questions()[stage]
     choices = "a list of " + ", ".join(AXES) + " ([] for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
     text = template("stage.txt").substitute(
-        facts=facts_table(state["facts"]), stage=stage, name=info["name"], question=info["question"], criteria=info["criteria"],
+        facts=facts_table(state["facts"]),
+        stage=stage,
+        name=info["name"],
+        question=info["question"],
+        criteria=info["criteria"],
         earlier=_earlier(state, stage),
-        evidence=compact(stage_evidence(stage, rule)), choices=choices,
-        passages="\n".join(_passage(p, with_ids) for p in passages))
+        evidence=compact(stage_evidence(stage, rule)),
+        choices=choices,
+        passages="\n".join(_passage(p, with_ids) for p in passages),
+    )
     return {"role": "user", "content": text}
 
 
@@ -127,7 +151,9 @@ def stage_evidence(stage: int, rule: StageDecision) -> dict:
 def _allowed_quantities(state: dict, rule: StageDecision) -> list[tuple[float, str | None]]:
     """Every number the tools produced or the text stated for this stage, with the kind of its unit."""
     earlier = [d.evidence for n, d in state["decisions"].items()]
-    return ledger.quantities_in([rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification])
+    return ledger.quantities_in(
+        [rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification]
+    )
 
 
 def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
@@ -170,8 +196,15 @@ def _tool_numbers(calls: list, allowed: list[float]) -> tuple[list[float], list[
     return numbers, ignored
 
 
-def check(stage: int, proposal, rule: StageDecision, state: dict, chunk_text,
-          tool_numbers: list[float] = (), passage_id: str | None = None) -> tuple[list[str], list[Citation], list[float]]:
+def check(
+    stage: int,
+    proposal,
+    rule: StageDecision,
+    state: dict,
+    chunk_text,
+    tool_numbers: list[float] = (),
+    passage_id: str | None = None,
+) -> tuple[list[str], list[Citation], list[float]]:
     """(problems, valid citations, unsupported numbers) of one proposal; `tool_numbers` are
     the results of the scoring tools the model called (tool-produced, so allowed);
     `passage_id` is the chunk a quote-only citation quotes."""
@@ -205,7 +238,7 @@ def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
     if len(text) < limit - 1 or _SENTENCE_END.search(text[-1:]):
         return text
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    return text[:ends[-1]] if ends else ""
+    return text[: ends[-1]] if ends else ""
 
 
 def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
@@ -234,12 +267,21 @@ def _argues_for_other(stage: int, proposal) -> list[str]:
     sentence still argues the first one), or, at stage 2, calls an axis the answer leaves out an
     axis to distribute: such prose does not defend the answer."""
     if stage == 2:
-        named = [a.lower() for m in _NAMED_AXES.finditer(proposal.justification) for a in re.findall(_AXIS, m.group(1), re.I)]
+        named = [
+            a.lower() for m in _NAMED_AXES.finditer(proposal.justification) for a in re.findall(_AXIS, m.group(1), re.I)
+        ]
         extra = [a for a in dict.fromkeys(named) if a not in proposal.answer]
         return [f"the prose names the {extra[0]!r} axis, which the answer does not distribute"] if extra else []
-    said = lambda choice: re.search(rf"(?<![\w-]){re.escape(choice)}(?![\w-])", proposal.justification, re.I)
+
+    def said(choice: str):
+        return re.search(rf"(?<![\w-]){re.escape(choice)}(?![\w-])", proposal.justification, re.I)
+
     others = [c for c in CHOICES[stage] if c != proposal.answer and said(c)]
-    return [f"the prose argues for {others[0]!r}, not the answer {proposal.answer!r}"] if others and not said(proposal.answer) else []
+    return (
+        [f"the prose argues for {others[0]!r}, not the answer {proposal.answer!r}"]
+        if others and not said(proposal.answer)
+        else []
+    )
 
 
 def _section(chunk_id: str) -> str:
@@ -268,13 +310,19 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
         if _unsupported(previous.justification, state, rule) or _wrong_units(previous.justification, state, rule):
             record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
         else:
-            return rule.model_copy(update={"justification": previous.justification, "citations": previous.citations,
-                                           "evidence": {**rule.evidence, "llm": record}})
+            return rule.model_copy(
+                update={
+                    "justification": previous.justification,
+                    "citations": previous.citations,
+                    "evidence": {**rule.evidence, "llm": record},
+                }
+            )
     return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
 
 
-def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
-           previous: StageDecision | None = None) -> StageDecision:
+def decide(
+    stage: int, state: dict, rule: StageDecision, client, chunk_text, previous: StageDecision | None = None
+) -> StageDecision:
     """The final decision for one stage with the LLM's part recorded in evidence["llm"].
 
     `previous`: this stage's decision in the pass before a critic loop (reused when its prompt is unchanged)."""
@@ -287,7 +335,10 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
     tools = getattr(client.settings, "tools", False)
     passage_id = None if tools or not passages else passages[0].chunk_id
     schema = answer_schema(stage, passage_id)
-    messages = [system_message(state.get("description", ""), tools), _stage_message(stage, state, rule, passages, with_ids=passage_id is None)]
+    messages = [
+        system_message(state.get("description", ""), tools),
+        _stage_message(stage, state, rule, passages, with_ids=passage_id is None),
+    ]
     digest = _prompt_digest(messages)
     if previous is not None and not tools and (reused := _reuse(previous, rule, digest, state)) is not None:
         return reused
@@ -297,7 +348,9 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
         if tools:
             from ceiling.agents.llm_tools import ToolBox
 
-            proposal, calls = client.complete_with_tools(messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage]))
+            proposal, calls = client.complete_with_tools(
+                messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage])
+            )
             reply = proposal.model_dump_json()
             record["tools"] = [c.summary() for c in calls]
             tool_numbers, ignored = _tool_numbers(calls, _allowed_numbers(state, rule))
@@ -316,7 +369,9 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
             record["retry_reason"] = "; ".join(problems)
             retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"])
             messages += [{"role": "assistant", "content": reply}, {"role": "user", "content": retry}]
-            retried = client.complete_json(messages, answer_schema(stage, passage_id, cite=False), purpose=f"stage {stage} retry")
+            retried = client.complete_json(
+                messages, answer_schema(stage, passage_id, cite=False), purpose=f"stage {stage} retry"
+            )
             record["proposed_after_retry"] = _normalize(stage, retried.answer)
     except LLMError as exc:
         if exc.tool_results:  # what the model called before the failure stays on the record
@@ -326,13 +381,20 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
 
     final = retried or proposal
     if _normalize(stage, final.answer) != expected_answer(stage, rule):
-        record.update(status="overridden", disagreement=f"the model answered {final.answer!r}; the numbers force {expected_answer(stage, rule)!r}")
+        record.update(
+            status="overridden",
+            disagreement=f"the model answered {final.answer!r}; the numbers force {expected_answer(stage, rule)!r}",
+        )
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
     if retried is not None:
-        record.update(status="accepted after retry", justification="the rule agent's (the first sentence argued another answer)")
+        record.update(
+            status="accepted after retry", justification="the rule agent's (the first sentence argued another answer)"
+        )
         return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
     justification = whole_sentences(proposal.justification)
-    prose = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(stage, proposal, state, rule, tool_numbers)
+    prose = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(
+        stage, proposal, state, rule, tool_numbers
+    )
     if not justification:
         prose.append("the sentence was cut off at the length limit")
     if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it
@@ -346,5 +408,10 @@ def decide(stage: int, state: dict, rule: StageDecision, client, chunk_text,
             record["numbers_from_tools"] = rules_only
     if not citations:
         record["citations"] = "replaced by the rule agent's"
-    return rule.model_copy(update={"justification": justification, "citations": citations or rule.citations,
-                                   "evidence": {**rule.evidence, "llm": record}})
+    return rule.model_copy(
+        update={
+            "justification": justification,
+            "citations": citations or rule.citations,
+            "evidence": {**rule.evidence, "llm": record},
+        }
+    )

@@ -15,8 +15,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ceiling.agents.tools import scoring
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ceiling.agents.tools import scoring
 
 PASSAGE_CHARS = 400
 
@@ -61,8 +62,12 @@ class TrainingComputeArgs(_Args):
 def _retrieve(args: RetrieveArgs) -> dict:
     from ceiling.agents.tools.retrieve import retrieve
 
-    return {"passages": [{"chunk_id": p.chunk_id, "section": p.section, "text": p.text[:PASSAGE_CHARS]}
-                         for p in retrieve(args.query, k=args.k)]}
+    return {
+        "passages": [
+            {"chunk_id": p.chunk_id, "section": p.section, "text": p.text[:PASSAGE_CHARS]}
+            for p in retrieve(args.query, k=args.k)
+        ]
+    }
 
 
 def _comm_tax(args: CommTaxArgs) -> dict:
@@ -78,25 +83,38 @@ def _comm_tax(args: CommTaxArgs) -> dict:
 def _allreduce(args: AllReduceArgs) -> dict:
     message, bandwidth, alpha = args.message_gb * 1e9, args.bandwidth_gb_per_s * 1e9, args.alpha_us * 1e-6
     name, seconds = scoring.best_allreduce(args.workers, message, bandwidth, alpha)
-    return {"best_algorithm": name, "allreduce_ms": round(seconds * 1e3, 6),
-            "ring_allreduce_ms": round(scoring.ring_allreduce_s(args.workers, message, bandwidth, alpha) * 1e3, 6)}
+    return {
+        "best_algorithm": name,
+        "allreduce_ms": round(seconds * 1e3, 6),
+        "ring_allreduce_ms": round(scoring.ring_allreduce_s(args.workers, message, bandwidth, alpha) * 1e3, 6),
+    }
 
 
 def _failure(args: FailureArgs) -> dict:
     fleet = scoring.fleet_mtbf_h(args.device_mtbf_h, args.devices)
-    out = {"fleet_mtbf_h": round(fleet, 4), "p_failure_in_window": round(scoring.p_failure_within(args.window_h, fleet), 4),
-           "failures_per_window": round(args.window_h / fleet, 4)}
+    out = {
+        "fleet_mtbf_h": round(fleet, 4),
+        "p_failure_in_window": round(scoring.p_failure_within(args.window_h, fleet), 4),
+        "failures_per_window": round(args.window_h / fleet, 4),
+    }
     if args.checkpoint_write_s is not None:
         mtbf_s = fleet * 3600
         young = scoring.young_interval_s(args.checkpoint_write_s, mtbf_s)
-        out.update(young_interval_s=round(young, 2), wasted_fraction=round(scoring.wasted_fraction(args.checkpoint_write_s, young, mtbf_s), 4))
+        out.update(
+            young_interval_s=round(young, 2),
+            wasted_fraction=round(scoring.wasted_fraction(args.checkpoint_write_s, young, mtbf_s), 4),
+        )
     return out
 
 
 def _training_compute(args: TrainingComputeArgs) -> dict:
     flops = scoring.training_flops(args.params, args.tokens)
     seconds = scoring.training_time_s(flops, args.gpus, args.peak_tflops * 1e12, args.mfu)
-    return {"training_flops": float(f"{flops:.4g}"), "training_time_h": round(seconds / 3600, 4), "training_time_days": round(seconds / 86400, 4)}
+    return {
+        "training_flops": float(f"{flops:.4g}"),
+        "training_time_h": round(seconds / 3600, 4),
+        "training_time_days": round(seconds / 86400, 4),
+    }
 
 
 @dataclass(frozen=True)
@@ -108,13 +126,46 @@ class Tool:
     computes: bool  # its numbers are tool-produced (the ledger counts them)
 
 
-TOOLS: dict[str, Tool] = {t.name: t for t in (
-    Tool("retrieve", "Passages of the chapter most similar to a query, with chunk ids to cite.", RetrieveArgs, _retrieve, False),
-    Tool("comm_tax", "Fan-out communication tax: lookups x hop latency vs the latency budget (Code 1.8.1).", CommTaxArgs, _comm_tax, True),
-    Tool("allreduce_time", "Time of one all-reduce over the workers (alpha-beta model; best of ring and Rabenseifner).", AllReduceArgs, _allreduce, True),
-    Tool("failure_probability", "Failure tax: fleet MTBF, P(some failure in the window), Young checkpoint interval.", FailureArgs, _failure, True),
-    Tool("training_compute", "Training compute 6 x params x tokens and its wall time on the accelerators.", TrainingComputeArgs, _training_compute, True),
-)}
+TOOLS: dict[str, Tool] = {
+    t.name: t
+    for t in (
+        Tool(
+            "retrieve",
+            "Passages of the chapter most similar to a query, with chunk ids to cite.",
+            RetrieveArgs,
+            _retrieve,
+            False,
+        ),
+        Tool(
+            "comm_tax",
+            "Fan-out communication tax: lookups x hop latency vs the latency budget (Code 1.8.1).",
+            CommTaxArgs,
+            _comm_tax,
+            True,
+        ),
+        Tool(
+            "allreduce_time",
+            "Time of one all-reduce over the workers (alpha-beta model; best of ring and Rabenseifner).",
+            AllReduceArgs,
+            _allreduce,
+            True,
+        ),
+        Tool(
+            "failure_probability",
+            "Failure tax: fleet MTBF, P(some failure in the window), Young checkpoint interval.",
+            FailureArgs,
+            _failure,
+            True,
+        ),
+        Tool(
+            "training_compute",
+            "Training compute 6 x params x tokens and its wall time on the accelerators.",
+            TrainingComputeArgs,
+            _training_compute,
+            True,
+        ),
+    )
+}
 
 
 class ToolResult(BaseModel):
@@ -158,7 +209,9 @@ def _strip_titles(schema):
 
 
 def _explain(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors(include_url=False))
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors(include_url=False)
+    )
 
 
 class ToolBox:
@@ -170,19 +223,37 @@ class ToolBox:
         self.tools = {n: TOOLS[n] for n in (names or tuple(TOOLS))}
 
     def definitions(self) -> list[dict]:
-        return [{"type": "function", "function": {"name": t.name, "description": t.description,
-                                                  "parameters": _strip_titles(t.args.model_json_schema())}}
-                for t in self.tools.values()]
+        return [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": _strip_titles(t.args.model_json_schema()),
+                },
+            }
+            for t in self.tools.values()
+        ]
 
     def call(self, name: str, arguments: str | dict | None) -> ToolResult:
         raw = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
         tool = self.tools.get(name)
         if tool is None:
-            return ToolResult(name=name, arguments=raw, ok=False, error=f"unknown tool {name!r}; the tools are: {', '.join(self.tools)}")
+            return ToolResult(
+                name=name,
+                arguments=raw,
+                ok=False,
+                error=f"unknown tool {name!r}; the tools are: {', '.join(self.tools)}",
+            )
         try:
             parsed = json.loads(raw) if raw.strip() else {}
         except json.JSONDecodeError as exc:
-            return ToolResult(name=name, arguments=raw, ok=False, error=f"arguments are not valid JSON: {exc.msg} at position {exc.pos}")
+            return ToolResult(
+                name=name,
+                arguments=raw,
+                ok=False,
+                error=f"arguments are not valid JSON: {exc.msg} at position {exc.pos}",
+            )
         if not isinstance(parsed, dict):
             return ToolResult(name=name, arguments=raw, ok=False, error="arguments must be a JSON object")
         try:
@@ -196,7 +267,9 @@ class ToolBox:
         return ToolResult(name=name, arguments=raw, ok=True, result=result, computes=tool.computes)
 
     def skipped(self, name: str, arguments: str | None, limit: int) -> ToolResult:
-        return ToolResult(name=name, arguments=arguments or "", ok=False, error=f"not run: at most {limit} tool calls per round")
+        return ToolResult(
+            name=name, arguments=arguments or "", ok=False, error=f"not run: at most {limit} tool calls per round"
+        )
 
     # The prompts of the tool path (prompts/tools*.txt): never inlined here.
     def intro_message(self, rounds: int) -> dict:

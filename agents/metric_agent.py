@@ -9,7 +9,11 @@ from ceiling.agents.schemas import StageDecision
 def choose(mode: str, cost_focus: bool, reliability_focus: bool, slo_stated: bool) -> tuple[str, str]:
     if mode == "interactive":
         if reliability_focus:
-            return "reliability", "an interactive system whose failures are unacceptable optimizes reliability and treats latency as a hard constraint"
+            return (
+                "reliability",
+                "an interactive system whose failures are unacceptable optimizes reliability and treats latency as a "
+                "hard constraint",
+            )
         return "latency", "an interactive answer optimizes tail latency; cost and throughput become constraints"
     if mode in ("streaming", "online"):
         if reliability_focus:
@@ -18,7 +22,10 @@ def choose(mode: str, cost_focus: bool, reliability_focus: bool, slo_stated: boo
             return "latency", "the feed has a stated latency bound, so freshness (latency) is what is optimized"
         return "throughput", "an unbounded feed with no stated latency bound must above all keep up: throughput"
     if cost_focus:
-        return "cost", "a batch job the text says must be cheap optimizes cost; throughput becomes a deadline constraint"
+        return (
+            "cost",
+            "a batch job the text says must be cheap optimizes cost; throughput becomes a deadline constraint",
+        )
     return "throughput", "a bounded batch job optimizes throughput per dollar; latency is relaxed"
 
 
@@ -34,9 +41,15 @@ def _slo_stated(facts) -> bool:
 def decide(state: dict) -> StageDecision:
     facts = state["facts"]
     mode = state["decisions"][4].answer
-    inputs = {"mode": mode, "cost_focus": bool(facts.flag("cost_focus")), "reliability_focus": bool(facts.flag("reliability_focus")),
-              "slo_stated": _slo_stated(facts)}
+    inputs = {
+        "mode": mode,
+        "cost_focus": bool(facts.flag("cost_focus")),
+        "reliability_focus": bool(facts.flag("reliability_focus")),
+        "slo_stated": _slo_stated(facts),
+    }
     metric, reason = choose(**inputs)
     why = f"Stage 4 set the mode to {mode}, so {reason}."
     query = f"dominant metric {metric} optimize declare which one the design optimizes"
-    return StageDecision(stage=5, name="metric", answer=metric, justification=why, citations=cite(query), evidence=inputs)
+    return StageDecision(
+        stage=5, name="metric", answer=metric, justification=why, citations=cite(query), evidence=inputs
+    )

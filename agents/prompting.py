@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from string import Template
 
 from ceiling.agents.schemas import SystemFacts
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(name: str) -> Template:
     from importlib.resources import files
 
@@ -21,8 +21,9 @@ def template(name: str) -> Template:
 
 @lru_cache(maxsize=1)
 def stage_questions() -> dict[int, dict[str, str]]:
-    import yaml
     from importlib.resources import files
+
+    import yaml
 
     return yaml.safe_load(files("ceiling.prompts").joinpath("stages.yaml").read_text(encoding="utf-8"))
 
@@ -50,7 +51,10 @@ def system_message(description: str, tools: bool = False) -> dict:
     # With tools a passage may come from a retrieve result as well as the stage's PASSAGE.
     cited, source = ('"chunk_id": "<id of a passage>", ', "that passage") if tools else ("", "the PASSAGE")
     citation = f'{{{cited}"quote": "<3 to 8 words copied exactly from {source}>"'
-    return {"role": "system", "content": template("system.txt").substitute(description=fenced.strip(), citation=citation)}
+    return {
+        "role": "system",
+        "content": template("system.txt").substitute(description=fenced.strip(), citation=citation),
+    }
 
 
 def compact(evidence: dict) -> str:

@@ -33,7 +33,9 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[^\n]*\n){0,200}?)(?:---|\.\.\.)[ 
 _HTML_TAG = re.compile(r"<([A-Za-z][\w-]{0,30}+)((?:\s[^<>]{0,2000}+)?)>")
 _HIDING_STYLE = re.compile(
     r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*0*(?:\.0*)?\s*(?:;|$|!)"
-    r"|font-size\s*:\s*0*(?:\.0*)?[a-z%]*\s*(?:;|$|!))", re.IGNORECASE)
+    r"|font-size\s*:\s*0*(?:\.0*)?[a-z%]*\s*(?:;|$|!))",
+    re.IGNORECASE,
+)
 _ZERO_BOX = re.compile(r"(?:^|;)\s*(?:max-)?(?:width|height)\s*:\s*0*(?:\.0*)?[a-z%]*\s*(?:;|$|!)", re.IGNORECASE)
 _OVERFLOW_HIDDEN = re.compile(r"(?:^|;)\s*overflow\s*:\s*hidden", re.IGNORECASE)
 _STYLE_ATTR = re.compile(r"""\bstyle\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
@@ -43,7 +45,9 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 # "[label]: url 'title'" on lines of its own (it cannot interrupt a paragraph): never rendered.
 _LINK_DEFINITION = re.compile(
     r"^ {0,3}\[(?!\^)(?:[^\[\]\\\n]|\\.){1,999}+\]:[ \t]*\n?[ \t]*(?:<[^<>\n]*+>|[^\s<]\S{0,2000}+)"
-    r"(?:[ \t]*\n?[ \t]*(?:\"[^\"]{0,2000}\"|'[^']{0,2000}'|\([^()]{0,2000}\)))?[ \t]*$", re.MULTILINE)
+    r"(?:[ \t]*\n?[ \t]*(?:\"[^\"]{0,2000}\"|'[^']{0,2000}'|\([^()]{0,2000}\)))?[ \t]*$",
+    re.MULTILINE,
+)
 _FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]\s]{1,100})\]:[^\n]*(?:\n(?:[ \t]{2,}|\t)[^\n]*){0,200}", re.MULTILINE)
 _FOOTNOTE_REFERENCE = re.compile(r"\[\^([^\]\s]{1,100})\](?!:)")
 
@@ -59,7 +63,7 @@ def _masked(text: str) -> str:
             continue
         lines.append(" " * len(line))  # inside a fence: code, up to and including the closing line
         mark = opener.group(1) if opener else ""
-        if mark[:1] == fence[0] and len(mark) >= len(fence) and not line[opener.end():].strip():
+        if mark[:1] == fence[0] and len(mark) >= len(fence) and not line[opener.end() :].strip():
             fence = None
     return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), "\n".join(lines))
 
@@ -142,7 +146,7 @@ def _line_before(text: str, line_start: int) -> str | None:
     """The line before the one starting at `line_start` (None at the top of the text)."""
     if line_start == 0:
         return None
-    return text[text.rfind("\n", 0, line_start - 1) + 1: line_start - 1]
+    return text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1]
 
 
 def _outermost(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -180,17 +184,37 @@ def cut_hidden(text: str) -> tuple[str, list[str]]:
 def _gap(text: str, start: int, end: int) -> str:
     """What replaces a cut span: a paragraph break for a span on lines of its own, else a space."""
     line_end = text.find("\n", end)
-    ends_line = text[end - 1] == "\n" or not text[end: line_end if line_end != -1 else None].strip()
-    own_lines = ends_line and not text[text.rfind("\n", 0, start) + 1: start].strip()
+    ends_line = text[end - 1] == "\n" or not text[end : line_end if line_end != -1 else None].strip()
+    own_lines = ends_line and not text[text.rfind("\n", 0, start) + 1 : start].strip()
     return "\n\n" if own_lines else " "
 
 
 # ---- another language inside English text ---------------------------------------------------------
-_LANGUAGE_NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
-                   "nl": "Dutch", "ru": "Russian", "uk": "Ukrainian", "zh": "Chinese", "ja": "Japanese",
-                   "ko": "Korean", "ar": "Arabic", "he": "Hebrew", "el": "Greek", "hi": "Hindi", "th": "Thai",
-                   "pl": "Polish", "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish",
-                   "cs": "Czech", "tr": "Turkish"}
+_LANGUAGE_NAMES = {
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "ar": "Arabic",
+    "he": "Hebrew",
+    "el": "Greek",
+    "hi": "Hindi",
+    "th": "Thai",
+    "pl": "Polish",
+    "sv": "Swedish",
+    "da": "Danish",
+    "no": "Norwegian",
+    "fi": "Finnish",
+    "cs": "Czech",
+    "tr": "Turkish",
+}
 # A quoted name ("Wetterdienst Vorhersage", «Le Monde»): up to 80 characters between quotes, no digits
 # (a quoted clause that states a number is text to read, not a name).
 _SHORT_QUOTE = re.compile(r"[\"“„«‘'](?:[^\"“”„«»‘’'\n\d]{1,80})[\"”“»’']")
@@ -204,8 +228,9 @@ def _identifier():
     process; the unpacked file is kept under $CEILING_HOME (like the corpus index), which loads in
     a quarter of that. Any trouble with that copy falls back to the packaged model."""
     import numpy as np
-    from ceiling.corpus.embedding import ceiling_home
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from ceiling.corpus.embedding import ceiling_home
 
     unpacked = ceiling_home() / f"langid-{version('py3langid')}-{Path(MODEL_FILE).name.removesuffix('.xz')}"
     try:
@@ -214,9 +239,15 @@ def _identifier():
         if not unpacked.is_file():
             _unpack(MODEL_DIR / MODEL_FILE, unpacked)
         with np.load(unpacked, allow_pickle=False) as data:
-            return LanguageIdentifier(np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-                                      _to_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
-                                      tk_row=_to_array(data["nextmove_row"]))
+            return LanguageIdentifier(
+                np.asarray(data["ptc"]),
+                np.asarray(data["pc"]),
+                data["classes"].tolist(),
+                _to_array(data["nextmove"]),
+                data["out_feat"].tolist(),
+                norm_probs=True,
+                tk_row=_to_array(data["nextmove_row"]),
+            )
     except ImportError:  # another py3langid layout: its own (slower) loader
         return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
@@ -243,8 +274,10 @@ def _function_words() -> dict[str, frozenset[str]]:
     codes = {name: code for code, name in _LANGUAGE_NAMES.items()} | {"English": "en"}
     english = frozenset(_FUNCTION_WORDS["English"])
     # a word both languages use ("per", "in", "is") is evidence for neither against the other
-    return {codes[name]: frozenset(words) - (english if name != "English" else frozenset())
-            for name, words in _FUNCTION_WORDS.items()}
+    return {
+        codes[name]: frozenset(words) - (english if name != "English" else frozenset())
+        for name, words in _FUNCTION_WORDS.items()
+    }
 
 
 def other_language(sentence: str) -> str | None:

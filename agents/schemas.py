@@ -74,14 +74,18 @@ class SystemFacts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     workload: Fact = Field(default_factory=_fact, description="serving | training | data_pipeline | agents")
-    arrival: Fact = Field(default_factory=_fact, description="how work arrives: request | feed | bounded | per_example_update")
+    arrival: Fact = Field(
+        default_factory=_fact, description="how work arrives: request | feed | bounded | per_example_update"
+    )
     request_rate: Fact = Field(default_factory=_fact, description="requests per second at peak")
     concurrent_users: Fact = Field(default_factory=_fact, description="users or streams served at once")
     slo: Fact = Field(default_factory=_fact, description="latency budget per request, ms")
     slo_percentile: Fact = Field(default_factory=_fact, description="p50 / p95 / p99 ...")
     model_params: Fact = Field(default_factory=_fact, description="model parameters (count)")
     bytes_per_param: Fact = Field(default_factory=_fact, description="bytes per parameter from the precision")
-    small_model: Fact = Field(default_factory=_fact, description="a model that plainly fits one machine (trees, linear, small nets)")
+    small_model: Fact = Field(
+        default_factory=_fact, description="a model that plainly fits one machine (trees, linear, small nets)"
+    )
     data_size: Fact = Field(default_factory=_fact, description="dataset size, bytes")
     fanout: Fact = Field(default_factory=_fact, description="sequential remote lookups per request")
     hop_latency: Fact = Field(default_factory=_fact, description="latency of one lookup hop, ms")
@@ -103,12 +107,20 @@ class SystemFacts(BaseModel):
     agents: Fact = Field(default_factory=_fact, description="number of reasoning agents")
     service_time: Fact = Field(default_factory=_fact, description="compute time of one request on one server, ms")
     output_tokens: Fact = Field(default_factory=_fact, description="generated tokens per request")
-    token_rate: Fact = Field(default_factory=_fact, description="generated tokens per second the whole system must produce")
-    foundation_model: Fact = Field(default_factory=_fact, description="a foundation / frontier-scale model with no size given")
+    token_rate: Fact = Field(
+        default_factory=_fact, description="generated tokens per second the whole system must produce"
+    )
+    foundation_model: Fact = Field(
+        default_factory=_fact, description="a foundation / frontier-scale model with no size given"
+    )
     cost_focus: Fact = Field(default_factory=_fact, description="the text puts cost first")
     reliability_focus: Fact = Field(default_factory=_fact, description="the text puts availability / correctness first")
-    ignored_instructions: list[str] = Field(default_factory=list, description="text aimed at the reviewer, treated as data")
-    llm_filled: list[str] = Field(default_factory=list, description="fields the LLM facts agent added, each with a verified quote")
+    ignored_instructions: list[str] = Field(
+        default_factory=list, description="text aimed at the reviewer, treated as data"
+    )
+    llm_filled: list[str] = Field(
+        default_factory=list, description="fields the LLM facts agent added, each with a verified quote"
+    )
 
     def num(self, name: str) -> float | None:
         """The numeric value of a field in its canonical unit, or None."""
@@ -124,7 +136,11 @@ class SystemFacts(BaseModel):
         return value if isinstance(value, str) else None
 
     def assumptions(self) -> list[str]:
-        return [f"{name}: {fact.assumption}" for name, fact in self if isinstance(fact, Fact) and fact.assumed and fact.assumption]
+        return [
+            f"{name}: {fact.assumption}"
+            for name, fact in self
+            if isinstance(fact, Fact) and fact.assumed and fact.assumption
+        ]
 
     def facts(self):
         """(name, Fact) pairs, skipping the bookkeeping lists."""
@@ -183,4 +199,6 @@ class Review(BaseModel):
     break_evens: list[dict] = Field(default_factory=list)
     playbook: dict[str, str] = Field(default_factory=dict)
     ignored_instructions: list[str] = Field(default_factory=list)
-    llm: dict | None = Field(None, description="LLM engine only: per-stage proposals and the critic's verdicts, token usage")
+    llm: dict | None = Field(
+        None, description="LLM engine only: per-stage proposals and the critic's verdicts, token usage"
+    )

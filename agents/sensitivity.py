@@ -33,11 +33,19 @@ VAGUE_FACTOR = 3.0  # "tens of thousands" read as 30,000 could be 10,000 .. 90,0
 
 # How each askable quantity is named and in which unit it is asked (its canonical unit).
 ASKED_AS: dict[str, tuple[str, str]] = {
-    "request_rate": ("peak request rate", "requests/s"), "concurrent_users": ("concurrent users", "users"),
-    "slo": ("latency SLO", "ms"), "fanout": ("fan-out (sequential lookups per request)", "lookups"),
-    "hop_latency": ("latency of one hop", "ms"), "model_params": ("model size", "parameters"), "data_size": ("data size", "bytes"),
-    "workers": ("worker count", "workers"), "bandwidth": ("interconnect bandwidth", "bytes/s"), "mtbf": ("per-device MTBF", "h"),
-    "deadline": ("deadline", "s"), "tokens": ("training tokens", "tokens"), "output_tokens": ("generated tokens per request", "tokens"),
+    "request_rate": ("peak request rate", "requests/s"),
+    "concurrent_users": ("concurrent users", "users"),
+    "slo": ("latency SLO", "ms"),
+    "fanout": ("fan-out (sequential lookups per request)", "lookups"),
+    "hop_latency": ("latency of one hop", "ms"),
+    "model_params": ("model size", "parameters"),
+    "data_size": ("data size", "bytes"),
+    "workers": ("worker count", "workers"),
+    "bandwidth": ("interconnect bandwidth", "bytes/s"),
+    "mtbf": ("per-device MTBF", "h"),
+    "deadline": ("deadline", "s"),
+    "tokens": ("training tokens", "tokens"),
+    "output_tokens": ("generated tokens per request", "tokens"),
 }
 
 
@@ -53,8 +61,11 @@ class Question(BaseModel):
     why: str
 
     def prompt(self) -> str:
-        return (f"The description does not give the **{ASKED_AS[self.field][0]}**. I assumed {self.assumed:,.4g} {self.unit}, "
-                f"but the verdict flips at {self.flips_at:,.4g} {self.unit} ({self.why}). What is it?")
+        return (
+            f"The description does not give the **{ASKED_AS[self.field][0]}**. I assumed {self.assumed:,.4g} "
+            f"{self.unit}, "
+            f"but the verdict flips at {self.flips_at:,.4g} {self.unit} ({self.why}). What is it?"
+        )
 
 
 def plausible_range(field: str, facts: SystemFacts) -> tuple[float, float] | None:
@@ -76,12 +87,24 @@ def questions(facts: SystemFacts, break_evens: list[dict]) -> list[Question]:
             continue
         bounds = plausible_range(field, facts)
         if bounds and bounds[0] < flips < bounds[1] and facts.num(field) is not None:
-            asked[field] = Question(field=field, assumed=facts.num(field), unit=ASKED_AS[field][1], flips_at=flips,
-                                    low=bounds[0], high=bounds[1], why=b["meaning"])
+            asked[field] = Question(
+                field=field,
+                assumed=facts.num(field),
+                unit=ASKED_AS[field][1],
+                flips_at=flips,
+                low=bounds[0],
+                high=bounds[1],
+                why=b["meaning"],
+            )
     return list(asked.values())
 
 
-_KEEP = re.compile(r"^\s*(ok(ay)?|yes|y|fine|sure|defaults?|go( ahead)?|continue|(keep|use)( the| your)?( assumed| default)?( values?| ones?| numbers?)?)\W*$", re.I)
+_KEEP = re.compile(
+    r"^\s*(ok(ay)?|yes|y|fine|sure|defaults?|go( ahead)?|continue|(keep|use)( the| your)?( assumed| default)?( values?"
+    r"| "
+    r"ones?| numbers?)?)\W*$",
+    re.I,
+)
 _CLAUSES = re.compile(r"[,;\n]|\band\b", re.I)
 _NUMBER = re.compile(r"(?P<num>-?\d[\d,_]*(?:\.\d+)?(?:e[+-]?\d+)?)\s*(?P<unit>[A-Za-zµ/%]+(?:/s)?)?", re.I)
 
@@ -107,7 +130,11 @@ def _named_in(clause: str, open_questions: list[Question]) -> dict[str, float]:
     from ceiling.agents.followup import COUNTERFACTUAL
 
     for read in (extract(clause), extract(COUNTERFACTUAL.sub("of", clause))):
-        found = {q.field: read.num(q.field) for q in open_questions if read.num(q.field) is not None and getattr(read, q.field).quote}
+        found = {
+            q.field: read.num(q.field)
+            for q in open_questions
+            if read.num(q.field) is not None and getattr(read, q.field).quote
+        }
         if found:
             return found
     return {}

@@ -28,7 +28,11 @@ def compute(state: dict) -> dict:
     else:
         comm = T.serving_comm(facts, design)
         replicas = machines
-        failure = T.failure_tax(facts, replicas * machine.gpus if facts.num("model_params") and not facts.flag("small_model") else replicas, training=False)
+        failure = T.failure_tax(
+            facts,
+            replicas * machine.gpus if facts.num("model_params") and not facts.flag("small_model") else replicas,
+            training=False,
+        )
         break_evens = T.serving_break_evens(facts, comm)
     return {"communication": comm, "failure": failure, "break_evens": break_evens, "machines": machines}
 
@@ -37,19 +41,37 @@ def _describe(tax: dict) -> str:
     comm, failure = tax["communication"], tax["failure"]
     if comm.kind == "fan-out":
         f, h = comm.inputs["fanout"], comm.inputs["hop_latency_ms"]
-        text = f"communication tax {f:g} x {h:g} ms = {comm.communication_ms:g} ms of the {comm.slo_ms:g} ms SLO, {comm.budget_left_ms:g} ms left for compute"
+        text = (
+            f"communication tax {f:g} x {h:g} ms = {comm.communication_ms:g} ms of the {comm.slo_ms:g} ms SLO, "
+            f"{comm.budget_left_ms:g} ms left for compute"
+        )
     elif comm.kind == "all-reduce":
-        text = (f"communication tax {comm.communication_ms:,.2f} ms per step ({comm.formula}, {comm.inputs['workers']:.0f} workers) "
-                f"against {comm.compute_ms:,.2f} ms of compute per worker per step")
+        text = (
+            f"communication tax {comm.communication_ms:,.2f} ms per step ({comm.formula}, {comm.inputs['workers']:.0f} "
+            "workers) "
+            f"against {comm.compute_ms:,.2f} ms of compute per worker per step"
+        )
     else:
-        text = f"shuffle {comm.communication_ms / 1000:,.1f} s plus compute {comm.compute_ms / 1000:,.1f} s against the job window"
+        text = (
+            f"shuffle {comm.communication_ms / 1000:,.1f} s plus compute {comm.compute_ms / 1000:,.1f} s against the "
+            "job window"
+        )
     text += f"; {'within' if comm.within_budget else 'OVER'} budget. "
-    text += (f"Failure tax: {failure.devices} devices, fleet MTBF {failure.fleet_mtbf_h:,.1f} h, P(some failure in 24 h) {failure.p_any_down:.1%}, "
-             f"{failure.interruptions_per_day:,.2f} interruptions/day")
+    text += (
+        f"Failure tax: {failure.devices} devices, fleet MTBF {failure.fleet_mtbf_h:,.1f} h, P(some failure in 24 h) "
+        f"{failure.p_any_down:.1%}, "
+        f"{failure.interruptions_per_day:,.2f} interruptions/day"
+    )
     if failure.checkpoint_interval_s:
-        text += f"; checkpoint every {failure.checkpoint_interval_s:,.0f} s (Daly), {failure.wasted_fraction:.1%} of the run lost"
+        text += (
+            f"; checkpoint every {failure.checkpoint_interval_s:,.0f} s (Daly), {failure.wasted_fraction:.1%} of the "
+            "run lost"
+        )
     if failure.replicas_for_four_nines:
-        text += f"; {failure.replicas_for_four_nines} copies of each replica reach 99.99% availability; run N+{max(1, math.ceil(failure.interruptions_per_day))} replicas so the tail holds while one is replaced"
+        text += (
+            f"; {failure.replicas_for_four_nines} copies of each replica reach 99.99% availability; run "
+            f"N+{max(1, math.ceil(failure.interruptions_per_day))} replicas so the tail holds while one is replaced"
+        )
     return text + "."
 
 
@@ -67,6 +89,16 @@ def decide(state: dict) -> StageDecision:
     metric = state["decisions"][5].answer
     why = f"Stage 5 optimizes {metric}, so the tax is budgeted against it: " + _describe(tax)
     query = "communication tax failure tax budget loop back to stage one with fewer workers alpha-beta"
-    return StageDecision(stage=6, name="tax", answer=_short(tax), justification=why, citations=cite(query),
-                         evidence={"communication": tax["communication"].model_dump(), "failure": tax["failure"].model_dump(),
-                                   "break_evens": [b.model_dump() for b in tax["break_evens"]], "machines": tax["machines"]})
+    return StageDecision(
+        stage=6,
+        name="tax",
+        answer=_short(tax),
+        justification=why,
+        citations=cite(query),
+        evidence={
+            "communication": tax["communication"].model_dump(),
+            "failure": tax["failure"].model_dump(),
+            "break_evens": [b.model_dump() for b in tax["break_evens"]],
+            "machines": tax["machines"],
+        },
+    )

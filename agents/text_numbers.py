@@ -47,8 +47,10 @@ _SECOND = re.compile(r"\bsecond(?=s?\b)", re.I)
 
 # Powers of ten as people type them: "10^9", "10**9", "3 x 10^9", "2.5×10⁹" -> e-notation.
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_POWER = re.compile(r"(?:(?<![\w.])(\d+(?:\.\d+)?)\s*(?:x|×|\*|·)\s*)?(?<![\w.])10\s*(?:\^|\*\*)\s*([+-]?\d{1,3})(?!\d)"
-                    r"|(?:(?<![\w.])(\d+(?:\.\d+)?)\s*(?:x|×|\*|·)\s*)?(?<![\w.])10([⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3})")
+_POWER = re.compile(
+    r"(?:(?<![\w.])(\d+(?:\.\d+)?)\s*(?:x|×|\*|·)\s*)?(?<![\w.])10\s*(?:\^|\*\*)\s*([+-]?\d{1,3})(?!\d)"
+    r"|(?:(?<![\w.])(\d+(?:\.\d+)?)\s*(?:x|×|\*|·)\s*)?(?<![\w.])10([⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3})"
+)
 
 
 def _power(match: re.Match) -> str:
@@ -59,10 +61,35 @@ def _power(match: re.Match) -> str:
 
 # Characters that change nothing a reader sees but can hide words from a pattern
 # ("ig\u200bnore previous instructions"): zero-width and bidi controls, soft hyphens.
-_INVISIBLE = {cp: None for cp in (0x00AD, 0x034F, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061,
-                                  0x2062, 0x2063, 0x2064, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x2212: 0x2D}  # ｉｇｎｏｒｅ -> ignore, − -> -
-_SPACES = {cp: 0x20 for cp in (0x00A0, 0x2007, 0x2009, 0x200A, 0x202F, 0x205F)}  # "20 ms" with a (narrow) no-break space
+_INVISIBLE = {
+    cp: None
+    for cp in (
+        0x00AD,
+        0x034F,
+        0x061C,
+        0x180E,
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x2060,
+        0x2061,
+        0x2062,
+        0x2063,
+        0x2064,
+        0xFEFF,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {
+    0x3000: 0x20,
+    0x2212: 0x2D,
+}  # ｉｇｎｏｒｅ -> ignore, − -> -
+_SPACES = {
+    cp: 0x20 for cp in (0x00A0, 0x2007, 0x2009, 0x200A, 0x202F, 0x205F)
+}  # "20 ms" with a (narrow) no-break space
 
 
 def clean(text: str) -> str:
@@ -87,8 +114,10 @@ _ARABIC_DECIMAL = re.compile(r"(?<=\d)\u066b(?=\d)")
 _SEP = "[ \u00a0\u2007\u2009\u202f'\u2019\u066c_]"
 _GROUPED = re.compile(rf"(?<![\w.,])(?<!\d{_SEP})\d{{1,3}}(?P<sep>{_SEP})\d{{3}}(?:(?P=sep)\d{{3}})*(?!\d|{_SEP}\d)")
 # A quantity's unit or scale right after a number: what makes "0,4 ms" a decimal and "1/50 s" a fraction.
-_UNIT_AHEAD = (rf"(?=\s?(?:%|(?:{TIME_UNIT.pattern})|(?:{DATA_UNIT.pattern})"
-               r"|(?:thousand|million|billion|trillion|bn)\b|[kKMBT]\b))")
+_UNIT_AHEAD = (
+    rf"(?=\s?(?:%|(?:{TIME_UNIT.pattern})|(?:{DATA_UNIT.pattern})"
+    r"|(?:thousand|million|billion|trillion|bn)\b|[kKMBT]\b))"
+)
 # A decimal comma: a comma that cannot separate thousands (not followed by exactly three digits),
 # in a measured quantity, not in a list ("2,4,8 GPUs", "version 1,2").
 _DECIMAL_COMMA = re.compile(rf"(?<![\w.,])(\d+),(\d{{1,2}}|\d{{4,}})(?![\d.,]){_UNIT_AHEAD}")
@@ -128,8 +157,11 @@ def ascii_twin(char: str) -> str:
 
     if char.isascii():
         return char
-    twins = [h["c"] for h in confusables_data.get(char, [])
-             if len(h["c"]) == 1 and h["c"].isascii() and (h["c"].isalnum() or h["c"] in "/%")]
+    twins = [
+        h["c"]
+        for h in confusables_data.get(char, [])
+        if len(h["c"]) == 1 and h["c"].isascii() and (h["c"].isalnum() or h["c"] in "/%")
+    ]
     if not twins:
         return char
     twin = twins[0]

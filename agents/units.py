@@ -9,10 +9,34 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_PREFIX = {"": "", "k": "kilo", "K": "kilo", "M": "mega", "G": "giga", "T": "tera", "P": "peta", "E": "exa",
-           "Ki": "kibi", "Mi": "mebi", "Gi": "gibi", "Ti": "tebi", "Pi": "pebi"}
-_WORD_PREFIX = {"kilo": "kilo", "mega": "mega", "giga": "giga", "tera": "tera", "peta": "peta", "exa": "exa",
-                "kibi": "kibi", "mebi": "mebi", "gibi": "gibi", "tebi": "tebi", "pebi": "pebi"}
+_PREFIX = {
+    "": "",
+    "k": "kilo",
+    "K": "kilo",
+    "M": "mega",
+    "G": "giga",
+    "T": "tera",
+    "P": "peta",
+    "E": "exa",
+    "Ki": "kibi",
+    "Mi": "mebi",
+    "Gi": "gibi",
+    "Ti": "tebi",
+    "Pi": "pebi",
+}
+_WORD_PREFIX = {
+    "kilo": "kilo",
+    "mega": "mega",
+    "giga": "giga",
+    "tera": "tera",
+    "peta": "peta",
+    "exa": "exa",
+    "kibi": "kibi",
+    "mebi": "mebi",
+    "gibi": "gibi",
+    "tebi": "tebi",
+    "pebi": "pebi",
+}
 
 # Byte / bit sizes and rates: "40 TB", "1.5TiB", "400 Gb/s", "100 Gbps", "50 GB/s", "25 gigabits per second".
 # A bare "B" after a number is read as billions ("70B model"), so abbreviations need a prefix.
@@ -25,18 +49,47 @@ DATA_UNIT = re.compile(
 )
 
 TIME_WORDS = {
-    "ns": "nanosecond", "nanosecond": "nanosecond", "nanoseconds": "nanosecond",
-    "us": "microsecond", "µs": "microsecond", "μs": "microsecond", "usec": "microsecond",
-    "microsecond": "microsecond", "microseconds": "microsecond",
-    "ms": "millisecond", "msec": "millisecond", "msecs": "millisecond", "millisecond": "millisecond",
-    "milliseconds": "millisecond", "millis": "millisecond",
-    "s": "second", "sec": "second", "secs": "second", "second": "second", "seconds": "second",
-    "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
-    "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour",
-    "day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
-    "year": "year", "years": "year",
+    "ns": "nanosecond",
+    "nanosecond": "nanosecond",
+    "nanoseconds": "nanosecond",
+    "us": "microsecond",
+    "µs": "microsecond",
+    "μs": "microsecond",
+    "usec": "microsecond",
+    "microsecond": "microsecond",
+    "microseconds": "microsecond",
+    "ms": "millisecond",
+    "msec": "millisecond",
+    "msecs": "millisecond",
+    "millisecond": "millisecond",
+    "milliseconds": "millisecond",
+    "millis": "millisecond",
+    "s": "second",
+    "sec": "second",
+    "secs": "second",
+    "second": "second",
+    "seconds": "second",
+    "min": "minute",
+    "mins": "minute",
+    "minute": "minute",
+    "minutes": "minute",
+    "h": "hour",
+    "hr": "hour",
+    "hrs": "hour",
+    "hour": "hour",
+    "hours": "hour",
+    "day": "day",
+    "days": "day",
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "year": "year",
+    "years": "year",
 }
-TIME_UNIT = re.compile(r"(?P<unit>" + "|".join(sorted(map(re.escape, TIME_WORDS), key=len, reverse=True)) + r")(?![A-Za-z])")
+TIME_UNIT = re.compile(
+    r"(?P<unit>" + "|".join(sorted(map(re.escape, TIME_WORDS), key=len, reverse=True)) + r")(?![A-Za-z])"
+)
 
 
 @lru_cache(maxsize=1)

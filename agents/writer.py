@@ -55,21 +55,42 @@ def build(state: dict) -> Review:
         pressures={name: round(p["pressure"], 2) for name, p in pressures.items()},
         axes=[{"axis": a, "pressure": round(p, 2)} for a, p in ranked],
         distribute=d[2].evidence["distribute"],
-        topology=d[3].answer, mode=d[4].answer, metric=d[5].answer,
-        tax={"communication_ms": comm["communication_ms"], "slo_ms": comm["slo_ms"], "budget_left_ms": comm["budget_left_ms"],
-             "within_budget": comm["within_budget"], "kind": comm["kind"], "compute_ms": comm["compute_ms"], "failure": failure,
-             "inputs": comm["inputs"],
-             "final": {"communication_ms": d[6].evidence["communication"]["communication_ms"],
-                       "budget_left_ms": d[6].evidence["communication"]["budget_left_ms"],
-                       "within_budget": d[6].evidence["communication"]["within_budget"]}},
-        loops=state["loops"], trace=state["trace"],
-        stages=[{"stage": s.stage, "name": s.name, "answer": s.answer, "justification": s.justification,
-                 "citations": [c.model_dump() for c in s.citations], **({"llm": s.evidence["llm"]} if "llm" in s.evidence else {})}
-                for s in (d[i] for i in range(1, 7))],
+        topology=d[3].answer,
+        mode=d[4].answer,
+        metric=d[5].answer,
+        tax={
+            "communication_ms": comm["communication_ms"],
+            "slo_ms": comm["slo_ms"],
+            "budget_left_ms": comm["budget_left_ms"],
+            "within_budget": comm["within_budget"],
+            "kind": comm["kind"],
+            "compute_ms": comm["compute_ms"],
+            "failure": failure,
+            "inputs": comm["inputs"],
+            "final": {
+                "communication_ms": d[6].evidence["communication"]["communication_ms"],
+                "budget_left_ms": d[6].evidence["communication"]["budget_left_ms"],
+                "within_budget": d[6].evidence["communication"]["within_budget"],
+            },
+        },
+        loops=state["loops"],
+        trace=state["trace"],
+        stages=[
+            {
+                "stage": s.stage,
+                "name": s.name,
+                "answer": s.answer,
+                "justification": s.justification,
+                "citations": [c.model_dump() for c in s.citations],
+                **({"llm": s.evidence["llm"]} if "llm" in s.evidence else {}),
+            }
+            for s in (d[i] for i in range(1, 7))
+        ],
         alternative=state["alternative"],
         assumptions=facts.assumptions() + [f"reference machine: {state['machine'].name}"],
         engine=state.get("engine", "deterministic"),
-        feasible=state["feasible"], infeasible_because=state.get("infeasible_because"),
+        feasible=state["feasible"],
+        infeasible_because=state.get("infeasible_because"),
         reference_machine=state["machine"].name,
         ceiling_inputs={name: p["inputs"] for name, p in pressures.items()},
         break_evens=break_evens,
@@ -107,10 +128,16 @@ def llm_report(state: dict, usage: dict) -> dict:
     """What the model proposed per stage, what the critic did, and what it cost."""
     stages = [{"stage": n, **state["decisions"][n].evidence.get("llm", {})} for n in range(1, 7)]
     survived = [s for s in stages if s.get("status")]
-    return {"usage": usage, "stages": stages, "facts_added": state["facts"].llm_filled, "facts_notes": state.get("facts_notes", []),
-            "survived": sum(s["status"] == "accepted" for s in survived), "accepted_after_retry": sum(s["status"] == "accepted after retry" for s in survived),
-            "proposals": len(survived),
-            "disagreements": [f"stage {s['stage']}: {s['disagreement']}" for s in stages if s.get("disagreement")]}
+    return {
+        "usage": usage,
+        "stages": stages,
+        "facts_added": state["facts"].llm_filled,
+        "facts_notes": state.get("facts_notes", []),
+        "survived": sum(s["status"] == "accepted" for s in survived),
+        "accepted_after_retry": sum(s["status"] == "accepted after retry" for s in survived),
+        "proposals": len(survived),
+        "disagreements": [f"stage {s['stage']}: {s['disagreement']}" for s in stages if s.get("disagreement")],
+    }
 
 
 def _num(x) -> str:
@@ -123,50 +150,107 @@ def _num(x) -> str:
 
 def markdown(review: Review, title: str = "the described system") -> str:
     r = review
-    out = [f"# Design review: {as_text(title)}", "",
-           f"**Verdict:** {'feasible' if r.feasible else 'INFEASIBLE'}. Ceiling **{r.ceiling}**; distribute **{', '.join(r.distribute) or 'nothing (one machine)'}**; "
-           f"{r.topology}, {r.mode}, optimizing {r.metric}."
-           + (f" Infeasible because {as_text(r.infeasible_because)}." if not r.feasible else ""),
-           "", f"Engine: `{r.engine}`. Reference machine: {r.reference_machine}.", "",
-           "## Table 1.8.1, filled in", "", "| Stage | Question | Answer | Source |", "|---|---|---|---|"]
-    answers = [r.ceiling, ", ".join(r.distribute) or "none (one machine)", r.topology, r.mode, r.metric,
-               f"{_num(r.tax['communication_ms'])} ms communication" + (f" of {_num(r.tax['slo_ms'])} ms SLO" if r.tax["slo_ms"] else "")
-               + f"; P(failure in 24 h) {r.tax['failure']['p_any_down']:.1%}"]
-    out += [f"| {row[0]} | {row[1]} | {answer} | {row[2]} |" for row, answer in zip(TABLE_ROWS, answers)]
+    out = [
+        f"# Design review: {as_text(title)}",
+        "",
+        f"**Verdict:** {'feasible' if r.feasible else 'INFEASIBLE'}. Ceiling **{r.ceiling}**; distribute "
+        f"**{', '.join(r.distribute) or 'nothing (one machine)'}**; "
+        f"{r.topology}, {r.mode}, optimizing {r.metric}."
+        + (f" Infeasible because {as_text(r.infeasible_because)}." if not r.feasible else ""),
+        "",
+        f"Engine: `{r.engine}`. Reference machine: {r.reference_machine}.",
+        "",
+        "## Table 1.8.1, filled in",
+        "",
+        "| Stage | Question | Answer | Source |",
+        "|---|---|---|---|",
+    ]
+    answers = [
+        r.ceiling,
+        ", ".join(r.distribute) or "none (one machine)",
+        r.topology,
+        r.mode,
+        r.metric,
+        f"{_num(r.tax['communication_ms'])} ms communication"
+        + (f" of {_num(r.tax['slo_ms'])} ms SLO" if r.tax["slo_ms"] else "")
+        + f"; P(failure in 24 h) {r.tax['failure']['p_any_down']:.1%}",
+    ]
+    out += [f"| {row[0]} | {row[1]} | {answer} | {row[2]} |" for row, answer in zip(TABLE_ROWS, answers, strict=True)]
     out += ["", "## The six stages, defended", ""]
     for stage in r.stages:
-        out += [f"### {stage['stage']}. {stage['name'].capitalize()}: {stage['answer']}", "",
-                as_text(stage["justification"]), ""]
-        out += [f"> \"{c['quote']}\"  \n> ({c['section']}, `{c['chunk_id']}`)" + "\n" for c in stage["citations"]]
+        out += [
+            f"### {stage['stage']}. {stage['name'].capitalize()}: {stage['answer']}",
+            "",
+            as_text(stage["justification"]),
+            "",
+        ]
+        out += [f'> "{c["quote"]}"  \n> ({c["section"]}, `{c["chunk_id"]}`)' + "\n" for c in stage["citations"]]
     out += ["## Numbers", "", "### Ceiling pressures", "", "| Ceiling | Pressure | Inputs |", "|---|---|---|"]
     out += [f"| {name} | {p:.2f} | {as_text(r.ceiling_inputs.get(name, ''))} |" for name, p in r.pressures.items()]
     out += ["", "### Axis pressures", "", "| Axis | Pressure | |", "|---|---|---|"]
     out += [f"| {a['axis']} | {a['pressure']:.2f} | {'#' * round(a['pressure'] * 20)} |" for a in r.axes]
     t = r.tax
-    out += ["", "### Taxes (the system as described)", "", "| Quantity | Value |", "|---|---|",
-            f"| communication ({t['kind']}) | {_num(t['communication_ms'])} ms |", f"| SLO | {_num(t['slo_ms'])} ms |",
-            f"| compute per unit of work | {_num(t['compute_ms'])} ms |", f"| budget left | {_num(t['budget_left_ms'])} ms |",
-            f"| within budget | {t['within_budget']} |"]
+    out += [
+        "",
+        "### Taxes (the system as described)",
+        "",
+        "| Quantity | Value |",
+        "|---|---|",
+        f"| communication ({t['kind']}) | {_num(t['communication_ms'])} ms |",
+        f"| SLO | {_num(t['slo_ms'])} ms |",
+        f"| compute per unit of work | {_num(t['compute_ms'])} ms |",
+        f"| budget left | {_num(t['budget_left_ms'])} ms |",
+        f"| within budget | {t['within_budget']} |",
+    ]
     out += [f"| failure: {k.replace('_', ' ')} | {_num(v)} |" for k, v in t["failure"].items() if v is not None]
     if r.loops:
-        out += [f"| after the critic's changes: communication | {_num(t['final']['communication_ms'])} ms, within budget {t['final']['within_budget']} |"]
-    out += ["", "### Break-even values (where the verdict flips)", "", "| Quantity | Now | Flips at | Assumed? | Meaning |", "|---|---|---|---|---|"]
-    out += [f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | "
-            f"{'yes' if b['assumed'] else 'no'} | {as_text(b['meaning'])} |" for b in r.break_evens]
+        out += [
+            f"| after the critic's changes: communication | {_num(t['final']['communication_ms'])} ms, within budget "
+            f"{t['final']['within_budget']} |"
+        ]
+    out += [
+        "",
+        "### Break-even values (where the verdict flips)",
+        "",
+        "| Quantity | Now | Flips at | Assumed? | Meaning |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | "
+        f"{'yes' if b['assumed'] else 'no'} | {as_text(b['meaning'])} |"
+        for b in r.break_evens
+    ]
     out += ["", "## Critic loop trace", ""]
-    out += ([f"{s.loop}. {as_text(s.reason)} -> {as_text(s.change)}" for s in r.trace]
-            or ["The critic accepted the first pass: no loop back."])
-    out += ["", "## Strongest alternative", "",
-            f"**{as_text(r.alternative.design)}**: {as_text(r.alternative.why_worse)}", "", "## Playbook", ""]
-    out += [f"- {axis}: {tool}" for axis, tool in r.playbook.items()] or ["- one machine: no distributed framework needed."]
+    out += [f"{s.loop}. {as_text(s.reason)} -> {as_text(s.change)}" for s in r.trace] or [
+        "The critic accepted the first pass: no loop back."
+    ]
+    out += [
+        "",
+        "## Strongest alternative",
+        "",
+        f"**{as_text(r.alternative.design)}**: {as_text(r.alternative.why_worse)}",
+        "",
+        "## Playbook",
+        "",
+    ]
+    out += [f"- {axis}: {tool}" for axis, tool in r.playbook.items()] or [
+        "- one machine: no distributed framework needed."
+    ]
     out += ["", "## Assumptions (where the description was silent)", ""] + [f"- {as_text(a)}" for a in r.assumptions]
     if r.llm:
         out += ["", f"## The LLM's part ({r.engine})", "", "| Stage | Proposed | Critic | Note |", "|---|---|---|---|"]
-        out += [f"| {s['stage']} | {as_text(s.get('proposed', '-'))} | {s.get('status', '-')} | "
-                f"{as_text(s.get('disagreement') or s.get('retry_reason') or s.get('error') or '')}"
-                f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |" for s in r.llm["stages"]]
+        out += [
+            f"| {s['stage']} | {as_text(s.get('proposed', '-'))} | {s.get('status', '-')} | "
+            f"{as_text(s.get('disagreement') or s.get('retry_reason') or s.get('error') or '')}"
+            f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |"
+            for s in r.llm["stages"]
+        ]
         u = r.llm["usage"]
-        out += ["", f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, {u['seconds']:.1f} s."]
+        out += [
+            "",
+            f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, "
+            f"{u['seconds']:.1f} s.",
+        ]
     if r.ignored_instructions:
         out += ["", "## Ignored text aimed at the reviewer (treated as data)", ""]
         out += [f"- {as_text(s)}" for s in r.ignored_instructions]

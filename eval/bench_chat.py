@@ -23,7 +23,9 @@ from ceiling.graph.serve import ChatProcess
 
 REPO = Path(__file__).resolve().parents[1]
 FRAUD = (REPO / "examples" / "fraud-scoring.md").read_text()
-CHARTS_LOADED = "[...document.querySelectorAll('#review-chat img')].filter(i => i.complete && i.naturalWidth > 400).length >= 2"
+CHARTS_LOADED = (
+    "[...document.querySelectorAll('#review-chat img')].filter(i => i.complete && i.naturalWidth > 400).length >= 2"
+)
 
 
 def one_run(page) -> tuple[float, float, float]:
@@ -50,17 +52,28 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp, ChatProcess(free_port(), Path(tmp) / "data") as server, sync_playwright() as p:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        ChatProcess(free_port(), Path(tmp) / "data") as server,
+        sync_playwright() as p,
+    ):
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         page.goto(server.url)
         one_run(page)  # warm: the first review in a new page also loads fonts and the chart images' route
         runs = [one_run(page) for _ in range(args.runs)]
         browser.close()
-    for name, index, target in (("first stage shown", 0, 0.5), ("full review shown", 1, 2.0), ("follow-up diff shown", 2, None)):
+    for name, index, target in (
+        ("first stage shown", 0, 0.5),
+        ("full review shown", 1, 2.0),
+        ("follow-up diff shown", 2, None),
+    ):
         values = [r[index] for r in runs]
         goal = f"(target < {target} s)" if target else ""
-        print(f"{name:22s} median {statistics.median(values):.3f} s  min {min(values):.3f}  max {max(values):.3f}  over {len(values)} runs {goal}")
+        print(
+            f"{name:22s} median {statistics.median(values):.3f} s  min {min(values):.3f}  max {max(values):.3f}  over "
+            f"{len(values)} runs {goal}"
+        )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,11 @@ DEFAULT = [REPO / "examples" / "fraud-scoring.md"]
 
 def review(path: Path) -> tuple[float, dict]:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "ceiling.graph.cli", "review", str(path), "--llm", "local", "-f", "json"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ceiling.graph.cli", "review", str(path), "--llm", "local", "-f", "json"],
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"error: {path.name}: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'failed'}")
@@ -38,18 +41,31 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path, default=DEFAULT)
     parser.add_argument("--runs", type=int, default=1, help="reviews per file (the median is printed last)")
     args = parser.parse_args()
-    print(f"{'description':28} {'wall s':>7} {'calls':>5} {'prompt':>7} {'compl':>6} {'llm s':>6} {'loops':>5}  stages (proposal -> critic)")
+    print(
+        f"{'description':28} {'wall s':>7} {'calls':>5} {'prompt':>7} {'compl':>6} {'llm s':>6} {'loops':>5}  stages "
+        "(proposal -> critic)"
+    )
     for path in args.files:
         walls = []
         for _ in range(args.runs):
             wall, report = review(path)
             walls.append(wall)
             usage = report["llm"]["usage"]
-            fates = " ".join(f"{s['stage']}:{s.get('status', '-')}" + ("*" if s.get("reused") else "") for s in report["llm"]["stages"])
-            print(f"{path.name[:28]:28} {wall:7.1f} {usage['calls']:5d} {usage['prompt_tokens']:7d} {usage['completion_tokens']:6d} "
-                  f"{usage['seconds']:6.1f} {report['loops']:5d}  {fates}", flush=True)
+            fates = " ".join(
+                f"{s['stage']}:{s.get('status', '-')}" + ("*" if s.get("reused") else "")
+                for s in report["llm"]["stages"]
+            )
+            print(
+                f"{path.name[:28]:28} {wall:7.1f} {usage['calls']:5d} {usage['prompt_tokens']:7d} "
+                f"{usage['completion_tokens']:6d} "
+                f"{usage['seconds']:6.1f} {report['loops']:5d}  {fates}",
+                flush=True,
+            )
         if args.runs > 1:
-            print(f"{path.name[:28]:28} median wall {statistics.median(walls):.1f} s over {args.runs} runs (min {min(walls):.1f}, max {max(walls):.1f})")
+            print(
+                f"{path.name[:28]:28} median wall {statistics.median(walls):.1f} s over {args.runs} runs (min "
+                f"{min(walls):.1f}, max {max(walls):.1f})"
+            )
     print("(* = reused from the pass before a critic loop: same prompt, no call)")
 
 

@@ -88,14 +88,23 @@ def case_from_review(case_id: str, description: str, review) -> str:
     data = {
         "id": case_id,
         "description": description,
-        "expect": {"ceiling": [review.ceiling],
-                   "distribute": {"must": list(review.distribute), "must_not": [a["axis"] for a in review.axes if a["axis"] not in review.distribute]},
-                   "topology": [review.topology], "mode": [review.mode], "metric": [review.metric]},
+        "expect": {
+            "ceiling": [review.ceiling],
+            "distribute": {
+                "must": list(review.distribute),
+                "must_not": [a["axis"] for a in review.axes if a["axis"] not in review.distribute],
+            },
+            "topology": [review.topology],
+            "mode": [review.mode],
+            "metric": [review.metric],
+        },
         "loops": "must" if review.loops else "must_not",
         "feasible": [review.feasible],
         "rationale": "TODO: written from the reviewer's current verdict; correct it and cite the chapter.",
     }
     if review.tax.get("slo_ms") is not None:
-        data["numbers"] = {"communication_ms": {"value": review.tax["communication_ms"], "tol": 0.01},
-                           "slo_ms": {"value": review.tax["slo_ms"], "tol": 0}}
+        data["numbers"] = {
+            "communication_ms": {"value": review.tax["communication_ms"], "tol": 0.01},
+            "slo_ms": {"value": review.tax["slo_ms"], "tol": 0},
+        }
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

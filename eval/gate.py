@@ -45,8 +45,10 @@ def _check_limits(limits: dict, path: Path, prefix: str) -> None:
         least = limit.get("min") if isinstance(limit, dict) else None
         number = isinstance(least, (int, float)) and not isinstance(least, bool)
         if not number or not math.isfinite(least) or not 0 <= least <= 1:
-            raise ThresholdsError(f"{path}: {prefix}{key}: 'min' must be a number from 0 to 1, got {least!r} "
-                                  "(a missing or NaN min would pass every eval)")
+            raise ThresholdsError(
+                f"{path}: {prefix}{key}: 'min' must be a number from 0 to 1, got {least!r} "
+                "(a missing or NaN min would pass every eval)"
+            )
 
 
 def failures(summary: dict, kind: str, path: Path | None = None, limits: dict | None = None) -> list[str]:

@@ -20,9 +20,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-TEMPLATE = ("A pricing service answers 2,000 requests per second within a p99 budget of {slo} ms. "
-            "Each request makes {fanout} sequential feature lookups, each a network hop of 0.5 ms. "
-            "The model is a small gradient-boosted tree ensemble.")
+TEMPLATE = (
+    "A pricing service answers 2,000 requests per second within a p99 budget of {slo} ms. "
+    "Each request makes {fanout} sequential feature lookups, each a network hop of 0.5 ms. "
+    "The model is a small gradient-boosted tree ensemble."
+)
 
 
 def user(url: str, number: int, until: float, latencies: list, failures: list, lock: threading.Lock) -> int:
@@ -38,7 +40,9 @@ def user(url: str, number: int, until: float, latencies: list, failures: list, l
             review = json.loads(review_json)
             elapsed = time.perf_counter() - started
             if review["tax"]["slo_ms"] != slo or abs(review["tax"]["communication_ms"] - fanout * 0.5) > 1e-6:
-                raise AssertionError(f"user {number} got slo {review['tax']['slo_ms']}, tax {review['tax']['communication_ms']}")
+                raise AssertionError(
+                    f"user {number} got slo {review['tax']['slo_ms']}, tax {review['tax']['communication_ms']}"
+                )
             _, new_json = client.predict(thread_id, f"what if the fan-out were {fanout * 2}?", api_name="/follow_up")
             if abs(json.loads(new_json)["tax"]["communication_ms"] - fanout * 2 * 0.5) > 1e-6:
                 raise AssertionError(f"user {number}: follow-up answered with another thread's facts")

@@ -10,7 +10,15 @@ import re
 from pathlib import Path
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
-SECRET_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie", "set-cookie"]
+SECRET_HEADERS = [
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "openai-organization",
+    "openai-project",
+    "cookie",
+    "set-cookie",
+]
 
 
 def _json(body) -> object:
@@ -34,9 +42,14 @@ def cassette_dir(model: str) -> Path:
 def make_vcr(model: str, record: bool):
     import vcr
 
-    recorder = vcr.VCR(cassette_library_dir=str(cassette_dir(model)), record_mode="all" if record else "none",
-                       match_on=["method", "path", "json_body"], filter_headers=SECRET_HEADERS,
-                       filter_query_parameters=["api_key", "key"], decode_compressed_response=True)
+    recorder = vcr.VCR(
+        cassette_library_dir=str(cassette_dir(model)),
+        record_mode="all" if record else "none",
+        match_on=["method", "path", "json_body"],
+        filter_headers=SECRET_HEADERS,
+        filter_query_parameters=["api_key", "key"],
+        decode_compressed_response=True,
+    )
     recorder.register_matcher("json_body", json_body)
     return recorder
 

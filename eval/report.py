@@ -15,8 +15,13 @@ SCHEMA_VERSION = 1
 
 
 def junit(results: list[CaseResult], engine: str) -> str:
-    suite = ET.Element("testsuite", name=f"ceiling-eval[{engine}]", tests=str(sum(max(len(r.checks), 1) for r in results)),
-                       failures=str(sum(1 for r in results for c in r.checks if not c.passed)), errors=str(sum(1 for r in results if r.error)))
+    suite = ET.Element(
+        "testsuite",
+        name=f"ceiling-eval[{engine}]",
+        tests=str(sum(max(len(r.checks), 1) for r in results)),
+        failures=str(sum(1 for r in results for c in r.checks if not c.passed)),
+        errors=str(sum(1 for r in results if r.error)),
+    )
     for r in results:
         if r.skipped:
             case = ET.SubElement(suite, "testcase", classname=f"eval.{r.id}", name="review", time="0")
@@ -48,15 +53,28 @@ def compare(old: dict, new: dict) -> list[str]:
                 b = before.get(field) if isinstance(before, dict) else None  # an old report may lack or garble a figure
                 if isinstance(b, number) and isinstance(v, number) and v != b:
                     lines.append(f"{key}.{field}: {b:.2%} -> {v:.2%} ({'better' if v > b else 'worse'})")
-        elif isinstance(value, (int, float)) and isinstance(before, (int, float)) and value != before and key not in ("cases", "seconds_per_case"):
+        elif (
+            isinstance(value, (int, float))
+            and isinstance(before, (int, float))
+            and value != before
+            and key not in ("cases", "seconds_per_case")
+        ):
             lines.append(f"{key}: {before} -> {value}")
-    old_checks = {(c.get("id"), k.get("name")): k.get("passed") for c in old.get("cases", []) if isinstance(c, dict)
-                  for k in c.get("checks") or [] if isinstance(k, dict)}
+    old_checks = {
+        (c.get("id"), k.get("name")): k.get("passed")
+        for c in old.get("cases", [])
+        if isinstance(c, dict)
+        for k in c.get("checks") or []
+        if isinstance(k, dict)
+    }
     for case in new["cases"]:
         for check in case["checks"]:
             was = old_checks.get((case["id"], check["name"]))
             if was is not None and was != check["passed"]:
-                lines.append(f"{case['id']} {check['name']}: {'fixed' if check['passed'] else 'BROKEN'} (now {check['got']}, expected {check['expected']})")
+                lines.append(
+                    f"{case['id']} {check['name']}: {'fixed' if check['passed'] else 'BROKEN'} (now {check['got']}, "
+                    f"expected {check['expected']})"
+                )
     return lines
 
 
@@ -107,22 +125,41 @@ def _charts(results: list[CaseResult], summary: dict, cases: dict[str, Case], fo
 
 def markdown(results: list[CaseResult], summary: dict, engine: str, images: list[str]) -> str:
     pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
-    out = [f"# ceiling eval ({engine})", "", f"{summary['cases']} cases, {summary['skipped']} skipped, {summary['errors']} errors.", "",
-           "| figure | value |", "|---|---|"]
+    out = [
+        f"# ceiling eval ({engine})",
+        "",
+        f"{summary['cases']} cases, {summary['skipped']} skipped, {summary['errors']} errors.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
     out += [f"| {f} accuracy | {pct(v)} |" for f, v in summary["per_field"].items()]
-    out += [f"| all six right | {pct(summary['all_six'])} |", f"| numbers | {pct(summary['numbers'])} |",
-            f"| loop correctness | {pct(summary['loops'])} |", f"| citation validity | {pct(summary['citations_valid'])} |",
-            f"| LLM proposals that survived the critic | {pct(summary['llm_survival'])} |",
-            f"| calls / tokens / seconds per case | {summary['calls_per_case']} / {summary['tokens_per_case']} / {summary['seconds_per_case']} |", ""]
+    out += [
+        f"| all six right | {pct(summary['all_six'])} |",
+        f"| numbers | {pct(summary['numbers'])} |",
+        f"| loop correctness | {pct(summary['loops'])} |",
+        f"| citation validity | {pct(summary['citations_valid'])} |",
+        f"| LLM proposals that survived the critic | {pct(summary['llm_survival'])} |",
+        f"| calls / tokens / seconds per case | {summary['calls_per_case']} / {summary['tokens_per_case']} / "
+        f"{summary['seconds_per_case']} |",
+        "",
+    ]
     out += [f"![{name}]({name})" for name in images]
     failures = [(r.id, c) for r in results for c in r.checks if not c.passed]
-    out += ["", "## Failed checks", ""] + ([f"- {cid} / {c.name}: expected {c.expected}, got {c.got}" for cid, c in failures] or ["none"])
+    out += ["", "## Failed checks", ""] + (
+        [f"- {cid} / {c.name}: expected {c.expected}, got {c.got}" for cid, c in failures] or ["none"]
+    )
     out += [f"- {r.id}: ERROR {r.error}" for r in results if r.error]
     return "\n".join(out) + "\n"
 
 
-REPORT_FILES = ("report.md", "report.json", "junit.xml", "accuracy.png",
-                *(f"confusion-{field}.png" for field in ("ceiling", "topology", "mode", "metric")))
+REPORT_FILES = (
+    "report.md",
+    "report.json",
+    "junit.xml",
+    "accuracy.png",
+    *(f"confusion-{field}.png" for field in ("ceiling", "topology", "mode", "metric")),
+)
 
 
 def check_folder(folder: Path) -> None:

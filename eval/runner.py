@@ -8,8 +8,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ceiling.eval.cases import Case
-from ceiling.graph.workflow import chunk_text  # the critic's own lookup; re-exported for the scorer
 from ceiling.eval.scorer import CaseResult, score
+from ceiling.graph.workflow import chunk_text  # the critic's own lookup; re-exported for the scorer
 
 
 def run_case(case: Case, llm=None, max_loops: int = 3) -> CaseResult:
@@ -21,7 +21,12 @@ def run_case(case: Case, llm=None, max_loops: int = 3) -> CaseResult:
         review = run(case.description, llm=llm, max_loops=max_loops)["review"]
         result = score(case, review, chunk_text)
     except Exception as exc:  # one broken case must not stop the run; it is reported by name
-        result = CaseResult(id=case.id, checks=[], answers={}, error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+        result = CaseResult(
+            id=case.id,
+            checks=[],
+            answers={},
+            error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}",
+        )
     if llm is not None:  # usage of this case only (the client accumulates across cases)
         calls = llm.usage.calls[calls_before:]
         result.calls = len(calls)
@@ -69,7 +74,12 @@ def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> l
     for case in cases:
         path = cassette_dir(model) / f"{case.id}.yaml"
         if not record and not path.exists():
-            result = CaseResult(id=case.id, checks=[], answers={}, skipped=f"no recording for {model}: run `ceiling eval --llm ... --record`")
+            result = CaseResult(
+                id=case.id,
+                checks=[],
+                answers={},
+                skipped=f"no recording for {model}: run `ceiling eval --llm ... --record`",
+            )
         elif path.exists() and not stat.S_ISREG(path.stat().st_mode):  # vcrpy would block reading a FIFO
             result = CaseResult(id=case.id, checks=[], answers={}, error=f"cassette {path.name} is not a regular file")
         else:

@@ -32,7 +32,11 @@ class CaseResult(BaseModel):
     skipped: str | None = None  # e.g. no recorded LLM traffic for this case
 
     def stage_ok(self, field: str) -> bool | None:
-        relevant = [c for c in self.checks if c.name == field or (field == "tax" and c.name.startswith(("numbers.", "loops", "feasible")))]
+        relevant = [
+            c
+            for c in self.checks
+            if c.name == field or (field == "tax" and c.name.startswith(("numbers.", "loops", "feasible")))
+        ]
         return None if not relevant else all(c.passed for c in relevant)
 
     @property
@@ -53,32 +57,75 @@ def score(case: Case, review, chunk_text) -> CaseResult:
     if e.distribute is not None:
         got = set(review.distribute)
         ok = set(e.distribute.must) <= got and not (got & set(e.distribute.must_not))
-        checks.append(Check(name="distribute", passed=ok, got=", ".join(review.distribute) or "none",
-                            expected=f"must {sorted(e.distribute.must)}, must not {sorted(e.distribute.must_not)}"))
+        checks.append(
+            Check(
+                name="distribute",
+                passed=ok,
+                got=", ".join(review.distribute) or "none",
+                expected=f"must {sorted(e.distribute.must)}, must not {sorted(e.distribute.must_not)}",
+            )
+        )
     for key, want in case.numbers.items():
         got = review.tax.get(key)
         ok = got is not None and abs(float(got) - want.value) <= want.tol + 1e-9
         checks.append(Check(name=f"numbers.{key}", passed=ok, expected=f"{want.value} +/- {want.tol}", got=str(got)))
     if case.loops != "any":
-        checks.append(Check(name="loops", passed=(review.loops > 0) == (case.loops == "must"), expected=case.loops, got=str(review.loops)))
+        checks.append(
+            Check(
+                name="loops",
+                passed=(review.loops > 0) == (case.loops == "must"),
+                expected=case.loops,
+                got=str(review.loops),
+            )
+        )
     if case.feasible is not None:
-        checks.append(Check(name="feasible", passed=review.feasible in case.feasible, expected=str(case.feasible), got=str(review.feasible)))
+        checks.append(
+            Check(
+                name="feasible",
+                passed=review.feasible in case.feasible,
+                expected=str(case.feasible),
+                got=str(review.feasible),
+            )
+        )
     citations = [c for s in review.stages for c in s["citations"]]
     valid = sum(1 for c in citations if (text := chunk_text(c["chunk_id"])) is not None and c["quote"] in text)
-    checks.append(Check(name="citations", passed=bool(citations) and valid == len(citations), expected="all resolve", got=f"{valid}/{len(citations)}"))
-    result = CaseResult(id=case.id, checks=checks, citations=len(citations), citations_valid=valid,
-                        answers={"ceiling": review.ceiling, "distribute": ", ".join(review.distribute) or "none", "topology": review.topology,
-                                 "mode": review.mode, "metric": review.metric, "loops": str(review.loops)})
+    checks.append(
+        Check(
+            name="citations",
+            passed=bool(citations) and valid == len(citations),
+            expected="all resolve",
+            got=f"{valid}/{len(citations)}",
+        )
+    )
+    result = CaseResult(
+        id=case.id,
+        checks=checks,
+        citations=len(citations),
+        citations_valid=valid,
+        answers={
+            "ceiling": review.ceiling,
+            "distribute": ", ".join(review.distribute) or "none",
+            "topology": review.topology,
+            "mode": review.mode,
+            "metric": review.metric,
+            "loops": str(review.loops),
+        },
+    )
     if review.llm:
         usage = review.llm["usage"]
         result.llm_proposals, result.llm_survived = review.llm["proposals"], review.llm["survived"]
-        result.calls, result.prompt_tokens, result.completion_tokens = usage["calls"], usage["prompt_tokens"], usage["completion_tokens"]
+        result.calls, result.prompt_tokens, result.completion_tokens = (
+            usage["calls"],
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
+        )
     return result
 
 
 def summarize(all_results: list[CaseResult]) -> dict:
     """Per-field accuracy, all-six rate, numeric accuracy, loop correctness, citation validity, LLM survival."""
     results = [r for r in all_results if not r.skipped]
+
     def rate(values: list[bool]) -> float | None:
         return round(sum(values) / len(values), 4) if values else None
 
@@ -87,7 +134,9 @@ def summarize(all_results: list[CaseResult]) -> dict:
     proposals = sum(r.llm_proposals for r in results)
     n = max(len(results), 1)
     return {
-        "cases": len(results), "skipped": len(all_results) - len(results), "errors": sum(1 for r in results if r.error),
+        "cases": len(results),
+        "skipped": len(all_results) - len(results),
+        "errors": sum(1 for r in results if r.error),
         "per_field": per_field,
         "all_six": rate([r.all_six for r in results]),
         "numbers": rate([c.passed for c in checks if c.name.startswith("numbers.")]),

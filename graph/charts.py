@@ -37,8 +37,15 @@ def radar(review: Review, path: Path) -> Path:
     ax = fig.add_subplot(projection="polar")
     ax.plot(angles + angles[:1], values + values[:1], color="#c0392b", linewidth=2)
     ax.fill(angles + angles[:1], values + values[:1], color="#c0392b", alpha=0.25)
-    ax.plot([*angles, angles[0]], [BINDS_AT] * (len(order) + 1), color="#555", linestyle="--", linewidth=1, label="binds at 0.5")
-    ax.set_xticks(angles, [f"{a}\n{v:.2f}" for a, v in zip(order, values)])
+    ax.plot(
+        [*angles, angles[0]],
+        [BINDS_AT] * (len(order) + 1),
+        color="#555",
+        linestyle="--",
+        linewidth=1,
+        label="binds at 0.5",
+    )
+    ax.set_xticks(angles, [f"{a}\n{v:.2f}" for a, v in zip(order, values, strict=True)])
     ax.set_ylim(0, 1)
     ax.set_yticks([0.25, 0.5, 0.75, 1.0], ["", "0.5", "", "1"])
     ax.set_title("Axis pressures: whom to call", pad=18)
@@ -46,7 +53,11 @@ def radar(review: Review, path: Path) -> Path:
     return _save(fig, path)
 
 
-TITLES = {"fan-out": "Budget left vs fan-out", "all-reduce": "Communication vs compute vs workers", "shuffle": "Shuffle vs scan vs nodes"}
+TITLES = {
+    "fan-out": "Budget left vs fan-out",
+    "all-reduce": "Communication vs compute vs workers",
+    "shuffle": "Shuffle vs scan vs nodes",
+}
 
 
 def scale_title(review: Review) -> str:
@@ -72,11 +83,19 @@ def _fanout(review: Review, inputs: dict, path: Path) -> Path:
     breaks = scoring.fanout_break_point(slo, hop) if hop > 0 else fanout
     xs = list(range(0, int(max(2 * breaks, 2 * fanout, 4)) + 1))
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.plot(xs, [slo - x * hop for x in xs], color="#2c7fb8", linewidth=2, label=f"budget left = {slo:g} - fan-out x {hop:g} ms")
+    ax.plot(
+        xs,
+        [slo - x * hop for x in xs],
+        color="#2c7fb8",
+        linewidth=2,
+        label=f"budget left = {slo:g} - fan-out x {hop:g} ms",
+    )
     ax.axhline(0, color="#c0392b", linestyle="--", label=f"SLO used up ({slo:g} ms)")
     ax.axvline(breaks, color="#c0392b", linestyle=":", label=f"break-point: fan-out {breaks:,.4g}")
     ax.plot([fanout], [slo - fanout * hop], "o", color="black", label=f"this design: fan-out {fanout:g}")
-    ax.set(xlabel="sequential lookups per request (fan-out)", ylabel="latency budget left (ms)", title=TITLES["fan-out"])
+    ax.set(
+        xlabel="sequential lookups per request (fan-out)", ylabel="latency budget left (ms)", title=TITLES["fan-out"]
+    )
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -84,11 +103,19 @@ def _fanout(review: Review, inputs: dict, path: Path) -> Path:
 def _allreduce(review: Review, inputs: dict, path: Path) -> Path:
     plt = _pyplot()
     workers, mp = int(inputs["workers"]), int(inputs.get("model_parallel", 1))
-    gradient, bandwidth, alpha, compute = inputs["gradient_bytes"], inputs["bandwidth_bytes_per_s"], inputs.get("alpha_s") or 0.0, inputs["step_compute_s"]
+    gradient, bandwidth, alpha, compute = (
+        inputs["gradient_bytes"],
+        inputs["bandwidth_bytes_per_s"],
+        inputs.get("alpha_s") or 0.0,
+        inputs["step_compute_s"],
+    )
     flip = next((b["flips_at"] for b in review.break_evens if b["quantity"] == "workers"), None)
     top = max(workers, int(flip or 0), 8) * 4
     xs = [2**i for i in range(0, int(math.log2(top)) + 1) if 2**i >= mp]
-    comm = [scoring.ring_allreduce_s(max(x // mp, 1), gradient / mp, bandwidth, alpha) * 1000 if x // mp > 1 else 0.0 for x in xs]
+    comm = [
+        scoring.ring_allreduce_s(max(x // mp, 1), gradient / mp, bandwidth, alpha) * 1000 if x // mp > 1 else 0.0
+        for x in xs
+    ]
     fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.plot(xs, [compute / x * 1000 for x in xs], color="#2c7fb8", linewidth=2, label="compute per step (C/N)")
     ax.plot(xs, comm, color="#e67e22", linewidth=2, label="ring all-reduce per step")
@@ -107,7 +134,13 @@ def _shuffle(review: Review, inputs: dict, path: Path) -> Path:
     xs = [2**i for i in range(0, int(math.log2(max(nodes, 4) * 8)) + 1)]
     fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.plot(xs, [compute_all / x for x in xs], color="#2c7fb8", linewidth=2, label="scan per node")
-    ax.plot(xs, [size * (x - 1) / x / x / bandwidth * 1000 for x in xs], color="#e67e22", linewidth=2, label="shuffle per node")
+    ax.plot(
+        xs,
+        [size * (x - 1) / x / x / bandwidth * 1000 for x in xs],
+        color="#e67e22",
+        linewidth=2,
+        label="shuffle per node",
+    )
     ax.axvline(nodes, color="black", linestyle="--", linewidth=1, label=f"this design: {nodes} nodes")
     ax.set(xscale="log", yscale="log", xlabel="nodes", ylabel="ms", title=TITLES["shuffle"])
     ax.legend(fontsize=8)

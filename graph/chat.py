@@ -22,7 +22,8 @@ from pathlib import Path
 import gradio as gr
 
 from ceiling.agents import sensitivity, writer
-from ceiling.agents.diff import markdown as diff_markdown, visible_part
+from ceiling.agents.diff import markdown as diff_markdown
+from ceiling.agents.diff import visible_part
 from ceiling.agents.schemas import Review
 from ceiling.agents.writer import as_text
 from ceiling.graph import charts
@@ -34,8 +35,10 @@ FOLLOW_UP_MAX_CHARS = 400  # longer messages in a reviewed thread are read as a 
 # protected by the browser's same-origin storage, not by this encryption.
 BROWSER_STATE_KEY = "ceiling-chat-browser-state"
 TITLE = "ceiling: a defended design review of your distributed AI system"
-PLACEHOLDER = ("Paste a description of a distributed AI system (or drop a .md/.txt file): what it does, its load, its latency "
-               "budget, model and data sizes, hardware. After the review, ask what-ifs: \"what if the fan-out were 12?\"")
+PLACEHOLDER = (
+    "Paste a description of a distributed AI system (or drop a .md/.txt file): what it does, its load, its latency "
+    'budget, model and data sizes, hardware. After the review, ask what-ifs: "what if the fan-out were 12?"'
+)
 
 
 def as_data(text: str) -> str:
@@ -46,26 +49,36 @@ def as_data(text: str) -> str:
 
 def _stage_message(event: Event) -> dict:
     stage = event.stage
-    cites = "\n".join(f"> \"{c.quote}\" ({c.section}, `{c.chunk_id}`)" for c in stage.citations)
+    cites = "\n".join(f'> "{c.quote}" ({c.section}, `{c.chunk_id}`)' for c in stage.citations)
     llm = stage.evidence.get("llm", {})
     proposed = as_text(llm.get("proposed"))
     note = f"\n\n_LLM: proposed {proposed}, critic: {llm.get('status')}_" if llm.get("status") else ""
-    return {"role": "assistant", "content": f"{as_text(stage.justification)}\n\n{cites}{note}",
-            "metadata": {"title": f"Stage {stage.stage} · {stage.name}: {stage.answer}", "status": "done"}}
+    return {
+        "role": "assistant",
+        "content": f"{as_text(stage.justification)}\n\n{cites}{note}",
+        "metadata": {"title": f"Stage {stage.stage} · {stage.name}: {stage.answer}", "status": "done"},
+    }
 
 
 def _loop_message(event: Event) -> dict:
     why, change = as_text(event.loop.reason), as_text(event.loop.change)
-    return {"role": "assistant", "content": f"**Why:** {why}\n\n**Change:** {change}",
-            "metadata": {"title": f"Critic: sent the design back (loop {event.loop.loop})", "status": "done"}}
+    return {
+        "role": "assistant",
+        "content": f"**Why:** {why}\n\n**Change:** {change}",
+        "metadata": {"title": f"Critic: sent the design back (loop {event.loop.loop})", "status": "done"},
+    }
 
 
 def _question_message(event: Event) -> dict:
     asked = [sensitivity.Question(**q) for q in event.questions]
     lines = [f"- {q.prompt()}" for q in asked]
     lead = "one number could flip the verdict" if len(asked) == 1 else f"{len(asked)} numbers could flip the verdict"
-    return {"role": "assistant", "content": f"Before I go on, {lead}:\n\n" + "\n".join(lines)
-            + "\n\nReply with the value(s) (e.g. `50 ms`), or **ok** to keep what I assumed."}
+    return {
+        "role": "assistant",
+        "content": f"Before I go on, {lead}:\n\n"
+        + "\n".join(lines)
+        + "\n\nReply with the value(s) (e.g. `50 ms`), or **ok** to keep what I assumed.",
+    }
 
 
 class ChatApp:
@@ -108,16 +121,27 @@ class ChatApp:
         text = visible_part(markdown)
         messages = []
         if event.differences or event.changes:
-            changed = ", ".join(f"{c.field.replace('_', ' ')} {_plain(c.before)} -> {_plain(c.after)}" for c in event.changes)
-            messages.append({"role": "assistant", "content": f"**What changed** ({changed}):\n\n{diff_markdown(event.differences)}"})
+            changed = ", ".join(
+                f"{c.field.replace('_', ' ')} {_plain(c.before)} -> {_plain(c.after)}" for c in event.changes
+            )
+            messages.append(
+                {"role": "assistant", "content": f"**What changed** ({changed}):\n\n{diff_markdown(event.differences)}"}
+            )
         messages.append({"role": "assistant", "content": text})
         messages.append({"role": "assistant", "content": "**Axis pressures** (the radar that tells you whom to call):"})
         messages.append({"role": "assistant", "content": {"path": self._staged(radar)}})
         if scale is not None:
-            messages.append({"role": "assistant", "content": f"**{charts.scale_title(review)}** (the break-point is where the design stops fitting):"})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": f"**{charts.scale_title(review)}** (the break-point is where the design stops fitting):",
+                }
+            )
             messages.append({"role": "assistant", "content": {"path": self._staged(scale)}})
         else:
-            messages.append({"role": "assistant", "content": "This design pays no communication tax to chart (one machine)."})
+            messages.append(
+                {"role": "assistant", "content": "This design pays no communication tax to chart (one machine)."}
+            )
         return messages, md, js
 
     # --- one user message --------------------------------------------------------------------
@@ -177,7 +201,14 @@ class ChatApp:
         if pending:
             answers = sensitivity.read_answers(text, [sensitivity.Question(**q) for q in pending])
             if answers is None:
-                return iter([Event(kind="note", text="I could not read a number from that. Reply with a value such as `50 ms`, or **ok**.")])
+                return iter(
+                    [
+                        Event(
+                            kind="note",
+                            text="I could not read a number from that. Reply with a value such as `50 ms`, or **ok**.",
+                        )
+                    ]
+                )
             return self.threads.answer(thread_id, answers)
         if self.threads.review_of(thread_id) is not None and len(text) <= FOLLOW_UP_MAX_CHARS:
             return self.threads.follow_up(thread_id, text)
@@ -227,8 +258,10 @@ class ChatApp:
     def api_follow_up(self, handle: str, message: str) -> tuple[str, str]:
         """A what-if on an API thread: (what changed, as markdown; the new review JSON)."""
         if len(message) > FOLLOW_UP_MAX_CHARS:  # before any reading: a what-if names one quantity
-            raise gr.Error(f"a what-if is at most {FOLLOW_UP_MAX_CHARS} characters (this one has {len(message):,}); "
-                           "send a changed design to /review instead")
+            raise gr.Error(
+                f"a what-if is at most {FOLLOW_UP_MAX_CHARS} characters (this one has {len(message):,}); "
+                "send a changed design to /review instead"
+            )
         thread_id, _, owner = str(handle).partition(".")
         if not self.threads.owns(thread_id, owner) or self.threads.review_of(thread_id) is None:
             raise gr.Error(f"no reviewed thread {str(handle)[:40]!r} (use the handle /review returned)")
@@ -267,11 +300,13 @@ def _checked(text: str, name: str) -> str:
 
 def _available(history: list[dict]) -> list[dict]:
     """A kept transcript, with a chart whose file is gone (a cleaned temp folder) named instead of shown."""
+
     def present(message: dict) -> dict:
         content = message.get("content")
         if isinstance(content, dict) and "path" in content and not Path(str(content["path"])).is_file():
             return {**message, "content": "(this chart's file is no longer on the server)"}
         return message
+
     return [present(m) for m in history]
 
 
@@ -284,15 +319,34 @@ def _title(history: list[dict]) -> str:
 def build(threads: Threads) -> gr.Blocks:
     app = ChatApp(threads)
     with gr.Blocks(title="ceiling") as demo:
-        gr.Markdown(f"## {TITLE}\nSix stages (ceiling -> axis -> topology -> mode -> metric -> tax), each cited to Chapter 1.8, "
-                    f"with the numbers computed and a critic that sends the design back when the tax breaks the budget. Engine: `{threads.engine}`.")
+        gr.Markdown(
+            f"## {TITLE}\nSix stages (ceiling -> axis -> topology -> mode -> metric -> tax), each cited to Chapter "
+            "1.8, "
+            "with the numbers computed and a critic that sends the design back when the tax breaks the budget. Engine: "
+            f"`{threads.engine}`."
+        )
         # The browser keeps its owner key and thread id; the fixed key keeps them readable after a restart.
         thread_id = gr.BrowserState(None, storage_key="ceiling-session", secret=BROWSER_STATE_KEY)
-        chatbot = gr.Chatbot(label="Review", height="70vh", min_height=480, sanitize_html=True, elem_id="review-chat",
-                             buttons=["copy"], latex_delimiters=[])  # no "$$" in a description turns into typeset maths
-        box = gr.MultimodalTextbox(placeholder=PLACEHOLDER, file_types=[".md", ".txt"], file_count="multiple",
-                                   sources=["upload"], lines=3, max_lines=20, max_plain_text_length=MAX_BYTES, elem_id="design-box",
-                                   label=f"Design description or what-if (up to {MAX_BYTES:,} bytes)")
+        chatbot = gr.Chatbot(
+            label="Review",
+            height="70vh",
+            min_height=480,
+            sanitize_html=True,
+            elem_id="review-chat",
+            buttons=["copy"],
+            latex_delimiters=[],
+        )  # no "$$" in a description turns into typeset maths
+        box = gr.MultimodalTextbox(
+            placeholder=PLACEHOLDER,
+            file_types=[".md", ".txt"],
+            file_count="multiple",
+            sources=["upload"],
+            lines=3,
+            max_lines=20,
+            max_plain_text_length=MAX_BYTES,
+            elem_id="design-box",
+            label=f"Design description or what-if (up to {MAX_BYTES:,} bytes)",
+        )
         with gr.Row():
             new = gr.Button("New review", variant="secondary")
             md = gr.DownloadButton("Download review (.md)", visible=False)
@@ -301,8 +355,9 @@ def build(threads: Threads) -> gr.Blocks:
         # Reviews share one concurrency group as wide as the worker slots: waiting requests queue instead of
         # contending for the GIL with the server's own replies.
         heavy = {"concurrency_id": "review", "concurrency_limit": threads.workers}
-        box.submit(app.respond, [box, chatbot, thread_id], [chatbot, thread_id, md, js, box], api_visibility="private",
-                   **heavy)
+        box.submit(
+            app.respond, [box, chatbot, thread_id], [chatbot, thread_id, md, js, box], api_visibility="private", **heavy
+        )
         new.click(app.new_thread, [thread_id], [chatbot, thread_id, md, js], api_visibility="private")
         past.input(app.pick, [past, thread_id], [chatbot, thread_id, md, js, past], api_visibility="private")
         demo.load(app.restore, [thread_id], [chatbot, thread_id, md, js, past], api_visibility="private")

@@ -7,9 +7,9 @@ input errors answer at once.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     markdown = "markdown"
     json = "json"
 
@@ -48,14 +48,37 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = None,
 ) -> None:
     """ceiling: a defended six-stage review of a distributed AI system design."""
 
 
-SourceArg = Annotated[str, typer.Argument(help="A design description (.md/.txt), a SystemFacts file (.yaml/.json), or - for stdin.", metavar="FILE|-")]
-CorpusOpt = Annotated[Optional[list[Path]], typer.Option("--corpus", help="An extra folder of chapters (.txt/.md) to index and cite; repeatable.", exists=True, file_okay=False)]
-MachineOpt = Annotated[Optional[Path], typer.Option("--machine", help="Reference machine as YAML/JSON (default: one 8x H100 80 GB node).", exists=True, dir_okay=False)]
+SourceArg = Annotated[
+    str,
+    typer.Argument(
+        help="A design description (.md/.txt), a SystemFacts file (.yaml/.json), or - for stdin.", metavar="FILE|-"
+    ),
+]
+CorpusOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--corpus",
+        help="An extra folder of chapters (.txt/.md) to index and cite; repeatable.",
+        exists=True,
+        file_okay=False,
+    ),
+]
+MachineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--machine",
+        help="Reference machine as YAML/JSON (default: one 8x H100 80 GB node).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
 
 
 def _use_corpus(folders: list[Path] | None) -> None:
@@ -124,17 +147,50 @@ def _machine(machine: Path | None):
 @app.command()
 def review(
     source: SourceArg,
-    format: Annotated[Format, typer.Option("--format", "-f", help="markdown (for people) or json (the stable contract).")] = Format.markdown,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the review to this file instead of stdout.", dir_okay=False)] = None,
-    max_loops: Annotated[int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")] = 3,
-    llm: Annotated[Optional[Engine], typer.Option("--llm", help="Stage agents: off = rules only; openai = any OpenAI-compatible endpoint (OPENAI_BASE_URL / OPENAI_API_KEY); local = start a llama.cpp server here. Default: openai when a key or base URL is set, else off.", show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")] = None,
-    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A GGUF file for --llm local instead of the default Qwen2.5-Coder-1.5B.", dir_okay=False)] = None,
-    tools: Annotated[Optional[bool], typer.Option("--tools/--no-tools", help="LLM stage agents may call retrieve and the scoring functions (at most 3 tool rounds per stage) before answering; slower. Default: CEILING_LLM_TOOLS, else off.", show_default=False)] = None,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="markdown (for people) or json (the stable contract).")
+    ] = Format.markdown,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the review to this file instead of stdout.", dir_okay=False),
+    ] = None,
+    max_loops: Annotated[
+        int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")
+    ] = 3,
+    llm: Annotated[
+        Engine | None,
+        typer.Option(
+            "--llm",
+            help="Stage agents: off = rules only; openai = any OpenAI-compatible endpoint (OPENAI_BASE_URL / "
+            "OPENAI_API_KEY); local = start a llama.cpp server here. Default: openai when a key or base URL is "
+            "set, else off.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")
+    ] = None,
+    gguf: Annotated[
+        Path | None,
+        typer.Option(
+            "--gguf", help="A GGUF file for --llm local instead of the default Qwen2.5-Coder-1.5B.", dir_okay=False
+        ),
+    ] = None,
+    tools: Annotated[
+        bool | None,
+        typer.Option(
+            "--tools/--no-tools",
+            help="LLM stage agents may call retrieve and the scoring functions (at most 3 tool rounds per stage) "
+            "before "
+            "answering; slower. Default: CEILING_LLM_TOOLS, else off.",
+            show_default=False,
+        ),
+    ] = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
 ) -> None:
-    """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops, the alternative."""
+    """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops,
+    the alternative."""
     description, facts, reference, title = _load(source, machine, output)
     _use_corpus(corpus)
     from rich.console import Console
@@ -143,12 +199,18 @@ def review(
 
     console = Console(stderr=True)
     try:
-        with console.status("reviewing...") as status, open_engine(llm, model, gguf, on_status=status.update, tools=tools,
-                                                                   while_loading=lambda: _warm_up(status)) as client:
+        with (
+            console.status("reviewing...") as status,
+            open_engine(
+                llm, model, gguf, on_status=status.update, tools=tools, while_loading=lambda: _warm_up(status)
+            ) as client,
+        ):
             from ceiling.graph.workflow import run
 
             on_step = (lambda node: status.update(f"[{client.engine}] {node} done")) if client is not None else None
-            state = run(description, given_facts=facts, machine=reference, max_loops=max_loops, llm=client, on_step=on_step)
+            state = run(
+                description, given_facts=facts, machine=reference, max_loops=max_loops, llm=client, on_step=on_step
+            )
     except EngineError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -184,8 +246,12 @@ def _emit(text: str, output: Path | None) -> None:
 @app.command()
 def facts(
     source: SourceArg,
-    format: Annotated[Format, typer.Option("--format", "-f", help="markdown table or json (SystemFacts).")] = Format.markdown,
-    complete: Annotated[bool, typer.Option("--assumed/--stated", help="Also show the values assumed where the text is silent.")] = True,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="markdown table or json (SystemFacts).")
+    ] = Format.markdown,
+    complete: Annotated[
+        bool, typer.Option("--assumed/--stated", help="Also show the values assumed where the text is silent.")
+    ] = True,
     machine: MachineOpt = None,
 ) -> None:
     """Show the quantities read from a description, each with its quote or its assumption."""
@@ -218,14 +284,50 @@ def facts(
 
 @app.command("eval")
 def eval_(
-    cases: Annotated[Optional[Path], typer.Option("--cases", help="A case file or a folder of them (default: eval/cases/).", exists=True)] = None,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write report.md, report.json, junit.xml and charts to this folder.", file_okay=False)] = None,
-    llm: Annotated[Engine, typer.Option("--llm", help="off = rule agents; local/openai = replay that model's recorded traffic (or record it with --record).")] = Engine.off,
-    record: Annotated[bool, typer.Option("--record", help="Re-record the cassettes against the live endpoint (local: starts the llama.cpp server).")] = False,
-    missing_only: Annotated[bool, typer.Option("--missing-only", help="With --record: record only the cases that have no cassette yet.")] = False,
-    model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")] = None,
-    compare: Annotated[Optional[Path], typer.Option("--compare", help="A previous report.json: print what got better or worse.", exists=True, dir_okay=False)] = None,
-    new_case: Annotated[Optional[Path], typer.Option("--new-case", help="Write a case YAML from the current verdict on this description, to correct by hand.", exists=True, dir_okay=False)] = None,
+    cases: Annotated[
+        Path | None,
+        typer.Option("--cases", help="A case file or a folder of them (default: eval/cases/).", exists=True),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Write report.md, report.json, junit.xml and charts to this folder.", file_okay=False
+        ),
+    ] = None,
+    llm: Annotated[
+        Engine,
+        typer.Option(
+            "--llm",
+            help="off = rule agents; local/openai = replay that model's recorded traffic (or record it with --record).",
+        ),
+    ] = Engine.off,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="Re-record the cassettes against the live endpoint (local: starts the llama.cpp server)."
+        ),
+    ] = False,
+    missing_only: Annotated[
+        bool, typer.Option("--missing-only", help="With --record: record only the cases that have no cassette yet.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare", help="A previous report.json: print what got better or worse.", exists=True, dir_okay=False
+        ),
+    ] = None,
+    new_case: Annotated[
+        Path | None,
+        typer.Option(
+            "--new-case",
+            help="Write a case YAML from the current verdict on this description, to correct by hand.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=16, help="Cases reviewed at once (rule engine).")] = 2,
 ) -> None:
     """Score the reviewer on the eval case set; exits 1 when a figure falls below eval/thresholds.yaml."""
@@ -243,9 +345,16 @@ MAX_REVIEW_BYTES = 20_000_000  # an LLM review with every stage's record is ~0.2
 
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(help="The earlier review (.md or .json written by `ceiling review`).", exists=True, dir_okay=False)],
+    old: Annotated[
+        Path,
+        typer.Argument(
+            help="The earlier review (.md or .json written by `ceiling review`).", exists=True, dir_okay=False
+        ),
+    ],
     new: Annotated[Path, typer.Argument(help="The later review.", exists=True, dir_okay=False)],
-    format: Annotated[Format, typer.Option("--format", "-f", help="markdown table or json (a list of changes).")] = Format.markdown,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="markdown table or json (a list of changes).")
+    ] = Format.markdown,
 ) -> None:
     """What changed between two reviews: stage answers first, then the numbers. Exits 1 when anything changed."""
     import json
@@ -269,13 +378,31 @@ def diff(
 
 @app.command()
 def chat(
-    host: Annotated[str, typer.Option("--host", help="Interface to serve on; keep 127.0.0.1 unless you mean to share it.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to serve on; keep 127.0.0.1 unless you mean to share it.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 7860,
-    data: Annotated[Optional[Path], typer.Option("--data", help="Folder for threads (SQLite) and review files (default: $CEILING_HOME/chat).", file_okay=False)] = None,
-    max_loops: Annotated[int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")] = 3,
-    llm: Annotated[Optional[Engine], typer.Option("--llm", help="Stage agents, as for `review` (default: openai when configured, else off).", show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Model name for --llm openai.")] = None,
-    gguf: Annotated[Optional[Path], typer.Option("--gguf", help="A GGUF file for --llm local.", dir_okay=False)] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder for threads (SQLite) and review files (default: $CEILING_HOME/chat).",
+            file_okay=False,
+        ),
+    ] = None,
+    max_loops: Annotated[
+        int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")
+    ] = 3,
+    llm: Annotated[
+        Engine | None,
+        typer.Option(
+            "--llm",
+            help="Stage agents, as for `review` (default: openai when configured, else off).",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model name for --llm openai.")] = None,
+    gguf: Annotated[Path | None, typer.Option("--gguf", help="A GGUF file for --llm local.", dir_okay=False)] = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
 ) -> None:
@@ -291,7 +418,15 @@ def chat(
     console = Console(stderr=True)
     try:
         with open_engine(llm, model, gguf, on_status=lambda text: console.print(text)) as client:
-            serve(host, port, data, client, max_loops, reference, on_ready=lambda url: typer.echo(f"ceiling chat: serving on {url} (Ctrl-C stops)"))
+            serve(
+                host,
+                port,
+                data,
+                client,
+                max_loops,
+                reference,
+                on_ready=lambda url: typer.echo(f"ceiling chat: serving on {url} (Ctrl-C stops)"),
+            )
     except EngineError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -302,7 +437,9 @@ def chat(
 @app.command()
 def index(
     corpus: CorpusOpt = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild/--if-changed", help="Rebuild even when the corpus is unchanged.")] = True,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild/--if-changed", help="Rebuild even when the corpus is unchanged.")
+    ] = True,
 ) -> None:
     """(Re)build the chromadb index of the corpus: the chapter plus any --corpus folders."""
     _use_corpus(corpus)
@@ -313,7 +450,10 @@ def index(
     console = Console(stderr=True)
     with console.status("indexing the corpus..."):
         status = CorpusIndex().open(rebuild=rebuild)
-    typer.echo(f"{'built' if status.built else 'cached'}: {status.chunks} chunks from the corpus in {status.seconds:.2f} s ({status.path})")
+    typer.echo(
+        f"{'built' if status.built else 'cached'}: {status.chunks} chunks from the corpus in {status.seconds:.2f} s "
+        f"({status.path})"
+    )
 
 
 def run() -> None:

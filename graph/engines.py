@@ -4,12 +4,12 @@ llama.cpp server started for the review. One place decides, so CLI and eval agre
 from __future__ import annotations
 
 import contextlib
-from enum import Enum
+from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
-from typing import Iterator
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     off = "off"
     openai = "openai"
     local = "local"
@@ -29,8 +29,14 @@ def resolve(choice: Engine | None) -> Engine:
 
 
 @contextlib.contextmanager
-def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | None = None, on_status=None,
-                tools: bool | None = None, while_loading=None) -> Iterator[object | None]:
+def open_engine(
+    choice: Engine | None,
+    model: str | None = None,
+    gguf: Path | None = None,
+    on_status=None,
+    tools: bool | None = None,
+    while_loading=None,
+) -> Iterator[object | None]:
     """Yield an LLMClient (or None for the rules) and release what it started.
 
     `while_loading`: the caller's own set-up, run once before the client is yielded; for a local
@@ -64,8 +70,18 @@ def open_engine(choice: Engine | None, model: str | None = None, gguf: Path | No
     from ceiling.graph.local_server import local_server
 
     try:
-        with local_server(gguf, ceiling_home() / "models", on_status=on_status, tools=tools, while_loading=while_loading) as (base_url, name):
-            yield LLMClient(settings.model_copy(update={"base_url": base_url, "api_key": "not-needed", "model": model or name,
-                                                        "json_mode": "json_object_schema"}))
+        with local_server(
+            gguf, ceiling_home() / "models", on_status=on_status, tools=tools, while_loading=while_loading
+        ) as (base_url, name):
+            yield LLMClient(
+                settings.model_copy(
+                    update={
+                        "base_url": base_url,
+                        "api_key": "not-needed",
+                        "model": model or name,
+                        "json_mode": "json_object_schema",
+                    }
+                )
+            )
     except LocalModelError as exc:
         raise EngineError(str(exc)) from None

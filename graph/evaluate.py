@@ -20,20 +20,39 @@ def _replay_client(engine: Engine, model: str | None):
     from ceiling.graph.local_model import MODEL_NAME
 
     if engine is Engine.local:
-        return LLMClient(LLMSettings(base_url="http://127.0.0.1:9/v1", model=model or MODEL_NAME, json_mode="json_object_schema", max_retries=0))
+        return LLMClient(
+            LLMSettings(
+                base_url="http://127.0.0.1:9/v1",
+                model=model or MODEL_NAME,
+                json_mode="json_object_schema",
+                max_retries=0,
+            )
+        )
     settings = settings_from_env(model=model)
-    return LLMClient(settings.model_copy(update={"base_url": settings.base_url or "http://127.0.0.1:9/v1", "max_retries": 0}))
+    return LLMClient(
+        settings.model_copy(update={"base_url": settings.base_url or "http://127.0.0.1:9/v1", "max_retries": 0})
+    )
 
 
-def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, record: bool, model: str | None,
-             compare: Path | None, jobs: int, missing_only: bool = False) -> int:
+def evaluate(
+    cases_path: Path | None,
+    report: Path | None,
+    engine: Engine,
+    record: bool,
+    model: str | None,
+    compare: Path | None,
+    jobs: int,
+    missing_only: bool = False,
+) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from ceiling.eval import gate, runner
     from ceiling.eval.cases import CaseError, load_cases
-    from ceiling.eval.report import check_folder as check_report_folder, compare as compare_reports, to_json, write
+    from ceiling.eval.report import check_folder as check_report_folder
+    from ceiling.eval.report import compare as compare_reports
+    from ceiling.eval.report import to_json, write
     from ceiling.eval.scorer import summarize
     from ceiling.graph.engines import EngineError, open_engine
     from ceiling.graph.inputs import InputError
@@ -48,7 +67,13 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
     except (CaseError, gate.ThresholdsError, InputError) as exc:
         _fail(str(exc))
     err = Console(stderr=True)
-    progress = Progress(TextColumn("[bold]eval[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    progress = Progress(
+        TextColumn("[bold]eval[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
     try:
         with progress:
             task = progress.add_task(engine.value, total=len(cases))
@@ -57,11 +82,15 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
                 results = runner.run_rules(cases, jobs, on_done=done)
                 label = "deterministic"
             elif record:
-                with open_engine(engine, model, on_status=lambda text: progress.update(task, description=text)) as client:
+                with open_engine(
+                    engine, model, on_status=lambda text: progress.update(task, description=text)
+                ) as client:
                     if missing_only:
                         from ceiling.eval.recording import cassette_dir
 
-                        cases = [c for c in cases if not (cassette_dir(client.settings.model) / f"{c.id}.yaml").exists()]
+                        cases = [
+                            c for c in cases if not (cassette_dir(client.settings.model) / f"{c.id}.yaml").exists()
+                        ]
                         progress.update(task, total=len(cases))
                     results = runner.run_llm(cases, client, client.settings.model, record=True, on_done=done)
                 label = client.engine + " (recorded)"
@@ -79,7 +108,10 @@ def evaluate(cases_path: Path | None, report: Path | None, engine: Engine, recor
         table.add_row(f"{field} accuracy", "-" if value is None else f"{value:.0%}")
     for key in ("all_six", "numbers", "loops", "citations_valid", "llm_survival"):
         table.add_row(key.replace("_", " "), "-" if summary[key] is None else f"{summary[key]:.0%}")
-    table.add_row("calls / tokens / s per case", f"{summary['calls_per_case']} / {summary['tokens_per_case']} / {summary['seconds_per_case']}")
+    table.add_row(
+        "calls / tokens / s per case",
+        f"{summary['calls_per_case']} / {summary['tokens_per_case']} / {summary['seconds_per_case']}",
+    )
     Console().print(table)
     for result in results:
         for check in result.checks:

@@ -31,8 +31,12 @@ class TooDeep(InputError):
 # ---- files: only regular files are read or written --------------------------------------------
 # Opening a FIFO waits for the other end forever and a device never ends, so every path is opened
 # without blocking and checked with fstat before a byte moves.
-_KINDS = [(stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISSOCK, "a socket")]
+_KINDS = [
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+]
 
 
 def _refuse_special(mode: int, name: str) -> None:
@@ -114,6 +118,7 @@ def read_bytes(source: str) -> tuple[bytes, str]:
 
 # ---- structured text: YAML or JSON, bounded in depth ----------------------------------------------
 
+
 def parse_structured(text: str, name: str, json_only: bool = False) -> object:
     """YAML (or, with `json_only`, JSON) parsed, or InputError: invalid, or nested deeper than
     MAX_NESTING. The one place structured input is parsed: facts, machines, reviews, cases, thresholds."""
@@ -151,7 +156,9 @@ def _nesting(data: object) -> int:
 def decode(data: bytes, name: str) -> str:
     """UTF-8 text from raw bytes, or InputError: too large, binary, not UTF-8, empty."""
     if len(data) > MAX_BYTES:
-        raise InputError(f"{name}: larger than {MAX_BYTES:,} bytes; paste the design description, not the whole document")
+        raise InputError(
+            f"{name}: larger than {MAX_BYTES:,} bytes; paste the design description, not the whole document"
+        )
     if b"\x00" in data:
         raise InputError(f"{name}: looks like a binary file, expected text")
     try:
@@ -167,17 +174,33 @@ def decode(data: bytes, name: str) -> str:
 # The rule reader knows English words; a description in another language would be reviewed on
 # defaults alone. Function words tell the languages apart; scripts tell the rest.
 _FUNCTION_WORDS = {
-    "English": "the and of to is are with for that this per each must our we it on in a an be at by from or not".split(),
-    "German": "der die das und ist sind mit für pro jede jeder muss müssen wir unser ein eine nicht auf im zu von den dem des bei".split(),
-    "French": "le la les et est sont avec pour par chaque doit doivent nous notre un une des du au aux dans sur ne pas".split(),
-    "Spanish": "el la los las y es son con para por cada debe deben nosotros nuestro un una del al en no que se".split(),
-    "Italian": "il lo la gli le e è sono con per ogni deve devono noi nostro un una del della nel non che".split(),
-    "Portuguese": "o a os as e é são com para por cada deve devem nós nosso um uma do da no na não que".split(),
-    "Dutch": "de het een en is zijn met voor per elke moet moeten wij ons onze niet op van te".split(),
+    "English": (
+        "the and of to is are with for that this per each must our we it on in a an be at by from or not"
+    ).split(),
+    "German": (
+        "der die das und ist sind mit für pro jede jeder muss müssen wir unser ein eine nicht auf im zu von "
+        "den dem des bei"
+    ).split(),
+    "French": (
+        "le la les et est sont avec pour par chaque doit doivent nous notre un une des du au aux dans sur ne pas"
+    ).split(),
+    "Spanish": (
+        "el la los las y es son con para por cada debe deben nosotros nuestro un una del al en no que se"
+    ).split(),
+    "Italian": ("il lo la gli le e è sono con per ogni deve devono noi nostro un una del della nel non che").split(),
+    "Portuguese": ("o a os as e é são com para por cada deve devem nós nosso um uma do da no na não que").split(),
+    "Dutch": ("de het een en is zijn met voor per elke moet moeten wij ons onze niet op van te").split(),
 }
-_SCRIPTS = [("Chinese/Japanese", r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"), ("Korean", r"\uac00-\ud7af"), ("Cyrillic-script", r"\u0400-\u04ff"),
-            ("Arabic-script", r"\u0600-\u06ff"), ("Hebrew", r"\u0590-\u05ff"), ("Greek", r"\u0370-\u03ff"), ("Devanagari-script", r"\u0900-\u097f"),
-            ("Thai", r"\u0e00-\u0e7f")]
+_SCRIPTS = [
+    ("Chinese/Japanese", r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"),
+    ("Korean", r"\uac00-\ud7af"),
+    ("Cyrillic-script", r"\u0400-\u04ff"),
+    ("Arabic-script", r"\u0600-\u06ff"),
+    ("Hebrew", r"\u0590-\u05ff"),
+    ("Greek", r"\u0370-\u03ff"),
+    ("Devanagari-script", r"\u0900-\u097f"),
+    ("Thai", r"\u0e00-\u0e7f"),
+]
 
 
 def language_of(text: str) -> str | None:
@@ -224,8 +247,10 @@ def check_description(raw: bytes | str, name: str = "description") -> Checked:
             raise InputError(f"{name}: the description is empty")
         language = language_of(text)
         if language:
-            raise InputError(f"{name}: the description looks like {language} text; the reviewer reads English only "
-                             "(translate it, or give the numbers as a SystemFacts .yaml file)")
+            raise InputError(
+                f"{name}: the description looks like {language} text; the reviewer reads English only "
+                "(translate it, or give the numbers as a SystemFacts .yaml file)"
+            )
         check_describes_a_system(text, name)
     except InputError as exc:
         return Checked(None, str(exc))
@@ -249,7 +274,10 @@ def load_facts(text: str, name: str):
     data = parse_structured(text, name)
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected a mapping of SystemFacts fields")
-    data = {key: value if isinstance(value, dict) or key in ("ignored_instructions", "llm_filled") else {"value": value} for key, value in data.items()}
+    data = {
+        key: value if isinstance(value, dict) or key in ("ignored_instructions", "llm_filled") else {"value": value}
+        for key, value in data.items()
+    }
     try:
         for key, fact in data.items():
             _to_canonical_unit(key, fact)
@@ -270,11 +298,28 @@ _MS_PER = {"ms": 1.0, "s": 1e3, "h": 3.6e6}
 # value describes no real system, and the review would divide by it (a 1e-300 h MTBF asks for 1e300
 # replicas). Fields in ZERO_MEANS_NONE may also be exactly 0 (no data, no checkpoint, no lookups).
 TOO_SMALL_BELOW = {
-    "request_rate": 1e-6, "token_rate": 1e-6, "concurrent_users": 1, "model_params": 1, "tokens": 1, "output_tokens": 1,
-    "workers": 1, "parties": 1, "agents": 1, "fanout": 1e-3,  # counts and rates
-    "bytes_per_param": 0.1, "data_size": 1, "gradient_size": 1, "gpu_memory": 1e6, "bandwidth": 1e3,  # bytes, bytes/s
-    "slo": 1e-3, "hop_latency": 1e-4, "service_time": 1e-4,  # ms: a microsecond, 100 ns
-    "link_latency": 1e-9, "step_compute": 1e-6, "deadline": 1e-3, "checkpoint_write": 1e-3,  # s
+    "request_rate": 1e-6,
+    "token_rate": 1e-6,
+    "concurrent_users": 1,
+    "model_params": 1,
+    "tokens": 1,
+    "output_tokens": 1,
+    "workers": 1,
+    "parties": 1,
+    "agents": 1,
+    "fanout": 1e-3,  # counts and rates
+    "bytes_per_param": 0.1,
+    "data_size": 1,
+    "gradient_size": 1,
+    "gpu_memory": 1e6,
+    "bandwidth": 1e3,  # bytes, bytes/s
+    "slo": 1e-3,
+    "hop_latency": 1e-4,
+    "service_time": 1e-4,  # ms: a microsecond, 100 ns
+    "link_latency": 1e-9,
+    "step_compute": 1e-6,
+    "deadline": 1e-3,
+    "checkpoint_write": 1e-3,  # s
     "mtbf": 1e-3,  # h: a device failing every 3.6 s is no device
 }
 ZERO_MEANS_NONE = {"data_size", "checkpoint_write", "fanout"}
@@ -344,7 +389,9 @@ def _to_canonical_unit(field: str, fact) -> None:
     try:
         fact["value"] = convert(float(fact["value"]), fact["unit"], canonical or "dimensionless")
     except Exception as exc:  # pint raises several error types for bad or mismatched units
-        raise InputError(f"field {field}: cannot convert {fact['unit']!r} to {canonical or 'a count'} ({type(exc).__name__})") from None
+        raise InputError(
+            f"field {field}: cannot convert {fact['unit']!r} to {canonical or 'a count'} ({type(exc).__name__})"
+        ) from None
     fact["unit"] = canonical
 
 

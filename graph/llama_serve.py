@@ -34,9 +34,12 @@ def _grammar_allows(grammar, candidate) -> bool:
 
 def _greedy_first(grammar):
     """A sampler step placed before the grammar: if the grammar allows the top token, keep only it."""
+
     def apply(cur_p) -> None:
         array = cur_p.contents
-        tokens = np.ctypeslib.as_array((llama_cpp.llama_token_data * array.size).from_address(ctypes.addressof(array.data.contents)))
+        tokens = np.ctypeslib.as_array(
+            (llama_cpp.llama_token_data * array.size).from_address(ctypes.addressof(array.data.contents))
+        )
         tokens = tokens.view(_TOKEN)
         best = int(np.argmax(tokens["logit"]))
         if _grammar_allows(grammar, tokens[best]):
@@ -49,8 +52,13 @@ def _greedy_first(grammar):
 def install() -> bool:
     """Patch llama-cpp-python's sampler set-up (it builds the chain per request). False, and
     nothing patched, on a llama-cpp-python whose internals are not the ones this was written for."""
-    needed = (hasattr(Llama, "_init_sampler"), hasattr(_internals, "LlamaSampler"), hasattr(_internals.LlamaSampler, "add_custom"),
-              hasattr(llama_cpp, "llama_sampler_init_grammar"), hasattr(llama_cpp, "llama_sampler_apply"))
+    needed = (
+        hasattr(Llama, "_init_sampler"),
+        hasattr(_internals, "LlamaSampler"),
+        hasattr(_internals.LlamaSampler, "add_custom"),
+        hasattr(llama_cpp, "llama_sampler_init_grammar"),
+        hasattr(llama_cpp, "llama_sampler_apply"),
+    )
     if not all(needed):
         return False
     init_sampler = Llama._init_sampler
@@ -63,7 +71,9 @@ def install() -> bool:
             _greedy.reset(token)
 
     def add_grammar(self, model, grammar):
-        sampler = llama_cpp.llama_sampler_init_grammar(model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+        sampler = llama_cpp.llama_sampler_init_grammar(
+            model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+        )
         if _greedy.get():
             self.add_custom(_greedy_first(sampler))
         llama_cpp.llama_sampler_chain_add(self.sampler, sampler)
@@ -77,7 +87,9 @@ def main() -> None:
     from llama_cpp.server.__main__ import main as serve
 
     if not install():
-        print("ceiling: this llama-cpp-python's sampler is not the expected one; grammar checked the slow way", flush=True)
+        print(
+            "ceiling: this llama-cpp-python's sampler is not the expected one; grammar checked the slow way", flush=True
+        )
     serve()
 
 

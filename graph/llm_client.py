@@ -62,11 +62,21 @@ class Usage(BaseModel):
     calls: list[CallUsage] = Field(default_factory=list)
 
     def totals(self) -> dict[str, float]:
-        return {"calls": len(self.calls), "prompt_tokens": sum(c.prompt_tokens for c in self.calls),
-                "completion_tokens": sum(c.completion_tokens for c in self.calls),
-                "seconds": round(sum(c.seconds for c in self.calls), 2), "failed": sum(not c.ok for c in self.calls),
-                **({"tool_rounds": sum(1 for c in self.calls if " tools round " in c.purpose),
-                    "tool_calls": sum(len(c.tool_calls) for c in self.calls)} if any(" tools round " in c.purpose for c in self.calls) else {})}
+        return {
+            "calls": len(self.calls),
+            "prompt_tokens": sum(c.prompt_tokens for c in self.calls),
+            "completion_tokens": sum(c.completion_tokens for c in self.calls),
+            "seconds": round(sum(c.seconds for c in self.calls), 2),
+            "failed": sum(not c.ok for c in self.calls),
+            **(
+                {
+                    "tool_rounds": sum(1 for c in self.calls if " tools round " in c.purpose),
+                    "tool_calls": sum(len(c.tool_calls) for c in self.calls),
+                }
+                if any(" tools round " in c.purpose for c in self.calls)
+                else {}
+            ),
+        }
 
 
 def tools_from_env(tools: bool | None = None) -> bool:
@@ -76,16 +86,19 @@ def tools_from_env(tools: bool | None = None) -> bool:
     return os.environ.get("CEILING_LLM_TOOLS", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def settings_from_env(model: str | None = None, base_url: str | None = None, json_mode: JsonMode | None = None,
-                      tools: bool | None = None) -> LLMSettings:
-    """Settings from OPENAI_BASE_URL / OPENAI_API_KEY / CEILING_LLM_MODEL / CEILING_LLM_TOOLS, overridden by arguments."""
+def settings_from_env(
+    model: str | None = None, base_url: str | None = None, json_mode: JsonMode | None = None, tools: bool | None = None
+) -> LLMSettings:
+    """Settings from OPENAI_BASE_URL / OPENAI_API_KEY / CEILING_LLM_MODEL / CEILING_LLM_TOOLS, overridden by
+    arguments."""
     return LLMSettings(
         base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
         api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
         model=model or os.environ.get("CEILING_LLM_MODEL") or LLMSettings().model,
         json_mode=json_mode or "json_object",
         tools=tools_from_env(tools),
-        **_number_from_env("CEILING_LLM_TIMEOUT", "timeout_s", float), **_number_from_env("CEILING_LLM_RETRIES", "max_retries", int),
+        **_number_from_env("CEILING_LLM_TIMEOUT", "timeout_s", float),
+        **_number_from_env("CEILING_LLM_RETRIES", "max_retries", int),
     )
 
 
@@ -126,8 +139,12 @@ class LLMClient:
         self.settings = settings
         self.usage = Usage()
         redact.register(settings.api_key)
-        self._client = OpenAI(base_url=settings.base_url, api_key=settings.api_key,
-                              timeout=settings.timeout_s, max_retries=settings.max_retries)
+        self._client = OpenAI(
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,
+        )
 
     @property
     def engine(self) -> str:
@@ -151,10 +168,18 @@ class LLMClient:
         self.usage.calls.append(record)
         try:
             response = self._client.chat.completions.create(
-                model=self.settings.model, messages=messages, temperature=self.settings.temperature,
-                max_tokens=self.settings.max_tokens, seed=self.settings.seed, **request)
+                model=self.settings.model,
+                messages=messages,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+                seed=self.settings.seed,
+                **request,
+            )
             if response.usage:
-                record.prompt_tokens, record.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
+                record.prompt_tokens, record.completion_tokens = (
+                    response.usage.prompt_tokens,
+                    response.usage.completion_tokens,
+                )
             return _redacted(response.choices[0].message)
         except BaseException:
             record.ok = False
@@ -181,7 +206,11 @@ class LLMClient:
             if message.tool_calls and not message.content:
                 record.ok = False
                 called = ", ".join(repr(c.function.name) for c in message.tool_calls)
-                raise LLMError(self._redact(f"{purpose}: the model called the tool {called} instead of answering (no tools were offered)"))
+                raise LLMError(
+                    self._redact(
+                        f"{purpose}: the model called the tool {called} instead of answering (no tools were offered)"
+                    )
+                )
             text = message.content or ""
             return schema.model_validate(json.loads(text, strict=False)), text  # raw newlines in strings are fine
         except (openai.OpenAIError, json.JSONDecodeError, ValidationError, IndexError) as exc:
@@ -216,14 +245,28 @@ class LLMClient:
                     return direct, results
                 break
             # llama.cpp's server answers 500 to an assistant message whose content is null.
-            messages.append({"role": "assistant", "content": message.content or "", "tool_calls": [
-                {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}} for c in calls]})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": message.content or "",
+                    "tool_calls": [
+                        {
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.function.name, "arguments": c.function.arguments},
+                        }
+                        for c in calls
+                    ],
+                }
+            )
             this_round = []
             for index, call in enumerate(calls):
                 if index < self.settings.max_tool_calls_per_round:
                     result = toolbox.call(call.function.name, call.function.arguments)
                 else:
-                    result = toolbox.skipped(call.function.name, call.function.arguments, self.settings.max_tool_calls_per_round)
+                    result = toolbox.skipped(
+                        call.function.name, call.function.arguments, self.settings.max_tool_calls_per_round
+                    )
                 this_round.append(result)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result.content()})
             record.tool_calls = [r.name for r in this_round]

@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ceiling.graph.local_model import MODEL_NAME, LocalModelError, default_gguf
 
@@ -55,17 +55,34 @@ def _stop(process: subprocess.Popen) -> None:
 def server_command(model: Path, port: int, name: str, threads: int | None = None, tools: bool = False) -> list[str]:
     """The llama_cpp.server command line; tool calls need the chatml-function-calling format."""
     # llama_serve: llama_cpp.server with the JSON grammar checked on the greedy pick first
-    command = [sys.executable, "-m", "ceiling.graph.llama_serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
-               "--n_ctx", str(CONTEXT_TOKENS), "--model_alias", name, "--n_threads", str(threads or os.cpu_count() or 2),
-               "--flash_attn", "true"]  # ~5% faster prompt evaluation on CPU (measured), same answers
+    command = [
+        sys.executable,
+        "-m",
+        "ceiling.graph.llama_serve",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(CONTEXT_TOKENS),
+        "--model_alias",
+        name,
+        "--n_threads",
+        str(threads or os.cpu_count() or 2),
+        "--flash_attn",
+        "true",
+    ]  # ~5% faster prompt evaluation on CPU (measured), same answers
     if tools:
         command += ["--chat_format", "chatml-function-calling"]
     return command
 
 
 @contextlib.contextmanager
-def local_server(gguf: Path | None, cache: Path, threads: int | None = None, on_status=None,
-                 tools: bool = False, while_loading=None) -> Iterator[tuple[str, str]]:
+def local_server(
+    gguf: Path | None, cache: Path, threads: int | None = None, on_status=None, tools: bool = False, while_loading=None
+) -> Iterator[tuple[str, str]]:
     """Yield (base_url, model name) of a running server; stop it whatever happens.
 
     `tools`: serve tool calls (llama.cpp's `chatml-function-calling` chat format); otherwise
@@ -94,7 +111,9 @@ def local_server(gguf: Path | None, cache: Path, threads: int | None = None, on_
                 tail = Path(log.name).read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
                 raise LocalModelError(f"the llama.cpp server exited ({process.returncode}): {tail[0][:200]}")
             if time.monotonic() > deadline:
-                raise LocalModelError(f"the llama.cpp server did not answer within {STARTUP_TIMEOUT_S:.0f} s (log: {log.name})")
+                raise LocalModelError(
+                    f"the llama.cpp server did not answer within {STARTUP_TIMEOUT_S:.0f} s (log: {log.name})"
+                )
             if on_status:
                 on_status(f"starting the local model server on 127.0.0.1:{port}...")
             time.sleep(0.5)

@@ -21,11 +21,18 @@ _MIN_SECRET = 8  # shorter "keys" ("not-needed", "x") are placeholders, and woul
 
 _SECRET_VALUE = r"['\"]?(?=[^\s'\"]*\d)(?=[^\s'\"]*[A-Za-z])[A-Za-z0-9._\-~+/]{12,}=*['\"]?"
 _SHAPES = [
-    (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}|\b(?:ghp|gho|ghs|github_pat|xox[abp]|hf)_[A-Za-z0-9_]{16,}"
-                r"|\bAKIA[A-Z0-9]{16}\b|\bAIza[A-Za-z0-9_\-]{30,}"), REDACTED),
+    (
+        re.compile(
+            r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}|\b(?:ghp|gho|ghs|github_pat|xox[abp]|hf)_[A-Za-z0-9_]{16,}"
+            r"|\bAKIA[A-Z0-9]{16}\b|\bAIza[A-Za-z0-9_\-]{30,}"
+        ),
+        REDACTED,
+    ),
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._\-~+/]{16,}=*"), r"\1 " + REDACTED),
-    (re.compile(r"\b((?:openai_)?api[_-]?key|secret|token|password|passwd)(\s*[:=]\s*)" + _SECRET_VALUE, re.I),
-     r"\1\2" + REDACTED),
+    (
+        re.compile(r"\b((?:openai_)?api[_-]?key|secret|token|password|passwd)(\s*[:=]\s*)" + _SECRET_VALUE, re.I),
+        r"\1\2" + REDACTED,
+    ),
 ]
 
 _registered: set[str] = set()
@@ -49,7 +56,7 @@ def _base64_cores(secret: bytes) -> set[str]:
         encoded = base64.b64encode(b"\0" * offset + secret).decode()
         head = (offset * 8 + 5) // 6  # characters that carry padding bits from the offset
         tail = (len(secret) + offset) % 3  # a final partial group mixes in the next byte
-        body = encoded.rstrip("=")[head: len(encoded.rstrip("=")) - (1 if tail else 0)]
+        body = encoded.rstrip("=")[head : len(encoded.rstrip("=")) - (1 if tail else 0)]
         if len(body) >= _MIN_SECRET:
             cores |= {body, body.replace("+", "-").replace("/", "_")}
     return cores

@@ -41,9 +41,16 @@ def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine,
     demo.queue(default_concurrency_limit=8)
     login = web_guard.login(host)
     # No allowed_paths: Gradio serves only its own cache, never the data folder (threads, keys).
-    demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
-                max_file_size=web_guard.MAX_FILE_SIZE, app_kwargs={"middleware": web_guard.middleware(host)},
-                auth=[login] if login else None, auth_message="ceiling chat: log in with the password the server printed.")
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        max_file_size=web_guard.MAX_FILE_SIZE,
+        app_kwargs={"middleware": web_guard.middleware(host)},
+        auth=[login] if login else None,
+        auth_message="ceiling chat: log in with the password the server printed.",
+    )
     if login:
         _warn_shared(host, port, login)
     on_ready(f"http://{host}:{port}")
@@ -58,9 +65,15 @@ def _warn_shared(host: str, port: int, login: tuple[str, str]) -> None:
     import sys
 
     chosen = os.environ.get("CEILING_CHAT_PASSWORD")
-    where = "the password in CEILING_CHAT_PASSWORD" if chosen else f"password {login[1]} (CEILING_CHAT_PASSWORD sets one)"
-    print(f"warning: serving on {host}:{port}, beyond this machine: everyone must log in as user {login[0]} "
-          f"with {where}; API clients pass auth=(user, password)", file=sys.stderr, flush=True)
+    where = (
+        "the password in CEILING_CHAT_PASSWORD" if chosen else f"password {login[1]} (CEILING_CHAT_PASSWORD sets one)"
+    )
+    print(
+        f"warning: serving on {host}:{port}, beyond this machine: everyone must log in as user {login[0]} "
+        f"with {where}; API clients pass auth=(user, password)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class ChatProcess:
@@ -69,21 +82,41 @@ class ChatProcess:
     Waits until the server prints its address; `stop()` ends it and `start()` starts it
     again on the same port and data folder (a restart, as a user would do)."""
 
-    def __init__(self, port: int, data: Path, extra: list[str] | None = None, startup_timeout_s: float = 120.0,
-                 env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        port: int,
+        data: Path,
+        extra: list[str] | None = None,
+        startup_timeout_s: float = 120.0,
+        env: dict[str, str] | None = None,
+    ):
         self.port, self.data, self.extra, self.timeout, self.env = port, data, extra or [], startup_timeout_s, env or {}
         self.url = f"http://127.0.0.1:{port}/"
         self.process = None
 
-    def start(self) -> "ChatProcess":
+    def start(self) -> ChatProcess:
         import os
         import subprocess
         import sys
         import time
 
         log = open(self.data.parent / f"chat-{self.port}.log", "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "ceiling.graph.cli", "chat", "--port", str(self.port), "--data", str(self.data), *self.extra],
-                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ceiling.graph.cli",
+                "chat",
+                "--port",
+                str(self.port),
+                "--data",
+                str(self.data),
+                *self.extra,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+        )
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -113,7 +146,7 @@ class ChatProcess:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> "ChatProcess":
+    def __enter__(self) -> ChatProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

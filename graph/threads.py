@@ -23,8 +23,8 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from langgraph.types import Command
 from pydantic import BaseModel
@@ -44,8 +44,10 @@ TIME_LIMIT_S = {"deterministic": 60.0, "llm": 900.0}
 # the slowest GET / beside 8 worst-case reviews 0.48 s with 1, 1.16 s with 2); LLM reviews mostly wait.
 WORKERS = {"deterministic": 1, "llm": 8}
 # Our own types in the graph state, allowed to round-trip through the checkpointer.
-STATE_TYPES = [("ceiling.agents.schemas", name) for name in ("SystemFacts", "Fact", "StageDecision", "Citation", "LoopStep", "Alternative", "Review")] + [
-    ("ceiling.agents.tools.reference", "ReferenceMachine"), ("ceiling.agents.tools.taxes", "Design")]
+STATE_TYPES = [
+    ("ceiling.agents.schemas", name)
+    for name in ("SystemFacts", "Fact", "StageDecision", "Citation", "LoopStep", "Alternative", "Review")
+] + [("ceiling.agents.tools.reference", "ReferenceMachine"), ("ceiling.agents.tools.taxes", "Design")]
 
 
 class Event(BaseModel):
@@ -106,9 +108,14 @@ class Threads:
         self._saver = SqliteSaver(self._db, serde=serde)
         self._lock = self._saver.lock  # one connection, one lock: the checkpointer's transactions never interleave ours
         with self._lock:
-            self._db.execute("CREATE TABLE IF NOT EXISTS transcripts (thread_id TEXT PRIMARY KEY, title TEXT, messages TEXT, updated REAL)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS owners "
-                             "(thread_id TEXT PRIMARY KEY, owner_sha256 TEXT NOT NULL)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS transcripts (thread_id TEXT PRIMARY KEY, title TEXT, messages TEXT, "
+                "updated "
+                "REAL)"
+            )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS owners (thread_id TEXT PRIMARY KEY, owner_sha256 TEXT NOT NULL)"
+            )
             self._db.commit()
         self.graph = workflow.build(self._saver)
         self.llm, self.max_loops, self.machine = llm, max_loops, machine or ReferenceMachine()
@@ -124,8 +131,10 @@ class Threads:
 
     # --- config -----------------------------------------------------------------------
     def _config(self, thread_id: str) -> dict:
-        return {"recursion_limit": RECURSION_PER_LOOP * (self.max_loops + 3),
-                "configurable": {"thread_id": thread_id, "llm": self.llm, "ask": True}}
+        return {
+            "recursion_limit": RECURSION_PER_LOOP * (self.max_loops + 3),
+            "configurable": {"thread_id": thread_id, "llm": self.llm, "ask": True},
+        }
 
     @staticmethod
     def new_id() -> str:
@@ -178,8 +187,15 @@ class Threads:
         return self._bounded(thread_id, lambda: self._follow_up(thread_id, message))
 
     def _start(self, thread_id: str, description: str) -> Iterator[Event]:
-        state = {"description": description, "given_facts": None, "machine": self.machine, "max_loops": self.max_loops,
-                 "engine": self.engine, "answered": [], "review": None}
+        state = {
+            "description": description,
+            "given_facts": None,
+            "machine": self.machine,
+            "max_loops": self.max_loops,
+            "engine": self.engine,
+            "answered": [],
+            "review": None,
+        }
         yield from self._stream(state, thread_id)
 
     def _answer(self, thread_id: str, answers: dict[str, float]) -> Iterator[Event]:
@@ -190,14 +206,21 @@ class Threads:
         old = values.get("review")
         changes = followup.read_changes(message, values["raw_facts"])
         if not changes:
-            yield Event(kind="note", text="I could not read a changed quantity from that. Try e.g. \"what if the fan-out were 12?\", "
-                                          "\"we move to 400 Gb/s InfiniBand\" or \"the SLO is 50 ms\"; or start a new review.")
+            yield Event(
+                kind="note",
+                text='I could not read a changed quantity from that. Try e.g. "what if the fan-out were 12?", '
+                '"we move to 400 Gb/s InfiniBand" or "the SLO is 50 ms"; or start a new review.',
+            )
             return
         raw = followup.apply(changes, values["raw_facts"])
         update = {**workflow.new_pass(raw, values["machine"]), "given_facts": raw}
         first = self._first_affected(values, update["facts"])
-        yield Event(kind="note", changes=changes, rerun_from=first,
-                    text=f"Re-running from stage {first}." if first <= 6 else "No stage is affected; the review is re-written.")
+        yield Event(
+            kind="note",
+            changes=changes,
+            rerun_from=first,
+            text=f"Re-running from stage {first}." if first <= 6 else "No stage is affected; the review is re-written.",
+        )
         as_node = "ask" if first == 1 else workflow.STAGE_NODES[first - 1]  # first == 7: resume at the critic
         self.graph.update_state(self._config(thread_id), update, as_node=as_node)
         for event in self._stream(None, thread_id):
@@ -254,8 +277,11 @@ class Threads:
                 item = events.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 if self._give_up(outcome):
-                    yield Event(kind="stopped", text=f"Stopped: this took longer than {self.time_limit_s:g} s, "
-                                                     "the time limit. The thread is as it was before this message.")
+                    yield Event(
+                        kind="stopped",
+                        text=f"Stopped: this took longer than {self.time_limit_s:g} s, "
+                        "the time limit. The thread is as it was before this message.",
+                    )
                     return
                 continue
             if item is None:
@@ -268,15 +294,21 @@ class Threads:
         """Take the thread and a worker slot, or say why not (one run per thread; a bounded number at once)."""
         with self._running_lock:
             if thread_id in self._running:
-                return Event(kind="stopped", text="This thread is still finishing a request that ran past the time "
-                                                  "limit; nothing was changed. Try again in a minute.")
+                return Event(
+                    kind="stopped",
+                    text="This thread is still finishing a request that ran past the time "
+                    "limit; nothing was changed. Try again in a minute.",
+                )
             self._running.add(thread_id)
         if self._workers.acquire(timeout=self.time_limit_s):
             return None
         with self._running_lock:
             self._running.discard(thread_id)
-        return Event(kind="stopped", text=f"The server stayed busy for {self.time_limit_s:g} s (the time limit); "
-                                          "nothing was changed. Try again in a minute.")
+        return Event(
+            kind="stopped",
+            text=f"The server stayed busy for {self.time_limit_s:g} s (the time limit); "
+            "nothing was changed. Try again in a minute.",
+        )
 
     def _give_up(self, outcome: dict) -> bool:
         with self._running_lock:
@@ -313,11 +345,14 @@ class Threads:
             cur.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, base or ""))
             cur.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, base or ""))
             if base is not None:
-                cur.execute("SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_id = ?",
-                            (thread_id, base))
+                cur.execute(
+                    "SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_id = ?", (thread_id, base)
+                )
                 for task_id, idx in set(cur.fetchall()) - kept:
-                    cur.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id = ? AND task_id = ? "
-                                "AND idx = ?", (thread_id, base, task_id, idx))
+                    cur.execute(
+                        "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id = ? AND task_id = ? AND idx = ?",
+                        (thread_id, base, task_id, idx),
+                    )
 
     # --- transcripts ----------------------------------------------------------------------
     def save_transcript(self, thread_id: str, title: str, messages: list[dict]) -> None:
@@ -334,7 +369,10 @@ class Threads:
     def recent(self, owner_key: str, limit: int = 20) -> list[tuple[str, str]]:
         """(thread_id, title) of this owner's latest threads, newest first."""
         with self._lock:
-            rows = self._db.execute("SELECT t.thread_id, t.title FROM transcripts t "
-                                    "JOIN owners o ON o.thread_id = t.thread_id WHERE o.owner_sha256 = ? "
-                                    "ORDER BY t.updated DESC LIMIT ?", (_digest(owner_key), limit)).fetchall()
+            rows = self._db.execute(
+                "SELECT t.thread_id, t.title FROM transcripts t "
+                "JOIN owners o ON o.thread_id = t.thread_id WHERE o.owner_sha256 = ? "
+                "ORDER BY t.updated DESC LIMIT ?",
+                (_digest(owner_key), limit),
+            ).fetchall()
         return [(r[0], r[1]) for r in rows]

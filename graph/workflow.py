@@ -11,8 +11,22 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from ceiling.agents import (alternative, assume, axis_agent, ceiling_agent, critic, facts as facts_agent, metric_agent,
-                            mode_agent, sensitivity, tax_agent, topology_agent, writer)
+from ceiling.agents import (
+    alternative,
+    assume,
+    axis_agent,
+    ceiling_agent,
+    critic,
+    metric_agent,
+    mode_agent,
+    sensitivity,
+    tax_agent,
+    topology_agent,
+    writer,
+)
+from ceiling.agents import (
+    facts as facts_agent,
+)
 from ceiling.agents.schemas import Fact, LoopStep, StageDecision, SystemFacts
 from ceiling.agents.tools.taxes import Design
 from ceiling.graph.state import ReviewState
@@ -33,8 +47,16 @@ def new_pass(raw: SystemFacts, machine) -> dict:
     """The state a review pass starts from: these facts, the design as described, no critic verdict yet.
 
     Used by the facts node and by a chat what-if, so a thread never keeps the last pass's verdict."""
-    return {"raw_facts": raw, "facts": assume.complete(raw, machine), "design": Design(), "loops": 0, "trace": [],
-            "critic_reasons": [], "critic_final": False, "infeasible_because": None}
+    return {
+        "raw_facts": raw,
+        "facts": assume.complete(raw, machine),
+        "design": Design(),
+        "loops": 0,
+        "trace": [],
+        "critic_reasons": [],
+        "critic_final": False,
+        "infeasible_because": None,
+    }
 
 
 def facts_node(state: ReviewState, config: RunnableConfig) -> dict:
@@ -77,9 +99,20 @@ def ask_node(state: ReviewState, config: RunnableConfig) -> dict:
     raw = state["raw_facts"].model_copy(deep=True)
     for q in questions:
         if q.field in answers and answers[q.field] is not None:
-            setattr(raw, q.field, Fact(value=float(answers[q.field]), unit=getattr(state["facts"], q.field).unit,
-                                       quote=f"answered in the chat: {answers[q.field]:g} {q.unit}"))
-    return {"raw_facts": raw, "facts": assume.complete(raw, state["machine"]), "answered": sorted(answered | {q.field for q in questions})}
+            setattr(
+                raw,
+                q.field,
+                Fact(
+                    value=float(answers[q.field]),
+                    unit=getattr(state["facts"], q.field).unit,
+                    quote=f"answered in the chat: {answers[q.field]:g} {q.unit}",
+                ),
+            )
+    return {
+        "raw_facts": raw,
+        "facts": assume.complete(raw, state["machine"]),
+        "answered": sorted(answered | {q.field for q in questions}),
+    }
 
 
 def stage_node(number: int):
@@ -130,7 +163,10 @@ def revise_node(state: ReviewState) -> dict:
 
 
 def give_up_node(state: ReviewState) -> dict:
-    return {"feasible": False, "infeasible_because": "; ".join(state["critic_reasons"]) + f" (after {state['loops']} loop(s))"}
+    return {
+        "feasible": False,
+        "infeasible_because": "; ".join(state["critic_reasons"]) + f" (after {state['loops']} loop(s))",
+    }
 
 
 def alternative_node(state: ReviewState) -> dict:
@@ -164,7 +200,9 @@ def build(checkpointer=None):
     for number in range(1, 6):
         graph.add_edge(STAGE_NODES[number], STAGE_NODES[number + 1])
     graph.add_edge(STAGE_NODES[6], "critic")
-    graph.add_conditional_edges("critic", route_after_critic, {"revise": "revise", "give_up": "give_up", "alternative": "alternative"})
+    graph.add_conditional_edges(
+        "critic", route_after_critic, {"revise": "revise", "give_up": "give_up", "alternative": "alternative"}
+    )
     graph.add_edge("revise", STAGE_NODES[1])
     graph.add_edge("give_up", "alternative")
     graph.add_edge("alternative", "writer")
@@ -184,8 +222,13 @@ def run(description: str = "", *, given_facts=None, machine=None, max_loops: int
     `on_step(node_name)` is called as each node finishes (progress for long LLM reviews)."""
     from ceiling.agents.tools.reference import ReferenceMachine
 
-    state = {"description": description, "given_facts": given_facts, "machine": machine or ReferenceMachine(),
-             "max_loops": max_loops, "engine": llm.engine if llm is not None else "deterministic"}
+    state = {
+        "description": description,
+        "given_facts": given_facts,
+        "machine": machine or ReferenceMachine(),
+        "max_loops": max_loops,
+        "engine": llm.engine if llm is not None else "deterministic",
+    }
     config = {"recursion_limit": 10 * (max_loops + 3), "configurable": {"llm": llm}}
     if on_step is None:
         return compiled().invoke(state, config)

@@ -38,7 +38,9 @@ def browser():
 
     chromium_path = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium_path).exists():
-        pytest.fail("Debian chromium is not installed (make install installs it: apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "Debian chromium is not installed (make install installs it: apt-get install chromium chromium-driver)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -62,7 +64,9 @@ def no_network_beyond_loopback(monkeypatch):
 
     def guarded(self, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")
+        ):
             raise ConnectionRefusedError(f"tests may not reach {host}: network blocked")
         return connect(self, address)
 

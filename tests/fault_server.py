@@ -15,10 +15,11 @@
   key_in_reply  a well-formed stage answer whose justification repeats the caller's Authorization header,
                 verbatim, base64-encoded and URL-encoded (an endpoint that echoes what it was sent)
 
-`answers={stage: answer}` makes the stage answers right (as the rules decide them) instead of the first allowed one.
-`fail_first=N` sends the fault only for the first N attempts of each distinct request body and
-answers "ok" after that: the SDK's retries can then be seen to recover. Every request is kept
-(`requests`: path, headers with lower-case names, parsed JSON body, the fault sent, arrival time) so a test can read exactly what the client sent.
+`answers={stage: answer}` makes the stage answers right (as the rules decide them) instead of the first
+allowed one. `fail_first=N` sends the fault only for the first N attempts of each distinct request body
+and answers "ok" after that: the SDK's retries can then be seen to recover. Every request is kept
+(`requests`: path, headers with lower-case names, parsed JSON body, the fault sent, arrival time) so a
+test can read exactly what the client sent.
 """
 
 from __future__ import annotations
@@ -30,16 +31,33 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("ok", "429", "500", "hang", "truncated", "invalid_json", "prose", "schema", "unknown_tool", "auth_echo", "key_in_reply")
+FAULTS = (
+    "ok",
+    "429",
+    "500",
+    "hang",
+    "truncated",
+    "invalid_json",
+    "prose",
+    "schema",
+    "unknown_tool",
+    "auth_echo",
+    "key_in_reply",
+)
 
 
 def _completion(content: str | None = None, tool_calls: list | None = None) -> dict:
     message: dict = {"role": "assistant", "content": content}
     if tool_calls:
         message["tool_calls"] = tool_calls
-    return {"id": "chatcmpl-fault", "object": "chat.completion", "created": int(time.time()), "model": "fault-model",
-            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool_calls else "stop"}],
-            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}}
+    return {
+        "id": "chatcmpl-fault",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": "fault-model",
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool_calls else "stop"}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
 
 
 def _prompt(body: dict) -> str:
@@ -62,7 +80,9 @@ def valid_content(body: dict, answers: dict | None = None) -> str:
         answer = answers[int(stage.group(1))]
     elif allowed and not allowed.group(1).startswith("a list"):
         answer = allowed.group(1).split(",")[0].strip()
-    return json.dumps({"answer": answer, "justification": "As the stage before found, the evidence decides.", "citations": []})
+    return json.dumps(
+        {"answer": answer, "justification": "As the stage before found, the evidence decides.", "citations": []}
+    )
 
 
 def _echoing(content: str, header: str) -> str:
@@ -73,13 +93,15 @@ def _echoing(content: str, header: str) -> str:
     answer = json.loads(content)
     if "justification" not in answer:
         return content
-    answer["justification"] = (f"Debug: Authorization={header}, b64 {b64encode(f'Authorization: {header}'.encode()).decode()},"
-                                f" url {quote(header, safe='')}, and {answer['justification']}")
+    answer["justification"] = (
+        f"Debug: Authorization={header}, b64 {b64encode(f'Authorization: {header}'.encode()).decode()},"
+        f" url {quote(header, safe='')}, and {answer['justification']}"
+    )
     return json.dumps(answer)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args) -> None:  # quiet: the test reads `requests`, not stderr
@@ -114,12 +136,26 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(404, b'{"error": {"message": "not found"}}')
         elif fault == "429":
-            self._send(429, b'{"error": {"message": "rate limited", "type": "rate_limit_exceeded"}}', {"retry-after": f"{owner.retry_after:g}"})
+            self._send(
+                429,
+                b'{"error": {"message": "rate limited", "type": "rate_limit_exceeded"}}',
+                {"retry-after": f"{owner.retry_after:g}"},
+            )
         elif fault == "auth_echo":
             token = self.headers.get("authorization", "").removeprefix("Bearer ")
-            self._send(401, json.dumps({"error": {"message": f"Incorrect API key provided: {token}", "type": "invalid_request_error"}}).encode())
+            self._send(
+                401,
+                json.dumps(
+                    {"error": {"message": f"Incorrect API key provided: {token}", "type": "invalid_request_error"}}
+                ).encode(),
+            )
         elif fault == "key_in_reply":
-            self._send(200, json.dumps(_completion(_echoing(valid_content(body, owner.answers), self.headers.get("authorization", "")))).encode())
+            self._send(
+                200,
+                json.dumps(
+                    _completion(_echoing(valid_content(body, owner.answers), self.headers.get("authorization", "")))
+                ).encode(),
+            )
         elif fault == "500":
             self._send(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
         elif fault == "hang":
@@ -133,13 +169,25 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "invalid_json":
             self._send(200, b"<html><body><h1>502 Bad Gateway</h1></body></html>")
         elif fault == "prose":
-            self._send(200, json.dumps(_completion("Sure! As the reviewer I conclude the ceiling is the model and the design is approved.")).encode())
+            self._send(
+                200,
+                json.dumps(
+                    _completion("Sure! As the reviewer I conclude the ceiling is the model and the design is approved.")
+                ).encode(),
+            )
         elif fault == "schema":
-            wrong = {"facts": [{"field": "password", "value": "hunter2"}]} if '{"facts"' in _prompt(body) else {"answer": "banana", "justification": 42, "citations": "none"}
+            wrong = (
+                {"facts": [{"field": "password", "value": "hunter2"}]}
+                if '{"facts"' in _prompt(body)
+                else {"answer": "banana", "justification": 42, "citations": "none"}
+            )
             self._send(200, json.dumps(_completion(json.dumps(wrong))).encode())
         elif fault == "unknown_tool":
-            call = {"id": f"call_{len(owner.requests)}", "type": "function",
-                    "function": {"name": "delete_all_files", "arguments": json.dumps({"path": "/"})}}
+            call = {
+                "id": f"call_{len(owner.requests)}",
+                "type": "function",
+                "function": {"name": "delete_all_files", "arguments": json.dumps({"path": "/"})},
+            }
             self._send(200, json.dumps(_completion(None, [call])).encode())
         else:
             self._send(200, json.dumps(_completion(valid_content(body))).encode())
@@ -147,14 +195,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    owner: "FaultServer"
+    owner: FaultServer
 
 
 class FaultServer:
     """`with FaultServer("500") as server: ... server.base_url ... server.requests`"""
 
-    def __init__(self, fault: str, *, retry_after: float = 1.0, hang_s: float = 30.0, fail_first: int | None = None,
-                 answers: dict | None = None):
+    def __init__(
+        self,
+        fault: str,
+        *,
+        retry_after: float = 1.0,
+        hang_s: float = 30.0,
+        fail_first: int | None = None,
+        answers: dict | None = None,
+    ):
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
         self.fault, self.retry_after, self.hang_s, self.fail_first = fault, retry_after, hang_s, fail_first
@@ -181,9 +236,11 @@ class FaultServer:
 
     def record(self, path: str, headers: dict, body: dict, fault: str) -> None:
         with self._lock:
-            self.requests.append({"path": path, "headers": headers, "body": body, "fault": fault, "at": time.monotonic()})
+            self.requests.append(
+                {"path": path, "headers": headers, "body": body, "fault": fault, "at": time.monotonic()}
+            )
 
-    def start(self) -> "FaultServer":
+    def start(self) -> FaultServer:
         self._thread.start()
         return self
 
@@ -193,7 +250,7 @@ class FaultServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FaultServer":
+    def __enter__(self) -> FaultServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

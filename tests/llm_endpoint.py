@@ -7,7 +7,7 @@ vcrpy answers from the cassette and a request it has not recorded fails."""
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 from ceiling.graph.local_model import MODEL_NAME
 

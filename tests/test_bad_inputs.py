@@ -28,10 +28,18 @@ HANG = 60  # seconds: far beyond any refusal; a blocked open or an endless loop 
 def ceiling(*args: str, timeout: float = HANG, env: dict | None = None, setup: str = "pass"):
     """The real `ceiling` CLI in a subprocess. `setup` is Python run first in that process, to point a
     module's data folder (cassettes, thresholds) at a temporary copy."""
-    code = (f"import sys; from pathlib import Path; {setup}; from ceiling.graph.cli import run; "
-            "sys.argv = ['ceiling', *sys.argv[1:]]; run()")
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, check=False)
+    code = (
+        f"import sys; from pathlib import Path; {setup}; from ceiling.graph.cli import run; "
+        "sys.argv = ['ceiling', *sys.argv[1:]]; run()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
@@ -47,10 +55,12 @@ def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
 @pytest.fixture
 def fifo(tmp_path):
     """A named pipe nobody writes to or reads from: opening it normally blocks forever."""
+
     def make(name: str) -> Path:
         path = tmp_path / name
         os.mkfifo(path)
         return path
+
     return make
 
 
@@ -64,18 +74,28 @@ def fraud_review(tmp_path_factory) -> dict:
 
 # ---- item 10: structured fields of the wrong type, values too small to be real ----------------
 
-@pytest.mark.parametrize("line, field", [("slo: true", "slo"), ("workload: 5", "workload"),
-                                         ("gpu_memory: 1e-300", "gpu_memory"), ("mtbf: 1e-300", "mtbf")])
+
+@pytest.mark.parametrize(
+    "line, field",
+    [("slo: true", "slo"), ("workload: 5", "workload"), ("gpu_memory: 1e-300", "gpu_memory"), ("mtbf: 1e-300", "mtbf")],
+)
 def test_facts_file_with_wrong_type_or_unreal_value_is_refused(tmp_path, line, field):
     facts = tmp_path / "facts.yaml"
     facts.write_text(line + "\n")
     one_line_error(ceiling("review", str(facts)), field)
 
 
-@pytest.mark.parametrize("text, field", [("slo: {value: 1.0e-300, unit: s}", "slo"), ("bandwidth: 0", "bandwidth"),
-                                         ("share_data: 3", "share_data"), ("arrival: true", "arrival"),
-                                         ("slo_percentile: {value: p42}", "slo_percentile"),
-                                         ("model_params: yes", "model_params")])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("slo: {value: 1.0e-300, unit: s}", "slo"),
+        ("bandwidth: 0", "bandwidth"),
+        ("share_data: 3", "share_data"),
+        ("arrival: true", "arrival"),
+        ("slo_percentile: {value: p42}", "slo_percentile"),
+        ("model_params: yes", "model_params"),
+    ],
+)
 def test_facts_file_other_kinds_of_the_same_mistake(tmp_path, text, field):
     facts = tmp_path / "facts.yaml"
     facts.write_text(text + "\n")
@@ -84,16 +104,26 @@ def test_facts_file_other_kinds_of_the_same_mistake(tmp_path, text, field):
 
 def test_facts_file_with_good_values_still_reviews(tmp_path):
     facts = tmp_path / "facts.yaml"
-    facts.write_text("workload: serving\nslo: {value: 20, unit: ms}\nmtbf: 20000\n"
-                     "gpu_memory: {value: 80, unit: GB}\nshare_data: true\n")
+    facts.write_text(
+        "workload: serving\nslo: {value: 20, unit: ms}\nmtbf: 20000\n"
+        "gpu_memory: {value: 80, unit: GB}\nshare_data: true\n"
+    )
     result = ceiling("review", str(facts), "--format", "json", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["tax"]["slo_ms"] == 20
 
 
-@pytest.mark.parametrize("machine, field", [("gpus: 0", "gpus"), ("gpu_memory_bytes: 0", "gpu_memory_bytes"),
-                                            ("host_memory_bytes: -2.0e12", "host_memory_bytes"), ("gpus: true", "gpus"),
-                                            ("gpu_memory_bytes: 1.0e-300", "gpu_memory_bytes"), ("mfu: 7", "mfu")])
+@pytest.mark.parametrize(
+    "machine, field",
+    [
+        ("gpus: 0", "gpus"),
+        ("gpu_memory_bytes: 0", "gpu_memory_bytes"),
+        ("host_memory_bytes: -2.0e12", "host_memory_bytes"),
+        ("gpus: true", "gpus"),
+        ("gpu_memory_bytes: 1.0e-300", "gpu_memory_bytes"),
+        ("mfu: 7", "mfu"),
+    ],
+)
 def test_machine_with_zero_or_negative_capacity_is_refused(tmp_path, machine, field):
     path = tmp_path / "machine.yaml"
     path.write_text(machine + "\n")
@@ -101,6 +131,7 @@ def test_machine_with_zero_or_negative_capacity_is_refused(tmp_path, machine, fi
 
 
 # ---- item 10: nesting 10,000 deep, at every place structured input is parsed ------------------
+
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 def test_deep_facts_file(tmp_path, suffix):
@@ -137,6 +168,7 @@ def test_deep_compare_report(tmp_path):
 
 # ---- item 10: ceiling diff on reviews missing keys ------------------------------------------
 
+
 def test_diff_of_a_review_without_tax_keys(tmp_path, fraud_review):
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps({**fraud_review, "tax": {}}))
@@ -155,6 +187,7 @@ def test_diff_of_a_review_without_axis_names(tmp_path, fraud_review):
 
 
 # ---- item 10: a FIFO (or device) anywhere a file is read or written ---------------------------
+
 
 def test_fifo_as_description(fifo):
     one_line_error(ceiling("review", str(fifo("design.md"))), "design.md", "not a regular file")
@@ -201,11 +234,15 @@ def test_fifo_as_the_eval_case_argument(fifo):
 
 
 def test_fifo_as_compare_report(fifo):
-    one_line_error(ceiling("eval", "--cases", str(CASES / "fraud.yaml"), "--compare", str(fifo("old.json"))),
-                   "old.json", "not a regular file")
+    one_line_error(
+        ceiling("eval", "--cases", str(CASES / "fraud.yaml"), "--compare", str(fifo("old.json"))),
+        "old.json",
+        "not a regular file",
+    )
 
 
 # ---- item 10: one malformed cassette ----------------------------------------------------------
+
 
 def test_malformed_cassette_fails_its_case_only(tmp_path):
     cases, cassettes, report = tmp_path / "cases", tmp_path / "cassettes", tmp_path / "report"
@@ -231,10 +268,17 @@ def test_malformed_cassette_fails_its_case_only(tmp_path):
 
 # ---- item 10: thresholds that would let every eval pass -------------------------------------
 
-@pytest.mark.parametrize("thresholds, words", [("", "empty"), ("replayed:\n  all_six: {min: 0.9}\n", "deterministic"),
-                                               ("deterministic:\n  all_six: {min: .nan}\n", "all_six"),
-                                               ("deterministic:\n  all_six: {last: 1.0}\n", "all_six"),
-                                               ("deterministic:\n  all_six: {min: true}\n", "all_six")])
+
+@pytest.mark.parametrize(
+    "thresholds, words",
+    [
+        ("", "empty"),
+        ("replayed:\n  all_six: {min: 0.9}\n", "deterministic"),
+        ("deterministic:\n  all_six: {min: .nan}\n", "all_six"),
+        ("deterministic:\n  all_six: {last: 1.0}\n", "all_six"),
+        ("deterministic:\n  all_six: {min: true}\n", "all_six"),
+    ],
+)
 def test_thresholds_that_let_everything_pass_are_refused(tmp_path, thresholds, words):
     path = tmp_path / "thresholds.yaml"
     path.write_text(thresholds)
@@ -245,16 +289,19 @@ def test_thresholds_that_let_everything_pass_are_refused(tmp_path, thresholds, w
 
 # ---- items 10 and 11: what --corpus reads ------------------------------------------------------
 
-CHAPTER = ("# A user chapter\n\n## 9.1 Queues\n\nA queue in front of a service absorbs bursts; its length grows "
-           "without bound once arrivals outpace service, so the service rate must exceed the peak arrival rate.\n")
+CHAPTER = (
+    "# A user chapter\n\n## 9.1 Queues\n\nA queue in front of a service absorbs bursts; its length grows "
+    "without bound once arrivals outpace service, so the service rate must exceed the peak arrival rate.\n"
+)
 
 
 LATIN1 = "Caf\xe9 latency notes: the p99 budget is 20 ms.\n".encode("latin1")
 
 
 @pytest.mark.parametrize("command", ["index", "review"])
-@pytest.mark.parametrize("name, data", [("latin1.md", LATIN1),
-                                        ("binary.txt", bytes(range(256)) * 4)], ids=["latin1", "binary"])
+@pytest.mark.parametrize(
+    "name, data", [("latin1.md", LATIN1), ("binary.txt", bytes(range(256)) * 4)], ids=["latin1", "binary"]
+)
 def test_corpus_file_that_is_not_utf8_text_is_refused(tmp_path, command, name, data):
     folder = tmp_path / "corpus"
     folder.mkdir()

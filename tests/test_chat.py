@@ -19,7 +19,10 @@ REPO = Path(__file__).resolve().parents[1]
 FRAUD = (REPO / "examples" / "fraud-scoring.md").read_text()
 # No latency target given: the assumed SLO (1 s for an LLM-sized default, 100 ms otherwise)
 # sits right next to 40 lookups x 2 ms, so the SLO can flip the tax verdict; worth asking.
-SEARCH = "A search API answers 500 requests per second. Each request makes 40 sequential calls to backend shards, each a network hop of about 2 ms."
+SEARCH = (
+    "A search API answers 500 requests per second. Each request makes 40 sequential calls to backend shards, each a "
+    "network hop of about 2 ms."
+)
 
 
 @pytest.fixture
@@ -31,14 +34,17 @@ def _run(events) -> list:
     return list(events)
 
 
-@pytest.mark.parametrize("message, field, value", [
-    ("what if the fan-out were 12?", "fanout", 12.0),
-    ("What if each request made 30 sequential lookups?", "fanout", 30.0),
-    ("we move to 400 Gb/s InfiniBand", "bandwidth", 50e9),
-    ("the SLO is 50 ms", "slo", 50.0),
-    ("hop latency goes to 2 ms", "hop_latency", 2.0),
-    ("what if we had 64 GPUs", "workers", 64.0),
-])
+@pytest.mark.parametrize(
+    "message, field, value",
+    [
+        ("what if the fan-out were 12?", "fanout", 12.0),
+        ("What if each request made 30 sequential lookups?", "fanout", 30.0),
+        ("we move to 400 Gb/s InfiniBand", "bandwidth", 50e9),
+        ("the SLO is 50 ms", "slo", 50.0),
+        ("hop latency goes to 2 ms", "hop_latency", 2.0),
+        ("what if we had 64 GPUs", "workers", 64.0),
+    ],
+)
 def test_follow_up_reads_the_changed_quantity(message, field, value):
     changes = followup.read_changes(message, extract(FRAUD))
     assert [(c.field, c.after) for c in changes] == [(field, pytest.approx(value))]
@@ -144,15 +150,25 @@ def test_questions_skip_quantities_that_cannot_flip_anything():
     assert sensitivity.questions(completed, break_evens) == []
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("ok", {}), ("keep the assumed values", {}), ("50 ms", {"slo": 50.0}), ("0.05 s, 8", {"slo": 50.0, "fanout": 8.0}),
-    ("the SLO is 40 ms and the fan-out is 8", {"slo": 40.0, "fanout": 8.0}), ("no idea", None),
-    ("8 lookups", {"fanout": 8.0}), ("12 lookups, 2 s", {"fanout": 12.0, "slo": 2000.0}),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("ok", {}),
+        ("keep the assumed values", {}),
+        ("50 ms", {"slo": 50.0}),
+        ("0.05 s, 8", {"slo": 50.0, "fanout": 8.0}),
+        ("the SLO is 40 ms and the fan-out is 8", {"slo": 40.0, "fanout": 8.0}),
+        ("no idea", None),
+        ("8 lookups", {"fanout": 8.0}),
+        ("12 lookups, 2 s", {"fanout": 12.0, "slo": 2000.0}),
+    ],
+)
 def test_answers_to_questions_are_read_in_the_asked_units(reply, expected):
     """A unit sends the number to the question it fits; a bare number answers the next open one."""
-    asked = [sensitivity.Question(field="slo", assumed=100, unit="ms", flips_at=80, low=10, high=2000, why=""),
-             sensitivity.Question(field="fanout", assumed=1, unit="lookups", flips_at=30, low=1, high=30, why="")]
+    asked = [
+        sensitivity.Question(field="slo", assumed=100, unit="ms", flips_at=80, low=10, high=2000, why=""),
+        sensitivity.Question(field="fanout", assumed=1, unit="lookups", flips_at=30, low=1, high=30, why=""),
+    ]
     assert sensitivity.read_answers(reply, asked) == expected
 
 
@@ -172,8 +188,10 @@ def test_charts_are_drawn_for_each_kind_of_tax(tmp_path, corpus_index):
 def test_training_chart_plots_allreduce_against_compute(tmp_path, corpus_index):
     from ceiling.graph.workflow import run
 
-    text = ("We pretrain a 70B-parameter model on 2 trillion tokens with 1024 H100 GPUs over 400 Gb/s InfiniBand, "
-            "in 30 days. Gradients are all-reduced every step.")
+    text = (
+        "We pretrain a 70B-parameter model on 2 trillion tokens with 1024 H100 GPUs over 400 Gb/s InfiniBand, "
+        "in 30 days. Gradients are all-reduced every step."
+    )
     review = run(text)["review"]
     assert review.tax["kind"] == "all-reduce"
     assert charts.scale_chart(review, tmp_path / "train.png").stat().st_size > 10_000
@@ -232,20 +250,32 @@ def test_chat_on_a_busy_port_is_a_one_line_error():
         port = busy.getsockname()[1]
         result = _cli("chat", "--port", str(port))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == f"error: cannot serve on 127.0.0.1:{port}: the port is in use; choose another with --port"
+    assert (
+        result.stderr.strip()
+        == f"error: cannot serve on 127.0.0.1:{port}: the port is in use; choose another with --port"
+    )
 
 
 def test_a_number_with_a_unit_answers_the_question_of_that_unit():
-    asked = [sensitivity.Question(field="model_params", assumed=1e9, unit="parameters", flips_at=3e10, low=1e8, high=1e12, why=""),
-             sensitivity.Question(field="slo", assumed=1000, unit="ms", flips_at=80, low=10, high=2000, why="")]
+    asked = [
+        sensitivity.Question(
+            field="model_params", assumed=1e9, unit="parameters", flips_at=3e10, low=1e8, high=1e12, why=""
+        ),
+        sensitivity.Question(field="slo", assumed=1000, unit="ms", flips_at=80, low=10, high=2000, why=""),
+    ]
     assert sensitivity.read_answers("50 ms", asked) == {"slo": 50.0}  # not 50 parameters
     assert sensitivity.read_answers("7e9", asked) == {"model_params": 7e9}
 
 
 def test_a_new_review_in_a_thread_keeps_no_verdict_of_the_last(threads):
     tid = threads.new_id()
-    events = _run(threads.start(tid, "A fraud-scoring API serves 30,000 requests per second under a 20 ms p99 SLO. Each request "
-                                     "makes 6 sequential feature lookups of 0.4 ms each, and the model needs 25 ms to score one transaction."))
+    events = _run(
+        threads.start(
+            tid,
+            "A fraud-scoring API serves 30,000 requests per second under a 20 ms p99 SLO. Each request "
+            "makes 6 sequential feature lookups of 0.4 ms each, and the model needs 25 ms to score one transaction.",
+        )
+    )
     if any(e.kind == "question" for e in events):
         _run(threads.answer(tid, {}))
     assert threads.review_of(tid).infeasible_because  # the first design cannot meet its SLO

@@ -15,7 +15,13 @@ FRAUD = REPO / "examples" / "fraud-scoring.md"
 
 
 def ceiling(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], input=stdin, capture_output=True, timeout=120, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "ceiling.graph.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
 
 
 def test_review_markdown_to_stdout(corpus_index):
@@ -57,14 +63,17 @@ def test_structured_facts_file(tmp_path, corpus_index):
     assert data["ceiling"] in ("model", "throughput") and "model" in data["distribute"]
 
 
-@pytest.mark.parametrize("payload, message", [
-    (b"", "the description is empty"),
-    (b"   \n\t  \n", "the description is empty"),
-    (b"\x00\x01\x02binary", "looks like a binary file"),
-    (b"\xff\xfe\xfa not utf8", "not UTF-8 text"),
-    (b"x" * 100_001, "larger than 100,000 bytes"),
-    (b"My grandmother's lasagne needs two hours in the oven.", "no system is described"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"", "the description is empty"),
+        (b"   \n\t  \n", "the description is empty"),
+        (b"\x00\x01\x02binary", "looks like a binary file"),
+        (b"\xff\xfe\xfa not utf8", "not UTF-8 text"),
+        (b"x" * 100_001, "larger than 100,000 bytes"),
+        (b"My grandmother's lasagne needs two hours in the oven.", "no system is described"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(payload, message):
     result = ceiling("review", "-", stdin=payload)
     assert result.returncode == 2
@@ -98,21 +107,34 @@ def test_reference_machine_is_configurable_and_named(tmp_path, corpus_index):
     big.write_text("name: one 512-core CPU box\ncpu_cores: 512\n")
     data = json.loads(ceiling("review", str(FRAUD), "-f", "json", "--machine", str(big)).stdout)
     # 512 cores x 100 req/s per core carry ~30,000 req/s: the throughput ceiling stops binding.
-    assert data["reference_machine"] == "one 512-core CPU box" and data["ceiling"] == "none" and data["distribute"] == []
+    assert (
+        data["reference_machine"] == "one 512-core CPU box" and data["ceiling"] == "none" and data["distribute"] == []
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("cpu_cores: lots\n")
     result = ceiling("review", str(FRAUD), "--machine", str(bad))
-    assert result.returncode == 2 and result.stderr.decode().startswith("error: ") and "Traceback" not in result.stderr.decode()
+    assert (
+        result.returncode == 2
+        and result.stderr.decode().startswith("error: ")
+        and "Traceback" not in result.stderr.decode()
+    )
 
 
 def test_user_corpus_folder_is_indexed_and_citable(tmp_path):
     chapters = tmp_path / "chapters"
     chapters.mkdir()
     (chapters / "serving-notes.md").write_text(
-        "# Serving Notes\n\n## Replicas and load balancers\n\nA throughput ceiling on serving is relieved by stateless replicas "
-        "behind a load balancer; the coordinator must never become the bottleneck of the fleet.\n")
+        "# Serving Notes\n\n## Replicas and load balancers\n\nA throughput ceiling on serving is relieved by stateless "
+        "replicas "
+        "behind a load balancer; the coordinator must never become the bottleneck of the fleet.\n"
+    )
     env = {**os.environ, "CEILING_HOME": str(tmp_path / "home")}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, timeout=300, env=env)  # noqa: E731
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, timeout=300, env=env
+        )
+
     alone = run("index").stdout.decode()
     with_user = run("index", "--corpus", str(chapters)).stdout.decode()
     count = lambda text: int(text.split(":")[1].split()[0])  # noqa: E731  "built: 42 chunks ..."
@@ -133,11 +155,17 @@ def test_every_real_description_counts_as_a_system():
         check_describes_a_system(text, "x")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["review", "x.md", "--max-loops", "1000"], "error: Invalid value for '--max-loops': Input should be less than or equal to 10"),
-    (["review"], "error: Missing argument 'FILE|-'."),
-    (["nosuchcmd"], "error: No such command 'nosuchcmd'."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["review", "x.md", "--max-loops", "1000"],
+            "error: Invalid value for '--max-loops': Input should be less than or equal to 10",
+        ),
+        (["review"], "error: Missing argument 'FILE|-'."),
+        (["nosuchcmd"], "error: No such command 'nosuchcmd'."),
+    ],
+)
 def test_usage_errors_are_one_line_too(args, message):
     result = ceiling(*args)
     assert result.returncode == 2 and result.stderr.decode().strip() == message

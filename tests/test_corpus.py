@@ -103,8 +103,16 @@ def test_every_chunk_text_occurs_in_source():
 @pytest.mark.parametrize(
     ("prefix", "section", "chunk_id"),
     [
-        ("Stage 1, which ceiling binds.", "Section 1.8.1 The Checklist, Stage by Stage", f"{DOC}:s1-the-checklist-stage-by-stage:p2"),
-        ("Stage 2, which axis to distribute.", "Section 1.8.1 The Checklist, Stage by Stage", f"{DOC}:s1-the-checklist-stage-by-stage:p3"),
+        (
+            "Stage 1, which ceiling binds.",
+            "Section 1.8.1 The Checklist, Stage by Stage",
+            f"{DOC}:s1-the-checklist-stage-by-stage:p2",
+        ),
+        (
+            "Stage 2, which axis to distribute.",
+            "Section 1.8.1 The Checklist, Stage by Stage",
+            f"{DOC}:s1-the-checklist-stage-by-stage:p3",
+        ),
         ("The single most common design mistake", "Key Insight: The Ceiling Chooses; You Only Sequence", None),
         ("A practitioner who has read this far", "Section 1.8 The Distributed AI Design Space", f"{DOC}:opening:p2"),
         ("Every distributed AI system is a set of answers", "Big Picture", f"{DOC}:big-picture:p1"),
@@ -115,7 +123,11 @@ def test_every_chunk_text_occurs_in_source():
         ("Extend Code 1.8.1 into a function", "Exercise 1.8.2: Make the Tax Bite Back", f"{DOC}:exercise-1-8-2:p1"),
         ("The capstone (Chapter 41) is where", "Section 1.8.5 Chapter Summary and the Capstone Handoff", None),
         ("That closes Chapter 1.", "Section 1.8.5 Chapter Summary and the Capstone Handoff", None),
-        ("The failure tax is the second half", "Section 1.8.4 The Tax You Always Pay, and the Frontier That Lowers It", None),
+        (
+            "The failure tax is the second half",
+            "Section 1.8.4 The Tax You Always Pay, and the Frontier That Lowers It",
+            None,
+        ),
     ],
 )
 def test_section_labels(prefix, section, chunk_id):
@@ -217,7 +229,9 @@ def test_model_checksum_and_cache(tmp_path, monkeypatch):
     assert first.sha256 == MODEL_SHA256 and not first.cached
     again = verify_model()
     assert again.cached and again.sha256 == MODEL_SHA256
-    assert str((mdir / "model.safetensors").resolve()) in json.loads((tmp_path / "home" / "model-check.json").read_text())
+    assert str((mdir / "model.safetensors").resolve()) in json.loads(
+        (tmp_path / "home" / "model-check.json").read_text()
+    )
 
 
 def test_tampered_model_is_rejected(tmp_path, monkeypatch):
@@ -248,7 +262,9 @@ def test_embedding_function_is_a_chromadb_embedding_function():
     assert len(vecs) == 2 and len(vecs[0]) == EMBEDDING_DIM
     assert abs(float(np.linalg.norm(vecs[0])) - 1.0) < 1e-4
     client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))
-    col = client.create_collection("ef-protocol-test", embedding_function=ef, configuration={"hnsw": {"space": "cosine"}})
+    col = client.create_collection(
+        "ef-protocol-test", embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}
+    )
     col.add(ids=["a", "b"], documents=["GPU memory is the binding ceiling for large models", "cats sleep all day"])
     res = col.query(query_texts=["which resource runs out for a big model"], n_results=1)
     assert res["ids"][0] == ["a"]
@@ -301,7 +317,11 @@ def test_reopen_uses_cache_and_lookups_resolve(built):
 @pytest.mark.parametrize(
     ("query", "expected_ids", "expected_section"),
     [
-        ("which ceiling binds first", {f"{DOC}:s1-the-checklist-stage-by-stage:p2"}, "Section 1.8.1 The Checklist, Stage by Stage"),
+        (
+            "which ceiling binds first",
+            {f"{DOC}:s1-the-checklist-stage-by-stage:p2"},
+            "Section 1.8.1 The Checklist, Stage by Stage",
+        ),
         (
             "federated learning decentralized topology trust",
             {f"{DOC}:s1-the-checklist-stage-by-stage:p4"},
@@ -312,7 +332,11 @@ def test_reopen_uses_cache_and_lookups_resolve(built):
             {f"{DOC}:s1-the-checklist-stage-by-stage:p7", f"{DOC}:exercise-1-8-2:p1", f"{DOC}:code-1-8-1:p1"},
             None,
         ),
-        ("failure tax redundancy when a node dies", {f"{DOC}:s4-the-tax-you-always-pay-and-the-frontier-that-lowers-it:p2"}, None),
+        (
+            "failure tax redundancy when a node dies",
+            {f"{DOC}:s4-the-tax-you-always-pay-and-the-frontier-that-lowers-it:p2"},
+            None,
+        ),
         ("radar chart of the six pressures", {f"{DOC}:fun-note-the-radar-that-tells-you-whom-to-call:p1"}, None),
     ],
 )
@@ -440,7 +464,9 @@ def test_corpus_change_triggers_rebuild(built, tmp_path, monkeypatch):
     assert idx.search("random peer exchange of cluster membership views", k=1)[0].chunk.doc == "gossip"
     assert not open_()[1].built
 
-    (user / "gossip.md").write_text("# Gossip Membership\n\nPeers exchange heartbeats and suspicion counters to detect failures.\n")
+    (user / "gossip.md").write_text(
+        "# Gossip Membership\n\nPeers exchange heartbeats and suspicion counters to detect failures.\n"
+    )
     idx, st = open_()
     assert st.built and st.reason == "corpus changed"
     assert "heartbeats" in idx.chunk("gossip:opening:p1").text

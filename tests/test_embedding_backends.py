@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+
 from ceiling.agents.prompting import stage_questions
 from ceiling.corpus.embedding import MiniLMEmbeddingFunction, onnx_model_path
 from ceiling.corpus.index import CorpusIndex, embedding_input
@@ -107,8 +108,13 @@ def test_reviews_cite_the_same_chunks_with_either_index(two_indexes):
     try:
         for index in two_indexes:
             retrieve.use_index(index)
-            cited.append([[c.chunk_id for c in d.citations] for text in case_descriptions()
-                          for d in run(text)["decisions"].values()])
+            cited.append(
+                [
+                    [c.chunk_id for c in d.citations]
+                    for text in case_descriptions()
+                    for d in run(text)["decisions"].values()
+                ]
+            )
     finally:
         retrieve.reset_default_index()
     assert len(cited[0]) == 6 * len(CASES)
@@ -146,8 +152,13 @@ def test_a_review_with_queries_never_seen_loads_onnxruntime_and_not_torch(tmp_pa
         finally:
             print(json.dumps({{m: m in sys.modules for m in ("torch", "sentence_transformers", "onnxruntime")}}))
         """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "CEILING_HOME": str(home)})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CEILING_HOME": str(home)},
+    )
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == {"torch": False, "sentence_transformers": False, "onnxruntime": True}, result.stderr[-2000:]
     assert "Table 1.8.1" in (tmp_path / "review.md").read_text()

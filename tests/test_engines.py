@@ -17,8 +17,13 @@ FRAUD = Path(__file__).resolve().parents[1] / "examples" / "fraud-scoring.md"
 
 
 def ceiling(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "ceiling.graph.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_default_engine_follows_the_environment(monkeypatch):
@@ -32,8 +37,13 @@ def test_default_engine_follows_the_environment(monkeypatch):
 
 def test_openai_without_an_endpoint_is_a_one_line_error(corpus_index):
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    result = subprocess.run([sys.executable, "-m", "ceiling.graph.cli", "review", str(FRAUD), "--llm", "openai"],
-                            capture_output=True, text=True, timeout=120, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "ceiling.graph.cli", "review", str(FRAUD), "--llm", "openai"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith("error: --llm openai needs")
 
 
@@ -69,7 +79,13 @@ def test_client_timeout_and_retries_come_from_the_environment(monkeypatch):
 
 
 def test_a_bad_timeout_setting_is_a_one_line_error(corpus_index):
-    result = ceiling("review", str(FRAUD), "--llm", "openai", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "CEILING_LLM_TIMEOUT": "soon"})
+    result = ceiling(
+        "review",
+        str(FRAUD),
+        "--llm",
+        "openai",
+        env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "CEILING_LLM_TIMEOUT": "soon"},
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "error: CEILING_LLM_TIMEOUT='soon' is not a number"
 

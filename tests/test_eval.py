@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def ceiling(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_case_set_covers_what_the_issue_asks():
@@ -73,7 +75,9 @@ def test_gate_names_the_figure_that_dropped(tmp_path):
     summary = summarize([])
     limits = tmp_path / "t.yaml"
     limits.write_text("deterministic:\n  all_six: {min: 0.9, last: 1.0}\n")
-    assert failures({**summary, "all_six": 0.5}, "deterministic", limits) == ["all_six = 0.5 is below the threshold 0.9"]
+    assert failures({**summary, "all_six": 0.5}, "deterministic", limits) == [
+        "all_six = 0.5 is below the threshold 0.9"
+    ]
     assert failures({**summary, "all_six": 0.95}, "deterministic", limits) == []
 
 

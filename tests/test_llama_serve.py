@@ -12,8 +12,10 @@ from ceiling.agents.prompting import system_message  # noqa: E402
 from ceiling.graph import llama_serve  # noqa: E402
 from ceiling.graph.llm_client import _strip_titles  # noqa: E402
 
-DESCRIPTION = ("A fraud-scoring service answers 4,000 card authorizations per second, each within 20 ms at p99. "
-               "The model is a 300M-parameter gradient-boosted ensemble; features come from one feature-store lookup.")
+DESCRIPTION = (
+    "A fraud-scoring service answers 4,000 card authorizations per second, each within 20 ms at p99. "
+    "The model is a 300M-parameter gradient-boosted ensemble; features come from one feature-store lookup."
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +32,19 @@ def llm():
 
 def _reply(llm, temperature: float) -> str:
     schema = _strip_titles(answer_schema(1, "chunk").model_json_schema())
-    messages = [system_message(DESCRIPTION), {"role": "user", "content": "STAGE 1: which ceiling binds: data, model, throughput or none?"}]
-    llm.reset()  # evaluate the whole prompt each time: a cached prefix changes the batch split and so the last bits of the logits
-    out = llm.create_chat_completion(messages=messages, response_format={"type": "json_object", "schema": schema},
-                                     temperature=temperature, max_tokens=60, seed=0)
+    messages = [
+        system_message(DESCRIPTION),
+        {"role": "user", "content": "STAGE 1: which ceiling binds: data, model, throughput or none?"},
+    ]
+    # evaluate the whole prompt each time: a cached prefix changes the batch split and so the last bits of the logits
+    llm.reset()
+    out = llm.create_chat_completion(
+        messages=messages,
+        response_format={"type": "json_object", "schema": schema},
+        temperature=temperature,
+        max_tokens=60,
+        seed=0,
+    )
     return out["choices"][0]["message"]["content"]
 
 
@@ -47,7 +58,9 @@ def patched(monkeypatch):
     monkeypatch.setattr(_internals.LlamaSampler, "add_grammar", _internals.LlamaSampler.add_grammar)
     checks: list[bool] = []
     check = llama_serve._grammar_allows
-    monkeypatch.setattr(llama_serve, "_grammar_allows", lambda grammar, token: checks.append(check(grammar, token)) or checks[-1])
+    monkeypatch.setattr(
+        llama_serve, "_grammar_allows", lambda grammar, token: checks.append(check(grammar, token)) or checks[-1]
+    )
     assert llama_serve.install()
     return checks
 

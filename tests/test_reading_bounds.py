@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from ceiling.agents import facts as facts_module
 from ceiling.agents.facts import extract, find_mentions
 from ceiling.agents.followup import read_changes
@@ -39,6 +40,7 @@ def _assumptions(found: SystemFacts) -> str:
 
 
 # ---- item 5: linear-time reading --------------------------------------------------------------
+
 
 def _digits(count: int) -> str:
     return "The service handles " + "9" * count + " requests per second with a p99 latency of 20 ms."
@@ -71,8 +73,13 @@ def test_the_20000_digit_number_through_the_cli(tmp_path):
 
     design = tmp_path / "digits.md"
     design.write_text(_digits(20_000))
-    done = subprocess.run([sys.executable, "-m", "ceiling.graph.cli", "facts", str(design), "--format", "json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "ceiling.graph.cli", "facts", str(design), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-500:]
     assert "20,000-digit number" in done.stdout
 
@@ -136,8 +143,7 @@ def test_distinct_values_match_the_pairwise_rule():
 
     rng = random.Random(19)
     for _ in range(200):
-        values = [rng.choice([rng.uniform(0, 100), round(rng.uniform(0, 20)), 0.0])
-                  for _ in range(rng.randint(0, 30))]
+        values = [rng.choice([rng.uniform(0, 100), round(rng.uniform(0, 20)), 0.0]) for _ in range(rng.randint(0, 30))]
         found = [_Candidate(v, "ms", None, None) for v in values]
         assert [c.value for c in _distinct(found)] == [c.value for c in _distinct_by_every_pair(found)]
 
@@ -152,17 +158,22 @@ def test_many_different_values_for_one_quantity_make_a_one_line_note():
 def test_a_review_request_with_a_20000_digit_number_does_not_stall_the_server(tmp_path, corpus_index):
     """The issue's input on a real `ceiling chat` process: the page keeps answering while it reviews."""
     import httpx
-    from ceiling.graph.local_server import free_port
-    from ceiling.graph.serve import ChatProcess
     from gradio_client import Client
 
-    text = ("A fraud-scoring service must answer each card payment within a p99 latency of 20 ms. It handles "
-            + "9" * 20_000 + " requests per second.")
+    from ceiling.graph.local_server import free_port
+    from ceiling.graph.serve import ChatProcess
+
+    text = (
+        "A fraud-scoring service must answer each card payment within a p99 latency of 20 ms. It handles "
+        + "9" * 20_000
+        + " requests per second."
+    )
     assert len(text.encode()) > 20_000
     with ChatProcess(free_port(), tmp_path / "data") as server:
         result = {}
-        review = threading.Thread(target=lambda: result.update(
-            out=Client(server.url, verbose=False).predict(text, api_name="/review")))
+        review = threading.Thread(
+            target=lambda: result.update(out=Client(server.url, verbose=False).predict(text, api_name="/review"))
+        )
         review.start()
         answered = 0
         for _ in range(12):
@@ -178,18 +189,41 @@ def test_a_review_request_with_a_20000_digit_number_does_not_stall_the_server(tm
 
 # ---- item 7: numbers as people write them ------------------------------------------------------
 
-@pytest.mark.parametrize("written", ["30 000", "30\u2009000", "30'000", "\u0663\u0660\u066c\u0660\u0660\u0660",
-                                     "30\u202f000", "30\u00a0000", "30\u2019000", "30_000",
-                                     "\u0969\u0966,\u0966\u0966\u0966"])  # Devanagari
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "30 000",
+        "30\u2009000",
+        "30'000",
+        "\u0663\u0660\u066c\u0660\u0660\u0660",
+        "30\u202f000",
+        "30\u00a0000",
+        "30\u2019000",
+        "30_000",
+        "\u0969\u0966,\u0966\u0966\u0966",
+    ],
+)  # Devanagari
 def test_digit_group_separators_and_other_scripts_read_the_stated_rate(written):
     found = extract(RATE.format(written))
     assert found.request_rate.value == 30_000.0 and not found.request_rate.assumed
     assert written in found.request_rate.quote or "30 000" in found.request_rate.quote  # the quote as written
 
 
-@pytest.mark.parametrize("written, slo_ms", [("20 m\u0455", 20.0), ("20 \u33b3", 20.0), ("20 \u0455econds", 20_000.0),
-                                             ("1/50 s", 20.0), ("0,25 s", 250.0), ("1/100 s", 10.0),
-                                             ("\u0665\u0660 ms", 50.0), ("\uff11\uff12 ms", 12.0), ("2,5 s", 2_500.0)])
+@pytest.mark.parametrize(
+    "written, slo_ms",
+    [
+        ("20 m\u0455", 20.0),
+        ("20 \u33b3", 20.0),
+        ("20 \u0455econds", 20_000.0),
+        ("1/50 s", 20.0),
+        ("0,25 s", 250.0),
+        ("1/100 s", 10.0),
+        ("\u0665\u0660 ms", 50.0),
+        ("\uff11\uff12 ms", 12.0),
+        ("2,5 s", 2_500.0),
+    ],
+)
 def test_durations_as_people_write_them(written, slo_ms):
     found = extract(SLO.format(written))
     assert found.slo.value == pytest.approx(slo_ms) and not found.slo.assumed
@@ -197,35 +231,42 @@ def test_durations_as_people_write_them(written, slo_ms):
 
 
 def test_a_decimal_comma_reads_as_the_decimal_point_does():
-    lookups = ("Serving 5,000 requests per second, each request makes 6 sequential lookups of {} each; "
-               "the p99 SLO is 20 ms.")
+    lookups = (
+        "Serving 5,000 requests per second, each request makes 6 sequential lookups of {} each; the p99 SLO is 20 ms."
+    )
     comma, point = extract(lookups.format("0,4 ms")), extract(lookups.format("0.4 ms"))
     assert comma.hop_latency.value == point.hop_latency.value == 0.4
     assert extract(lookups.format("400 \u33b2")).hop_latency.value == pytest.approx(0.4)  # a CJK microsecond sign
 
 
-@pytest.mark.parametrize("sentence, field, value", [
-    ("The recommender serves 1 200 000 users at once with a p99 SLO of 20 ms.", "concurrent_users", 1_200_000.0),
-    ("The model's weights are \uff11\uff12 GB and it serves 500 requests per second.", "model_params", 6e9),
-    ("We train on 1 024 GPUs for three weeks.", "workers", 1024.0),
-    ("We train on 8 nodes over a 50 Gb/\u0455 link.", "bandwidth", 6.25e9),
-    ("The training dataset is 40 \u0422B of text.", "data_size", 4e13),  # Cyrillic Te
-    ("The training dataset is 2,5 TB of logs.", "data_size", 2.5e12),
-])
+@pytest.mark.parametrize(
+    "sentence, field, value",
+    [
+        ("The recommender serves 1 200 000 users at once with a p99 SLO of 20 ms.", "concurrent_users", 1_200_000.0),
+        ("The model's weights are \uff11\uff12 GB and it serves 500 requests per second.", "model_params", 6e9),
+        ("We train on 1 024 GPUs for three weeks.", "workers", 1024.0),
+        ("We train on 8 nodes over a 50 Gb/\u0455 link.", "bandwidth", 6.25e9),
+        ("The training dataset is 40 \u0422B of text.", "data_size", 4e13),  # Cyrillic Te
+        ("The training dataset is 2,5 TB of logs.", "data_size", 2.5e12),
+    ],
+)
 def test_the_mechanism_is_general(sentence, field, value):
     assert getattr(extract(sentence), field).value == pytest.approx(value)
 
 
-@pytest.mark.parametrize("sentence, numbers", [
-    ("We are on version 1,2 of the API.", [1.0, 2.0]),  # no unit follows: not a decimal comma
-    ("Timeouts are 10 20 30 ms for the three tiers.", [10.0, 20.0, 30.0, 3.0]),  # three numbers
-    ("Workers come in sizes of 2, 4, 8 GPUs.", [2.0, 4.0, 8.0]),
-    ("Workers come in sizes of 2,4,8 GPUs.", [2.0, 4.0, 8.0]),  # a list, not 2.4
-    ("Call 555 123 4567 for the on-call engineer.", [555.0, 123.0, 4567.0]),  # groups of other sizes
-    ("The p50/p99 latencies are 20/40 ms.", [20.0, 40.0]),  # a pair, not the fraction 0.5 ms
-    # SI grouping: 3,000 years (before: "3" and a 0-year duration); no field reads an age
-    ("The archive holds 3 000-year-old manuscripts.", [3000 * 365.25 * 86400e3]),
-])
+@pytest.mark.parametrize(
+    "sentence, numbers",
+    [
+        ("We are on version 1,2 of the API.", [1.0, 2.0]),  # no unit follows: not a decimal comma
+        ("Timeouts are 10 20 30 ms for the three tiers.", [10.0, 20.0, 30.0, 3.0]),  # three numbers
+        ("Workers come in sizes of 2, 4, 8 GPUs.", [2.0, 4.0, 8.0]),
+        ("Workers come in sizes of 2,4,8 GPUs.", [2.0, 4.0, 8.0]),  # a list, not 2.4
+        ("Call 555 123 4567 for the on-call engineer.", [555.0, 123.0, 4567.0]),  # groups of other sizes
+        ("The p50/p99 latencies are 20/40 ms.", [20.0, 40.0]),  # a pair, not the fraction 0.5 ms
+        # SI grouping: 3,000 years (before: "3" and a 0-year duration); no field reads an age
+        ("The archive holds 3 000-year-old manuscripts.", [3000 * 365.25 * 86400e3]),
+    ],
+)
 def test_numbers_that_must_keep_their_reading(sentence, numbers):
     assert [m.value for m in find_mentions(sentence)] == numbers
 
@@ -244,8 +285,9 @@ def test_a_unit_in_a_script_the_reader_does_not_know_is_listed_not_dropped():
 
 
 def test_names_in_other_scripts_are_kept_as_written():
-    sentence = ("The Z\u00fcrich and \u041c\u043e\u0441\u043a\u0432\u0430 sites serve 5,000 requests per second "
-                "within 20 ms.")
+    sentence = (
+        "The Z\u00fcrich and \u041c\u043e\u0441\u043a\u0432\u0430 sites serve 5,000 requests per second within 20 ms."
+    )
     found = extract(sentence)
     assert found.request_rate.value == 5000.0 and found.slo.value == 20.0
     assert found.request_rate.quote == sentence
@@ -271,14 +313,17 @@ def test_follow_ups_read_numbers_as_people_write_them():
     assert [(c.field, c.after) for c in rate] == [("request_rate", 45_000.0)]
 
 
-@pytest.mark.parametrize(("text", "field", "value"), [
-    ("Each node has 2 100 Gb/s links to the spine.", "bandwidth", 100e9 / 8),  # two links of 100 Gb/s
-    ("The data sits on 8 100 GB disks.", "data_size", 100e9),                  # eight disks of 100 GB
-    ("We keep 4 200 GB of click logs.", "data_size", 4200e9),                  # one quantity, grouped
-    ("The service takes 30 000 requests per second.", "request_rate", 30000),
-])
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("Each node has 2 100 Gb/s links to the spine.", "bandwidth", 100e9 / 8),  # two links of 100 Gb/s
+        ("The data sits on 8 100 GB disks.", "data_size", 100e9),  # eight disks of 100 GB
+        ("We keep 4 200 GB of click logs.", "data_size", 4200e9),  # one quantity, grouped
+        ("The service takes 30 000 requests per second.", "request_rate", 30000),
+    ],
+)
 def test_a_space_between_a_count_and_a_sized_item_is_no_digit_group(text, field, value):
-    """"N 100 GB disks" counts items of a size; only a number that stands alone is read as digit groups."""
+    """ "N 100 GB disks" counts items of a size; only a number that stands alone is read as digit groups."""
     from ceiling.agents.facts import extract
 
     assert getattr(extract(text), field).value == pytest.approx(value)

@@ -8,8 +8,22 @@ import pytest
 from ceiling.agents.writer import markdown
 from ceiling.graph.workflow import run
 
-CONTRACT_KEYS = {"ceiling", "pressures", "axes", "distribute", "topology", "mode", "metric", "tax", "loops", "trace",
-                 "stages", "alternative", "assumptions", "engine"}
+CONTRACT_KEYS = {
+    "ceiling",
+    "pressures",
+    "axes",
+    "distribute",
+    "topology",
+    "mode",
+    "metric",
+    "tax",
+    "loops",
+    "trace",
+    "stages",
+    "alternative",
+    "assumptions",
+    "engine",
+}
 AXES = {"data", "training", "model", "inference", "coordination", "intelligence"}
 
 
@@ -79,16 +93,28 @@ def test_nothing_binds_means_one_machine(descriptions):
     assert "relieve nothing" in r.alternative.why_worse
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("chapter_crawl.md", dict(ceiling="data", topology="centralized", mode="batch", metric="throughput", first="data")),
-    ("chapter_code_assistant.md", dict(ceiling="throughput", mode="interactive", metric="latency", first="inference", also="model")),
-    ("chapter_hospitals.md", dict(ceiling="data", topology="decentralized", mode="batch", first="data", also="training")),
-    ("own_multi_region.md", dict(ceiling="throughput", topology="hybrid", mode="interactive", first="inference")),
-    ("own_online_ads.md", dict(mode="online")),
-    ("own_streaming_iot.md", dict(mode="streaming", metric="latency")),
-    ("own_payments.md", dict(metric="reliability")),
-    ("own_federated_phones.md", dict(topology="decentralized")),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        (
+            "chapter_crawl.md",
+            dict(ceiling="data", topology="centralized", mode="batch", metric="throughput", first="data"),
+        ),
+        (
+            "chapter_code_assistant.md",
+            dict(ceiling="throughput", mode="interactive", metric="latency", first="inference", also="model"),
+        ),
+        (
+            "chapter_hospitals.md",
+            dict(ceiling="data", topology="decentralized", mode="batch", first="data", also="training"),
+        ),
+        ("own_multi_region.md", dict(ceiling="throughput", topology="hybrid", mode="interactive", first="inference")),
+        ("own_online_ads.md", dict(mode="online")),
+        ("own_streaming_iot.md", dict(mode="streaming", metric="latency")),
+        ("own_payments.md", dict(metric="reliability")),
+        ("own_federated_phones.md", dict(topology="decentralized")),
+    ],
+)
 def test_stage_answers_follow_the_chapters_rules(descriptions, name, expected):
     r = review((descriptions / name).read_text())
     for key in ("ceiling", "topology", "mode", "metric"):
@@ -100,8 +126,10 @@ def test_stage_answers_follow_the_chapters_rules(descriptions, name, expected):
         assert expected["also"] in r.distribute
 
 
-FANOUT_BITES = ("A recommendation API serves 20,000 requests per second with a 20 ms p99 SLO. "
-                "Each request makes 60 sequential feature-store lookups of 0.4 ms each.")
+FANOUT_BITES = (
+    "A recommendation API serves 20,000 requests per second with a 20 ms p99 SLO. "
+    "Each request makes 60 sequential feature-store lookups of 0.4 ms each."
+)
 
 
 def test_critic_loops_back_when_the_fanout_tax_breaks_the_slo():
@@ -127,8 +155,10 @@ def test_max_loops_zero_reports_infeasible_with_why():
 
 
 def test_a_tax_no_change_can_fix_is_reported_infeasible():
-    text = ("We must train a 70B-parameter model on 2 trillion tokens within 14 days on 4,096 GPUs "
-            "linked by 1 Gb/s Ethernet.")
+    text = (
+        "We must train a 70B-parameter model on 2 trillion tokens within 14 days on 4,096 GPUs "
+        "linked by 1 Gb/s Ethernet."
+    )
     r = review(text)
     assert not r.feasible
     assert r.loops <= 3 and r.infeasible_because
@@ -151,14 +181,32 @@ def test_missing_numbers_still_get_a_review_with_assumptions(descriptions):
 def test_structured_facts_skip_extraction():
     from ceiling.graph.inputs import load_facts
 
-    facts = load_facts("workload: serving\nrequest_rate: 50000\nslo: {value: 0.02, unit: s}\nfanout: 6\nhop_latency: 0.4\nsmall_model: true\n", "facts.yaml")
+    facts = load_facts(
+        "workload: serving\nrequest_rate: 50000\nslo: {value: 0.02, unit: s}\nfanout: 6\nhop_latency: "
+        "0.4\nsmall_model: "
+        "true\n",
+        "facts.yaml",
+    )
     r = run("", given_facts=facts)["review"]
-    assert r.ceiling == "throughput" and r.tax["communication_ms"] == pytest.approx(2.4) and r.tax["slo_ms"] == pytest.approx(20)
+    assert (
+        r.ceiling == "throughput"
+        and r.tax["communication_ms"] == pytest.approx(2.4)
+        and r.tax["slo_ms"] == pytest.approx(20)
+    )
 
 
 def test_markdown_has_table_stages_numbers_and_alternative(fraud):
     text = markdown(fraud, "fraud")
-    for heading in ("## Table 1.8.1, filled in", "## The six stages, defended", "### Ceiling pressures", "### Axis pressures",
-                    "### Break-even values", "## Critic loop trace", "## Strongest alternative", "## Playbook", "## Assumptions"):
+    for heading in (
+        "## Table 1.8.1, filled in",
+        "## The six stages, defended",
+        "### Ceiling pressures",
+        "### Axis pressures",
+        "### Break-even values",
+        "## Critic loop trace",
+        "## Strongest alternative",
+        "## Playbook",
+        "## Assumptions",
+    ):
         assert heading in text
     assert text.count("| 1. Ceiling |") == 1 and "vLLM / Ray Serve" in text

@@ -37,6 +37,7 @@ IB_ALPHA = 5 * US
 
 # --------------------------------------------------------------------------- worked checks
 
+
 def test_check_01_allreduce_busbw():
     # n=8, algbw 100 GB/s -> 175 GB/s
     assert s.bus_bandwidth(100.0, 8, "allreduce") == pytest.approx(175.0, abs=0.5)
@@ -160,6 +161,7 @@ def test_check_12_decode_roofline_llama3_8b():
 
 # --------------------------------------------------------------------------- chapter output
 
+
 def test_output_1_8_1_lines_exact():
     v = s.design(FRAUD_AXES, slo_ms=20.0, fanout=6, alpha_ms=0.4)
     assert v.lines() == [
@@ -200,7 +202,7 @@ def test_exercise_1_8_2_fanout_sweep_breaks_at_50():
     assert budgets[0] == pytest.approx(19.6)
     assert budgets[49] == pytest.approx(0.0, abs=1e-9)  # F=50: the tax eats all 20 ms
     assert budgets[-1] == pytest.approx(20.0 - 80 * 0.4)
-    assert all(a > b for a, b in zip(budgets, budgets[1:]))
+    assert all(a > b for a, b in zip(budgets, budgets[1:], strict=False))
 
 
 def test_infeasible_design_loops_back_to_stage_one():
@@ -227,6 +229,7 @@ def test_custom_ceilings_override_default():
 
 
 # --------------------------------------------------------------------------- properties
+
 
 def test_recursive_doubling_wins_tiny_ring_wins_large():
     p = 64
@@ -317,9 +320,7 @@ def test_daly_falls_back_to_mtbf_for_huge_checkpoints():
     assert s.daly_interval_s(checkpoint_s=500.0, mtbf_s=200.0) == pytest.approx(200.0)
     # Daly is shorter than Young when delta << M (check 6 regime)
     assert s.daly_interval_s(60.0, 11_000.0) < s.young_interval_s(60.0, 11_000.0)
-    assert s.wasted_fraction(60.0, 1200.0, 12_000.0, restart_s=600.0) == pytest.approx(
-        60 / 1200 + (600 + 600) / 12_000
-    )
+    assert s.wasted_fraction(60.0, 1200.0, 12_000.0, restart_s=600.0) == pytest.approx(60 / 1200 + (600 + 600) / 12_000)
 
 
 def test_mmc_reduces_to_mm1_and_rejects_unstable():
@@ -333,7 +334,7 @@ def test_mmc_reduces_to_mm1_and_rejects_unstable():
     # lots of headroom: P_wait <= 1% so p99 queueing delay is zero
     assert s.mmc_p99_wait_s(100.0, 20.0, 20) == 0.0
     waits = [s.erlang_c(100.0, 20.0, c) for c in range(6, 12)]
-    assert all(a > b for a, b in zip(waits, waits[1:]))
+    assert all(a > b for a, b in zip(waits, waits[1:], strict=False))
     assert s.littles_law(100.0, 0.2) == pytest.approx(20.0)
 
 

@@ -84,12 +84,30 @@ def test_a_reply_that_echoes_the_key_cannot_put_it_in_the_review(tmp_path, corpu
         outputs = []
         for fmt in ("json", "markdown"):
             target = tmp_path / f"review.{fmt}"
-            result = subprocess.run([sys.executable, "-m", "ceiling.graph.cli", "review", str(FRAUD), "--llm", "openai",
-                                     "-f", fmt, "-o", str(target)], capture_output=True, timeout=300, env=env)
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "ceiling.graph.cli",
+                    "review",
+                    str(FRAUD),
+                    "--llm",
+                    "openai",
+                    "-f",
+                    fmt,
+                    "-o",
+                    str(target),
+                ],
+                capture_output=True,
+                timeout=300,
+                env=env,
+            )
             assert result.returncode == 0, result.stderr.decode()[-2000:]
             outputs += [result.stdout.decode(), result.stderr.decode(), target.read_text()]
     assert server.requests, "the review never called the endpoint"
-    echoed = [s["justification"] for s in json.loads(outputs[2])["stages"] if "Debug: Authorization=" in s["justification"]]
+    echoed = [
+        s["justification"] for s in json.loads(outputs[2])["stages"] if "Debug: Authorization=" in s["justification"]
+    ]
     assert echoed and all("[redacted]" in text for text in echoed), "the echoing replies never reached the review"
     for text in outputs:
         assert not leaked(text, key)
@@ -110,8 +128,9 @@ def test_the_chat_stores_and_returns_no_form_of_the_key(tmp_path, corpus_index, 
         monkeypatch.setenv("OPENAI_API_KEY", key)
         with ChatProcess(free_port(), data, extra=["--llm", "openai"]) as chat:
             client = Client(chat.url, verbose=False)
-            handle, markdown, review = client.predict(FRAUD.read_text() + f"\nOur gateway key is {key}.\n",
-                                                      api_name="/review")
+            handle, markdown, review = client.predict(
+                FRAUD.read_text() + f"\nOur gateway key is {key}.\n", api_name="/review"
+            )
             changes, after = client.predict(handle, "what if the fan-out were 12?", api_name="/follow_up")
             answers = [markdown, review, changes, after]
             stored = [path.read_bytes().decode("utf-8", "replace") for path in data.rglob("*") if path.is_file()]

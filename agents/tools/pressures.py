@@ -43,7 +43,9 @@ def from_ratio(ratio: float) -> float:
 
 def _pressure(name: str, need: float, capacity: float, unit: str, inputs: str) -> Pressure:
     ratio = need / capacity if capacity else 0.0
-    return Pressure(name=name, pressure=from_ratio(ratio), ratio=ratio, need=need, capacity=capacity, unit=unit, inputs=inputs)
+    return Pressure(
+        name=name, pressure=from_ratio(ratio), ratio=ratio, need=need, capacity=capacity, unit=unit, inputs=inputs
+    )
 
 
 def is_llm(facts: SystemFacts) -> bool:
@@ -54,9 +56,15 @@ def is_llm(facts: SystemFacts) -> bool:
 def model_bytes_needed(facts: SystemFacts) -> tuple[float, str]:
     params = facts.num("model_params") or 0.0
     if facts.text("workload") == "training":
-        return params * TRAINING_STATE_BYTES_PER_PARAM, f"{params:.3g} params x {TRAINING_STATE_BYTES_PER_PARAM} B (weights, gradients, Adam state)"
+        return (
+            params * TRAINING_STATE_BYTES_PER_PARAM,
+            f"{params:.3g} params x {TRAINING_STATE_BYTES_PER_PARAM} B (weights, gradients, Adam state)",
+        )
     bytes_per_param = facts.num("bytes_per_param") or 2.0
-    return params * bytes_per_param * SERVING_HEADROOM, f"{params:.3g} params x {bytes_per_param:g} B x {SERVING_HEADROOM} (KV cache headroom)"
+    return (
+        params * bytes_per_param * SERVING_HEADROOM,
+        f"{params:.3g} params x {bytes_per_param:g} B x {SERVING_HEADROOM} (KV cache headroom)",
+    )
 
 
 def model_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
@@ -67,9 +75,13 @@ def model_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
         capacity, where = facts.num("gpu_memory") or machine.gpu_memory_bytes, "one accelerator's memory"
     if facts.num("model_params") is None:
         need = 0.05e9 if facts.flag("small_model") else 0.0
-        return _pressure("model", need, capacity, "bytes", "a small model (trees / linear / small net) needs well under 1 GB")
+        return _pressure(
+            "model", need, capacity, "bytes", "a small model (trees / linear / small net) needs well under 1 GB"
+        )
     need, how = model_bytes_needed(facts)
-    return _pressure("model", need, capacity, "bytes", f"{how} = {need / 1e9:,.1f} GB vs {where} of {capacity / 1e9:,.0f} GB")
+    return _pressure(
+        "model", need, capacity, "bytes", f"{how} = {need / 1e9:,.1f} GB vs {where} of {capacity / 1e9:,.0f} GB"
+    )
 
 
 def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
@@ -78,21 +90,43 @@ def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
     if facts.flag("share_data") is False and (facts.num("parties") or 0) >= 2:
         # A legal boundary is a ceiling too: data no party may pool cannot sit on one machine.
         parties = facts.num("parties")
-        return _pressure("data", parties, 1.0, "parties",
-                         f"{parties:,.0f} parties may not pool their data, so it cannot sit on one machine whatever its size")
+        return _pressure(
+            "data",
+            parties,
+            1.0,
+            "parties",
+            f"{parties:,.0f} parties may not pool their data, so it cannot sit on one machine whatever its size",
+        )
     if workload == "serving" or workload == "agents":
-        return _pressure("data", size, machine.host_memory_bytes, "bytes",
-                         f"{size / 1e12:,.2f} TB consulted while serving vs {machine.host_memory_bytes / 1e12:,.0f} TB of host memory")
+        return _pressure(
+            "data",
+            size,
+            machine.host_memory_bytes,
+            "bytes",
+            f"{size / 1e12:,.2f} TB consulted while serving vs {machine.host_memory_bytes / 1e12:,.0f} TB of host "
+            "memory",
+        )
     storage = size / machine.local_disk_bytes
     deadline = facts.num("deadline")
     if workload == "data_pipeline" and deadline:
         scan_s = size / machine.scan_bytes_per_s
         scan = scan_s / deadline
         if scan > storage:
-            return _pressure("data", scan_s, deadline, "s",
-                             f"{size / 1e12:,.2f} TB at {machine.scan_bytes_per_s / 1e9:g} GB/s = {scan_s / 3600:,.1f} h of processing vs a {deadline / 3600:,.1f} h window")
-    return _pressure("data", size, machine.local_disk_bytes, "bytes",
-                     f"{size / 1e12:,.2f} TB vs {machine.local_disk_bytes / 1e12:,.0f} TB of local disk")
+            return _pressure(
+                "data",
+                scan_s,
+                deadline,
+                "s",
+                f"{size / 1e12:,.2f} TB at {machine.scan_bytes_per_s / 1e9:g} GB/s = {scan_s / 3600:,.1f} h of "
+                f"processing vs a {deadline / 3600:,.1f} h window",
+            )
+    return _pressure(
+        "data",
+        size,
+        machine.local_disk_bytes,
+        "bytes",
+        f"{size / 1e12:,.2f} TB vs {machine.local_disk_bytes / 1e12:,.0f} TB of local disk",
+    )
 
 
 def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tuple[float, float, str, str]:
@@ -105,8 +139,12 @@ def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tu
         users = facts.num("concurrent_users") or 0.0
         stated = facts.num("token_rate") or 0.0
         demand = max(rate * out_tokens, users * STREAM_TOKENS_PER_S, stated)
-        how = (f"demand max({rate:,.0f} req/s x {out_tokens:,.0f} tokens, {users:,.0f} streams x {STREAM_TOKENS_PER_S} tok/s, stated {stated:,.0f} tok/s) = {demand:,.0f} tok/s; "
-               f"capacity {machine.gpus} GPUs x {machine.hbm_bytes_per_s / 1e12:g} TB/s / {weights / 1e9:,.1f} GB weights x batch {machine.decode_batch} = {capacity:,.0f} tok/s")
+        how = (
+            f"demand max({rate:,.0f} req/s x {out_tokens:,.0f} tokens, {users:,.0f} streams x {STREAM_TOKENS_PER_S} "
+            f"tok/s, stated {stated:,.0f} tok/s) = {demand:,.0f} tok/s; "
+            f"capacity {machine.gpus} GPUs x {machine.hbm_bytes_per_s / 1e12:g} TB/s / {weights / 1e9:,.1f} GB weights "
+            f"x batch {machine.decode_batch} = {capacity:,.0f} tok/s"
+        )
         return demand, capacity, "tokens/s", how
     service_ms = facts.num("service_time") or machine.small_model_request_ms
     capacity = machine.cpu_cores * 1000.0 / service_ms
@@ -118,24 +156,39 @@ def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressur
     workload = facts.text("workload")
     if workload == "training" and facts.flag("online_updates") and facts.num("request_rate"):
         demand, capacity, unit, how = serving_demand_capacity(facts, machine)  # updates arrive like requests
-        return _pressure("throughput", demand, capacity, unit.replace("requests", "updates"), how.replace("req/s", "updates/s"))
+        return _pressure(
+            "throughput", demand, capacity, unit.replace("requests", "updates"), how.replace("req/s", "updates/s")
+        )
     if workload == "training":
         params, tokens, deadline = facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, facts.num("deadline")
         flops = scoring.training_flops(params, tokens)
         seconds = scoring.training_time_s(flops, machine.gpus, machine.gpu_peak_flops_per_s, machine.mfu)
         if not deadline:
             return _pressure("throughput", 0.0, 1.0, "s", "no deadline stated")
-        return _pressure("throughput", seconds, deadline, "s",
-                         f"6 x {params:.3g} params x {tokens:.3g} tokens = {flops:.3g} FLOPs = {seconds / 86400:,.1f} days on one node "
-                         f"({machine.gpus} x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {machine.mfu}) vs {deadline / 86400:,.1f} days allowed")
+        return _pressure(
+            "throughput",
+            seconds,
+            deadline,
+            "s",
+            f"6 x {params:.3g} params x {tokens:.3g} tokens = {flops:.3g} FLOPs = {seconds / 86400:,.1f} days on one "
+            "node "
+            f"({machine.gpus} x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {machine.mfu}) vs "
+            f"{deadline / 86400:,.1f} days allowed",
+        )
     if workload in ("serving", "agents"):
         demand, capacity, unit, how = serving_demand_capacity(facts, machine)
         return _pressure("throughput", demand, capacity, unit, how)
-    return _pressure("throughput", 0.0, 1.0, "", "a bounded batch job: its throughput limit is counted in the data ceiling")
+    return _pressure(
+        "throughput", 0.0, 1.0, "", "a bounded batch job: its throughput limit is counted in the data ceiling"
+    )
 
 
 def ceilings(facts: SystemFacts, machine: ReferenceMachine) -> dict[str, Pressure]:
-    return {"data": data_ceiling(facts, machine), "model": model_ceiling(facts, machine), "throughput": throughput_ceiling(facts, machine)}
+    return {
+        "data": data_ceiling(facts, machine),
+        "model": model_ceiling(facts, machine),
+        "throughput": throughput_ceiling(facts, machine),
+    }
 
 
 def binding(pressures: dict[str, Pressure]) -> str:
@@ -148,7 +201,9 @@ def machines_needed(pressures: dict[str, Pressure]) -> int:
     return max(1, math.ceil(max(p.ratio for p in pressures.values()) - 1e-9))
 
 
-def axis_pressures(facts: SystemFacts, pressures: dict[str, Pressure], gpus_per_node: int = ReferenceMachine().gpus) -> dict[str, float]:
+def axis_pressures(
+    facts: SystemFacts, pressures: dict[str, Pressure], gpus_per_node: int = ReferenceMachine().gpus
+) -> dict[str, float]:
     """The six axes of Section 1.2, each forced to the degree its ceiling binds."""
     workload = facts.text("workload")
     throughput = pressures["throughput"].pressure
@@ -159,7 +214,9 @@ def axis_pressures(facts: SystemFacts, pressures: dict[str, Pressure], gpus_per_
     agents = facts.num("agents") or 1.0
     return {
         "data": pressures["data"].pressure,
-        "training": (max(throughput, pressures["data"].pressure) if pressures["data"].unit == "parties" else throughput) if workload == "training" else 0.05,
+        "training": (max(throughput, pressures["data"].pressure) if pressures["data"].unit == "parties" else throughput)
+        if workload == "training"
+        else 0.05,
         "model": pressures["model"].pressure,
         "inference": throughput if workload in ("serving", "agents") else 0.05,
         "coordination": round(nodes / (nodes + 4), 4) if nodes > 1 else 0.05,
@@ -176,32 +233,82 @@ def ceiling_break_evens(facts: SystemFacts, pressures: dict[str, Pressure], mach
     out: list[dict] = []
 
     def add(quantity: str, current: float | None, flips_at: float, unit: str, meaning: str) -> None:
-        out.append({"quantity": quantity, "current": current, "flips_at": flips_at, "unit": unit, "meaning": meaning,
-                    "assumed": getattr(facts, quantity).assumed})
+        out.append(
+            {
+                "quantity": quantity,
+                "current": current,
+                "flips_at": flips_at,
+                "unit": unit,
+                "meaning": meaning,
+                "assumed": getattr(facts, quantity).assumed,
+            }
+        )
 
     model = pressures["model"]
     params = facts.num("model_params")
     if params and model.need:
-        add("model_params", params, params * model.capacity / model.need, "params", "the model ceiling binds from this size (needs one accelerator's memory)")
+        add(
+            "model_params",
+            params,
+            params * model.capacity / model.need,
+            "params",
+            "the model ceiling binds from this size (needs one accelerator's memory)",
+        )
     data = pressures["data"]
     if data.unit == "bytes" and data.capacity:
         add("data_size", facts.num("data_size"), data.capacity, "bytes", "the data ceiling binds from this size")
     elif data.unit == "s" and data.capacity:
-        add("data_size", facts.num("data_size"), data.capacity * machine.scan_bytes_per_s, "bytes", "one node can no longer process the data inside the window")
+        add(
+            "data_size",
+            facts.num("data_size"),
+            data.capacity * machine.scan_bytes_per_s,
+            "bytes",
+            "one node can no longer process the data inside the window",
+        )
     throughput = pressures["throughput"]
     workload = facts.text("workload")
     if workload in ("serving", "agents") and throughput.capacity:
         if throughput.unit == "tokens/s":
             tokens = facts.num("output_tokens") or 0.0
             if tokens and facts.num("request_rate") is not None:
-                add("request_rate", facts.num("request_rate"), throughput.capacity / tokens, "1/s", "one machine's decode capacity runs out at this request rate")
+                add(
+                    "request_rate",
+                    facts.num("request_rate"),
+                    throughput.capacity / tokens,
+                    "1/s",
+                    "one machine's decode capacity runs out at this request rate",
+                )
             if facts.num("concurrent_users") is not None:
-                add("concurrent_users", facts.num("concurrent_users"), throughput.capacity / STREAM_TOKENS_PER_S, "users", "one machine's decode capacity runs out at this many streams")
+                add(
+                    "concurrent_users",
+                    facts.num("concurrent_users"),
+                    throughput.capacity / STREAM_TOKENS_PER_S,
+                    "users",
+                    "one machine's decode capacity runs out at this many streams",
+                )
         else:
-            add("request_rate", facts.num("request_rate"), throughput.capacity, "1/s", "one machine's request capacity runs out here")
+            add(
+                "request_rate",
+                facts.num("request_rate"),
+                throughput.capacity,
+                "1/s",
+                "one machine's request capacity runs out here",
+            )
     if workload == "training" and throughput.need and throughput.capacity:
-        add("deadline", facts.num("deadline"), throughput.need, "s", "a deadline shorter than this forces distributed training")
+        add(
+            "deadline",
+            facts.num("deadline"),
+            throughput.need,
+            "s",
+            "a deadline shorter than this forces distributed training",
+        )
         tokens = facts.num("tokens")
         if tokens:
-            add("tokens", tokens, tokens * throughput.capacity / throughput.need, "tokens", "more tokens than this cannot be trained on one node in time")
+            add(
+                "tokens",
+                tokens,
+                tokens * throughput.capacity / throughput.need,
+                "tokens",
+                "more tokens than this cannot be trained on one node in time",
+            )
     return out

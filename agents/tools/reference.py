@@ -42,7 +42,7 @@ class ReferenceMachine(BaseModel):
     @classmethod
     def _no_bools(cls, data):
         """pydantic reads `gpus: true` as 1 GPU; a bool is no capacity."""
-        for key, value in (data.items() if isinstance(data, dict) else ()):
+        for key, value in data.items() if isinstance(data, dict) else ():
             if isinstance(value, bool):
                 raise ValueError(f"field {key}: {value!r} is not a number")  # noqa: TRY004 - pydantic wants ValueError
         return data

@@ -13,8 +13,9 @@ second, M = message size in bytes, p = number of ranks. GB = 1e9 bytes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 __all__ = [
     # collectives
@@ -74,6 +75,7 @@ __all__ = [
 # private helpers
 # ---------------------------------------------------------------------------
 
+
 def _check_ranks(p: int) -> int:
     if int(p) != p or p < 1:
         raise ValueError(f"rank count must be a positive integer, got {p!r}")
@@ -98,6 +100,7 @@ def _check_probability(name: str, value: float) -> None:
 # ---------------------------------------------------------------------------
 # Collectives (Hockney alpha-beta; Thakur, Rabenseifner & Gropp 2005)
 # ---------------------------------------------------------------------------
+
 
 def point_to_point_s(message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
     """One message: alpha + M/B (Hockney alpha-beta model)."""
@@ -204,6 +207,7 @@ def best_allreduce(p: int, message_bytes: float, bandwidth_bytes_per_s: float, a
 # When more workers make it slower
 # ---------------------------------------------------------------------------
 
+
 def step_time_s(workers: int, compute_s: float, comm_s: float) -> float:
     """Data-parallel step time T(N) = C/N + T_comm (no overlap)."""
     _check_ranks(workers)
@@ -242,9 +246,7 @@ def comm_exceeds_compute_from(
     return hi
 
 
-def optimal_workers_ring(
-    compute_s: float, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float
-) -> float:
+def optimal_workers_ring(compute_s: float, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
     """Worker count minimising C/N + ring all-reduce: N* = sqrt((C - 2M/B) / (2 alpha)); 0 if C <= 2M/B."""
     _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
     _check_positive("alpha_s", alpha_s)
@@ -263,6 +265,7 @@ def optimal_workers_linear_cost(compute_s: float, cost_per_worker_s: float) -> f
 # ---------------------------------------------------------------------------
 # Compute and memory
 # ---------------------------------------------------------------------------
+
 
 def training_flops(params: float, tokens: float) -> float:
     """Training compute ~ 6 P D FLOPs (Kaplan et al. 2020; EleutherAI "Transformer Math 101")."""
@@ -336,6 +339,7 @@ def decode_time_per_token_s(
 # ---------------------------------------------------------------------------
 # Failure tax
 # ---------------------------------------------------------------------------
+
 
 def fleet_mtbf_h(device_mtbf_h: float, devices: int) -> float:
     """Fleet MTBF = MTBF_one / N (independent exponential failures)."""
@@ -411,15 +415,14 @@ def replicas_for_availability(a: float, target: float) -> int:
 # Serving
 # ---------------------------------------------------------------------------
 
+
 def _check_mmc(arrival_per_s: float, service_per_s: float, servers: int) -> int:
     c = _check_ranks(servers)
     _check_positive("service_per_s", service_per_s)
     if arrival_per_s < 0:
         raise ValueError(f"arrival_per_s must be >= 0, got {arrival_per_s!r}")
     if arrival_per_s >= c * service_per_s:
-        raise ValueError(
-            f"unstable M/M/c queue: lambda={arrival_per_s} >= c*mu={c * service_per_s}; add servers"
-        )
+        raise ValueError(f"unstable M/M/c queue: lambda={arrival_per_s} >= c*mu={c * service_per_s}; add servers")
     return c
 
 

@@ -70,9 +70,16 @@ def serving_comm(facts: SystemFacts, design: Design) -> CommunicationTax:
     left = scoring.budget_left_ms(slo, tax) if slo is not None else None
     service = facts.num("service_time")
     within = left is not None and left > 0 and (service is None or service <= left)
-    return CommunicationTax(kind="fan-out", communication_ms=round(tax, 6), slo_ms=slo, budget_left_ms=None if left is None else round(left, 6),
-                            within_budget=within, compute_ms=service, formula="F x alpha (sequential lookups)",
-                            inputs={"fanout": fanout, "hop_latency_ms": hop})
+    return CommunicationTax(
+        kind="fan-out",
+        communication_ms=round(tax, 6),
+        slo_ms=slo,
+        budget_left_ms=None if left is None else round(left, 6),
+        within_budget=within,
+        compute_ms=service,
+        formula="F x alpha (sequential lookups)",
+        inputs={"fanout": fanout, "hop_latency_ms": hop},
+    )
 
 
 def training_workers(facts: SystemFacts, design: Design, machines: int, machine: ReferenceMachine) -> int:
@@ -83,13 +90,19 @@ def training_workers(facts: SystemFacts, design: Design, machines: int, machine:
     return int(facts.num("workers") or machines * machine.gpus)
 
 
-def allreduce_s(design: Design, workers: int, message: float, bandwidth: float, alpha: float, machine: ReferenceMachine) -> float:
+def allreduce_s(
+    design: Design, workers: int, message: float, bandwidth: float, alpha: float, machine: ReferenceMachine
+) -> float:
     if design.collective == "two-level" and workers > machine.gpus:
         nodes = math.ceil(workers / machine.gpus)
-        return scoring.two_level_allreduce_s(nodes, machine.gpus, message, machine.intra_bandwidth_bytes_per_s, machine.intra_alpha_s, bandwidth, alpha)
+        return scoring.two_level_allreduce_s(
+            nodes, machine.gpus, message, machine.intra_bandwidth_bytes_per_s, machine.intra_alpha_s, bandwidth, alpha
+        )
     if workers <= machine.gpus:  # inside one node the ring runs over NVLink
         bandwidth, alpha = machine.intra_bandwidth_bytes_per_s, machine.intra_alpha_s
-    return scoring.ALLREDUCE_ALGORITHMS.get(design.collective, scoring.ring_allreduce_s)(workers, message, bandwidth, alpha)
+    return scoring.ALLREDUCE_ALGORITHMS.get(design.collective, scoring.ring_allreduce_s)(
+        workers, message, bandwidth, alpha
+    )
 
 
 def model_parallel_degree(model_bytes: float, gpu_memory: float, workers: int) -> int:
@@ -99,7 +112,9 @@ def model_parallel_degree(model_bytes: float, gpu_memory: float, workers: int) -
     return min(2 ** math.ceil(math.log2(model_bytes / gpu_memory)), workers)
 
 
-def training_comm(facts: SystemFacts, design: Design, workers: int, machine: ReferenceMachine, model_bytes: float = 0.0) -> CommunicationTax:
+def training_comm(
+    facts: SystemFacts, design: Design, workers: int, machine: ReferenceMachine, model_bytes: float = 0.0
+) -> CommunicationTax:
     """Data-parallel gradient all-reduce per step vs the compute it enables (C/N).
 
     When the model is sharded over `mp` GPUs, each data-parallel rank all-reduces only its
@@ -111,12 +126,23 @@ def training_comm(facts: SystemFacts, design: Design, workers: int, machine: Ref
     comm = allreduce_s(design, ranks, message, bandwidth, alpha, machine) if ranks > 1 else 0.0
     per_worker = compute / max(workers, 1)
     layout = f" over {ranks} data-parallel ranks, each holding 1/{mp} of the gradient" if mp > 1 else ""
-    return CommunicationTax(kind="all-reduce", communication_ms=round(comm * 1000, 4), slo_ms=None,
-                            budget_left_ms=round((per_worker - comm) * 1000, 4), within_budget=comm <= per_worker,
-                            compute_ms=round(per_worker * 1000, 4),
-                            formula=f"{design.collective} all-reduce of the gradient{layout} vs compute C/N per step",
-                            inputs={"workers": workers, "gradient_bytes": gradient, "bandwidth_bytes_per_s": bandwidth,
-                                    "alpha_s": alpha, "step_compute_s": compute, "model_parallel": mp})
+    return CommunicationTax(
+        kind="all-reduce",
+        communication_ms=round(comm * 1000, 4),
+        slo_ms=None,
+        budget_left_ms=round((per_worker - comm) * 1000, 4),
+        within_budget=comm <= per_worker,
+        compute_ms=round(per_worker * 1000, 4),
+        formula=f"{design.collective} all-reduce of the gradient{layout} vs compute C/N per step",
+        inputs={
+            "workers": workers,
+            "gradient_bytes": gradient,
+            "bandwidth_bytes_per_s": bandwidth,
+            "alpha_s": alpha,
+            "step_compute_s": compute,
+            "model_parallel": mp,
+        },
+    )
 
 
 def shuffle_comm(facts: SystemFacts, workers: int, machine: ReferenceMachine) -> CommunicationTax:
@@ -126,19 +152,30 @@ def shuffle_comm(facts: SystemFacts, workers: int, machine: ReferenceMachine) ->
     shuffle_s = size * (nodes - 1) / nodes / nodes / bandwidth if nodes > 1 else 0.0
     compute_s = size / machine.scan_bytes_per_s / nodes
     left = (deadline - compute_s - shuffle_s) if deadline else None
-    return CommunicationTax(kind="shuffle", communication_ms=round(shuffle_s * 1000, 3), slo_ms=None,
-                            budget_left_ms=None if left is None else round(left * 1000, 3),
-                            within_budget=left is None or left > 0, compute_ms=round(compute_s * 1000, 3),
-                            formula="one all-to-all shuffle of the data across N nodes vs the job window",
-                            inputs={"nodes": nodes, "data_bytes": size, "bandwidth_bytes_per_s": bandwidth})
+    return CommunicationTax(
+        kind="shuffle",
+        communication_ms=round(shuffle_s * 1000, 3),
+        slo_ms=None,
+        budget_left_ms=None if left is None else round(left * 1000, 3),
+        within_budget=left is None or left > 0,
+        compute_ms=round(compute_s * 1000, 3),
+        formula="one all-to-all shuffle of the data across N nodes vs the job window",
+        inputs={"nodes": nodes, "data_bytes": size, "bandwidth_bytes_per_s": bandwidth},
+    )
 
 
 def failure_tax(facts: SystemFacts, devices: int, training: bool) -> FailureTax:
     mtbf_h = facts.num("mtbf") or 50_000.0
     fleet = scoring.fleet_mtbf_h(mtbf_h, max(devices, 1))
     p_day = scoring.p_failure_within(24.0, fleet)
-    result = FailureTax(devices=devices, fleet_mtbf_h=round(fleet, 4), p_any_down=round(p_day, 4),
-                        interruptions_per_day=round(24.0 / fleet, 4), large_fleet=devices >= LARGE_FLEET_DEVICES, within_budget=True)
+    result = FailureTax(
+        devices=devices,
+        fleet_mtbf_h=round(fleet, 4),
+        p_any_down=round(p_day, 4),
+        interruptions_per_day=round(24.0 / fleet, 4),
+        large_fleet=devices >= LARGE_FLEET_DEVICES,
+        within_budget=True,
+    )
     delta = facts.num("checkpoint_write") or 0.0
     if training and delta > 0:
         mtbf_s = fleet * 3600
@@ -171,13 +208,37 @@ def serving_break_evens(facts: SystemFacts, tax: CommunicationTax) -> list[Break
         return []
     out = []
     if hop > 0:
-        out.append(BreakEven(quantity="fanout", current=fanout, flips_at=scoring.fanout_break_point(slo, hop), unit="lookups",
-                             meaning=f"{slo:g} ms / {hop:g} ms per hop: this many sequential lookups consume the whole budget", assumed=facts.fanout.assumed))
+        out.append(
+            BreakEven(
+                quantity="fanout",
+                current=fanout,
+                flips_at=scoring.fanout_break_point(slo, hop),
+                unit="lookups",
+                meaning=f"{slo:g} ms / {hop:g} ms per hop: this many sequential lookups consume the whole budget",
+                assumed=facts.fanout.assumed,
+            )
+        )
     if fanout > 0:
-        out.append(BreakEven(quantity="hop_latency", current=hop, flips_at=slo / fanout, unit="ms",
-                             meaning=f"a hop this slow makes {fanout:g} lookups consume the whole {slo:g} ms", assumed=facts.hop_latency.assumed))
-    out.append(BreakEven(quantity="slo", current=slo, flips_at=fanout * hop, unit="ms",
-                         meaning="an SLO tighter than this is used up by the lookups alone", assumed=facts.slo.assumed))
+        out.append(
+            BreakEven(
+                quantity="hop_latency",
+                current=hop,
+                flips_at=slo / fanout,
+                unit="ms",
+                meaning=f"a hop this slow makes {fanout:g} lookups consume the whole {slo:g} ms",
+                assumed=facts.hop_latency.assumed,
+            )
+        )
+    out.append(
+        BreakEven(
+            quantity="slo",
+            current=slo,
+            flips_at=fanout * hop,
+            unit="ms",
+            meaning="an SLO tighter than this is used up by the lookups alone",
+            assumed=facts.slo.assumed,
+        )
+    )
     return out
 
 
@@ -193,19 +254,45 @@ def training_break_evens(facts: SystemFacts, tax: CommunicationTax, workers: int
     out = []
     flip_ranks = scoring.comm_exceeds_compute_from(compute / mp, message, bandwidth, alpha)
     if flip_ranks:
-        out.append(BreakEven(quantity="workers", current=workers, flips_at=flip_ranks * mp, unit="workers",
-                             meaning="from this many workers a ring all-reduce takes longer than the compute it enables", assumed=facts.workers.assumed))
+        out.append(
+            BreakEven(
+                quantity="workers",
+                current=workers,
+                flips_at=flip_ranks * mp,
+                unit="workers",
+                meaning="from this many workers a ring all-reduce takes longer than the compute it enables",
+                assumed=facts.workers.assumed,
+            )
+        )
     if ranks > 1:
         gap = lambda b: (compute / workers) - scoring.ring_allreduce_s(ranks, message, b, alpha)  # noqa: E731
         flip_b = _bisect(gap, 1e6, 1e14) if gap(1e14) > 0 else float("inf")
-        out.append(BreakEven(quantity="bandwidth", current=bandwidth, flips_at=flip_b, unit="B/s",
-                             meaning=f"below this link bandwidth the all-reduce over {ranks} ranks outlasts the compute", assumed=facts.bandwidth.assumed))
+        out.append(
+            BreakEven(
+                quantity="bandwidth",
+                current=bandwidth,
+                flips_at=flip_b,
+                unit="B/s",
+                meaning=f"below this link bandwidth the all-reduce over {ranks} ranks outlasts the compute",
+                assumed=facts.bandwidth.assumed,
+            )
+        )
     delta = facts.num("checkpoint_write") or 0.0
     if delta > 0 and workers > 1:
+
         def waste_minus_budget(mtbf_h: float) -> float:
             fleet_s = scoring.fleet_mtbf_h(mtbf_h, workers) * 3600
             return WASTE_BUDGET - scoring.wasted_fraction(delta, scoring.daly_interval_s(delta, fleet_s), fleet_s)
 
-        out.append(BreakEven(quantity="mtbf", current=facts.num("mtbf") or 0.0, flips_at=round(_bisect(waste_minus_budget, 1.0, 1e9), 1), unit="h per device",
-                             meaning=f"below this per-device MTBF, failures waste more than {WASTE_BUDGET:.0%} of the run at Daly's interval", assumed=facts.mtbf.assumed))
+        out.append(
+            BreakEven(
+                quantity="mtbf",
+                current=facts.num("mtbf") or 0.0,
+                flips_at=round(_bisect(waste_minus_budget, 1.0, 1e9), 1),
+                unit="h per device",
+                meaning=f"below this per-device MTBF, failures waste more than {WASTE_BUDGET:.0%} of the run at Daly's "
+                "interval",
+                assumed=facts.mtbf.assumed,
+            )
+        )
     return out
