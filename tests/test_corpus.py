@@ -59,9 +59,10 @@ about as much as generating one.
 """
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _isolated_home(tmp_path_factory):
-    """Keep every test away from the real ~/.cache/ceiling."""
+    """Keep this module's tests in a home of their own (module scope: a session-wide fixture would move
+    every later test module's CEILING_HOME too, away from the index the suite built)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CEILING_HOME", str(tmp_path_factory.mktemp("default-home")))
         mp.delenv("CEILING_CORPUS", raising=False)

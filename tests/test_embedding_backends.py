@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ceiling.agents.prompting import stage_questions
-from ceiling.corpus.embedding import MiniLMEmbeddingFunction, onnx_model_path
+from ceiling.corpus.embedding import MiniLMEmbeddingFunction
 from ceiling.corpus.index import CorpusIndex, embedding_input
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,12 +127,12 @@ def home_with_no_query_cached(corpus_index, target: Path) -> Path:
     import shutil
     import sqlite3
 
-    from ceiling.corpus.embedding import onnx_model_path
+    from ceiling.corpus.embedding import ensure_onnx, packaged_model_dir
 
     shutil.copytree(corpus_index.path, target / "index")  # the home the index lives in, wherever the suite put it
-    (target / "models").mkdir()
-    for graph_file in (onnx_model_path(), onnx_model_path().with_suffix(".json")):  # not a GGUF beside them
-        shutil.copy(graph_file, target / "models")
+    with pytest.MonkeyPatch.context() as home:
+        home.setenv("CEILING_HOME", str(target))
+        ensure_onnx(packaged_model_dir())  # the graph beside it, as the index build writes it on a new machine
     chunk_keys = {corpus_index.cache.key(embedding_input(chunk)) for chunk in corpus_index.chunks()}
     with sqlite3.connect(target / "index" / "embeddings.sqlite") as db:
         queries = [key for (key,) in db.execute("SELECT key FROM emb") if key not in chunk_keys]
@@ -141,7 +141,6 @@ def home_with_no_query_cached(corpus_index, target: Path) -> Path:
 
 
 def test_a_review_with_queries_never_seen_loads_onnxruntime_and_not_torch(tmp_path, corpus_index):
-    assert onnx_model_path().exists()  # the index build exported the graph
     home = home_with_no_query_cached(corpus_index, tmp_path / "home")
     code = textwrap.dedent(f"""
         import json, sys
