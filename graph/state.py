@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from typing import (
+    Annotated,
+    Any,
+    NotRequired,  # pydantic (LangGraph's schemas) needs this one below 3.12
+)
+
+from typing_extensions import TypedDict
 
 from ceiling.agents.schemas import Alternative, LoopStep, StageDecision, SystemFacts
 from ceiling.agents.tools.reference import ReferenceMachine
@@ -14,12 +20,18 @@ def merge(left: dict, right: dict) -> dict:
     return {**(left or {}), **(right or {})}
 
 
+class ReviewInput(TypedDict):
+    """What a review starts from (the graph's input schema)."""
+
+    description: str  # untrusted text: data only
+    given_facts: NotRequired[SystemFacts | None]  # structured input (YAML/JSON), skips extraction
+
+
 class ReviewState(TypedDict, total=False):
     description: str  # untrusted text: data only
     given_facts: SystemFacts | None  # structured input (YAML/JSON), skips extraction
-    machine: ReferenceMachine
-    max_loops: int
-    engine: str
+    machine: ReferenceMachine  # the run context's, written once by the facts node
+    engine: str  # the run context's, written once by the facts node
     raw_facts: SystemFacts  # what the text says
     facts: SystemFacts  # plus the stated assumptions
     answered: list[str]  # fields the user gave when asked (never asked again in the thread)

@@ -33,9 +33,9 @@ from ceiling.agents import followup
 from ceiling.agents.diff import Difference, diff
 from ceiling.agents.schemas import LoopStep, Review, StageDecision
 from ceiling.graph import workflow
+from ceiling.graph.context import RunContext
 from ceiling.graph.redact import redact, redact_deep
 
-RECURSION_PER_LOOP = 10
 # Seconds a run may take before the user is told it stopped (CEILING_CHAT_TIME_LIMIT overrides):
 # a rule review takes ~0.03-2 s, a local-model one 60-110 s (up to ~12 min with tools).
 TIME_LIMIT_S = {"deterministic": 60.0, "llm": 900.0}
@@ -109,16 +109,16 @@ class Threads:
         self._lock = self._saver.lock  # one connection, one lock: the checkpointer's transactions never interleave ours
         with self._lock:
             self._db.execute(
-                "CREATE TABLE IF NOT EXISTS transcripts (thread_id TEXT PRIMARY KEY, title TEXT, messages TEXT, "
-                "updated "
-                "REAL)"
+                "CREATE TABLE IF NOT EXISTS transcripts "
+                "(thread_id TEXT PRIMARY KEY, title TEXT, messages TEXT, updated REAL)"
             )
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS owners (thread_id TEXT PRIMARY KEY, owner_sha256 TEXT NOT NULL)"
             )
             self._db.commit()
         self.graph = workflow.build(self._saver)
-        self.llm, self.max_loops, self.machine = llm, max_loops, machine or ReferenceMachine()
+        # Every run of every thread: the chat's engine, loop bound and machine, and its questions as interrupts.
+        self.context = RunContext(llm=llm, ask=True, max_loops=max_loops, machine=machine or ReferenceMachine())
         self.time_limit_s = time_limit_s(self.engine)
         self._running: set[str] = set()  # threads with a run in progress (a stopped one included, until it ends)
         self._running_lock = threading.Lock()
@@ -127,14 +127,11 @@ class Threads:
 
     @property
     def engine(self) -> str:
-        return self.llm.engine if self.llm is not None else "deterministic"
+        return self.context.engine
 
     # --- config -----------------------------------------------------------------------
     def _config(self, thread_id: str) -> dict:
-        return {
-            "recursion_limit": RECURSION_PER_LOOP * (self.max_loops + 3),
-            "configurable": {"thread_id": thread_id, "llm": self.llm, "ask": True},
-        }
+        return {"recursion_limit": self.context.recursion_limit, "configurable": {"thread_id": thread_id}}
 
     @staticmethod
     def new_id() -> str:
@@ -187,16 +184,7 @@ class Threads:
         return self._bounded(thread_id, lambda: self._follow_up(thread_id, message))
 
     def _start(self, thread_id: str, description: str) -> Iterator[Event]:
-        state = {
-            "description": description,
-            "given_facts": None,
-            "machine": self.machine,
-            "max_loops": self.max_loops,
-            "engine": self.engine,
-            "answered": [],
-            "review": None,
-        }
-        yield from self._stream(state, thread_id)
+        yield from self._stream(workflow.start(description), thread_id)
 
     def _answer(self, thread_id: str, answers: dict[str, float]) -> Iterator[Event]:
         yield from self._stream(Command(resume={"answers": answers}), thread_id)  # never empty: {} would not resume
@@ -242,7 +230,7 @@ class Threads:
         return 7
 
     def _stream(self, payload, thread_id: str) -> Iterator[Event]:
-        for chunk in self.graph.stream(payload, self._config(thread_id), stream_mode="updates"):
+        for chunk in self.graph.stream(payload, self._config(thread_id), context=self.context, stream_mode="updates"):
             for node, update in chunk.items():
                 if node == "__interrupt__":
                     yield Event(kind="question", questions=[q for i in update for q in i.value["questions"]])

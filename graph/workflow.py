@@ -6,9 +6,10 @@ Nodes only read the state and return the keys they change; the wiring lives in `
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from ceiling.agents import (
@@ -29,18 +30,17 @@ from ceiling.agents import (
 )
 from ceiling.agents.schemas import Fact, LoopStep, StageDecision, SystemFacts
 from ceiling.agents.tools.taxes import Design
-from ceiling.graph.state import ReviewState
+from ceiling.graph import context
+from ceiling.graph.context import RunContext
+from ceiling.graph.state import ReviewInput, ReviewState
 
 STAGES = {1: ceiling_agent, 2: axis_agent, 3: topology_agent, 4: mode_agent, 5: metric_agent, 6: tax_agent}
 STAGE_NODES = {1: "s1_ceiling", 2: "s2_axis", 3: "s3_topology", 4: "s4_mode", 5: "s5_metric", 6: "s6_tax"}
 
 
-def _configurable(config: RunnableConfig, key: str):
-    return (config or {}).get("configurable", {}).get(key)
-
-
-def _llm(config: RunnableConfig):
-    return _configurable(config, "llm")
+def start(description: str = "", given_facts: SystemFacts | None = None) -> ReviewInput:
+    """The one input a review starts from: the description, or structured facts instead of it."""
+    return {"description": description, "given_facts": given_facts}
 
 
 def new_pass(raw: SystemFacts, machine) -> dict:
@@ -59,10 +59,11 @@ def new_pass(raw: SystemFacts, machine) -> dict:
     }
 
 
-def facts_node(state: ReviewState, config: RunnableConfig) -> dict:
+def facts_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
+    run_context = context.of(runtime)
     raw = state.get("given_facts") or facts_agent.extract(state["description"])
     notes: list[str] = []
-    client = _llm(config)
+    client = run_context.llm
     if client is not None and not state.get("given_facts"):
         from ceiling.agents import llm_facts
         from ceiling.graph.llm_client import LLMError
@@ -71,7 +72,10 @@ def facts_node(state: ReviewState, config: RunnableConfig) -> dict:
             raw, notes = llm_facts.fill(raw, state["description"], client)
         except LLMError as exc:
             notes = [f"LLM facts agent failed, rule facts kept: {exc}"]
-    return {**new_pass(raw, state["machine"]), "facts_notes": notes, "decisions": {}}
+    # The machine and the engine go into the state once, here: the agents and the writer read them beside the
+    # facts, and a chat thread's what-ifs re-run on the machine its review used. A new review answers afresh.
+    pass_state = {**new_pass(raw, run_context.machine), "machine": run_context.machine, "engine": run_context.engine}
+    return {**pass_state, "facts_notes": notes, "decisions": {}, "answered": [], "review": None}
 
 
 def decide_all(facts: SystemFacts, machine) -> dict[int, StageDecision]:
@@ -82,12 +86,12 @@ def decide_all(facts: SystemFacts, machine) -> dict[int, StageDecision]:
     return probe["decisions"]
 
 
-def ask_node(state: ReviewState, config: RunnableConfig) -> dict:
+def ask_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     """In an interactive thread, stop and ask for silent quantities that could flip the verdict.
 
     The interrupt's payload lists the questions; the resume value is {"answers": {field: number}}
     (an empty map keeps the assumed values). Quantities that cannot change the verdict are never asked."""
-    if not _configurable(config, "ask"):
+    if not context.of(runtime).ask:
         return {}
     decisions = decide_all(state["facts"], state["machine"])
     break_evens = decisions[1].evidence["break_evens"] + decisions[6].evidence["break_evens"]
@@ -118,9 +122,9 @@ def ask_node(state: ReviewState, config: RunnableConfig) -> dict:
 def stage_node(number: int):
     agent = STAGES[number]
 
-    def node(state: ReviewState, config: RunnableConfig) -> dict:
+    def node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
         decision = agent.decide(state)
-        client = _llm(config)
+        client = context.of(runtime).llm
         if client is not None:
             from ceiling.agents import llm_stage
 
@@ -147,10 +151,10 @@ def critic_node(state: ReviewState) -> dict:
     return {"critic_reasons": finding.reasons, "feasible": finding.ok, "critic_final": finding.final}
 
 
-def route_after_critic(state: ReviewState) -> str:
+def route_after_critic(state: ReviewState, runtime: Runtime[RunContext]) -> Literal["revise", "give_up", "alternative"]:
     if state["feasible"]:
         return "alternative"
-    if state["loops"] >= state["max_loops"] or state.get("critic_final") or critic.exhausted(state):
+    if state["loops"] >= context.of(runtime).max_loops or state.get("critic_final") or critic.exhausted(state):
         return "give_up"
     return "revise"
 
@@ -173,9 +177,9 @@ def alternative_node(state: ReviewState) -> dict:
     return {"alternative": alternative.propose(state)}
 
 
-def writer_node(state: ReviewState, config: RunnableConfig) -> dict:
+def writer_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     review = writer.build(state)
-    client = _llm(config)
+    client = context.of(runtime).llm
     if client is not None:
         review.llm = writer.llm_report(state, client.usage.totals())
     return {"review": review}
@@ -183,7 +187,7 @@ def writer_node(state: ReviewState, config: RunnableConfig) -> dict:
 
 def build(checkpointer=None):
     """The compiled graph; the chat passes a checkpointer so threads persist and can be interrupted."""
-    graph = StateGraph(ReviewState)
+    graph = StateGraph(ReviewState, context_schema=RunContext, input_schema=ReviewInput)
     graph.add_node("facts", facts_node)
     graph.add_node("ask", ask_node)
     for number, name in STAGE_NODES.items():
@@ -200,9 +204,7 @@ def build(checkpointer=None):
     for number in range(1, 6):
         graph.add_edge(STAGE_NODES[number], STAGE_NODES[number + 1])
     graph.add_edge(STAGE_NODES[6], "critic")
-    graph.add_conditional_edges(
-        "critic", route_after_critic, {"revise": "revise", "give_up": "give_up", "alternative": "alternative"}
-    )
+    graph.add_conditional_edges("critic", route_after_critic)  # the routes are the Literal it returns
     graph.add_edge("revise", STAGE_NODES[1])
     graph.add_edge("give_up", "alternative")
     graph.add_edge("alternative", "writer")
@@ -222,18 +224,12 @@ def run(description: str = "", *, given_facts=None, machine=None, max_loops: int
     `on_step(node_name)` is called as each node finishes (progress for long LLM reviews)."""
     from ceiling.agents.tools.reference import ReferenceMachine
 
-    state = {
-        "description": description,
-        "given_facts": given_facts,
-        "machine": machine or ReferenceMachine(),
-        "max_loops": max_loops,
-        "engine": llm.engine if llm is not None else "deterministic",
-    }
-    config = {"recursion_limit": 10 * (max_loops + 3), "configurable": {"llm": llm}}
+    run_context = RunContext(llm=llm, max_loops=max_loops, machine=machine or ReferenceMachine())
+    state, config = start(description, given_facts), {"recursion_limit": run_context.recursion_limit}
     if on_step is None:
-        return compiled().invoke(state, config)
+        return compiled().invoke(state, config, context=run_context)
     final = state
-    for update in compiled().stream(state, config, stream_mode=["updates", "values"]):
+    for update in compiled().stream(state, config, context=run_context, stream_mode=["updates", "values"]):
         kind, payload = update
         if kind == "updates":
             for node in payload:
