@@ -95,7 +95,7 @@ def measure(backend: str, runs: int) -> dict[str, list[float]]:
         env["CEILING_HOME"] = home
         figures["first build"] = [timed([sys.executable, "-c", OPEN], env)]
         figures["cached open"] = [timed([sys.executable, "-c", OPEN], env) for _ in range(runs)]
-        cli = [sys.executable, "-m", "ceiling.graph.cli", "review", str(FRAUD)]
+        cli = [sys.executable, "-m", "ceiling.app.cli", "review", str(FRAUD)]
         figures["cold new"] = [timed(cli, {**env, "CEILING_HOME": without_queries(home)}) for _ in range(runs)]
         timed(cli, env)  # the first review embeds the stage queries once (query cache)
         figures["cold review"] = [timed(cli, env) for _ in range(runs)]
@@ -125,7 +125,7 @@ def main() -> None:
     env = os.environ.copy()
     with tempfile.TemporaryDirectory() as home:
         env["CEILING_HOME"] = home
-        cli_eval = [sys.executable, "-m", "ceiling.graph.cli", "eval"]
+        cli_eval = [sys.executable, "-m", "ceiling.app.cli", "eval"]
         rules = [timed_any(cli_eval, env) for _ in range(max(1, args.runs // 2))]
         replay = [timed_any(cli_eval + ["--llm", "local"], env) for _ in range(max(1, args.runs // 2))]
     row("eval (rules)", rules, 30.0)

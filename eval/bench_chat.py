@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ceiling.graph.local_server import free_port
-from ceiling.graph.serve import ChatProcess
+from ceiling.app.local_server import free_port
+from ceiling.app.serve import ChatProcess
 
 REPO = Path(__file__).resolve().parents[1]
 FRAUD = (REPO / "examples" / "fraud-scoring.md").read_text()

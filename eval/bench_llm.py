@@ -26,7 +26,7 @@ DEFAULT = [REPO / "examples" / "fraud-scoring.md"]
 def review(path: Path) -> tuple[float, dict]:
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "ceiling.graph.cli", "review", str(path), "--llm", "local", "-f", "json"],
+        [sys.executable, "-m", "ceiling.app.cli", "review", str(path), "--llm", "local", "-f", "json"],
         capture_output=True,
         text=True,
     )

@@ -16,7 +16,7 @@ class ThresholdsError(ValueError):
 def load_limits(kind: str, path: Path | None = None) -> dict:
     """The thresholds for `kind` ("deterministic" or "replayed"), every figure with a real `min`, or
     ThresholdsError: a gate with nothing to check must fail, never pass by default."""
-    from ceiling.graph.inputs import InputError, parse_structured, read_text_file
+    from ceiling.agents.files import InputError, parse_structured, read_text_file
 
     path = path or THRESHOLDS
     try:

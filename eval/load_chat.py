@@ -83,8 +83,8 @@ def main() -> None:
     if args.url:
         run(args.url, args.users, args.seconds)
         return
-    from ceiling.graph.local_server import free_port
-    from ceiling.graph.serve import ChatProcess
+    from ceiling.app.local_server import free_port
+    from ceiling.app.serve import ChatProcess
 
     with tempfile.TemporaryDirectory() as tmp, ChatProcess(free_port(), Path(tmp) / "data") as server:
         run(server.url, args.users, args.seconds)

@@ -165,14 +165,14 @@ REPORT_FILES = (
 def check_folder(folder: Path) -> None:
     """InputError when a report file's path is taken by a FIFO or a device: checked before the eval
     runs, so its results are never lost to a write that blocks or fails at the end."""
-    from ceiling.graph.inputs import check_writable
+    from ceiling.agents.files import check_writable
 
     for name in REPORT_FILES:
         check_writable(folder / name)
 
 
 def write(folder: Path, results: list[CaseResult], summary: dict, engine: str, cases: dict[str, Case]) -> list[Path]:
-    from ceiling.graph.inputs import write_text_file
+    from ceiling.agents.files import write_text_file
 
     folder.mkdir(parents=True, exist_ok=True)
     check_folder(folder)

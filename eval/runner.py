@@ -37,7 +37,7 @@ def run_case(case: Case, llm=None, max_loops: int = 3) -> CaseResult:
 
 
 def run_rules(cases: list[Case], jobs: int, on_done=None) -> list[CaseResult]:
-    from ceiling.agents.tools.retrieve import default_index
+    from ceiling.corpus.retrieve import default_index
 
     default_index()  # open (or build) once, before the workers start
     with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
@@ -65,7 +65,7 @@ def _run_in_cassette(recorder, case: Case, llm, record: bool) -> CaseResult:
 
 def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> list[CaseResult]:
     """One case at a time inside its cassette (vcrpy patches the HTTP client process-wide)."""
-    from ceiling.agents.tools.retrieve import default_index
+    from ceiling.corpus.retrieve import default_index
     from ceiling.eval.recording import cassette_dir, make_vcr
 
     default_index()

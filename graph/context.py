@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ceiling.agents.tools.reference import ReferenceMachine
+from ceiling.agents.scoring.reference import ReferenceMachine
 
 RECURSION_PER_LOOP = 10  # graph steps one critic loop takes (six stages, critic, revise) with room to spare
 

@@ -11,8 +11,8 @@ from typing import (
 from typing_extensions import TypedDict
 
 from ceiling.agents.schemas import Alternative, LoopStep, StageDecision, SystemFacts
-from ceiling.agents.tools.reference import ReferenceMachine
-from ceiling.agents.tools.taxes import Design
+from ceiling.agents.scoring.reference import ReferenceMachine
+from ceiling.agents.scoring.taxes import Design
 
 
 def merge(left: dict, right: dict) -> dict:

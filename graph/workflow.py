@@ -12,24 +12,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from ceiling.agents import (
-    alternative,
-    assume,
-    axis_agent,
-    ceiling_agent,
-    critic,
-    metric_agent,
-    mode_agent,
-    sensitivity,
-    tax_agent,
-    topology_agent,
-    writer,
-)
-from ceiling.agents import (
-    facts as facts_agent,
-)
+from ceiling.agents.reading import assume
+from ceiling.agents.reading import facts as facts_agent
+from ceiling.agents.review import alternative, critic, sensitivity, writer
 from ceiling.agents.schemas import Fact, LoopStep, StageDecision, SystemFacts
-from ceiling.agents.tools.taxes import Design
+from ceiling.agents.scoring.taxes import Design
+from ceiling.agents.stages import axis_agent, ceiling_agent, metric_agent, mode_agent, tax_agent, topology_agent
 from ceiling.graph import context
 from ceiling.graph.context import RunContext
 from ceiling.graph.state import ReviewInput, ReviewState
@@ -65,8 +53,8 @@ def facts_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     notes: list[str] = []
     client = run_context.llm
     if client is not None and not state.get("given_facts"):
-        from ceiling.agents import llm_facts
-        from ceiling.graph.llm_client import LLMError
+        from ceiling.agents.llm import facts as llm_facts
+        from ceiling.agents.llm.client import LLMError
 
         try:
             raw, notes = llm_facts.fill(raw, state["description"], client)
@@ -126,7 +114,7 @@ def stage_node(number: int):
         decision = agent.decide(state)
         client = context.of(runtime).llm
         if client is not None:
-            from ceiling.agents import llm_stage
+            from ceiling.agents.llm import stage as llm_stage
 
             previous = state["decisions"].get(number) if state.get("loops") else None  # the pass before this loop
             decision = llm_stage.decide(number, state, decision, client, chunk_text, previous)
@@ -140,7 +128,7 @@ def stage_node(number: int):
 
 
 def chunk_text(chunk_id: str) -> str | None:
-    from ceiling.agents.tools.retrieve import default_index
+    from ceiling.corpus.retrieve import default_index
 
     chunk = default_index().chunk(chunk_id)
     return chunk.text if chunk else None
@@ -222,7 +210,7 @@ def run(description: str = "", *, given_facts=None, machine=None, max_loops: int
 
     `llm` is an LLMClient: the stage agents then propose through it and the critic checks them.
     `on_step(node_name)` is called as each node finishes (progress for long LLM reviews)."""
-    from ceiling.agents.tools.reference import ReferenceMachine
+    from ceiling.agents.scoring.reference import ReferenceMachine
 
     run_context = RunContext(llm=llm, max_loops=max_loops, machine=machine or ReferenceMachine())
     state, config = start(description, given_facts), {"recursion_limit": run_context.recursion_limit}

@@ -16,7 +16,7 @@ os.environ.pop("CEILING_CORPUS", None)
 @pytest.fixture(scope="session")
 def corpus_index():
     """The default index, built (or found cached) once for the session."""
-    from ceiling.agents.tools.retrieve import default_index
+    from ceiling.corpus.retrieve import default_index
 
     return default_index()
 
@@ -24,8 +24,8 @@ def corpus_index():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, corpus_index):
     """A real `ceiling chat` process on 127.0.0.1 with a data folder of its own, one per test module."""
-    from ceiling.graph.local_server import free_port
-    from ceiling.graph.serve import ChatProcess
+    from ceiling.app.local_server import free_port
+    from ceiling.app.serve import ChatProcess
 
     with ChatProcess(free_port(), tmp_path_factory.mktemp("chat") / "data") as process:
         yield process

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from ceiling.graph.local_model import MODEL_NAME
+from ceiling.app.local_model import MODEL_NAME
 
 RECORD = os.environ.get("CEILING_RECORD") == "1"
 ENGINE = os.environ.get("ENGINE", "local")  # `make record ENGINE=openai` records the configured endpoint
@@ -22,12 +22,12 @@ def endpoint(tools: bool = False) -> Iterator[tuple[str, str]]:
         yield "http://127.0.0.1:9/v1", MODEL
         return
     if ENGINE == "openai":
-        from ceiling.graph.llm_client import settings_from_env
+        from ceiling.agents.llm.client import settings_from_env
 
         yield settings_from_env(model=MODEL).base_url, MODEL
         return
+    from ceiling.app.local_server import local_server
     from ceiling.corpus.embedding import ceiling_home
-    from ceiling.graph.local_server import local_server
 
     with local_server(None, ceiling_home() / "models", tools=tools) as live:
         yield live

@@ -29,7 +29,7 @@ def ceiling(*args: str, timeout: float = HANG, env: dict | None = None, setup: s
     """The real `ceiling` CLI in a subprocess. `setup` is Python run first in that process, to point a
     module's data folder (cassettes, thresholds) at a temporary copy."""
     code = (
-        f"import sys; from pathlib import Path; {setup}; from ceiling.graph.cli import run; "
+        f"import sys; from pathlib import Path; {setup}; from ceiling.app.cli import run; "
         "sys.argv = ['ceiling', *sys.argv[1:]]; run()"
     )
     return subprocess.run(
@@ -337,6 +337,6 @@ def test_corpus_symlink_inside_the_folder_is_indexed(tmp_path):
 def test_replicas_for_an_availability_below_float_resolution_ends():
     """The arithmetic under `mtbf: 1e-300` (refused at input since): 1 - A rounds to 1.0, so no replica
     count ever reaches the target; the search must say so instead of looping forever."""
-    code = "from ceiling.agents.tools import scoring; scoring.replicas_for_availability(1e-300, 0.9999)"
+    code = "from ceiling.agents.scoring import formulas; formulas.replicas_for_availability(1e-300, 0.9999)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG, check=False)
     assert result.returncode == 1 and "can never reach target" in result.stderr, result.stderr[-2000:]

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ceiling.agents import diff, followup, sensitivity
-from ceiling.agents.facts import extract
-from ceiling.graph import charts
-from ceiling.graph.threads import Threads
+from ceiling.agents.reading import followup
+from ceiling.agents.reading.facts import extract
+from ceiling.agents.review import diff, sensitivity
+from ceiling.app import charts
+from ceiling.app.threads import Threads
 
 REPO = Path(__file__).resolve().parents[1]
 FRAUD = (REPO / "examples" / "fraud-scoring.md").read_text()
@@ -138,8 +139,8 @@ def test_keeping_the_assumed_value_continues_with_it(threads):
 
 def test_questions_skip_quantities_that_cannot_flip_anything():
     facts = extract(FRAUD)
-    from ceiling.agents import assume
-    from ceiling.agents.tools.reference import ReferenceMachine
+    from ceiling.agents.reading import assume
+    from ceiling.agents.scoring.reference import ReferenceMachine
     from ceiling.graph.workflow import decide_all
 
     completed = assume.complete(facts, ReferenceMachine())
@@ -198,7 +199,7 @@ def test_training_chart_plots_allreduce_against_compute(tmp_path, corpus_index):
 
 
 def test_review_markdown_round_trips_through_diff(corpus_index):
-    from ceiling.agents.writer import markdown
+    from ceiling.agents.review.writer import markdown
     from ceiling.graph.workflow import run
 
     review = run(FRAUD)["review"]
@@ -207,7 +208,7 @@ def test_review_markdown_round_trips_through_diff(corpus_index):
 
 
 def _cli(*args, cwd=REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "ceiling.app.cli", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_ceiling_diff_compares_saved_reviews(tmp_path, corpus_index):

@@ -18,9 +18,9 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from ceiling.graph.local_server import free_port
-from ceiling.graph.serve import ChatProcess
-from ceiling.graph.threads import Threads
+from ceiling.app.local_server import free_port
+from ceiling.app.serve import ChatProcess
+from ceiling.app.threads import Threads
 
 REPO = Path(__file__).resolve().parents[1]
 FRAUD = (REPO / "examples" / "fraud-scoring.md").read_text()
@@ -215,7 +215,7 @@ def test_a_bad_time_limit_is_a_one_line_error(tmp_path):
     import os
 
     env = {**os.environ, "CEILING_CHAT_TIME_LIMIT": "soon"}
-    command = [sys.executable, "-m", "ceiling.graph.cli", "chat", "--port", str(free_port()), "--data", str(tmp_path)]
+    command = [sys.executable, "-m", "ceiling.app.cli", "chat", "--port", str(free_port()), "--data", str(tmp_path)]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().endswith("CEILING_CHAT_TIME_LIMIT='soon': expected seconds, more than 0 and under a day")
@@ -317,7 +317,7 @@ def test_description_text_is_never_rendered_in_the_chat(server, browser, outside
 def test_every_description_text_the_review_prints_is_escaped(corpus_index):
     """Assumptions and justifications quote the description (and a model's prose): the same escaping
     the browser test above checks for the title and the ignored list."""
-    from ceiling.agents.writer import markdown
+    from ceiling.agents.review.writer import markdown
     from ceiling.graph.workflow import run
 
     review = run(FRAUD)["review"]
@@ -333,7 +333,7 @@ def test_a_description_cannot_break_ceiling_diff(tmp_path, corpus_index, outside
     design = tmp_path / "hostile.md"
     design.write_text(_hostile(outside))
     out = tmp_path / "review.md"
-    cli = [sys.executable, "-m", "ceiling.graph.cli"]
+    cli = [sys.executable, "-m", "ceiling.app.cli"]
     run = subprocess.run([*cli, "review", str(design), "-o", str(out)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     text = out.read_text()

@@ -16,7 +16,7 @@ FRAUD = REPO / "examples" / "fraud-scoring.md"
 
 def ceiling(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ceiling.graph.cli", *args],
+        [sys.executable, "-m", "ceiling.app.cli", *args],
         input=stdin,
         capture_output=True,
         timeout=120,
@@ -132,7 +132,7 @@ def test_user_corpus_folder_is_indexed_and_citable(tmp_path):
 
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, timeout=300, env=env
+            [sys.executable, "-m", "ceiling.app.cli", *args], capture_output=True, timeout=300, env=env
         )
 
     alone = run("index").stdout.decode()
@@ -147,7 +147,7 @@ def test_every_real_description_counts_as_a_system():
     """The off-topic check must not reject real (terse) designs."""
     import yaml
 
-    from ceiling.graph.inputs import check_describes_a_system
+    from ceiling.app.inputs import check_describes_a_system
 
     texts = [p.read_text() for p in (REPO / "tests" / "descriptions").glob("*.md")]
     texts += [yaml.safe_load(p.read_text())["description"] for p in (REPO / "eval" / "cases").glob("*.yaml")]

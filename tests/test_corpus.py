@@ -15,7 +15,6 @@ import textwrap
 
 import pytest
 
-from ceiling.agents.tools.retrieve import Passage, best_quote, default_index, reset_default_index, retrieve
 from ceiling.corpus.chunking import SHORT_PARAGRAPH, chunk_document, chunk_folder, chunk_text
 from ceiling.corpus.embedding import (
     EMBEDDING_DIM,
@@ -26,6 +25,7 @@ from ceiling.corpus.embedding import (
     verify_model,
 )
 from ceiling.corpus.index import DEFAULT_CORPUS_DIR, CorpusIndex
+from ceiling.corpus.retrieve import Passage, best_quote, default_index, reset_default_index, retrieve
 
 SOURCE = DEFAULT_CORPUS_DIR / "chapter-01-section-08.txt"
 DOC = "chapter-01-section-08"
@@ -402,7 +402,7 @@ def test_imports_are_lazy():
     r = _run(
         """
         import json, sys
-        import ceiling.agents.tools.retrieve, ceiling.corpus.index
+        import ceiling.corpus.retrieve, ceiling.corpus.index
         print(json.dumps({m: m in sys.modules for m in ["chromadb", "torch", "sentence_transformers"]}))
         """,
         {},

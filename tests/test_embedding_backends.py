@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ceiling.agents.prompting import stage_questions
+from ceiling.agents.llm.prompting import stage_questions
 from ceiling.corpus.embedding import MiniLMEmbeddingFunction
 from ceiling.corpus.index import CorpusIndex, embedding_input
 
@@ -28,7 +28,7 @@ def case_descriptions() -> list[str]:
 
 def fifty_sentences() -> list[str]:
     """Real sentences of every length the reviewer embeds: from the eval cases' descriptions."""
-    from ceiling.agents.facts import split_sentences
+    from ceiling.agents.reading.facts import split_sentences
 
     sentences = [s for text in case_descriptions() for s in split_sentences(text)]
     return sorted(set(sentences), key=len)[:: max(1, len(set(sentences)) // 50)][:50]
@@ -101,7 +101,7 @@ def test_every_stage_question_retrieves_the_same_top_three_with_either_index(two
 
 
 def test_reviews_cite_the_same_chunks_with_either_index(two_indexes):
-    from ceiling.agents.tools import retrieve
+    from ceiling.corpus import retrieve
     from ceiling.graph.workflow import run
 
     cited = []
@@ -144,7 +144,7 @@ def test_a_review_with_queries_never_seen_loads_onnxruntime_and_not_torch(tmp_pa
     home = home_with_no_query_cached(corpus_index, tmp_path / "home")
     code = textwrap.dedent(f"""
         import json, sys
-        from ceiling.graph.cli import app
+        from ceiling.app.cli import app
         try:
             app(["review", {str(REPO / "examples" / "fraud-scoring.md")!r}, "-o", {str(tmp_path / "review.md")!r}],
                 standalone_mode=False)

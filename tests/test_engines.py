@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from ceiling.graph.engines import Engine, resolve
-from ceiling.graph.local_model import LocalModelError, verify
+from ceiling.app.engines import Engine, resolve
+from ceiling.app.local_model import LocalModelError, verify
 
 FRAUD = Path(__file__).resolve().parents[1] / "examples" / "fraud-scoring.md"
 
 
 def ceiling(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ceiling.graph.cli", *args],
+        [sys.executable, "-m", "ceiling.app.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -38,7 +38,7 @@ def test_default_engine_follows_the_environment(monkeypatch):
 def test_openai_without_an_endpoint_is_a_one_line_error(corpus_index):
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     result = subprocess.run(
-        [sys.executable, "-m", "ceiling.graph.cli", "review", str(FRAUD), "--llm", "openai"],
+        [sys.executable, "-m", "ceiling.app.cli", "review", str(FRAUD), "--llm", "openai"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -67,7 +67,7 @@ def test_model_file_of_the_wrong_size_or_hash_is_refused(tmp_path):
 
 
 def test_client_timeout_and_retries_come_from_the_environment(monkeypatch):
-    from ceiling.graph.llm_client import LLMSettings, settings_from_env
+    from ceiling.agents.llm.client import LLMSettings, settings_from_env
 
     monkeypatch.setenv("CEILING_LLM_TIMEOUT", "7.5")
     monkeypatch.setenv("CEILING_LLM_RETRIES", "0")
@@ -91,7 +91,7 @@ def test_a_bad_timeout_setting_is_a_one_line_error(corpus_index):
 
 
 def test_set_up_runs_once_before_the_client_and_not_when_the_engine_cannot_start(monkeypatch):
-    from ceiling.graph.engines import EngineError, open_engine
+    from ceiling.app.engines import EngineError, open_engine
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

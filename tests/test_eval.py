@@ -21,9 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def ceiling(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ceiling.graph.cli", *args], capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([sys.executable, "-m", "ceiling.app.cli", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_case_set_covers_what_the_issue_asks():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ceiling.agents.facts import extract
+from ceiling.agents.reading.facts import extract
 
 HERE = Path(__file__).parent / "descriptions"
 

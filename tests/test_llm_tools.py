@@ -14,12 +14,13 @@ import pytest
 from llm_endpoint import ENGINE, MODEL, RECORD
 from llm_endpoint import endpoint as live_or_dead_endpoint
 
-from ceiling.agents import ledger, llm_stage
-from ceiling.agents.llm_tools import TOOLS, ToolBox, produced_numbers
-from ceiling.agents.prompting import system_message
-from ceiling.agents.tools import scoring
+from ceiling.agents.llm import ledger
+from ceiling.agents.llm import stage as llm_stage
+from ceiling.agents.llm.client import LLMClient, LLMSettings, settings_from_env
+from ceiling.agents.llm.prompting import system_message
+from ceiling.agents.llm.tools import TOOLS, ToolBox, produced_numbers
+from ceiling.agents.scoring import formulas as scoring
 from ceiling.eval.recording import make_vcr, use_cassette
-from ceiling.graph.llm_client import LLMClient, LLMSettings, settings_from_env
 from ceiling.graph.workflow import chunk_text, run
 
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
@@ -166,8 +167,8 @@ def test_numbers_a_called_tool_produced_pass_the_ledger(corpus_index):
 def test_tools_setting_from_cli_and_env(monkeypatch):
     from typer.testing import CliRunner
 
-    from ceiling.graph.cli import app
-    from ceiling.graph.local_server import server_command
+    from ceiling.app.cli import app
+    from ceiling.app.local_server import server_command
 
     monkeypatch.delenv("CEILING_LLM_TOOLS", raising=False)
     assert settings_from_env().tools is False and LLMSettings().tools is False

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ceiling.agents import facts as facts_module
-from ceiling.agents.facts import extract, find_mentions
-from ceiling.agents.followup import read_changes
+from ceiling.agents.reading import facts as facts_module
+from ceiling.agents.reading.facts import extract, find_mentions
+from ceiling.agents.reading.followup import read_changes
 from ceiling.agents.schemas import SystemFacts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,7 +74,7 @@ def test_the_20000_digit_number_through_the_cli(tmp_path):
     design = tmp_path / "digits.md"
     design.write_text(_digits(20_000))
     done = subprocess.run(
-        [sys.executable, "-m", "ceiling.graph.cli", "facts", str(design), "--format", "json"],
+        [sys.executable, "-m", "ceiling.app.cli", "facts", str(design), "--format", "json"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -117,7 +117,7 @@ def test_a_realistic_description_reads_in_linear_time_up_to_the_input_limit():
 
 
 def test_numbers_past_the_cap_are_counted_and_listed_not_classified(monkeypatch):
-    from ceiling.agents.facts import MAX_MENTIONS
+    from ceiling.agents.reading.facts import MAX_MENTIONS
 
     made = []
     real = facts_module._mention
@@ -139,7 +139,7 @@ def _distinct_by_every_pair(found):
 
 
 def test_distinct_values_match_the_pairwise_rule():
-    from ceiling.agents.facts import _Candidate, _distinct
+    from ceiling.agents.reading.facts import _Candidate, _distinct
 
     rng = random.Random(19)
     for _ in range(200):
@@ -160,8 +160,8 @@ def test_a_review_request_with_a_20000_digit_number_does_not_stall_the_server(tm
     import httpx
     from gradio_client import Client
 
-    from ceiling.graph.local_server import free_port
-    from ceiling.graph.serve import ChatProcess
+    from ceiling.app.local_server import free_port
+    from ceiling.app.serve import ChatProcess
 
     text = (
         "A fraud-scoring service must answer each card payment within a p99 latency of 20 ms. It handles "
@@ -324,6 +324,6 @@ def test_follow_ups_read_numbers_as_people_write_them():
 )
 def test_a_space_between_a_count_and_a_sized_item_is_no_digit_group(text, field, value):
     """ "N 100 GB disks" counts items of a size; only a number that stands alone is read as digit groups."""
-    from ceiling.agents.facts import extract
+    from ceiling.agents.reading.facts import extract
 
     assert getattr(extract(text), field).value == pytest.approx(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ceiling.agents.writer import markdown
+from ceiling.agents.review.writer import markdown
 from ceiling.graph.workflow import run
 
 CONTRACT_KEYS = {
@@ -179,7 +179,7 @@ def test_missing_numbers_still_get_a_review_with_assumptions(descriptions):
 
 
 def test_structured_facts_skip_extraction():
-    from ceiling.graph.inputs import load_facts
+    from ceiling.app.inputs import load_facts
 
     facts = load_facts(
         "workload: serving\nrequest_rate: 50000\nslo: {value: 0.02, unit: s}\nfanout: 6\nhop_latency: "

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ceiling.agents.facts import extract
-from ceiling.agents.writer import markdown
-from ceiling.graph.inputs import check_description
-from ceiling.graph.llm_client import LLMClient, LLMSettings
+from ceiling.agents.llm.client import LLMClient, LLMSettings
+from ceiling.agents.reading.facts import extract
+from ceiling.agents.review.writer import markdown
+from ceiling.app.inputs import check_description
 from ceiling.graph.workflow import run
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -42,7 +42,7 @@ def ceiling(
     *args: str, stdin: bytes | None = None, env: dict | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ceiling.graph.cli", *args],
+        [sys.executable, "-m", "ceiling.app.cli", *args],
         input=stdin,
         capture_output=True,
         timeout=timeout,
@@ -526,7 +526,7 @@ def test_a_rate_limit_is_retried_after_retry_after_and_the_review_recovers(rule_
 
 def test_unknown_tool_with_tool_calls_on_is_answered_with_an_error_and_bounded(rule_review):
     if "tools" not in LLMSettings.model_fields:
-        pytest.skip("tool-call support is not in graph/llm_client.py yet (pending)")
+        pytest.skip("tool-call support is not in agents/llm/client.py yet (pending)")
     with FaultServer("unknown_tool") as server:
         client = LLMClient(LLMSettings(base_url=server.base_url, tools=True, **SETTINGS))
         started = time.perf_counter()
@@ -652,8 +652,8 @@ def test_a_critic_that_never_converges_still_stops_at_max_loops(monkeypatch, cor
     """A pathological critic (every pass breaks the budget, every revision changes nothing, never
     'exhausted'): the loop still ends at max_loops, and LangGraph's recursion limit is sized so
     the largest --max-loops finishes instead of raising GraphRecursionError."""
-    from ceiling.agents import critic
-    from ceiling.agents.critic import Finding
+    from ceiling.agents.review import critic
+    from ceiling.agents.review.critic import Finding
 
     monkeypatch.setattr(
         critic,

@@ -1,4 +1,4 @@
-"""Tests for ceiling.agents.tools.scoring.
+"""Tests for ceiling.agents.scoring.formulas.
 
 Expected values come from the worked checks in docs/formulas.md (numbered 1-15) and from
 Output 1.8.1 / Exercise 1.8.2 of the chapter seed, asserted to the printed digits.
@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from ceiling.agents.tools import scoring as s
+from ceiling.agents.scoring import formulas as s
 
 GB = 1e9
 KB = 1e3

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
-from ceiling.graph import redact
+from ceiling.agents import redact
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fault_server import FaultServer  # noqa: E402
@@ -70,7 +70,7 @@ def test_ordinary_text_and_short_placeholders_are_left_alone():
 
 def rule_answers(description: str) -> dict[int, object]:
     """The stage answers the rules give: an endpoint that gives them has its prose kept in the review."""
-    from ceiling.agents.llm_stage import expected_answer
+    from ceiling.agents.llm.stage import expected_answer
     from ceiling.graph.workflow import run
 
     return {number: expected_answer(number, decision) for number, decision in run(description)["decisions"].items()}
@@ -88,7 +88,7 @@ def test_a_reply_that_echoes_the_key_cannot_put_it_in_the_review(tmp_path, corpu
                 [
                     sys.executable,
                     "-m",
-                    "ceiling.graph.cli",
+                    "ceiling.app.cli",
                     "review",
                     str(FRAUD),
                     "--llm",
@@ -118,8 +118,8 @@ def test_the_chat_stores_and_returns_no_form_of_the_key(tmp_path, corpus_index, 
     pasted key lands in, and every file of the data folder (the SQLite store and its WAL included) hold none of it."""
     from gradio_client import Client
 
-    from ceiling.graph.local_server import free_port
-    from ceiling.graph.serve import ChatProcess
+    from ceiling.app.local_server import free_port
+    from ceiling.app.serve import ChatProcess
 
     key = corporate_key()
     data = tmp_path / "data"

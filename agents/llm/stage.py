@@ -1,0 +1,417 @@
+"""LLM stage agents behind the same interface as the rule agents, kept honest by the critic.
+
+For each stage the rule agent decides first (numbers, citations). The LLM then proposes an
+answer, a justification and citations from the same evidence. The proposal is checked:
+its answer must match what the numbers force, every number in its prose must be one a
+tool produced (the rule agents' evidence, or a scoring tool the model called when tool calls
+are on), and each citation must resolve to a chunk and quote it exactly. A failed
+check goes back once with the evidence; after that the rule answer stands and the
+disagreement is recorded. Any LLM failure falls back to the rule decision, said so.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from ceiling.agents.llm import ledger
+from ceiling.agents.llm.prompting import compact, facts_table, stage_questions, system_message, template
+from ceiling.agents.schemas import Citation, StageDecision
+
+AXES = ("data", "training", "model", "inference", "coordination", "intelligence")
+CHOICES: dict[int, tuple[str, ...]] = {
+    1: ("data", "model", "throughput", "none"),
+    3: ("single-machine", "centralized", "decentralized", "hybrid"),
+    4: ("batch", "streaming", "online", "interactive"),
+    5: ("throughput", "latency", "cost", "reliability"),
+    6: ("within budget", "over budget"),
+}
+
+
+_SAYS_OVER = re.compile(r"\b(exceeds?|exceeding|over (the )?budget|breaks? the (budget|slo)|not within)\b", re.I)
+
+# What each stage's prompt shows of the rule agent's evidence (short prompts are fast prompts).
+EVIDENCE_KEYS = {
+    1: ("ceiling", "pressures"),
+    2: ("axes", "distribute", "primary"),
+    3: ("distribute", "share_data", "spof_ok", "multi_region", "parties"),
+    4: ("arrival", "model_updates_per_example", "workload", "slo_ms"),
+    5: ("mode", "cost_focus", "reliability_focus", "slo_stated"),
+    6: ("communication", "failure"),
+}
+# The tools each stage may call (tool path only): retrieve, and the scoring functions its question turns on.
+STAGE_TOOLS = {
+    1: ("retrieve", "training_compute"),
+    2: ("retrieve",),
+    3: ("retrieve",),
+    4: ("retrieve",),
+    5: ("retrieve", "comm_tax"),
+    6: ("retrieve", "comm_tax", "allreduce_time", "failure_probability"),
+}
+_DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds", "ratio"}
+# Stage 6 turns on the tax against the budget; the tax's own inputs (workers, bytes, bandwidth)
+# are a third of its prompt. They stay in the ledger, so the prose may still quote them.
+_STAGE_DROP = {6: {"inputs"}}
+
+
+# On the 2-core reference machine a prompt token costs ~23 ms and a generated one ~55 ms
+# (~9 ms of it the JSON grammar, see app/llama_serve.py), so both halves are kept short:
+# one sentence and one short quote out, one trimmed passage in. The reply limits are in the
+# schema (a grammar enforces them) but not validated, so a chattier endpoint is not failed for them.
+JUSTIFICATION_CHARS = 160
+QUOTE_CHARS = 60
+PASSAGE_CHARS = 220
+
+
+def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) -> type[BaseModel]:
+    """The JSON the model must produce for one stage, the answer constrained to the allowed set.
+
+    `passage_id`: the one passage the model was shown; it then only quotes it and the id is
+    filled in (copying a 20-token chunk id costs ~1 s per call on the local model). None (the
+    tool path, where `retrieve` adds passages): the model names the chunk id it quotes.
+    `cite=False` (a retry): the answer alone; the first round's citations stand.
+    (Justification before answer was tried: retried answers then contradicted their own prose.)"""
+    # the axis list is bounded: unbounded, the model repeats the six axes until max_tokens (seen on retries)
+    answer_type = Annotated[list[Literal[AXES]], Field(max_length=len(AXES))] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
+    quote = (str, Field(json_schema_extra={"maxLength": QUOTE_CHARS}))
+    citation = (
+        create_model("LLMQuote", quote=quote)
+        if passage_id
+        else create_model("LLMCitation", chunk_id=(str, ...), quote=quote)
+    )
+    fields: dict = {"answer": (answer_type, ...)}
+    if cite:
+        fields["justification"] = (str, Field(json_schema_extra={"maxLength": JUSTIFICATION_CHARS}))
+        fields["citations"] = (list[citation], Field(default_factory=list, max_length=1))
+    return create_model(f"Stage{stage}Answer", **fields)
+
+
+def expected_answer(stage: int, rule: StageDecision):
+    """What the numbers force, in the form the LLM answers."""
+    if stage == 1:
+        return rule.evidence["ceiling"]
+    if stage == 2:
+        return sorted(rule.evidence["distribute"])
+    if stage == 6:
+        return "within budget" if rule.evidence["communication"]["within_budget"] else "over budget"
+    return rule.answer
+
+
+def _normalize(stage: int, answer):
+    return sorted(set(answer)) if stage == 2 else answer
+
+
+def _earlier(state: dict, stage: int) -> str:
+    decisions = state["decisions"]
+    return (
+        "; ".join(f"{n} {decisions[n].name} = {decisions[n].answer}" for n in range(1, stage) if n in decisions)
+        or "none (this is the first stage)"
+    )
+
+
+def _passage(chunk, with_id: bool) -> str:
+    """The head of a passage, cut at a word; its chunk id only where the model must name it (tools)."""
+    text = chunk.text if len(chunk.text) <= PASSAGE_CHARS else chunk.text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " ..."
+    return f"[{chunk.chunk_id}] {text}" if with_id else text
+
+
+def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list, with_ids: bool) -> dict:
+    info = stage_questions()[stage]
+    choices = "a list of " + ", ".join(AXES) + " ([] for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
+    text = template("stage.txt").substitute(
+        facts=facts_table(state["facts"]),
+        stage=stage,
+        name=info["name"],
+        question=info["question"],
+        criteria=info["criteria"],
+        earlier=_earlier(state, stage),
+        evidence=compact(stage_evidence(stage, rule)),
+        choices=choices,
+        passages="\n".join(_passage(p, with_ids) for p in passages),
+    )
+    return {"role": "user", "content": text}
+
+
+def _trim(value, drop: set[str]):
+    if isinstance(value, dict):
+        return {k: _trim(v, drop) for k, v in value.items() if k not in drop and v is not None}
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def stage_evidence(stage: int, rule: StageDecision) -> dict:
+    """The part of the evidence the stage's question turns on, without bookkeeping."""
+    drop = _DROP | _STAGE_DROP.get(stage, set())
+    return {k: _trim(rule.evidence[k], drop) for k in EVIDENCE_KEYS[stage] if k in rule.evidence}
+
+
+def _allowed_quantities(state: dict, rule: StageDecision) -> list[tuple[float, str | None]]:
+    """Every number the tools produced or the text stated for this stage, with the kind of its unit."""
+    earlier = [d.evidence for n, d in state["decisions"].items()]
+    return ledger.quantities_in(
+        [rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification]
+    )
+
+
+def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
+    return [number for number, _ in _allowed_quantities(state, rule)]
+
+
+def _unsupported(text: str, state: dict, rule: StageDecision, tool_numbers=()) -> list[float]:
+    """The numbers ledger: numbers in the prose that no tool produced and the text never stated."""
+    return ledger.unsupported(text, _allowed_numbers(state, rule) + list(tool_numbers))
+
+
+def _wrong_units(text: str, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
+    return ledger.wrong_units(text, _allowed_quantities(state, rule) + [(n, None) for n in tool_numbers])
+
+
+def _plain(number: float) -> str:
+    """A number as the ledger reads it: digits, no exponent (7e10 -> 70000000000)."""
+    return f"{number:.6f}".rstrip("0").rstrip(".")
+
+
+def _tool_numbers(calls: list, allowed: list[float]) -> tuple[list[float], list[str]]:
+    """The numbers the scoring tools produced from this design's numbers. A tool run on
+    inputs that are neither facts nor evidence computes nothing about this design: its
+    results are left out of the ledger (and said so), else a tool would launder a guess."""
+    import json
+
+    numbers, ignored = [], []
+    for call in calls:
+        if not call.numbers():
+            continue
+        try:
+            inputs = ledger.numbers_in(json.loads(call.arguments))
+        except ValueError:
+            inputs = []
+        guessed = ledger.unsupported(" ".join(_plain(n) for n in inputs), allowed)
+        if guessed:
+            ignored.append(f"{call.name}: inputs {', '.join(f'{n:g}' for n in guessed)} are not numbers of this design")
+        else:
+            numbers += call.numbers()
+    return numbers, ignored
+
+
+def check(
+    stage: int,
+    proposal,
+    rule: StageDecision,
+    state: dict,
+    chunk_text,
+    tool_numbers: list[float] = (),
+    passage_id: str | None = None,
+) -> tuple[list[str], list[Citation], list[float]]:
+    """(problems, valid citations, unsupported numbers) of one proposal; `tool_numbers` are
+    the results of the scoring tools the model called (tool-produced, so allowed);
+    `passage_id` is the chunk a quote-only citation quotes."""
+    problems: list[str] = []
+    expected = expected_answer(stage, rule)
+    if _normalize(stage, proposal.answer) != expected:
+        problems.append(f"the answer {proposal.answer!r} contradicts the computed evidence, which forces {expected!r}")
+    numbers = _unsupported(proposal.justification, state, rule, tool_numbers)
+    if numbers:
+        problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
+    if stage == 6 and expected == "within budget" and _SAYS_OVER.search(proposal.justification):
+        problems.append("the prose says the tax breaks the budget; the numbers say it is within")
+    # Citations that do not resolve are dropped (the rule agent's stand in); not worth a retry.
+    citations = []
+    for c in getattr(proposal, "citations", []):
+        chunk_id = getattr(c, "chunk_id", passage_id)
+        text = chunk_text(chunk_id) if chunk_id else None
+        if text is not None and c.quote.strip() and c.quote.strip() in text:
+            citations.append(Citation(chunk_id=chunk_id, section=_section(chunk_id), quote=c.quote.strip()))
+    return problems, citations, numbers
+
+
+_SENTENCE_END = re.compile(r"(?<!\.\.)[.!?](?=\s|$)")  # "..." ends no sentence: it is the cut passage's mark
+_TRAILS_OFF = re.compile(r"(\.\.\.|…)\W*$")  # the PASSAGE is cut with " ..."; a reply ending so copied it
+
+
+def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
+    """A justification the length limit cut off, back to its last complete sentence ("" when
+    it cut the first one: a half sentence defends nothing). Shorter text is kept whole."""
+    text = text.strip()
+    if len(text) < limit - 1 or _SENTENCE_END.search(text[-1:]):
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]] if ends else ""
+
+
+def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
+    """What is wrong with the prose under a right answer, found when it would be accepted (never
+    a reason to ask again: the rule agent's justification replaces such prose)."""
+    from ceiling.agents.llm.comparisons import false_comparisons
+
+    text, problems = proposal.justification, []
+    if units := _wrong_units(text, state, rule, tool_numbers):
+        problems.append(f"numbers in the wrong unit: {', '.join(units[:3])}")
+    if compared := false_comparisons(text):
+        problems.append(f"a comparison the numbers contradict: {'; '.join(compared[:2])}")
+    if _TRAILS_OFF.search(text):
+        problems.append("the sentence trails off ('...') like the cut passage it copies")
+    return problems + _argues_for_other(stage, proposal)
+
+
+_AXIS = "|".join(AXES)
+# "the model and coordination axes": axes the prose itself calls axes (the bare words "data" and
+# "model" mean many things)
+_NAMED_AXES = re.compile(rf"\b((?:{_AXIS})(?:\s*(?:,|and|&|,\s*and)\s*(?:{_AXIS}))*)\s+ax[ie]s\b", re.I)
+
+
+def _argues_for_other(stage: int, proposal) -> list[str]:
+    """The prose names another allowed answer and never the one given (a retried answer whose
+    sentence still argues the first one), or, at stage 2, calls an axis the answer leaves out an
+    axis to distribute: such prose does not defend the answer."""
+    if stage == 2:
+        named = [
+            a.lower() for m in _NAMED_AXES.finditer(proposal.justification) for a in re.findall(_AXIS, m.group(1), re.I)
+        ]
+        extra = [a for a in dict.fromkeys(named) if a not in proposal.answer]
+        return [f"the prose names the {extra[0]!r} axis, which the answer does not distribute"] if extra else []
+
+    def said(choice: str):
+        return re.search(rf"(?<![\w-]){re.escape(choice)}(?![\w-])", proposal.justification, re.I)
+
+    others = [c for c in CHOICES[stage] if c != proposal.answer and said(c)]
+    return (
+        [f"the prose argues for {others[0]!r}, not the answer {proposal.answer!r}"]
+        if others and not said(proposal.answer)
+        else []
+    )
+
+
+def _section(chunk_id: str) -> str:
+    from ceiling.corpus.retrieve import default_index
+
+    chunk = default_index().chunk(chunk_id)
+    return chunk.section if chunk else ""
+
+
+def _prompt_digest(messages: list[dict]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dict) -> StageDecision | None:
+    """A critic loop that left this stage's prompt unchanged would get the same reply (greedy
+    decoding): the previous pass's outcome is reused instead of a call. Its prose is checked
+    again against this pass's numbers."""
+    record = dict(previous.evidence.get("llm") or {})
+    if record.get("prompt") != digest or record.get("status") == "fallback":
+        return None
+    record["reused"] = "same prompt as the previous pass: no call"
+    if record.get("status") == "accepted":
+        if _unsupported(previous.justification, state, rule) or _wrong_units(previous.justification, state, rule):
+            record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
+        else:
+            return rule.model_copy(
+                update={
+                    "justification": previous.justification,
+                    "citations": previous.citations,
+                    "evidence": {**rule.evidence, "llm": record},
+                }
+            )
+    return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+
+
+def decide(
+    stage: int, state: dict, rule: StageDecision, client, chunk_text, previous: StageDecision | None = None
+) -> StageDecision:
+    """The final decision for one stage with the LLM's part recorded in evidence["llm"].
+
+    `previous`: this stage's decision in the pass before a critic loop (reused when its prompt is unchanged)."""
+    from ceiling.agents.llm.client import LLMError
+    from ceiling.corpus.retrieve import retrieve
+
+    # The chapter's paragraph on this stage, found by the stage's question (not by the rule's
+    # answer, which would leak it); one passage keeps the prompt short.
+    passages = retrieve(stage_questions()[stage]["question"], k=1)
+    tools = getattr(client.settings, "tools", False)
+    passage_id = None if tools or not passages else passages[0].chunk_id
+    schema = answer_schema(stage, passage_id)
+    messages = [
+        system_message(state.get("description", ""), tools),
+        _stage_message(stage, state, rule, passages, with_ids=passage_id is None),
+    ]
+    digest = _prompt_digest(messages)
+    if previous is not None and not tools and (reused := _reuse(previous, rule, digest, state)) is not None:
+        return reused
+    record: dict = {"model": client.settings.model, "prompt": digest}
+    tool_numbers: list[float] = []
+    try:
+        if tools:
+            from ceiling.agents.llm.tools import ToolBox
+
+            proposal, calls = client.complete_with_tools(
+                messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage])
+            )
+            reply = proposal.model_dump_json()
+            record["tools"] = [c.summary() for c in calls]
+            tool_numbers, ignored = _tool_numbers(calls, _allowed_numbers(state, rule))
+            if ignored:
+                record["tool_numbers_ignored"] = ignored
+        else:
+            proposal, reply = client.reply_json(messages, schema, purpose=f"stage {stage}")
+        record["proposed"] = _normalize(stage, proposal.answer)
+        problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers, passage_id)
+        # Only a wrong answer goes back (once, with the evidence); it is asked for the answer
+        # alone: a sentence written after being told what the numbers force defends nothing, so
+        # the rule agent's justification stands with it. Bad prose under a right answer is
+        # replaced without a call.
+        retried = None
+        if _normalize(stage, proposal.answer) != expected_answer(stage, rule):
+            record["retry_reason"] = "; ".join(problems)
+            retry = template("retry.txt").substitute(stage=stage, reason=record["retry_reason"])
+            messages += [{"role": "assistant", "content": reply}, {"role": "user", "content": retry}]
+            retried = client.complete_json(
+                messages, answer_schema(stage, passage_id, cite=False), purpose=f"stage {stage} retry"
+            )
+            record["proposed_after_retry"] = _normalize(stage, retried.answer)
+    except LLMError as exc:
+        if exc.tool_results:  # what the model called before the failure stays on the record
+            record["tools"] = [c.summary() for c in exc.tool_results]
+        record.update(status="fallback", error=str(exc))
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+
+    final = retried or proposal
+    if _normalize(stage, final.answer) != expected_answer(stage, rule):
+        record.update(
+            status="overridden",
+            disagreement=f"the model answered {final.answer!r}; the numbers force {expected_answer(stage, rule)!r}",
+        )
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+    if retried is not None:
+        record.update(
+            status="accepted after retry", justification="the rule agent's (the first sentence argued another answer)"
+        )
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+    justification = whole_sentences(proposal.justification)
+    prose = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(
+        stage, proposal, state, rule, tool_numbers
+    )
+    if not justification:
+        prose.append("the sentence was cut off at the length limit")
+    if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it
+        record.update(status="justification replaced", proposed_justification=proposal.justification)
+        record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", prose)) if v})
+        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+    record["status"] = "accepted"
+    if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced
+        rules_only = _unsupported(proposal.justification, state, rule)
+        if rules_only:
+            record["numbers_from_tools"] = rules_only
+    if not citations:
+        record["citations"] = "replaced by the rule agent's"
+    return rule.model_copy(
+        update={
+            "justification": justification,
+            "citations": citations or rule.citations,
+            "evidence": {**rule.evidence, "llm": record},
+        }
+    )

@@ -1,0 +1,1 @@
+"""The reader: a description (or a what-if) -> SystemFacts, every value with its quote."""

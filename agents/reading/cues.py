@@ -1,0 +1,981 @@
+"""The vocabulary the facts agent reads with: cue words per field, flag phrases, instructions.
+
+Kept apart from the parsing code so adding a synonym is a one-line change here. Patterns run
+on lower-cased text whose number words are already digits (see text_numbers.normalize).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ceiling.agents.reading.text_numbers import fold_confusables
+
+_I = re.I
+
+
+def _rx(*patterns: str) -> list[re.Pattern]:
+    return [re.compile(p, _I) for p in patterns]
+
+
+# ---- numbers: which field does a number measure? ---------------------------------------
+# Each field maps to (cues searched after the number, cues searched before it). The cue
+# nearest to the number wins; "after" distances count half, because a noun right after a
+# number ("6 lookups", "80 GB GPUs") names it more surely than a word before it.
+COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "output_tokens": (
+        _rx(
+            r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer|reply"
+            r"|completion|query|turn)",
+            r"^\s*(output|generated|new|completion) tokens?\b",
+        ),
+        [],
+    ),
+    "gpus_per_node": (
+        _rx(
+            r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|in each|on each|a)\s+(node|machine|server|host"
+            r"|box)",
+            r"^\s*(gpus?|accelerators?)\s+(each|apiece)\b(?!\s+(with|has|have|of))",
+        ),
+        [],
+    ),
+    "model_params": (
+        _rx(r"\b(parameters?|params?)\b", r"\b(llm|transformer|language model|model|moe)\b"),
+        _rx(r"\b(parameters?|params?)\b[^.]{0,6}$"),
+        _rx(r"\b(llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek|phi|bert|t5)[\w.-]*\s*$"),
+    ),
+    "tokens": (_rx(r"\btokens?\b"), _rx(r"\btokens?\b[^.]{0,8}$")),
+    "workers": (
+        _rx(
+            r"\b(gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?)\b"
+        ),
+        _rx(r"\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$"),
+    ),
+    "fanout": (
+        _rx(
+            r"\b(lookups?|look ups?|feature (fetches|reads|calls)|fetches|calls?|rpcs?|backends?|(micro)?services?"
+            r"|downstream|hops?|shards?|round trips?|requests? to|queries to|reads)\b"
+        ),
+        _rx(
+            r"\bfan\s?out( factor)?( of| to| is| =|:)?\s*$",
+            r"\bfans? out to\s*$",
+            r"\b(calls?|queries|hits|contacts|touches)\s*$",
+        ),
+    ),
+    "agents": (_rx(r"\bagents?\b(?!\s+(calls?|turns?|steps?|messages?|invocations?))"), _rx(r"\bagents?\b[^.]{0,8}$")),
+    "parties": (
+        _rx(
+            r"\b(hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?"
+            r"|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?|branches)\b"
+        ),
+        [],
+    ),
+    "concurrent_users": (
+        _rx(
+            r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b",
+            r"^\s*(at once|concurrently|simultaneously|at the same time)\b",
+            r"\b(users?|sessions?|developers?|customers?|streams?|clients?|conversations?|chats?)\b\s*(at once"
+            r"|concurrently|simultaneously|at the same time|in parallel|online at)",
+        ),
+        _rx(r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$"),
+    ),
+}
+
+BYTES_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "gpu_memory": (
+        _rx(
+            r"\b(gpus?|hbm\d?e?|vram|accelerators?|cards?|h100s?|a100s?|h200s?|l4s?|of (gpu|device|accelerator|hbm) "
+            r"memory)\b"
+        ),
+        _rx(r"\b(gpu|hbm\d?e?|vram|accelerator|device|h100|a100|h200|l4)s?\b[^.]{0,20}$"),
+    ),
+    "gradient_size": (
+        _rx(r"\b(gradients?(?![\s-]boost)|of gradient(?![\s-]boost)|all[\s-]?reduce)\b"),
+        _rx(r"\b(gradients?(?![\s-]boost)|all[\s-]?reduces?)\b[^.]{0,25}$"),
+    ),
+    "model_weights": (
+        _rx(
+            r"\b(of weights|weights|checkpoint of weights|in total|total)\b",
+            r"^[\s\w-]{0,25}\b(model|ranker|classifier|detector|network|forest|ensemble)\b",
+        ),
+        _rx(r"\b(weights|model|ranker|classifier|detector|forest|ensemble|network|mlp|embedding tables?)\b[^.]{0,35}$"),
+    ),
+    "ignore": (
+        _rx(
+            r"\b(ram|of ram|host memory|cache|checkpoints?|per (token|request|record|row|example|image|ticket|user|item"
+            r"|event|message|document|page|query))\b"
+        ),
+        _rx(r"\b(checkpoints?|ram|cache|memories|memory of)\b[^.]{0,20}$"),
+    ),
+    "data_size": (
+        _rx(
+            r"\b(data|dataset|corpus|crawl|logs?|history|records|images|videos|documents|lake|warehouse|tables?|archive|text|transactions|embeddings|index|files|parquet|events|shards)\b"
+        ),
+        _rx(
+            r"\b(data|dataset|corpus|crawl|logs?|history|records|archive|lake|warehouse|table|store|collection)\b[^.]{0,30}$"
+        ),
+    ),
+}
+
+BANDWIDTH_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "ignore": (
+        _rx(r"\b(to|from) (disk|storage|the checkpoint store|s3|object storage)\b"),
+        _rx(r"\b(checkpoint\w*|storage|disk|ssd|nvme|s3|object store|writes?|reads? from)\b[^.]{0,40}$"),
+    ),
+    "bandwidth": (
+        _rx(r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|between nodes|per port)\b"),
+        _rx(r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|connected|nodes)\b[^.]{0,40}$"),
+    ),
+}
+
+_TIME_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
+    "checkpoint_write": (_rx(r"\bcheckpoint"), _rx(r"\bcheckpoint\w*\b[^.]{0,40}$")),
+    "mtbf": (
+        _rx(r"\b(mtbf|between failures)\b"),
+        _rx(
+            r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash)\w*[^.]{0,25}\b(every|(one|1|once) (per"
+            r"|in)))\b[^.]{0,15}$",
+            r"\b(1|one|a)\s+(failure|crash|fault|outage)s?\s+(per|every|in)\s*$",
+        ),
+    ),
+    "step_compute": (
+        _rx(r"\bper (training )?(step|iteration)\b"),
+        _rx(r"\b(step|iteration|forward[\s/-]*(and[\s-])?backward)\b[^.]{0,25}$"),
+    ),
+    "link_latency": (
+        _rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric)\b"),
+        _rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric|link|alpha)\b[^.]{0,30}$"),
+    ),
+    "service_time": (
+        _rx(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b"),
+        _rx(
+            r"\b(inference|model|scoring|prediction|forward pass|compute)\s+(time|takes|runs in|needs|costs"
+            r"|latency)\b[^.]{0,15}$",
+            r"\b(takes|needs|spends)\b[^.]{0,10}$",
+        ),
+    ),
+    "hop_latency": (
+        _rx(
+            r"^\s*(each|apiece|per (lookup|hop|call|fetch|read|rpc)|round[\s-]?trip|rtt|network|hop)\b",
+            r"\bper (lookup|hop|call|fetch|read|rpc)\b",
+        ),
+        _rx(r"\b(lookups?|look ups?|rpc|calls?|fetch(es)?)\b[^.]{0,25}$"),
+        _rx(r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$"),
+    ),
+    "slo": (
+        _rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|deadline|end[\s-]to[\s-]end|tail|percentile)\b"),
+        _rx(
+            r"\b(latency|budget|within|under|below|respond\w*|response|answer\w*|end[\s-]to[\s-]end|tail|must (return"
+            r"|answer|score|complete|reply|decide|reach|arrive|appear)|in less than|no more than|at most|before|takes? "
+            r"more than|expect\w*)\b[^.]{0,40}$"
+        ),
+        _rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|percentile|latency budget|latency target)\b[^.]{0,60}$"),
+    ),
+    "deadline": (
+        _rx(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b"),
+        _rx(
+            r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end)\b[^.]{0,25}$"
+        ),
+    ),
+}
+
+# Plausible ranges (ms) per time field: a number outside the range cannot be that field.
+_TIME_RANGE_MS = {
+    "checkpoint_write": (500, 3.6e6),
+    "mtbf": (3.6e6, 3.2e12),
+    "step_compute": (1, 3.6e6),
+    "link_latency": (1e-4, 5),
+    "service_time": (0.01, 1e4),
+    "hop_latency": (0.001, 200),
+    "slo": (1, 120_000),
+    "deadline": (6e5, 1e11),
+}
+
+# "2 PB of archived logs that the service never reads" sizes nothing the design must hold.
+UNUSED = re.compile(
+    r"\b(never|not|n't|no longer|rarely)\s+(\w+\s)?(read|reads|used|uses|use|touch\w*|need\w*|quer\w*|access\w*"
+    r"|consult\w*)\b"
+    r"|\b(nothing|no one|nobody|no part)\b[^.]{0,40}\bever\s+(read|reads|uses?|touch\w*|access\w*)\b|\bcold storage\b",
+    _I,
+)
+NODE_NOUN = re.compile(r"^\s*(\w+\s){0,2}(nodes?|machines?|servers?|hosts?|boxes|instances|vms?)\b", _I)
+PER_WORKER = re.compile(
+    r"\b(per|each|on (one|1|a single|each)) (gpu|worker|rank|device)('s)?( share)?\b|\bgpu's share\b"
+    r"|\bon (the |all )?(\d+|all) (gpus|workers|ranks|devices|accelerators)\b",
+    _I,
+)
+NIGHTLY = re.compile(r"\b(nightly|overnight|every night)\b", _I)
+
+EACH_AN_AGENT = re.compile(
+    r"^[^.]{0,80}\b(each|every (one|1)|every)\b( of them)?( is| are)? (an? )?(autonomous |llm |ai |reasoning "
+    r"|independent )*agents?\b",
+    _I,
+)
+# "20 analysts, each sends about one question a minute": the load is 20 times the rate
+EACH_OF_N = re.compile(r"(?<![\d.])(\d[\d,]*)\s+[a-z][\w-]*(\s+[a-z][\w-]*)?,?\s+each\s+(\w+\s+){1,2}$", _I)
+PER_ITEM_BEFORE = re.compile(
+    r"\b(each|every|per)\s+[\w-]+(\s+[\w-]+)?\s+(sends?|emits?|makes?|generates?|produces?|issues?|does|thinks?|posts?)\s*$",
+    _I,
+)
+# "Each answer is about 300 tokens", "generating ~200 tokens per call": a count of tokens whose
+# nearest word before it is about output, not input ("prompts are 1,500 tokens and answers 300
+# tokens"; "documents average 800 tokens"), is the output length per request.
+_TOKENS_NEXT = re.compile(r"^\s*(new |output |generated |completion )?tokens?\b", _I)
+_OUTPUT_WORD = re.compile(
+    r"\b(answers?|responses?|repl(y|ies)|completions?|outputs?|generations?|summar(y|ies)|thoughts?"
+    r"|generat(es?|ing)|produc(es?|ing)|writ(es?|ing)|emit(s|ting)?)\b",
+    _I,
+)
+_INPUT_WORD = re.compile(
+    r"\b(prompts?|inputs?|contexts?|documents?|docs|pages?|chunks?|passages?|histor(y|ies)|corpus|datasets?"
+    r"|queries|query|questions?|messages?|pre-?train\w*|train\w*|reads?|reading)\b",
+    _I,
+)
+
+
+def output_length(before: str, after: str) -> bool:
+    """Whether a count followed by "tokens" is an output length, from the nearest word before it."""
+    if not _TOKENS_NEXT.match(after):
+        return False
+    last_output = max((m.end() for m in _OUTPUT_WORD.finditer(before)), default=-1)
+    return last_output >= 0 and last_output > max((m.end() for m in _INPUT_WORD.finditer(before)), default=-1)
+
+
+FOUNDATION = re.compile(r"\b(foundation|frontier)[\s-](scale |class )?(model|llm)s?\b|\bfrontier[\s-]scale\b", _I)
+NEGATED = re.compile(r"\b(won't|will not|don't|do not|doesn't|does not|never|no|not|without|nor)\s+(\w+\s+){0,2}$", _I)
+
+TOKEN_RATE = re.compile(r"\btokens?\b", _I)
+PER_ITEM_NOT_RATE = re.compile(
+    r"\b(per|each|every) (request|lookup|call|user|token|node|gpu|step|example|record)\b", _I
+)
+
+
+def _distance(before: str, after: str, cues: tuple, after_window: int, before_window: int) -> float | None:
+    """How close the nearest cue of one field sits to the number (smaller is closer).
+
+    `cues` is (after patterns, before patterns[, strong before patterns]): before patterns
+    end at the number, so their match length measures the gap; strong ones (an explicit
+    "p99", "SLO", "MTBF") count a fifth as far as a generic word like "calls"."""
+    after_cues, before_cues, *rest = cues
+    strong = rest[0] if rest else []
+    best: float | None = None
+    for pattern in after_cues:
+        match = pattern.search(after[:after_window])
+        if match:
+            best = min(best, match.start() / 2) if best is not None else match.start() / 2
+    tail = before[-before_window:]
+    for weight, patterns in ((1.0, before_cues), (0.2, strong)):
+        for pattern in patterns:
+            match = pattern.search(tail)
+            if match:
+                gap = weight * (len(tail) - match.start())
+                best = min(best, gap) if best is not None else gap
+    return best
+
+
+# Counts outside these ranges cannot be that field ("12 LLM agents" is not a parameter count).
+_COUNT_RANGE = {
+    "model_params": (1e5, 1e15),
+    "tokens": (1e5, 1e17),
+    "output_tokens": (1, 1e6),
+    "fanout": (2, 1e4),
+    "agents": (2, 1e8),
+    "workers": (2, 1e7),
+    "parties": (2, 1e10),
+    "gpus_per_node": (1, 64),
+    "concurrent_users": (2, 1e10),
+}
+
+
+def count_in_range(field: str, value: float) -> bool:
+    low, high = _COUNT_RANGE.get(field, (float("-inf"), float("inf")))
+    return low <= value <= high
+
+
+def nearest_field(
+    before: str,
+    after: str,
+    table: dict,
+    default: str | None,
+    after_window: int = 32,
+    before_window: int = 60,
+    value: float | None = None,
+) -> str | None:
+    """The field whose cue sits closest to the number; `default` when no cue is near."""
+    scored = []
+    for order, (name, cues) in enumerate(table.items()):
+        low, high = _COUNT_RANGE.get(name, (float("-inf"), float("inf")))
+        if value is not None and not low <= value <= high:
+            continue
+        distance = _distance(before, after, cues, after_window, before_window)
+        if distance is not None:
+            scored.append((distance, order, name))
+    if not scored:
+        return default
+    name = min(scored)[2]
+    return None if name == "ignore" else name
+
+
+def classify_time(value_ms: float, before: str, after: str) -> str | None:
+    """A duration: the nearest cue whose field admits this magnitude."""
+    scored = []
+    for order, (name, cues) in enumerate(_TIME_CUES.items()):
+        low, high = _TIME_RANGE_MS[name]
+        if not low <= value_ms <= high:
+            continue
+        distance = _distance(before, after, cues, 40, 70)
+        if distance is not None:
+            scored.append((distance, order, name))
+    return min(scored)[2] if scored else None
+
+
+def field_ignoring_range(kind: str, value: float, before: str, after: str) -> str | None:
+    """The field a number's cue words point to, before any range check: what the writer meant."""
+    if kind == "count":
+        return nearest_field(before, after, COUNT_CUES, default=None)
+    if kind == "time":
+        scored = [
+            (d, order, name)
+            for order, (name, c) in enumerate(_TIME_CUES.items())
+            if (d := _distance(before, after, c, 40, 70)) is not None
+        ]
+        return min(scored)[2] if scored else None
+    return None
+
+
+# ---- numbers no real system has ------------------------------------------------------------
+# Beyond these (canonical units) a value is a typo or a test of the reviewer, not a design:
+# more requests per second than all web traffic, more bytes than all storage ever built,
+# more parameters than any model, a duration longer than a century.
+ABSURD_ABOVE = {
+    "request_rate": 1e10,
+    "token_rate": 1e12,
+    "concurrent_users": 1e10,
+    "data_size": 1e21,
+    "gpu_memory": 1e13,
+    "gradient_size": 1e16,
+    "model_weights": 1e16,
+    "bandwidth": 1e14,
+    "model_params": 1e15,
+    "tokens": 1e17,
+    "workers": 1e7,
+    "fanout": 1e6,
+    "agents": 1e9,
+    "parties": 1e10,
+    "output_tokens": 1e7,
+    "gpus_per_node": 1e4,
+}
+ABSURD_MS = 100 * 365.25 * 86400e3  # any duration over a century
+
+
+def absurd(field: str, kind: str, value: float) -> bool:
+    if kind == "time":
+        return value > ABSURD_MS
+    return value > ABSURD_ABOVE.get(field, float("inf"))
+
+
+# ---- two values for one quantity ------------------------------------------------------------
+# Words that give a second value its own role ("peak" vs "average", "today" vs "target"),
+# so two numbers for one field are not a contradiction.
+QUALIFIED = re.compile(
+    r"\b(peak|peaks|average|avg|mean|median|typical(ly)?|normal(ly)?|usual(ly)?|baseline|burst\w*|spikes?|off[\s-]peak"
+    r"|max(imum)?|min(imum)?|up to|at most|at least"
+    r"|today|currently|current|now|measured|observed|actual|last (year|month|week|quarter)|next (year|month|quarter)"
+    r"|future|will|plan\w*|expect\w*|grow\w*|target\w*|goal|aim\w*"
+    r"|was|were|used to|previous(ly)?|old|new|instead of|rather than|from|reduc\w*|increas\w*|cut|drop\w*|rises?|falls?"
+    r"|draft|student|teacher|distill\w*|smaller|larger|bigger"
+    r"|per (user|replica|node|gpu|shard|region|tenant|partition|stage|model)|internal|cross[\s-]region|between "
+    r"regions)\b",
+    _I,
+)
+
+PER_ITEM_WORD = re.compile(r"\b(each|every|per|apiece)\b", _I)
+
+# How the review picks between two unqualified values of one quantity: the reading that makes
+# the design harder to meet, so a contradiction can never make a design look feasible.
+CONFLICTS: dict[str, tuple[str, str]] = {
+    "slo": ("SLOs", "min"),
+    "deadline": ("deadlines", "min"),
+    "request_rate": ("request rates", "max"),
+    "model_params": ("model sizes", "max"),
+    "fanout": ("fan-outs", "max"),
+    "hop_latency": ("hop latencies", "max"),
+    "bandwidth": ("link bandwidths", "min"),
+    "mtbf": ("MTBFs", "min"),
+    "concurrent_users": ("concurrent-user counts", "max"),
+    "output_tokens": ("output lengths", "max"),
+    "checkpoint_write": ("checkpoint times", "max"),
+}
+CONFLICT_WORDS = {
+    ("slo", "min"): "stricter",
+    ("deadline", "min"): "shorter",
+    ("hop_latency", "max"): "slower",
+    ("bandwidth", "min"): "slower",
+    ("mtbf", "min"): "shorter",
+    ("checkpoint_write", "max"): "slower",
+}
+
+
+# ---- numbers without a unit ----------------------------------------------------------------
+_NO_NOUN_AFTER = re.compile(
+    r"^\s*($|[.,;:!?)\]]|(and|or|but|with|each|apiece|per|for|at|in|on|to|while|which|so|if|when|then|plus|max|tops|or "
+    r"so)\b)",
+    _I,
+)
+_UNIT_HINT = {
+    "deadline": " h",
+    "checkpoint_write": " s",
+    "mtbf": " h",
+    "data_size": " TB",
+    "model_weights": "B parameters",
+}
+_AFTER_NOUN = re.compile(r"^\s*(each|apiece|per \w+)\b", _I)
+
+
+def unitless_field(value: float, before: str, after: str) -> tuple[str, str, float] | None:
+    """(field, a unit to suggest, cue distance) when a bare number sits where a duration or a size belongs
+    ("a p99 latency of 20", "lookups of 0.4 each", "a dataset of 40"); None otherwise."""
+    if (
+        not _NO_NOUN_AFTER.match(after)
+        or (value == int(value) and 1900 <= value <= 2100)
+        or re.search(r"\b(v|version|gen|generation|top|rank|level|tier|stage|step|phase|x|by)\s*$", before, _I)
+    ):
+        return None
+    # No noun follows the number, so only the words before it (or a trailing "each") can name it.
+    tail = after if _AFTER_NOUN.match(after) else ""
+    best = None
+    for kind, table in (("time", _TIME_CUES), ("bytes", BYTES_CUES)):
+        for name, c in table.items():
+            if name == "ignore":
+                continue
+            distance = _distance(before, tail, c, 16, 40)
+            if distance is not None and distance <= 12 and (best is None or distance < best[0]):
+                best = (distance, name, _UNIT_HINT.get(name, " ms" if kind == "time" else " GB"))
+    return (best[1], best[2], best[0]) if best else None
+
+
+_RATE_NOUN = re.compile(
+    r"^\s*(\w+[\s-]){0,2}?(requests?|queries|calls|transactions|events|messages|predictions|inferences|lookups)\b(?![^.]{0,40}\b(per|each|every|a|an)\s+(second|sec|minute|min|hour|day|week|month|request|user))",
+    _I,
+)
+
+
+def rate_without_time(after: str) -> bool:
+    """ "serves 30000 requests" with no "per second": a rate whose time unit is missing."""
+    return bool(_RATE_NOUN.match(after))
+
+
+def percentile(context: str) -> str | None:
+    match = re.search(r"\bp(\d{2,3}(?:\.\d)?)\b", context, _I)
+    if match:
+        digits = match.group(1).replace(".", "")
+        return "p" + digits if "p" + digits in ("p50", "p90", "p95", "p99", "p999") else "p" + digits
+    match = re.search(r"\b(\d{2}(?:\.\d)?)(?:st|nd|rd|th)?[\s-]percentile", context, _I)
+    if match:
+        return "p" + match.group(1).replace(".", "")
+    if re.search(r"\bmedian\b", context, _I):
+        return "p50"
+    if re.search(r"\b(average|mean)\b", context, _I):
+        return "mean"
+    if re.search(r"\b(tail|worst[\s-]case|hard)\b", context, _I):
+        return "p99"
+    return None
+
+
+# ---- flags -------------------------------------------------------------------------------
+_DATA_WORD = (
+    r"(data|records?|patients?|raw|pii|personal|logs?|images?|transactions?|information|datasets?|scans?|samples"
+    r"|customer|keystrokes|text|messages|emails|documents|photos|health|medical|financial)"
+)
+FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
+    (
+        "share_data",
+        False,
+        re.compile(
+            r"\b(no|never|cannot|can ?not|can't|must not|mustn't|may not|not (be )?(allowed|permitted|able)( to)?"
+            r"|without|forbid\w*|prohibit\w*|won't|will not|none of (which|whom|them) (may|can"
+            r"|will))\b[^.]{0,50}\b(shar|pool|centrali[sz]|leav|export|mov|transfer|upload|send|hand\w* over|copy"
+            r"|combin|disclos|reveal|trust)\w*[^.]{0,40}"
+            + _DATA_WORD
+            + r"|"
+            + _DATA_WORD
+            + r"[^.]{0,30}\b(must|may|can|will)\s+(never|not)\s+(leave|be shared|be pooled|be moved|be centrali[sz]ed"
+            r"|cross)"
+            + r"|"
+            + _DATA_WORD
+            + r"\s+(stays?|remains?|never leaves?)\s+(on|in|at|within|inside)"
+            + r"|\bfederated\b|\bdata residency\b|\b(hipaa|gdpr)\b[^.]{0,40}\b(forbid|prohibit|prevent|bar)",
+            _I,
+        ),
+    ),
+    (
+        "spof_ok",
+        False,
+        re.compile(
+            r"\bno single points? of failure\b|single points? of failure (is|are) (not acceptable|unacceptable"
+            r"|forbidden|not allowed|not an option)"
+            r"|\b(cannot|can't|must not|may not) (have|rely on|depend on) (a|any) (single|central)\b|\bmust survive\b"
+            r"|\bsurvive (the )?(loss|failure|outage) of\b"
+            r"|\bno (central|single) (coordinator|server|authority|point|party|operator|aggregator)\b|\b(never|cannot"
+            r"|can't|must not) go down\b"
+            r"|\bfive nines\b|\b99\.99+\s?%|\bnobody (trusts|is trusted)\b|\b(keep|continue)\s+(serving|running|working"
+            r"|answering)\s+(if|when|even if|even when)\b|\b(must not|cannot|can't|should not|may not|not)\s+(hinge"
+            r"|depend|rely)\s+on\s+(a|one|any)\b|\bno (one|1) (party|site|member|organi[sz]ation) (is trusted|may "
+            r"coordinate|controls)",
+            _I,
+        ),
+    ),
+    (
+        "multi_region",
+        True,
+        re.compile(
+            r"\bmulti[\s-]?region\b|\bacross (\d+ |several |multiple |many |all |two |three )?(regions|data ?cent(er"
+            r"|re)s|continents|countries|availability zones|clouds|geographies)\b"
+            r"|\bgeo[\s-]?(distributed|replicated)\b|\bglobally distributed\b|\bin (\d+|several|multiple) regions\b"
+            r"|\bcross[\s-]region\b|\bworldwide\b",
+            _I,
+        ),
+    ),
+    (
+        "online_updates",
+        True,
+        re.compile(
+            r"\bonline (learning|training|updates?)\b|\b(trained|train|learns?|updated?|updates?) online\b"
+            r"|\bonline[\s-](sgd|gradient descent)\b"
+            r"|\b(every|each)\b[^.]{0,80}\b(triggers?|causes?|drives?)\b[^.]{0,30}\bupdates?\b|\b(updates?|updating"
+            r"|adapts?|adapting|learns?|learning|retrains?|fine[\s-]?tunes?)\b[^.]{0,30}\b(on|from|with|after|for) "
+            r"(every|each) (single )?(new )?(example|event|click|interaction|transaction|sample|label|feedback"
+            r"|observation|request|rating|impression)s?\b"
+            r"|\bcontinual(ly)? (learning|learns?|updat\w*)\b|\bincremental(ly)? (update|train|learn)\w*"
+            r"|\bper[\s-](example|event|sample) (update|gradient)s?\b|\bbandits?\b"
+            r"|\bweights (change|move) with every\b",
+            _I,
+        ),
+    ),
+    (
+        "small_model",
+        True,
+        re.compile(
+            r"\bgradient[\s-]boost\w*|\bgbdt\b|\bgbrt\b|\bgbm\b|\bisolation forest\b|\b(small|tiny) (mlp|cnn|net"
+            r"|network)\b|\bxgboost\b|\blightgbm\b|\bcatboost\b|\brandom forest\b|\bdecision trees?\b|\btree ensemble\b"
+            r"|\blogistic regression\b|\blinear (model|regression|classifier)\b"
+            r"|\bfits? (comfortably |easily )?(on|in|into) (a|one|1|a single) (laptop|machine|node|gpu|server|box"
+            r"|cpu)\b|\b(small|tiny|lightweight) model\b|\bscikit[\s-]learn\b|\bsklearn\b",
+            _I,
+        ),
+    ),
+    (
+        "cost_focus",
+        True,
+        re.compile(
+            r"\b(minimi[sz]e|reduce|lower|cut|keep down) (the |our )?(cost|spend|bill|price)|\bcheap(est|er|ly)?\b"
+            r"|\bcost[\s-](sensitive|efficient|effective|first|conscious)\b|\b(tight|limited|fixed|small) budget\b"
+            r"|\bper dollar\b|\b(lowest|minimum|cost) (cost|per)\b|\bbudget[\s-](constrained|bound)\b|\bcost is (what"
+            r"|the|our)\b|\bon a shoestring\b",
+            _I,
+        ),
+    ),
+    (
+        "reliability_focus",
+        True,
+        re.compile(
+            r"\bfive nines\b|\b99\.9+\s?%|\bnever (lose|drop|miss|double)\b|\bmust not (lose|drop)\b"
+            r"|\bexactly[\s-]once\b|\b(no|zero) downtime\b|\balways (up|available|on)\b"
+            r"|\bledger\b|\bsafety[\s-]critical\b|\blife[\s-]critical\b|\b(high|strict) availability\b|\bavailability "
+            r"(target|slo|of|is)\b",
+            _I,
+        ),
+    ),
+]
+
+AGENT_WORD = re.compile(r"\bagents?\b", _I)
+_AGENT_ROLE = re.compile(r"\b([a-z][\w-]{2,})\s+agents?\b", _I)
+_NOT_A_ROLE = {
+    "the",
+    "one",
+    "each",
+    "every",
+    "all",
+    "many",
+    "other",
+    "multiple",
+    "several",
+    "more",
+    "an",
+    "ai",
+    "llm",
+    "these",
+    "those",
+    "user",
+    "software",
+    "reviewer",
+    "our",
+    "their",
+    "its",
+    "two",
+    "three",
+    "four",
+    "five",
+    "of",
+    "and",
+    "or",
+    "with",
+    "specialist",
+    "specialized",
+    "cooperating",
+    "autonomous",
+}
+
+
+def agent_roles(text: str) -> int:
+    """Distinct named agent roles ("a planner agent, a coder agent") when no count is given."""
+    roles = {m.group(1).lower() for m in _AGENT_ROLE.finditer(text)} - _NOT_A_ROLE
+    return len(roles) if len(roles) >= 2 else 0
+
+
+_WORKLOAD_PATTERNS = {
+    # "retrain nightly" does not match \btrain: a serving system that retrains stays serving.
+    "training": [
+        (re.compile(r"\b(train|trains|trained|training|pre[\s-]?train\w*|fine[\s-]?tun\w*)\b", _I), 2.0),
+        (re.compile(r"\b(model|weight|gradient) updates\b", _I), 2.0),
+        (
+            re.compile(
+                r"\b(gradients?|epochs?|all[\s-]?reduc\w*|optimizer|data[\s-]parallel\w*|fsdp|zero[\s-]?\d"
+                r"|checkpoint\w*|(every|per|each) (training )?step)\b",
+                _I,
+            ),
+            0.5,
+        ),
+        (re.compile(r"\bre[\s-]?train(s|ed|ing)?\b", _I), 1.0),
+        (
+            re.compile(
+                r"\bfor (pre)?training\b|\b(pre)?training[\s-](data|corpus|sets?|shards?|team|examples|pipeline|tokens"
+                r"|transcripts|cluster)\b",
+                _I,
+            ),
+            -2.0,
+        ),
+    ],
+    "serving": [
+        (
+            re.compile(
+                r"\b(serv(e|es|ing)|inference|scor(e|es|ing)|predict(s|or|ion|ions|ing)?|respond\w*|assistant|chat\w*|api|endpoint|recommend\w*|query|queries|queried|requests?|req/s|qps|rps|users?|authori[sz]\w*|rank(s|ing)?|search|service|traffic)\b",
+                _I,
+            ),
+            1.0,
+        ),
+        (
+            re.compile(
+                r"\banswer(s|ing)? (the |a |each |every )?"
+                r"(users?|questions?|quer(y|ies)|customers?|requests?|calls?)\b",
+                _I,
+            ),
+            1.0,
+        ),
+    ],
+    "data_pipeline": [
+        (
+            re.compile(
+                r"\b(dedup\w*|de[\s-]?duplicat\w*|duplicates?|tokeni[sz]\w*|etl|pre[\s-]?process\w*|cleans?|cleaning"
+                r"|pipeline|crawl\w*|ingest\w*|transform\w*|backfill\w*|aggregat\w*|joins?|filter\w*|embed(s|ding)? "
+                r"(all|every|the (whole |entire )?corpus)|index(es|ing) (the|all|every))\b",
+                _I,
+            ),
+            1.0,
+        ),
+        (
+            re.compile(
+                r"\b(once a (day|week|month)|nightly|weekly|every (night|day|week|sunday|monday|tuesday|wednesday"
+                r"|thursday|friday|saturday)|in batch(es)?|batch (job|run)|offline job|runs? over|job)\b",
+                _I,
+            ),
+            0.5,
+        ),
+    ],
+}
+
+
+TRAINING_WORD = re.compile(r"\b(train|trains|trained|training|learner|learns?|learning)\b", _I)
+
+
+def affirmed(pattern: re.Pattern, text: str) -> int:
+    """Matches not negated by a word just before them ("we won't train anything")."""
+    return sum(1 for m in pattern.finditer(text) if not NEGATED.search(text[max(0, m.start() - 30) : m.start()]))
+
+
+def workload(
+    text: str, sentences: list[str], evidence: dict[str, float] | None = None
+) -> tuple[str | None, str | None]:
+    """training | serving | data_pipeline | agents, by weighted cue counts (capped per pattern)
+    plus `evidence`: points for numbers already read (a request rate is strong evidence of serving)."""
+    scores = {
+        name: sum(weight * min(affirmed(p, text), 2) for p, weight in patterns)
+        for name, patterns in _WORKLOAD_PATTERNS.items()
+    }
+    scores["agents"] = 0.0
+    if agent_roles(text) >= 2 or re.search(r"\b([3-9]|\d{2,})\s+(\w+\s){0,2}agents\b|\bmulti[\s-]?agent\b", text, _I):
+        scores["agents"] = 2.5 + len(AGENT_WORD.findall(text)) * 0.5
+    for name, points in (evidence or {}).items():
+        scores[name] = scores.get(name, 0.0) + points
+    best = max(scores, key=lambda k: (scores[k], k == "training"))
+    if scores[best] <= 0:
+        return None, None
+    patterns = [AGENT_WORD] if best == "agents" else [p for p, weight in _WORKLOAD_PATTERNS[best] if weight > 0]
+    return best, first_sentence_matching(patterns, sentences)
+
+
+def first_sentence_matching(patterns: list[re.Pattern], sentences: list[str]) -> str | None:
+    """The first original sentence whose number-normalized text matches any pattern."""
+    from ceiling.agents.reading.text_numbers import normalize
+
+    for sentence in sentences:
+        text = normalize(sentence)[0]
+        if any(p.search(text) for p in patterns):
+            return sentence
+    return None
+
+
+# Feed and batch words count twice in `arrival`: a named stream or schedule outweighs generic request words.
+_ARRIVAL = {
+    "feed": re.compile(
+        r"\b(stream\w*|kafka|kinesis|pub/?sub|events? (stream|feed|bus)|feeds?|firehose|telemetry|sensors?|clickstream"
+        r"|continuous(ly)?|unbounded|ticks?|log lines)\b",
+        _I,
+    ),
+    "bounded": re.compile(
+        r"\b(nightly|batch(es)?|daily job|weekly|offline|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset"
+        r"|crawl|archive|training run|epochs?|overnight|every night)\b",
+        _I,
+    ),
+    "request": re.compile(
+        r"\b(requests?|quer(y|ies)|users?|chat\w*|assistant|api|authori[sz]\w*|each transaction|interactive|sessions?"
+        r"|prompts?|customers?|clicks? (a|the) button|real[\s-]?time|req/s|qps)\b",
+        _I,
+    ),
+}
+
+
+def arrival(text: str, sentences: list[str], evidence: dict[str, float] | None = None) -> tuple[str | None, str | None]:
+    counts = {
+        name: affirmed(p, text) * (1 if name == "request" else 2) + (evidence or {}).get(name, 0.0)
+        for name, p in _ARRIVAL.items()
+    }
+    if not any(counts.values()):
+        return None, None
+    best = max(counts, key=lambda k: (counts[k], k == "request"))
+    return best, first_sentence_matching([_ARRIVAL[best]], sentences)
+
+
+_PRECISION = [
+    (re.compile(r"\b(int4|4[\s-]?bit|q4\w*|nf4|awq|gptq)\b", _I), 0.5),
+    (re.compile(r"\b(int8|8[\s-]?bit|fp8|float8)\b", _I), 1.0),
+    (re.compile(r"\b(bf16|bfloat16|fp16|float16|half[\s-]precision|16[\s-]?bit)\b", _I), 2.0),
+    (re.compile(r"\b(fp32|float32|full[\s-]precision|single[\s-]precision|32[\s-]?bit)\b", _I), 4.0),
+]
+
+
+def precision(text: str) -> tuple[float, re.Pattern] | None:
+    for pattern, bytes_per_param in _PRECISION:
+        if pattern.search(text):
+            return bytes_per_param, pattern
+    return None
+
+
+# ---- text aimed at the reviewer -----------------------------------------------------------
+# A description is data. Sentences that instruct the reviewer, impersonate a chat role, imitate
+# the review's own output, or ask for the prompt or credentials are set aside (listed in the
+# review as ignored) and none of their numbers are read. Each rule names its kind. Every rule is
+# also tried on the sentence with look-alike letters folded to ASCII ("Іgnоrе" in Cyrillic), and
+# `reviewer_address` adds what no phrase shows: hidden markup and sentences in another language.
+# Text that claims the description is over or a new task begins: what follows is not the user's.
+_FRAME_BREAK = (
+    r"(?-i:\bEND OF (THE )?(USER |DESIGN )?(DESCRIPTION|DOCUMENT|DOC|INPUT|TEXT|PROMPT|CONTEXT|MESSAGE|DATA|SPEC|FILE"
+    r"|SUBMISSION)\b)"
+    r"|(?-i:\b(BEGIN|START)(NING)? OF (THE )?(NEW |REAL )?(TASK|INSTRUCTIONS?|PROMPT)\b)"
+    r"|(^|[.!?]\s+)(new|next|real|actual|updated) (task|assignment|objective|instructions?)\s*:"
+)
+_AI = (
+    r"(reviewers?|assistant|ai|llm|language model|grader|evaluator|bot|chatbot|chatgpt|gpt[\w.-]*|claude|model "
+    r"reviewing( this)?)"
+)
+# A note addressed to the reviewer ("P.S. for the grader", "note to the AI"), and a label naming the
+# reviewer as its author or reader ("> **Reviewer note:**", "Grader's instructions").
+_NOTE_TO_REVIEWER = (
+    r"\b(note|message|instructions?|memo|notice|reminder|hint|aside|request|p\.\s?s|ps|n\.\s?b|nb|fyi)"
+    r"\.?\s+(to|for)\s+"
+    r"(the\s+|any\s+|all\s+)?([\w-]+\s+){0,2}" + _AI + r"\b"
+)
+_REVIEWER_LABEL = (
+    r"((the|a|an)\s+)?(reviewers?|graders?|evaluators?|judges?|assessors?|ai|llm)('?s)?\s+"
+    r"(notes?|comments?|messages?|memo|instructions?|hints?|reminders?)\b"
+)
+_INSTRUCTION_RULES: list[tuple[str, re.Pattern]] = [
+    (
+        "instruction",
+        re.compile(
+            # "ignore ..." said to the reader (a clause opens with it, or "you" is told to), not "users can ask the
+            # assistant to ignore previous turns"; a sentence that only names the system prompt is data
+            r"(^|[:;,.!?(\[\-–—]\s*|\b(please|now|just|simply|then|so)\s+"
+            r"|\byou\s+((must|should|shall|will|need to|have to|are to)\s+)?"
+            r"(now\s+)?(to\s+)?)(ignore|disregard|forget|override|bypass)\b[^.]{0,50}"
+            r"\b(instructions?|previous|above|prior|rules?|checklist|prompt|guidelines?|everything)\b"
+            r"|\bas an (ai|llm|language model)\b|\bjailbreak\w*\b"
+            r"|\b(you|reviewers?|assistant|the (ai|llm|model reviewing)|ai|llm|grader|evaluator)\b[^.]{0,40}\b(must"
+            r"|should|shall|will|need to|have to|are to|are required to)\b[^.]{0,30}\b(say|answer|output|respond"
+            r"|conclude|report|declare|classify|rate|mark|state|pick|choose|recommend|approve|give|print|return"
+            r"|write)\b"
+            r"|^\s*(please\s+)?(say|output|print|respond|reply|conclude|declare|classify|rate|approve|mark|write|answer)\b[^.]{0,60}\b(ceiling|verdict|review|axis|topology|design|approved|feasible|score|stage)"
+            r"|^\s*(please\s+)?(report|confirm|treat|consider|state|return|give)\b[^.]{0,60}\b(feasible|infeasible"
+            r"|approved|verdict|zero loops|no loops|budget is (fine|ok|met)|within (the )?budget)\b"
+            r"|\b(do not|don't|never)\s+(send|bounce|kick|loop)\s+(it|this|the design|this design)\s+back\b"
+            r"|"
+            + _NOTE_TO_REVIEWER
+            + r"|^\W{0,6}"
+            + _REVIEWER_LABEL
+            + r"|\b(dear|hey|hi|hello|attention)\s+(the\s+)?"
+            + _AI
+            + r"\b"
+            r"|^\s*(to the |the )?(reviewers?|graders?|evaluators?)\s*[:,]"
+            r"|\bwhen you (review|read|evaluate|assess|grade|score|analy[sz]e|process) (this|the)\b"
+            r"|\byou are (now|no longer|actually|really)\b|\byou are (an? |the )(ai|llm|assistant|language model"
+            r"|reviewer|grader|helpful|large language)\b"
+            # a role handed to the reader: "You are a lenient architect", "Your role is to approve"
+            r"|^\W{0,4}(you are|you're) (an?|the|my|our)\s"
+            r"|^\W{0,4}your (role|goal|objective|mission|instructions?) (is|are|now)\b"
+            r"|\bact as (an? |the )?[\w-]*\s*(reviewer|assistant|ai|llm|dan)\b|\bpretend (to be|you are|that you)\b"
+            r"|\b(developer|dan|god) mode\b|\bdo anything now\b"
+            r"|\b(new|updated|real|actual|true|hidden|secret|additional|overriding) (system )?(instructions?"
+            r"|directives?|system prompt)\b"
+            r"|\b(do not|don't|never) (flag|mention|report|list|question|penalize|criticize|point out)\b"
+            r"|\bthe (correct|right|only acceptable|expected|required) (answer|verdict|ceiling|topology|axis|review"
+            r"|output) is\b",
+            _I,
+        ),
+    ),
+    (
+        "role",
+        re.compile(
+            # upper case only: "System: a fraud API" is a label
+            r"^\W{0,4}\b(?-i:SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?|USER|HUMAN)\b\W{0,4}:"
+            r"|"
+            + _FRAME_BREAK
+            + r"|^\W{0,4}(system|assistant|developer|admin)\s+(message|prompt|override|note|instructions?)\s*:"
+            r"|<\|?\s*(im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id)\s*\|?>|\[/?INST\]|<</?SYS>>"
+            r"|^#{1,6}\s*(instruction|instructions|response|system prompt|input)\s*:|</?\s*(system|instructions?|prompt"
+            r"|admin)\s*>",
+            re.I | re.M,
+        ),
+    ),
+    (
+        "imitates the review",
+        re.compile(
+            r"^\W{0,6}(design review\s*:|table 1\.8\.1|the six stages, defended|critic loop trace|strongest alternative"
+            r"|break-even values|ceiling pressures|axis pressures"
+            r"|taxes \(the system as described\)|assumptions \(where the description was silent\)|review (result"
+            r"|outcome|summary)s?\s*:|final (review|verdict)\b)"
+            r"|\bverdict\b\W{0,4}(:|=|is\b|was\b)|\bverdict\b\W{0,4}(feasible|infeasible|approved|pass(ed)?|accept(ed)?)"
+            r"|\b(binding )?ceiling\b\W{0,4}(is|was|=|:)\W{0,4}(the )?(data|model|throughput|none)\b(?!\s*(size|weights"
+            r"|parameters|params|rate|ceiling|\d))"
+            r"|\b(this|the) (design|system|architecture|proposal|review)\s+(is|has been|was|should be|must be|will "
+            r"be)\s+(already\s+|officially\s+|formally\s+)?(approved|accepted|verified|validated|signed off"
+            r"|pre-?approved|marked (as )?feasible)\b"
+            r"|^\|?\s*[1-6]\.\s*(ceiling|axis|topology|mode|metric|tax)\s*\||^\|\s*stage\s*\|\s*question\s*\|"
+            r"|\"(ceiling|topology|distribute|feasible|verdict|infeasible_because|within_budget|engine)\"\s*:",
+            _I | re.M,
+        ),
+    ),
+    (
+        "asks for secrets",
+        re.compile(
+            r"\b(reveal|print|show|repeat|output|leak|dump|echo|display|disclose|expose|recite|write out|tell (me|us)"
+            r"|give (me|us)|send (me|us)|what (is|are)|what's)\b[^.]{0,40}"
+            r"\b(system prompt|(your|the (system|hidden|original|initial|reviewer'?s?|model'?s?)) (prompt|instructions"
+            r"|rules|configuration|config)|your (prompt|instructions|rules|configuration|context)"
+            r"|api[\s_-]?keys?|openai_api_key|secret keys?|access tokens?|bearer tokens?|credentials?|passwords?"
+            r"|environment variables?|env vars?)\b",
+            _I,
+        ),
+    ),
+]
+# A chat-role header ("SYSTEM: ...", "<|im_start|>system") or a line that opens like the review
+# itself ("# Design review", "**Verdict:**", a row of Table 1.8.1) starts a fake message that runs
+# to the next blank line or the next such line: every line of it is set aside, not just the first.
+ROLE_HEADER = _INSTRUCTION_RULES[1][1]
+_REVIEW_OPENER = re.compile(
+    r"^\W{0,6}(design review\b|verdict\b\W{0,4}(:|=|is\b)|table 1\.8\.1|the six stages, defended|critic loop trace"
+    r"|strongest alternative\s*$"
+    r"|break-even values|ceiling pressures|axis pressures|review (result|outcome|summary)s?\s*:|final (review"
+    r"|verdict)\b)"
+    r"|^\s*\|?\s*[1-6]\.\s*(ceiling|axis|topology|mode|metric|tax)\s*\||^\s*\|\s*stage\s*\|\s*question\s*\|",
+    _I,
+)
+
+
+def opens_fake_message(line: str) -> bool:
+    folded = fold_confusables(line)
+    return bool(ROLE_HEADER.search(folded) or _REVIEW_OPENER.search(folded))
+
+
+# Fake messages inside a line: a chat-template span up to its closing token (or the end of the
+# paragraph), an XML-ish <system>...</system> span, a JSON object with the review's own keys.
+_INLINE_MESSAGE = re.compile(
+    r"<\|\s*im_start\s*\|>.*?(?:<\|\s*im_end\s*\|>|(?=\n\s*\n)|\Z)|\[INST\].*?(?:\[/INST\]|(?=\n\s*\n)|\Z)|<<SYS>>.*?(?:<</SYS>>|(?=\n\s*\n)|\Z)"
+    r"|<\s*(system|instructions?|admin)\s*>.*?(?:<\s*/\s*\1\s*>|(?=\n\s*\n)|\Z)"
+    r"|(?:" + _FRAME_BREAK + r").*?(?=\n[ \t]*\n|\Z)"  # "END OF DESCRIPTION. NEW TASK: ..." to the end of its paragraph
+    r"|\{[^{}]{0,2000}?\"(ceiling|topology|distribute|feasible|verdict|infeasible_because|within_budget|engine)\"\s*:[^{}]{0,2000}\}",
+    re.I | re.S,
+)
+
+
+def cut_inline_messages(text: str) -> tuple[str, list[str]]:
+    """(text without inline fake messages, the messages cut out)."""
+    kept, cut, position = [], [], 0
+    for match in _INLINE_MESSAGE.finditer(fold_confusables(text)):  # folding keeps offsets: cut the original
+        kept += [text[position : match.start()], "\n\n"]
+        cut.append(" ".join(text[match.start() : match.end()].split()))
+        position = match.end()
+    return "".join(kept) + text[position:], cut
+
+
+def instruction_kind(sentence: str) -> str | None:
+    """Which rule marks this sentence as aimed at the reviewer (None: it is data)."""
+    folded = fold_confusables(sentence)
+    for kind, pattern in _INSTRUCTION_RULES:
+        if pattern.search(sentence) or (folded is not sentence and pattern.search(folded)):
+            return kind
+    return None
+
+
+def is_instruction(sentence: str) -> bool:
+    return instruction_kind(sentence) is not None
+
+
+SYSTEM_WORDS = re.compile(
+    r"\b(models?|gpus?|cpus?|servers?|machines?|nodes?|cluster|requests?|latency|throughput|train\w*|fine[\s-]?tun\w*|inference|serv(e|es|ing)|"
+    r"data(set)?|pipeline|agents?|users?|queries|parameters?|predict\w*|scor\w*|tokens?|replicas?|workers?|service|system|llm|ai|ml|"
+    r"database|api|classifier|regression|scikit[\s-]learn|sklearn|neural|embedding\w*|vector|forecast\w*|detector|ranker|recommend\w*|"
+    r"batch|stream\w*|kafka|queue|qps|rps|job|slo|sla|p\d\d)\b",
+    _I,
+)
+
+
+# ---- languages ------------------------------------------------------------------------------
+# The reader knows English words; function words tell the languages apart (a description written in
+# another language, or one sentence of it inside English text).
+FUNCTION_WORDS = {
+    "English": (
+        "the and of to is are with for that this per each must our we it on in a an be at by from or not"
+    ).split(),
+    "German": (
+        "der die das und ist sind mit für pro jede jeder muss müssen wir unser ein eine nicht auf im zu von "
+        "den dem des bei"
+    ).split(),
+    "French": (
+        "le la les et est sont avec pour par chaque doit doivent nous notre un une des du au aux dans sur ne pas"
+    ).split(),
+    "Spanish": (
+        "el la los las y es son con para por cada debe deben nosotros nuestro un una del al en no que se"
+    ).split(),
+    "Italian": ("il lo la gli le e è sono con per ogni deve devono noi nostro un una del della nel non che").split(),
+    "Portuguese": ("o a os as e é são com para por cada deve devem nós nosso um uma do da no na não que").split(),
+    "Dutch": ("de het een en is zijn met voor per elke moet moeten wij ons onze niet op van te").split(),
+}

@@ -1,0 +1,658 @@
+"""The facts agent (deterministic): a system description -> SystemFacts.
+
+How it reads: clean the text (invisible characters, full-width letters), set aside hidden text,
+fake chat messages and sentences addressed to the reviewer or in another language, rewrite
+number words as digits, find every number with its unit, then decide what each number measures
+from its unit and the words around it (the nearest cue wins, so one sentence can carry
+several numbers). Flags (may parties share data? is a single point of failure allowed?)
+come from phrase patterns over the whole text. Every value keeps the sentence it came from.
+
+Numbers the text gets wrong are never silently used: a negative or absurd magnitude, a bare
+number where a duration or size belongs, and two different values for one quantity each
+leave a note that the review lists with its assumptions (see `_Notes`).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from ceiling.agents.reading import cues, reviewer_address
+from ceiling.agents.reading.text_numbers import MAX_DIGITS, clean, fold_numbers, normalize
+from ceiling.agents.reading.units import DATA_UNIT, TIME_UNIT, convert, data_unit_to_pint, time_unit_to_pint
+from ceiling.agents.schemas import Fact, SystemFacts
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9*\-•])|\n\s*\n|\n(?=\s*(?:[-*•#>|]|\d+[.)]\s))")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\d])")
+_SUFFIX = re.compile(r"\s?(k|K|M|B|bn|T)(?![A-Za-z/])")
+_SUFFIX_VALUE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
+_RATE_TAIL = re.compile(
+    r"^[A-Za-z\s,\-()']{0,40}?(?:(?:\b(?:per|a|each|every)\s+|/\s*)(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|\b(?P<qps>qps|rps|tps|req/s)\b)",
+    re.I,
+)
+_PER_SECONDS = {
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+    "minute": 60,
+    "min": 60,
+    "hour": 3600,
+    "hr": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+}
+
+
+_PER_DEVICE_TIME = re.compile(
+    r"(?:gpu|device|node|server|machine|accelerator|chip|card)[\s-]+(?=(?:hours?|days?|years?)\b)", re.I
+)
+_LARGEST_WINS = ("request_rate", "data_size", "token_rate")
+_PER_ITEM_FIELDS = ("request_rate", "concurrent_users")  # "each car sends 1 event per second" is one item's share
+_NEGATIVE = re.compile(r"(?:(?:^|[\s(\[:=,~])-|\b(?:minus|negative)\s+)$", re.I)
+_CANONICAL = {"ms": "ms", "byte": "bytes", "byte/s": "bytes/s", "1/s": "/s", "s": "s", "h": "h"}
+
+# Bounds on the work per description: a number's unit and rate words are looked for this far
+# after it and a minus sign this far before it, so each number costs the same in a long sentence;
+# past MAX_MENTIONS numbers a text is a table or a test of the reader, not a design to review.
+_AFTER_WINDOW = 400
+_BEFORE_WINDOW = 64
+MAX_MENTIONS = 2000
+_LOOKAHEAD = 200  # unread numbers classified to find the field the cap's note belongs to
+_FIELD_OF_KIND = {
+    "time": "slo",
+    "bytes": "data_size",
+    "bandwidth": "bandwidth",
+    "rate": "request_rate",
+    "count": "workers",
+}
+_LONG_RUN = re.compile(r"\d{25,}")  # shown shortened in notes
+_NON_ASCII_WORD = re.compile(r"[^\s\d.,;:!?()\[\]{}<>\"]{0,16}[^\x00-\x7f][^\s\d.,;:!?()\[\]{}<>\"]{0,16}")
+
+
+@dataclass
+class Mention:
+    """A number in the text with what we know of it before deciding what it measures."""
+
+    value: float
+    kind: str  # "bytes" | "bandwidth" | "time" | "rate" | "count" | "percent"
+    unit: str  # pint unit of value
+    start: int
+    end: int
+    sentence: str  # normalized sentence
+    quote: str  # original sentence
+    notes: list[str] = field(default_factory=list)
+    negative: bool = False  # "-5 TB", "minus 5 TB": no quantity here can be negative
+    bare: bool = False  # digits as written, no unit, no suffix ("a latency of 20")
+    written: float = 0.0  # the number as written, before its unit ("40" of "40 MB")
+    unreadable: str | None = None  # why the number cannot be read ("a 20,000-digit number")
+    unit_word: str | None = None  # a word in another script right after it, no unit the reader knows
+
+    def text(self) -> str:
+        """The number as written, with its unit ("50 ms", "1e30 requests per second") or, for a
+        count, the words that follow it ("1e30 users at once")."""
+        shown = _LONG_RUN.sub(_shortened, self.sentence[self.start : self.end].strip())
+        if self.kind == "count":
+            words = []
+            following = self.sentence[self.end : self.end + 31]  # the 30 characters the words are taken from
+            for word in re.match(r"[^.,;:()\d]{0,30}", following).group(0).split()[:2]:
+                if word.lower() in (
+                    "and",
+                    "or",
+                    "but",
+                    "on",
+                    "of",
+                    "with",
+                    "in",
+                    "to",
+                    "the",
+                    "a",
+                    "an",
+                    "at",
+                    "for",
+                    "per",
+                    "across",
+                    "over",
+                    "from",
+                    "by",
+                    "into",
+                ):
+                    break
+                words.append(word)
+            shown = (shown + following.split(words[0], 1)[0] + " ".join(words)).strip() if words else shown
+        return ("-" if self.negative else "") + shown
+
+    def before(self, chars: int = 70) -> str:
+        return self.sentence[max(0, self.start - chars) : self.start].lower()
+
+    def after(self, chars: int = 90) -> str:
+        return self.sentence[self.end : self.end + chars].lower()
+
+
+def _shortened(run: re.Match) -> str:
+    digits = run.group(0)
+    return f"{digits[:6]}...{digits[-3:]}"
+
+
+def _unreadable_length(number: str) -> str | None:
+    """Why a number is too long to be a quantity, or None: more digits than any real quantity has,
+    or an exponent of more than three digits ("1e-99999" is not 0)."""
+    mantissa, _, exponent = number.lower().partition("e")
+    digits = sum(ch.isdigit() for ch in mantissa)
+    if digits > MAX_DIGITS:
+        return f"a {digits:,}-digit number"
+    if len(exponent.lstrip("+-")) > 3:
+        return f"a power of ten with a {len(exponent.lstrip('+-')):,}-digit exponent"
+    return None
+
+
+def _written_numbers(quote: str) -> set[str]:
+    """The numbers the quote writes in digits (after folding separators and scripts), found once per
+    sentence: a mention is "bare" when its digits are among them, not made from number words."""
+    return {match.group(1) for match in _NUMBER.finditer(fold_numbers(quote))}
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = (re.sub(r"\s*\n\s*", " ", s).strip(" \t-*•>#|") for s in _SENTENCE_SPLIT.split(text) if s)
+    return [p for p in parts if p]
+
+
+def find_mentions(quote: str) -> list[Mention]:
+    """Every number in one sentence, with its unit resolved by pint where it has one. The work per
+    number is bounded (windows around it), so a sentence costs time linear in its length."""
+    return list(_iter_mentions(quote))
+
+
+def _iter_mentions(quote: str) -> Iterator[Mention]:
+    sentence, notes = normalize(quote)
+    written = _written_numbers(quote)
+    return (_mention(match, sentence, quote, notes, written) for match in _NUMBER.finditer(sentence))
+
+
+def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: set[str]) -> Mention:
+    number = match.group(1)
+    too_long = _unreadable_length(number)
+    value = float("inf") if too_long else float(number.replace(",", ""))
+    guessed = [note for digits, note in notes if number == digits and digits not in quote]
+    end = match.end()
+    rest = sentence[end : end + _AFTER_WINDOW]
+    tail = rest.lstrip(" -")
+    per_device = _PER_DEVICE_TIME.match(tail)  # "50,000 GPU-hours": a duration, not 50,000 GPUs
+    if per_device:
+        tail = tail[per_device.end() :]
+    skip = len(rest) - len(tail)
+    data = DATA_UNIT.match(tail)
+    time = TIME_UNIT.match(tail)
+    if data:
+        unit, is_rate = data_unit_to_pint(data)
+        kind = "bandwidth" if is_rate else "bytes"
+        value = convert(value, unit + ("/second" if is_rate else ""), "byte/second" if is_rate else "byte")
+        mention = Mention(
+            value,
+            kind,
+            "byte/s" if is_rate else "byte",
+            match.start(),
+            end + skip + data.end(),
+            sentence,
+            quote,
+            guessed,
+        )
+    elif time:
+        value = convert(value, time_unit_to_pint(time.group("unit")), "millisecond")
+        mention = Mention(value, "time", "ms", match.start(), end + skip + time.end(), sentence, quote, guessed)
+    elif tail.startswith("%"):
+        mention = Mention(value, "percent", "%", match.start(), end + skip + 1, sentence, quote, guessed)
+    else:
+        mention = _count_or_rate(match, value, sentence, quote, guessed, written)
+        foreign = _NON_ASCII_WORD.match(rest.lstrip(" "))
+        mention.unit_word = foreign.group(0) if foreign else None
+    mention.negative = _NEGATIVE.search(sentence, max(0, match.start() - _BEFORE_WINDOW), match.start()) is not None
+    mention.written = value if too_long else float(number.replace(",", ""))
+    mention.unreadable = too_long
+    return mention
+
+
+def _count_or_rate(
+    match: re.Match, value: float, sentence: str, quote: str, guessed: list, written: set[str]
+) -> Mention:
+    """A number with no unit of measure: a count ("8 GPUs", "70B"), or a rate when a time follows."""
+    end = match.end()
+    suffix = _SUFFIX.match(sentence, end, end + _AFTER_WINDOW)
+    if suffix:
+        value *= _SUFFIX_VALUE[suffix.group(1)]
+        end = suffix.end()
+    mention = Mention(value, "count", "", match.start(), end, sentence, quote, guessed)
+    mention.bare = not suffix and match.group(1) in written
+    rate = _RATE_TAIL.match(sentence[end : end + _AFTER_WINDOW])
+    if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end : end + rate.end()]):
+        per = (rate.group("per") or "s").lower()
+        mention.value = value / _PER_SECONDS.get(per, 1)
+        mention.kind, mention.unit = "rate", "1/s"
+        mention.end = end + rate.end()
+    return mention
+
+
+def _set(
+    facts: SystemFacts, name: str, value, unit: str, mention: Mention | None = None, quote: str | None = None
+) -> None:
+    """Record a value unless an earlier, equally direct statement already set it."""
+    current = getattr(facts, name)
+    if current.known and not current.assumed:
+        return
+    note = "; ".join(mention.notes) if mention and mention.notes else None
+    text = quote if quote is not None else (mention.quote if mention else None)
+    setattr(facts, name, Fact(value=value, unit=unit, quote=text, assumed=bool(note), assumption=note))
+
+
+def classify(mention: Mention) -> str | None:
+    """Which SystemFacts field a number measures, from its unit and the nearest cue words."""
+    before, after = mention.before(), mention.after()
+    if mention.kind == "bandwidth":
+        return cues.nearest_field(before, after, cues.BANDWIDTH_CUES, default="bandwidth", before_window=70)
+    if mention.kind == "bytes":
+        return cues.nearest_field(before, after, cues.BYTES_CUES, default="data_size")
+    if mention.kind == "time":
+        return cues.classify_time(mention.value, before, after)
+    if mention.kind == "rate":
+        if cues.PER_ITEM_BEFORE.search(before):
+            return None  # "each car sends 1 event per second" is a per-item rate, not the load
+        return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "request_rate"
+    if mention.kind == "count":
+        if cues.output_length(before, after) and cues.count_in_range("output_tokens", mention.value):
+            return "output_tokens"
+        name = cues.nearest_field(before, after, cues.COUNT_CUES, default=None, value=mention.value)
+        if name is None and cues.EACH_AN_AGENT.search(after):
+            return "agents"  # "5,000 characters, and every one of them is an autonomous agent"
+        return name
+    return None
+
+
+def _sentences_outside_fake_messages(text: str, ignored: list[str]) -> list[str]:
+    """The sentences of `text`, less any fake message: a line opening with a role header
+    ("SYSTEM:", "<|im_start|>system", "[INST]") or like the review itself ("**Verdict:**") and
+    every line after it up to the next blank line. The fake message is added to `ignored` whole,
+    and so is text the rendered page never shows (an HTML comment, front matter, ...)."""
+    text, hidden = reviewer_address.cut_hidden(text)
+    ignored.extend(hidden)
+    text, inline = cues.cut_inline_messages(text)
+    ignored.extend(inline)
+    kept_lines: list[str] = []
+    message: list[str] = []
+    for line in text.split("\n"):
+        if cues.opens_fake_message(line):
+            if message:
+                ignored.append(" ".join(message))
+            message = [line.strip()]
+        elif message and line.strip():
+            message.append(line.strip())
+        else:
+            if message:
+                ignored.append(" ".join(message))
+                message = []
+            kept_lines.append(line)
+    if message:
+        ignored.append(" ".join(message))
+    return split_sentences("\n".join(kept_lines))
+
+
+@dataclass
+class _Candidate:
+    value: float  # in the field's stored unit
+    unit: str
+    mention: Mention
+    percentile: str | None
+
+
+@dataclass
+class _Notes:
+    """What the reader refused to read or had to choose, per field, for the assumptions list."""
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+    candidates: dict[str, list[_Candidate]] = field(default_factory=dict)
+
+    def add(self, name: str, note: str) -> None:
+        name = {"model_weights": "model_params", "gpus_per_node": "workers"}.get(name, name)
+        if note not in self.by_field.setdefault(name, []):
+            self.by_field[name].append(note)
+
+    def usable(self, mention: Mention, name: str | None) -> bool:
+        """False for a number that must not be read; says why when the writer plainly meant a field."""
+        # The field the cue words point to before range checks: "1e12 GPUs" meant workers, even
+        # though only the token count's range admits the number.
+        meant = (
+            cues.field_ignoring_range(mention.kind, mention.value, mention.before(), mention.after())
+            if mention.kind in ("count", "time")
+            else None
+        ) or name
+        if (mention.unreadable or mention.unit_word) and self._unreadable(mention, meant):
+            return False
+        if meant and mention.negative:
+            self.add(
+                meant,
+                f'the text gives a negative value ("{mention.text()}"), which no quantity here can have: not read',
+            )
+            return False
+        if meant and cues.absurd(meant, mention.kind, mention.value):
+            self.add(meant, f'the text gives "{mention.text()}", beyond any real system: not read')
+            return False
+        bare = (
+            cues.unitless_field(mention.value, mention.before(), mention.after())
+            if mention.kind == "count" and mention.bare
+            else None
+        )
+        # A bare number right after "latency of" / "SLO is" is a duration without its unit, even when
+        # a count word further on ("... 20 and makes 6 lookups") would otherwise claim it.
+        if bare and (name is None or not re.search(r"[,;:()\[\]]", mention.before(int(bare[2]) + 2))):
+            what, hint, _ = bare
+            number = mention.sentence[mention.start : mention.end]
+            lead = " ".join(mention.before(40).split()[-3:])
+            self.add(what, f'"{lead} {number}" has no unit: not read (write e.g. "{number}{hint}")')
+            return False
+        if name is not None:
+            return True
+        if mention.kind == "count" and mention.bare and cues.rate_without_time(mention.after()):
+            self.add(
+                "request_rate", f'"{mention.text()}" gives no time unit (per second? per day?): not read as a rate'
+            )
+        return False
+
+    def _unreadable(self, mention: Mention, meant: str | None) -> bool:
+        """True for a number that cannot be read: too long to be a quantity, or followed by a word in
+        another script where a duration or a size belongs ("a latency of 20 \u043c\u0441"). Listed under
+        the field its words point to; with none, it is as unread as any number no cue claims."""
+        if mention.unreadable:
+            if meant:
+                self.add(
+                    meant,
+                    f'the text gives {mention.unreadable} ("{mention.text()}"), longer than any real '
+                    "quantity: not read",
+                )
+            return True
+        unitless = cues.unitless_field(mention.value, mention.before(), "") if mention.kind == "count" else None
+        if not unitless:
+            return False
+        what, hint, _ = unitless
+        number = mention.sentence[mention.start : mention.end]
+        lead = " ".join(mention.before(40).split()[-3:])
+        self.add(
+            what,
+            f'"{lead} {number} {mention.unit_word}": "{mention.unit_word}" is no unit the reader knows: '
+            f'not read (write e.g. "{number}{hint}")',
+        )
+        return True
+
+    def over_cap(self, unread: list[Mention], total: int) -> None:
+        """The note for numbers past MAX_MENTIONS, under the field the first of them that has one
+        would have set (else the field its kind of quantity usually is)."""
+        if not unread:
+            return
+        first = unread[0]
+        named = next((n for m in unread[:_LOOKAHEAD] if (n := classify(m))), None)
+        name = named or _FIELD_OF_KIND.get(first.kind, "request_rate")
+        self.add(
+            name,
+            f"the description states {total:,} numbers; only the first {MAX_MENTIONS:,} are read, "
+            f'from "{first.text()}" on they are not',
+        )
+
+    def candidate(self, name: str, value: float, unit: str, mention: Mention, percentile: str | None) -> None:
+        self.candidates.setdefault(name, []).append(_Candidate(value, unit, mention, percentile))
+
+    def resolve_conflicts(self, facts: SystemFacts) -> None:
+        """Two different values for one quantity, neither qualified ("peak", "today", "p50"):
+        use the reading that makes the design harder, and say so."""
+        for name, found in self.candidates.items():
+            plain = [c for c in found if not cues.QUALIFIED.search(c.mention.before(40) + " " + c.mention.after(40))]
+            distinct = _distinct(plain)
+            if name == "slo":  # a p50 and a p99 target are two targets, not a contradiction
+                labels = {c.percentile for c in distinct if c.percentile}
+                if len(labels) > 1:
+                    continue
+            if len(distinct) < 2:
+                continue
+            if name == "mtbf" and self._device_and_fleet(facts, distinct):
+                continue
+            label, pick = cues.CONFLICTS[name]
+            chosen = (min if pick == "min" else max)(distinct, key=lambda c: c.value)
+            word = cues.CONFLICT_WORDS.get((name, pick), "larger" if pick == "max" else "smaller")
+            listed = _listed(distinct)
+            note = (
+                f"{_count_word(len(distinct))} different {label} stated: {listed}; using the {word} "
+                f"{chosen.mention.text()}"
+            )
+            setattr(
+                facts,
+                name,
+                Fact(value=chosen.value, unit=chosen.unit, quote=chosen.mention.quote, assumed=True, assumption=note),
+            )
+
+    @staticmethod
+    def _device_and_fleet(facts: SystemFacts, distinct: list) -> bool:
+        """ "each GPU fails once per 20,000 hours, so across 8,192 of them something dies every
+        2.4 h": one MTBF is the other divided by the workers, no contradiction. The scoring tool
+        wants the device's (it divides by the fleet itself), so that one is kept, as read."""
+        workers = facts.num("workers")
+        if len(distinct) != 2 or not workers or workers < 2:
+            return False
+        device, fleet = sorted(distinct, key=lambda c: c.value, reverse=True)
+        if abs(device.value / workers - fleet.value) > 0.1 * fleet.value:
+            return False
+        facts.mtbf = Fact(value=device.value, unit=device.unit, quote=device.mention.quote)
+        return True
+
+    def attach(self, facts: SystemFacts) -> None:
+        """Each note joins its field's assumption; a field left unread keeps only the note,
+        which `assume.complete` extends with the value it assumes instead."""
+        for name, found in self.by_field.items():
+            fact = getattr(facts, name)
+            text = "; ".join(found)
+            if fact.value is None:
+                setattr(facts, name, Fact(assumed=True, assumption=text))
+            else:
+                stated = f"using the stated {fact.value:g} {_CANONICAL.get(fact.unit, fact.unit)}".strip()
+                setattr(
+                    facts,
+                    name,
+                    fact.model_copy(
+                        update={
+                            "assumed": True,
+                            "assumption": "; ".join(
+                                p for p in (fact.assumption, text, stated if not fact.assumed else None) if p
+                            ),
+                        }
+                    ),
+                )
+
+
+def _distinct(found: list[_Candidate]) -> list[_Candidate]:
+    """The candidates in order, less any within 1% of one kept before it. Kept values are held
+    sorted: for values >= 0, a value within 1% of any kept one is within 1% of a sorted neighbour,
+    so each candidate costs a bisection instead of a pass over all kept."""
+    if any(c.value < 0 for c in found):
+        return [c for i, c in enumerate(found) if all(_apart(c.value, d.value) for d in found[:i])]
+    distinct: list[_Candidate] = []
+    kept: list[float] = []
+    for c in found:
+        at = bisect_left(kept, c.value)
+        if all(_apart(c.value, kept[i]) for i in (at - 1, at) if 0 <= i < len(kept)):
+            distinct.append(c)
+            kept.insert(at, c.value)
+    return distinct
+
+
+def _apart(a: float, b: float) -> bool:
+    return abs(a - b) > 0.01 * max(abs(a), abs(b))
+
+
+def _listed(distinct: list[_Candidate], most: int = 4) -> str:
+    """The values stated, joined; past `most` the rest are counted (a note stays one line)."""
+    shown = " and ".join(c.mention.text() for c in distinct[:most])
+    return shown if len(distinct) <= most else f"{shown} and {len(distinct) - most:,} more"
+
+
+def _count_word(n: int) -> str:
+    return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
+
+
+def read_sentences(description: str) -> tuple[list[str], list[str]]:
+    """(the sentences the reader reads, the text it sets aside): hidden text, fake messages, text
+    aimed at the reviewer and sentences in another language are set aside, each listed once."""
+    kept: list[str] = []
+    ignored: list[str] = []
+    for sentence in _sentences_outside_fake_messages(clean(description), ignored):
+        if cues.is_instruction(sentence):
+            ignored.append(sentence)
+        elif language := reviewer_address.other_language(sentence):  # an English reader cannot check it
+            ignored.append(f"(in {language}: not read) {sentence}")
+        else:
+            kept.append(sentence)
+    return kept, ignored
+
+
+def extract(description: str) -> SystemFacts:
+    """Deterministic extraction. Silent quantities stay unknown here; `assume` fills them."""
+    facts = SystemFacts()
+    notes = _Notes()
+    kept, facts.ignored_instructions = read_sentences(description)
+
+    workers_are_nodes = False
+    for mention in _mentions_within_cap(kept, notes):
+        quote = mention.quote
+        name = classify(mention)
+        if not notes.usable(mention, name):
+            continue
+        value, unit = mention.value, mention.unit
+        pct = cues.percentile(mention.before(90) + mention.after(30)) if name == "slo" else None
+        if pct:
+            _set(facts, "slo_percentile", pct, "", mention)
+        if name in ("link_latency", "step_compute", "checkpoint_write", "deadline"):
+            value, unit = value / 1000.0, "s"
+        if name == "mtbf":
+            value, unit = value / 3.6e6, "h"
+        if name == "gpus_per_node":
+            nodes = facts.num("workers")
+            if nodes is not None and workers_are_nodes:
+                joined = facts.workers.quote if facts.workers.quote == quote else f"{facts.workers.quote} {quote}"
+                facts.workers = Fact(value=nodes * value, unit="", quote=joined)
+            continue
+        if name == "data_size" and cues.UNUSED.search(mention.sentence, mention.end, mention.end + _AFTER_WINDOW):
+            continue
+        if name == "request_rate" and (each := cues.EACH_OF_N.search(mention.before())):
+            count = float(each.group(1).replace(",", ""))
+            value *= count
+            mention.notes = [*mention.notes, f"the load is {count:g} x the rate each one sends ({mention.text()})"]
+        if (
+            name in cues.CONFLICTS
+            and not mention.notes
+            and not (name in _PER_ITEM_FIELDS and cues.PER_ITEM_WORD.search(mention.before(40)))
+        ):
+            notes.candidate(name, value, unit, mention, pct)
+        if name in _LARGEST_WINS and facts.num(name) is not None and not getattr(facts, name).assumed:
+            if value > facts.num(name):  # the peak rate and the largest dataset are what ceilings see
+                setattr(facts, name, Fact(value=value, unit=unit, quote=mention.quote))
+            continue
+        if name == "model_weights":
+            name, value, unit = "model_params", value / 2.0, ""
+            mention.notes = [*mention.notes, "parameters from the weights' size at 2 bytes per parameter"]
+        if name in ("model_params", "tokens") and value < 1e5:
+            continue  # "a 7 model" is not a parameter count
+        if name in ("workers", "fanout", "parties", "agents") and value < 2:
+            continue  # "fits one machine" describes the model, not the fleet
+        if (
+            name == "workers"
+            and facts.num("workers") is not None
+            and workers_are_nodes
+            and value > facts.num("workers")
+        ):
+            if not cues.NODE_NOUN.search(mention.after()):  # "8 nodes x 8 H100 = 64 GPUs": the GPU total counts
+                facts.workers = Fact(value=value, unit="", quote=mention.quote)
+                workers_are_nodes = False
+                continue
+        if name == "workers" and facts.num("workers") is None:
+            workers_are_nodes = bool(cues.NODE_NOUN.search(mention.after()))
+        _set(facts, name, value, unit, mention)
+
+    notes.resolve_conflicts(facts)
+    notes.attach(facts)
+    text = " ".join(normalize(s)[0] for s in kept)
+    _extract_flags(facts, text, kept)
+    step, workers = facts.num("step_compute"), facts.num("workers")
+    if step and workers and cues.PER_WORKER.search(normalize(facts.step_compute.quote or "")[0]):
+        facts.step_compute = facts.step_compute.model_copy(
+            update={
+                "value": step * workers,
+                "assumed": True,
+                "assumption": f"the step time is one worker's share; whole-step compute C = {step:g} s x {workers:g} "
+                "workers",
+            }
+        )
+    nightly = _quote_for(cues.NIGHTLY, kept) if cues.affirmed(cues.NIGHTLY, text) else None
+    if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
+        facts.deadline = Fact(
+            value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window'
+        )
+    return facts
+
+
+def _mentions_within_cap(sentences: list[str], notes: _Notes) -> Iterator[Mention]:
+    """The numbers of `sentences` in order, at most MAX_MENTIONS of them: past the cap, the rest are
+    counted (not read) and a note says so."""
+    read = 0
+    for index, quote in enumerate(sentences):
+        mentions = _iter_mentions(quote)
+        for here, mention in enumerate(mentions):
+            if read == MAX_MENTIONS:
+                unread = [mention, *islice(mentions, _LOOKAHEAD - 1)]
+                later = sum(_count_numbers(q) for q in sentences[index + 1 :])
+                notes.over_cap(unread, MAX_MENTIONS + _count_numbers(quote) - here + later)
+                return
+            read += 1
+            yield mention
+
+
+def _count_numbers(quote: str) -> int:
+    return sum(1 for _ in _NUMBER.finditer(normalize(quote)[0]))
+
+
+def _quote_for(pattern: re.Pattern, sentences: list[str]) -> str | None:
+    return cues.first_sentence_matching([pattern], sentences)
+
+
+def _extract_flags(facts: SystemFacts, text: str, sentences: list[str]) -> None:
+    for name, value, pattern in cues.FLAG_PATTERNS:
+        quote = _quote_for(pattern, sentences)
+        if quote is not None and not getattr(facts, name).known:
+            _set(facts, name, value, "", quote=quote)
+    numbers = {
+        "serving": ["request_rate", "slo", "concurrent_users", "fanout"],
+        "training": ["tokens", "gradient_size", "step_compute", "checkpoint_write"],
+    }
+    evidence = {name: 1.5 * sum(facts.num(f) is not None for f in fields) for name, fields in numbers.items()}
+    evidence["agents"] = 4.0 if (facts.num("agents") or 0) >= 3 else 0.0
+    workload, quote = cues.workload(text, sentences, evidence)
+    if workload:
+        _set(facts, "workload", workload, "", quote=quote)
+    if facts.flag("online_updates") and workload == "serving" and cues.affirmed(cues.TRAINING_WORD, text) >= 2:
+        workload = "training"  # an online learner: the updates are the workload
+        facts.workload = Fact(value=workload, quote=_quote_for(cues.TRAINING_WORD, sentences))
+    slo = facts.num("slo")
+    asked = facts.num("request_rate") is not None and slo is not None and slo < 60_000
+    arrival, quote = cues.arrival(text, sentences, {"request": 3.0 if asked else 0.0})
+    if arrival == "request" and workload in ("training", "data_pipeline"):
+        arrival = "bounded"  # users mentioned in a training text are the data's source, not callers waiting
+    if arrival:
+        _set(facts, "arrival", arrival, "", quote=quote)
+    foundation = _quote_for(cues.FOUNDATION, sentences)
+    if foundation:
+        _set(facts, "foundation_model", True, "", quote=foundation)
+    precision = cues.precision(text)
+    if precision:
+        bytes_per_param, quote_pattern = precision
+        _set(facts, "bytes_per_param", bytes_per_param, "byte", quote=_quote_for(quote_pattern, sentences))
+    if facts.num("agents") is None:
+        agents = cues.agent_roles(text)
+        if agents:
+            _set(facts, "agents", float(agents), "", quote=_quote_for(cues.AGENT_WORD, sentences))

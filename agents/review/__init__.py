@@ -1,0 +1,1 @@
+"""The review around the stages: the critic's loop, the strongest alternative, the writer, diffs, questions."""

@@ -1,0 +1,182 @@
+"""The critic: numbers over prose. It sends the design back to stage 1 when the tax breaks
+the budget (or communication outlasts the compute it enables), when a stage contradicts the
+one before it, or when a citation does not resolve; `revise` makes the change for the next loop."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel
+
+from ceiling.agents.scoring import formulas as scoring
+from ceiling.agents.scoring.taxes import Design
+
+LOCAL_HOP_MS = 0.05  # an in-process / shared-memory feature read on the scoring replica
+
+
+class Finding(BaseModel):
+    ok: bool
+    reasons: list[str] = []
+    tax_broken: bool = False
+    final: bool = False  # no change the critic knows can fix it
+
+
+def check_citations(decisions: dict, chunk_text) -> list[str]:
+    """Every citation must name a real chunk and quote text that occurs in it."""
+    problems = []
+    for stage, decision in sorted(decisions.items()):
+        if not decision.citations:
+            problems.append(f"stage {stage} has no citation")
+        for citation in decision.citations:
+            text = chunk_text(citation.chunk_id)
+            if text is None:
+                problems.append(f"stage {stage} cites unknown chunk {citation.chunk_id}")
+            elif citation.quote not in text:
+                problems.append(f"stage {stage} quotes text not in {citation.chunk_id}")
+    return problems
+
+
+def check_consistency(decisions: dict) -> list[str]:
+    ceiling = decisions[1].evidence["ceiling"]
+    distribute = decisions[2].evidence["distribute"]
+    problems = []
+    if ceiling == "none" and distribute:
+        problems.append("stage 2 distributes axes although stage 1 found no binding ceiling")
+    if (decisions[3].answer == "single-machine") != (not distribute):
+        problems.append("stage 3's topology does not match stage 2's axes")
+    return problems
+
+
+def check_tax(decisions: dict) -> list[str]:
+    comm = decisions[6].evidence["communication"]
+    if comm["within_budget"]:
+        return []
+    if comm["kind"] == "fan-out":
+        left = comm["budget_left_ms"]
+        if left is not None and left > 0 and comm.get("compute_ms") is not None and comm["compute_ms"] > left:
+            return [
+                f"the model's {comm['compute_ms']:g} ms of compute does not fit the {left:g} ms the communication tax "
+                f"({comm['communication_ms']:g} ms) leaves of the {comm['slo_ms']:g} ms SLO"
+            ]
+        return [
+            f"the communication tax ({comm['communication_ms']:g} ms) leaves {comm['budget_left_ms']:g} ms of the "
+            f"{comm['slo_ms']:g} ms SLO"
+        ]
+    if comm["kind"] == "all-reduce":
+        return [
+            f"communication ({comm['communication_ms']:,.1f} ms/step) exceeds the compute it enables "
+            f"({comm['compute_ms']:,.1f} ms/step per worker)"
+        ]
+    return [f"shuffle plus compute overrun the job window by {-comm['budget_left_ms'] / 1000:,.0f} s"]
+
+
+def review(state: dict, chunk_text) -> Finding:
+    decisions = state["decisions"]
+    tax = check_tax(decisions)
+    reasons = tax + check_consistency(decisions) + check_citations(decisions, chunk_text)
+    ceiling = decisions[1].evidence["ceiling"]
+    final = []
+    if state["design"].single_machine and ceiling != "none":
+        final.append(
+            f"one machine cannot relieve the {ceiling} ceiling (pressure "
+            f"{decisions[1].evidence['pressures'][ceiling]['pressure']:.2f})"
+        )
+    final += check_deadline(state)
+    reasons += final
+    return Finding(ok=not reasons, reasons=reasons, tax_broken=bool(tax), final=bool(final))
+
+
+def check_deadline(state: dict) -> list[str]:
+    """Re-check stage 1 after the critic cut the workers: did the tax move the ceiling?"""
+    facts, design, machine = state["facts"], state["design"], state["machine"]
+    deadline = facts.num("deadline")
+    if facts.text("workload") != "training" or design.workers is None or not deadline:
+        return []
+    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0)
+    seconds = scoring.training_time_s(flops, design.workers, machine.gpu_peak_flops_per_s, machine.mfu)
+    if seconds <= deadline:
+        return []
+    return [
+        f"with {design.workers} workers the run needs {seconds / 86400:,.1f} days, over the "
+        f"{deadline / 86400:,.1f}-day "
+        "deadline: "
+        "the communication tax has become the binding ceiling"
+    ]
+
+
+def exhausted(state: dict) -> bool:
+    """Nothing left to change: the design is already one machine."""
+    return state["design"].single_machine
+
+
+def _largest_fitting_workers(compute: float, message: float, bandwidth: float, alpha: float, current: int) -> int:
+    flip = scoring.comm_exceeds_compute_from(compute, message, bandwidth, alpha)
+    best = min(
+        current - 1,
+        (flip - 1) if flip else current - 1,
+        round(scoring.optimal_workers_ring(compute, message, bandwidth, alpha)),
+    )
+    return max(1, best)
+
+
+def revise(state: dict) -> tuple[Design, str]:
+    """The next change to try, most targeted first; one machine is the last resort."""
+    design = state["design"].model_copy(deep=True)
+    comm = state["decisions"][6].evidence["communication"]
+    tried = set(design.changes)
+    if comm["kind"] == "fan-out":
+        fanout, hop, slo = comm["inputs"]["fanout"], comm["inputs"]["hop_latency_ms"], comm["slo_ms"]
+        target = math.floor(0.5 * slo / hop) if hop else fanout
+        if "fewer lookups" not in tried and 1 <= target < fanout:
+            design.fanout, change = (
+                float(target),
+                f"cut the fan-out from {fanout:g} to {target} lookups (batch them or fetch in parallel) so the tax is "
+                "at most half the SLO",
+            )
+            design.changes.append("fewer lookups")
+            return design, change
+        if "co-located features" not in tried:
+            design.hop_latency_ms, change = (
+                LOCAL_HOP_MS,
+                f"co-locate the features with the scoring replica (a hop of {LOCAL_HOP_MS} ms instead of {hop:g} ms)",
+            )
+            design.changes.append("co-located features")
+            return design, change
+    elif comm["kind"] == "all-reduce":
+        workers = int(comm["inputs"]["workers"])
+        machine = state["machine"]
+        if "two-level collective" not in tried and workers > machine.gpus:
+            design.collective, change = (
+                "two-level",
+                "switch the flat ring to a two-level all-reduce (NVLink inside a node, InfiniBand across nodes)",
+            )
+            design.changes.append("two-level collective")
+            return design, change
+        mp = int(comm["inputs"].get("model_parallel", 1))
+        if "fewer workers" not in tried and workers > mp:
+            # Count data-parallel ranks (each all-reduces 1/mp of the gradient); never below one model copy.
+            ranks = _largest_fitting_workers(
+                comm["inputs"]["step_compute_s"] / mp,
+                comm["inputs"]["gradient_bytes"] / mp,
+                comm["inputs"]["bandwidth_bytes_per_s"],
+                comm["inputs"]["alpha_s"],
+                max(workers // mp, 1),
+            )
+            n = ranks * mp
+            design.workers, change = (
+                n,
+                f"cut the workers from {workers} to {n}, where the all-reduce no longer outlasts the compute",
+            )
+            design.changes.append("fewer workers")
+            return design, change
+    elif comm["kind"] == "shuffle" and "more nodes" not in tried:
+        nodes = int(comm["inputs"]["nodes"])
+        design.workers, change = (
+            nodes * 2,
+            f"double the nodes from {nodes} to {nodes * 2} so each processes half as much inside the window",
+        )
+        design.changes.append("more nodes")
+        return design, change
+    design.single_machine = True
+    design.changes.append("one machine")
+    return design, "collapse to one machine: no network tax at all (the ceiling from stage 1 is then checked again)"

@@ -1,0 +1,257 @@
+"""The writer: the stage decisions and numbers -> the Review (JSON contract) and its markdown."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from ceiling.agents.review.diff import embed
+from ceiling.agents.schemas import Review
+from ceiling.agents.scoring.pressures import AXES
+
+# Code 1.8.2 of the chapter: the tool that owns each axis.
+PLAYBOOK = {
+    "data": "PySpark / Ray Data: shard + shuffle a >1-node corpus",
+    "training": "torch DDP: gradient all-reduce across workers",
+    "model": "FSDP / DeepSpeed: shard params + optimizer state",
+    "inference": "vLLM / Ray Serve: replicate, batch, autoscale",
+    "coordination": "Kubernetes / Slurm: schedule, restart, place by topology",
+    "intelligence": "a multi-agent runtime: orchestrate reasoning agents",
+}
+TABLE_ROWS = [
+    ("1. Ceiling", "Which resource ran out: data, model, or throughput?", "Section 1.1"),
+    ("2. Axis", "Which of the six axes does that ceiling force?", "Section 1.2"),
+    ("3. Topology", "Centralized, decentralized, or hybrid?", "Section 1.4"),
+    ("4. Mode", "Batch, streaming, online, or interactive?", "Section 1.5"),
+    ("5. Metric", "Optimize throughput, latency, cost, or reliability?", "Section 1.6"),
+    ("6. Tax", "What communication and failure cost must we budget?", "Section 1.1"),
+]
+
+
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]#!|~])")
+_LINE_START_SYNTAX = re.compile(r"^(\d+[.)]|[-+=])")
+
+
+def as_text(text) -> str:
+    """Text from a description (or a model) as inert markdown: one line, HTML escaped, markdown
+    syntax backslash-escaped, so it is shown as written and never rendered as a heading, image,
+    link, form or comment (nor as the review's embedded-JSON marker)."""
+    line = html.escape(" ".join(str(text).split()), quote=False)
+    line = _MARKDOWN_SYNTAX.sub(r"\\\1", line)
+    return _LINE_START_SYNTAX.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], line)
+
+
+def build(state: dict) -> Review:
+    d = state["decisions"]
+    first = state["first_tax"]
+    comm, failure = first["communication"], first["failure"]
+    axes = d[2].evidence["axes"]
+    ranked = sorted(axes.items(), key=lambda kv: (-kv[1], AXES.index(kv[0])))
+    pressures = d[1].evidence["pressures"]
+    break_evens = d[1].evidence["break_evens"] + first["break_evens"]
+    facts = state["facts"]
+    return Review(
+        ceiling=d[1].evidence["ceiling"],
+        pressures={name: round(p["pressure"], 2) for name, p in pressures.items()},
+        axes=[{"axis": a, "pressure": round(p, 2)} for a, p in ranked],
+        distribute=d[2].evidence["distribute"],
+        topology=d[3].answer,
+        mode=d[4].answer,
+        metric=d[5].answer,
+        tax={
+            "communication_ms": comm["communication_ms"],
+            "slo_ms": comm["slo_ms"],
+            "budget_left_ms": comm["budget_left_ms"],
+            "within_budget": comm["within_budget"],
+            "kind": comm["kind"],
+            "compute_ms": comm["compute_ms"],
+            "failure": failure,
+            "inputs": comm["inputs"],
+            "final": {
+                "communication_ms": d[6].evidence["communication"]["communication_ms"],
+                "budget_left_ms": d[6].evidence["communication"]["budget_left_ms"],
+                "within_budget": d[6].evidence["communication"]["within_budget"],
+            },
+        },
+        loops=state["loops"],
+        trace=state["trace"],
+        stages=[
+            {
+                "stage": s.stage,
+                "name": s.name,
+                "answer": s.answer,
+                "justification": s.justification,
+                "citations": [c.model_dump() for c in s.citations],
+                **({"llm": s.evidence["llm"]} if "llm" in s.evidence else {}),
+            }
+            for s in (d[i] for i in range(1, 7))
+        ],
+        alternative=state["alternative"],
+        assumptions=facts.assumptions() + [f"reference machine: {state['machine'].name}"],
+        engine=state.get("engine", "deterministic"),
+        feasible=state["feasible"],
+        infeasible_because=state.get("infeasible_because"),
+        reference_machine=state["machine"].name,
+        ceiling_inputs={name: p["inputs"] for name, p in pressures.items()},
+        break_evens=break_evens,
+        playbook={a: PLAYBOOK[a] for a in d[2].evidence["distribute"]},
+        ignored_instructions=facts.ignored_instructions,
+    )
+
+
+_SCALES = {
+    "bytes": [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1, "B")],
+    "B/s": [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1, "B/s")],
+    "s": [(86400, "days"), (3600, "h"), (1, "s"), (1e-3, "ms")],
+    "count": [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1, "")],
+}
+_KIND = {"bytes": "bytes", "byte": "bytes", "B/s": "B/s", "s": "s", "params": "count", "tokens": "count"}
+
+
+def human(value, unit: str) -> str:
+    """A number with a unit a person reads at a glance: 3e13 bytes -> 30 TB, 1.86e8 s -> 2,153 days."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value == float("inf"):
+        return "never"
+    kind = _KIND.get(unit)
+    if kind is None:
+        return f"{_num(float(value))} {unit}".strip()
+    for scale, label in _SCALES[kind]:
+        if abs(value) >= scale or scale == _SCALES[kind][-1][0]:
+            suffix = f" {unit}" if kind == "count" else ""
+            return f"{value / scale:,.3g}{(' ' if label and kind != 'count' else '') + label}{suffix}"
+    return str(value)
+
+
+def llm_report(state: dict, usage: dict) -> dict:
+    """What the model proposed per stage, what the critic did, and what it cost."""
+    stages = [{"stage": n, **state["decisions"][n].evidence.get("llm", {})} for n in range(1, 7)]
+    survived = [s for s in stages if s.get("status")]
+    return {
+        "usage": usage,
+        "stages": stages,
+        "facts_added": state["facts"].llm_filled,
+        "facts_notes": state.get("facts_notes", []),
+        "survived": sum(s["status"] == "accepted" for s in survived),
+        "accepted_after_retry": sum(s["status"] == "accepted after retry" for s in survived),
+        "proposals": len(survived),
+        "disagreements": [f"stage {s['stage']}: {s['disagreement']}" for s in stages if s.get("disagreement")],
+    }
+
+
+def _num(x) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and (abs(x) >= 1e6 or (0 < abs(x) < 1e-3)):
+        return f"{x:.3g}"
+    return f"{x:,.4g}" if isinstance(x, float) else str(x)
+
+
+def markdown(review: Review, title: str = "the described system") -> str:
+    r = review
+    out = [
+        f"# Design review: {as_text(title)}",
+        "",
+        f"**Verdict:** {'feasible' if r.feasible else 'INFEASIBLE'}. Ceiling **{r.ceiling}**; distribute "
+        f"**{', '.join(r.distribute) or 'nothing (one machine)'}**; "
+        f"{r.topology}, {r.mode}, optimizing {r.metric}."
+        + (f" Infeasible because {as_text(r.infeasible_because)}." if not r.feasible else ""),
+        "",
+        f"Engine: `{r.engine}`. Reference machine: {r.reference_machine}.",
+        "",
+        "## Table 1.8.1, filled in",
+        "",
+        "| Stage | Question | Answer | Source |",
+        "|---|---|---|---|",
+    ]
+    answers = [
+        r.ceiling,
+        ", ".join(r.distribute) or "none (one machine)",
+        r.topology,
+        r.mode,
+        r.metric,
+        f"{_num(r.tax['communication_ms'])} ms communication"
+        + (f" of {_num(r.tax['slo_ms'])} ms SLO" if r.tax["slo_ms"] else "")
+        + f"; P(failure in 24 h) {r.tax['failure']['p_any_down']:.1%}",
+    ]
+    out += [f"| {row[0]} | {row[1]} | {answer} | {row[2]} |" for row, answer in zip(TABLE_ROWS, answers, strict=True)]
+    out += ["", "## The six stages, defended", ""]
+    for stage in r.stages:
+        out += [
+            f"### {stage['stage']}. {stage['name'].capitalize()}: {stage['answer']}",
+            "",
+            as_text(stage["justification"]),
+            "",
+        ]
+        out += [f'> "{c["quote"]}"  \n> ({c["section"]}, `{c["chunk_id"]}`)' + "\n" for c in stage["citations"]]
+    out += ["## Numbers", "", "### Ceiling pressures", "", "| Ceiling | Pressure | Inputs |", "|---|---|---|"]
+    out += [f"| {name} | {p:.2f} | {as_text(r.ceiling_inputs.get(name, ''))} |" for name, p in r.pressures.items()]
+    out += ["", "### Axis pressures", "", "| Axis | Pressure | |", "|---|---|---|"]
+    out += [f"| {a['axis']} | {a['pressure']:.2f} | {'#' * round(a['pressure'] * 20)} |" for a in r.axes]
+    t = r.tax
+    out += [
+        "",
+        "### Taxes (the system as described)",
+        "",
+        "| Quantity | Value |",
+        "|---|---|",
+        f"| communication ({t['kind']}) | {_num(t['communication_ms'])} ms |",
+        f"| SLO | {_num(t['slo_ms'])} ms |",
+        f"| compute per unit of work | {_num(t['compute_ms'])} ms |",
+        f"| budget left | {_num(t['budget_left_ms'])} ms |",
+        f"| within budget | {t['within_budget']} |",
+    ]
+    out += [f"| failure: {k.replace('_', ' ')} | {_num(v)} |" for k, v in t["failure"].items() if v is not None]
+    if r.loops:
+        out += [
+            f"| after the critic's changes: communication | {_num(t['final']['communication_ms'])} ms, within budget "
+            f"{t['final']['within_budget']} |"
+        ]
+    out += [
+        "",
+        "### Break-even values (where the verdict flips)",
+        "",
+        "| Quantity | Now | Flips at | Assumed? | Meaning |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | "
+        f"{'yes' if b['assumed'] else 'no'} | {as_text(b['meaning'])} |"
+        for b in r.break_evens
+    ]
+    out += ["", "## Critic loop trace", ""]
+    out += [f"{s.loop}. {as_text(s.reason)} -> {as_text(s.change)}" for s in r.trace] or [
+        "The critic accepted the first pass: no loop back."
+    ]
+    out += [
+        "",
+        "## Strongest alternative",
+        "",
+        f"**{as_text(r.alternative.design)}**: {as_text(r.alternative.why_worse)}",
+        "",
+        "## Playbook",
+        "",
+    ]
+    out += [f"- {axis}: {tool}" for axis, tool in r.playbook.items()] or [
+        "- one machine: no distributed framework needed."
+    ]
+    out += ["", "## Assumptions (where the description was silent)", ""] + [f"- {as_text(a)}" for a in r.assumptions]
+    if r.llm:
+        out += ["", f"## The LLM's part ({r.engine})", "", "| Stage | Proposed | Critic | Note |", "|---|---|---|---|"]
+        out += [
+            f"| {s['stage']} | {as_text(s.get('proposed', '-'))} | {s.get('status', '-')} | "
+            f"{as_text(s.get('disagreement') or s.get('retry_reason') or s.get('error') or '')}"
+            f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |"
+            for s in r.llm["stages"]
+        ]
+        u = r.llm["usage"]
+        out += [
+            "",
+            f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, "
+            f"{u['seconds']:.1f} s.",
+        ]
+    if r.ignored_instructions:
+        out += ["", "## Ignored text aimed at the reviewer (treated as data)", ""]
+        out += [f"- {as_text(s)}" for s in r.ignored_instructions]
+    return "\n".join(out) + "\n\n" + embed(r)

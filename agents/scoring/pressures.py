@@ -1,0 +1,314 @@
+"""Ceiling and axis pressures from quantities (pure functions, no I/O).
+
+A ceiling's *ratio* is need / capacity of the reference machine; its *pressure* maps the ratio
+into [0, 1] as 1 - 2^-ratio, so a ratio of 1 (exactly one machine's worth) is 0.5, the line at
+which the ceiling binds. Every pressure keeps the inputs behind it so the review can show them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel
+
+from ceiling.agents.schemas import SystemFacts
+from ceiling.agents.scoring import formulas as scoring
+from ceiling.agents.scoring.reference import ReferenceMachine
+
+BINDS_AT = 0.5
+AXES = ("data", "training", "model", "inference", "coordination", "intelligence")
+LLM_PARAMS = 1e8  # above this a model is served from GPU memory, token by token
+TRAINING_STATE_BYTES_PER_PARAM = 16  # mixed-precision Adam (ZeRO paper)
+SERVING_HEADROOM = 1.2  # KV cache and activations on top of the weights
+STREAM_TOKENS_PER_S = 20  # one interactive user reading a streamed answer
+
+
+class Pressure(BaseModel):
+    name: str
+    pressure: float
+    ratio: float
+    need: float | None = None
+    capacity: float | None = None
+    unit: str = ""
+    inputs: str = ""
+
+    @property
+    def binds(self) -> bool:
+        return self.pressure >= BINDS_AT
+
+
+def from_ratio(ratio: float) -> float:
+    return round(1.0 - 2.0 ** (-max(ratio, 0.0)), 4)
+
+
+def _pressure(name: str, need: float, capacity: float, unit: str, inputs: str) -> Pressure:
+    ratio = need / capacity if capacity else 0.0
+    return Pressure(
+        name=name, pressure=from_ratio(ratio), ratio=ratio, need=need, capacity=capacity, unit=unit, inputs=inputs
+    )
+
+
+def is_llm(facts: SystemFacts) -> bool:
+    params = facts.num("model_params")
+    return params is not None and params >= LLM_PARAMS and not facts.flag("small_model")
+
+
+def model_bytes_needed(facts: SystemFacts) -> tuple[float, str]:
+    params = facts.num("model_params") or 0.0
+    if facts.text("workload") == "training":
+        return (
+            params * TRAINING_STATE_BYTES_PER_PARAM,
+            f"{params:.3g} params x {TRAINING_STATE_BYTES_PER_PARAM} B (weights, gradients, Adam state)",
+        )
+    bytes_per_param = facts.num("bytes_per_param") or 2.0
+    return (
+        params * bytes_per_param * SERVING_HEADROOM,
+        f"{params:.3g} params x {bytes_per_param:g} B x {SERVING_HEADROOM} (KV cache headroom)",
+    )
+
+
+def model_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
+    # Trees, linear models and embedding tables run from host memory, not one accelerator's.
+    if facts.flag("small_model"):
+        capacity, where = machine.host_memory_bytes, "host memory"
+    else:
+        capacity, where = facts.num("gpu_memory") or machine.gpu_memory_bytes, "one accelerator's memory"
+    if facts.num("model_params") is None:
+        need = 0.05e9 if facts.flag("small_model") else 0.0
+        return _pressure(
+            "model", need, capacity, "bytes", "a small model (trees / linear / small net) needs well under 1 GB"
+        )
+    need, how = model_bytes_needed(facts)
+    return _pressure(
+        "model", need, capacity, "bytes", f"{how} = {need / 1e9:,.1f} GB vs {where} of {capacity / 1e9:,.0f} GB"
+    )
+
+
+def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
+    size = facts.num("data_size") or 0.0
+    workload = facts.text("workload")
+    if facts.flag("share_data") is False and (facts.num("parties") or 0) >= 2:
+        # A legal boundary is a ceiling too: data no party may pool cannot sit on one machine.
+        parties = facts.num("parties")
+        return _pressure(
+            "data",
+            parties,
+            1.0,
+            "parties",
+            f"{parties:,.0f} parties may not pool their data, so it cannot sit on one machine whatever its size",
+        )
+    if workload == "serving" or workload == "agents":
+        return _pressure(
+            "data",
+            size,
+            machine.host_memory_bytes,
+            "bytes",
+            f"{size / 1e12:,.2f} TB consulted while serving vs {machine.host_memory_bytes / 1e12:,.0f} TB of host "
+            "memory",
+        )
+    storage = size / machine.local_disk_bytes
+    deadline = facts.num("deadline")
+    if workload == "data_pipeline" and deadline:
+        scan_s = size / machine.scan_bytes_per_s
+        scan = scan_s / deadline
+        if scan > storage:
+            return _pressure(
+                "data",
+                scan_s,
+                deadline,
+                "s",
+                f"{size / 1e12:,.2f} TB at {machine.scan_bytes_per_s / 1e9:g} GB/s = {scan_s / 3600:,.1f} h of "
+                f"processing vs a {deadline / 3600:,.1f} h window",
+            )
+    return _pressure(
+        "data",
+        size,
+        machine.local_disk_bytes,
+        "bytes",
+        f"{size / 1e12:,.2f} TB vs {machine.local_disk_bytes / 1e12:,.0f} TB of local disk",
+    )
+
+
+def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tuple[float, float, str, str]:
+    """(demand, capacity, unit, how) for serving on one reference machine."""
+    rate = facts.num("request_rate") or 0.0
+    if is_llm(facts):
+        weights = scoring.weights_bytes(facts.num("model_params"), facts.num("bytes_per_param") or 2.0)
+        capacity = machine.gpus * machine.hbm_bytes_per_s / weights * machine.decode_batch
+        out_tokens = facts.num("output_tokens") or 0.0
+        users = facts.num("concurrent_users") or 0.0
+        stated = facts.num("token_rate") or 0.0
+        demand = max(rate * out_tokens, users * STREAM_TOKENS_PER_S, stated)
+        how = (
+            f"demand max({rate:,.0f} req/s x {out_tokens:,.0f} tokens, {users:,.0f} streams x {STREAM_TOKENS_PER_S} "
+            f"tok/s, stated {stated:,.0f} tok/s) = {demand:,.0f} tok/s; "
+            f"capacity {machine.gpus} GPUs x {machine.hbm_bytes_per_s / 1e12:g} TB/s / {weights / 1e9:,.1f} GB weights "
+            f"x batch {machine.decode_batch} = {capacity:,.0f} tok/s"
+        )
+        return demand, capacity, "tokens/s", how
+    service_ms = facts.num("service_time") or machine.small_model_request_ms
+    capacity = machine.cpu_cores * 1000.0 / service_ms
+    how = f"{rate:,.0f} req/s vs {machine.cpu_cores} cores x 1000/{service_ms:g} ms = {capacity:,.0f} req/s per machine"
+    return rate, capacity, "requests/s", how
+
+
+def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
+    workload = facts.text("workload")
+    if workload == "training" and facts.flag("online_updates") and facts.num("request_rate"):
+        demand, capacity, unit, how = serving_demand_capacity(facts, machine)  # updates arrive like requests
+        return _pressure(
+            "throughput", demand, capacity, unit.replace("requests", "updates"), how.replace("req/s", "updates/s")
+        )
+    if workload == "training":
+        params, tokens, deadline = facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, facts.num("deadline")
+        flops = scoring.training_flops(params, tokens)
+        seconds = scoring.training_time_s(flops, machine.gpus, machine.gpu_peak_flops_per_s, machine.mfu)
+        if not deadline:
+            return _pressure("throughput", 0.0, 1.0, "s", "no deadline stated")
+        return _pressure(
+            "throughput",
+            seconds,
+            deadline,
+            "s",
+            f"6 x {params:.3g} params x {tokens:.3g} tokens = {flops:.3g} FLOPs = {seconds / 86400:,.1f} days on one "
+            "node "
+            f"({machine.gpus} x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {machine.mfu}) vs "
+            f"{deadline / 86400:,.1f} days allowed",
+        )
+    if workload in ("serving", "agents"):
+        demand, capacity, unit, how = serving_demand_capacity(facts, machine)
+        return _pressure("throughput", demand, capacity, unit, how)
+    return _pressure(
+        "throughput", 0.0, 1.0, "", "a bounded batch job: its throughput limit is counted in the data ceiling"
+    )
+
+
+def ceilings(facts: SystemFacts, machine: ReferenceMachine) -> dict[str, Pressure]:
+    return {
+        "data": data_ceiling(facts, machine),
+        "model": model_ceiling(facts, machine),
+        "throughput": throughput_ceiling(facts, machine),
+    }
+
+
+def binding(pressures: dict[str, Pressure]) -> str:
+    """The ceiling that ran out (highest pressure), or "none" when no pressure reaches 0.5."""
+    name = max(pressures, key=lambda k: pressures[k].pressure)
+    return name if pressures[name].binds else "none"
+
+
+def machines_needed(pressures: dict[str, Pressure]) -> int:
+    return max(1, math.ceil(max(p.ratio for p in pressures.values()) - 1e-9))
+
+
+def axis_pressures(
+    facts: SystemFacts, pressures: dict[str, Pressure], gpus_per_node: int = ReferenceMachine().gpus
+) -> dict[str, float]:
+    """The six axes of Section 1.2, each forced to the degree its ceiling binds."""
+    workload = facts.text("workload")
+    throughput = pressures["throughput"].pressure
+    nodes = machines_needed(pressures)
+    workers = facts.num("workers")
+    if workers and workload == "training":
+        nodes = max(nodes, math.ceil(workers / gpus_per_node))
+    agents = facts.num("agents") or 1.0
+    return {
+        "data": pressures["data"].pressure,
+        "training": (max(throughput, pressures["data"].pressure) if pressures["data"].unit == "parties" else throughput)
+        if workload == "training"
+        else 0.05,
+        "model": pressures["model"].pressure,
+        "inference": throughput if workload in ("serving", "agents") else 0.05,
+        "coordination": round(nodes / (nodes + 4), 4) if nodes > 1 else 0.05,
+        "intelligence": from_ratio((agents - 1) / 2) if agents > 1 else 0.05,
+    }
+
+
+def ranked(axes: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(axes.items(), key=lambda kv: (-kv[1], AXES.index(kv[0])))
+
+
+def ceiling_break_evens(facts: SystemFacts, pressures: dict[str, Pressure], machine: ReferenceMachine) -> list[dict]:
+    """For each ceiling input, the value at which that ceiling would start (or stop) binding."""
+    out: list[dict] = []
+
+    def add(quantity: str, current: float | None, flips_at: float, unit: str, meaning: str) -> None:
+        out.append(
+            {
+                "quantity": quantity,
+                "current": current,
+                "flips_at": flips_at,
+                "unit": unit,
+                "meaning": meaning,
+                "assumed": getattr(facts, quantity).assumed,
+            }
+        )
+
+    model = pressures["model"]
+    params = facts.num("model_params")
+    if params and model.need:
+        add(
+            "model_params",
+            params,
+            params * model.capacity / model.need,
+            "params",
+            "the model ceiling binds from this size (needs one accelerator's memory)",
+        )
+    data = pressures["data"]
+    if data.unit == "bytes" and data.capacity:
+        add("data_size", facts.num("data_size"), data.capacity, "bytes", "the data ceiling binds from this size")
+    elif data.unit == "s" and data.capacity:
+        add(
+            "data_size",
+            facts.num("data_size"),
+            data.capacity * machine.scan_bytes_per_s,
+            "bytes",
+            "one node can no longer process the data inside the window",
+        )
+    throughput = pressures["throughput"]
+    workload = facts.text("workload")
+    if workload in ("serving", "agents") and throughput.capacity:
+        if throughput.unit == "tokens/s":
+            tokens = facts.num("output_tokens") or 0.0
+            if tokens and facts.num("request_rate") is not None:
+                add(
+                    "request_rate",
+                    facts.num("request_rate"),
+                    throughput.capacity / tokens,
+                    "1/s",
+                    "one machine's decode capacity runs out at this request rate",
+                )
+            if facts.num("concurrent_users") is not None:
+                add(
+                    "concurrent_users",
+                    facts.num("concurrent_users"),
+                    throughput.capacity / STREAM_TOKENS_PER_S,
+                    "users",
+                    "one machine's decode capacity runs out at this many streams",
+                )
+        else:
+            add(
+                "request_rate",
+                facts.num("request_rate"),
+                throughput.capacity,
+                "1/s",
+                "one machine's request capacity runs out here",
+            )
+    if workload == "training" and throughput.need and throughput.capacity:
+        add(
+            "deadline",
+            facts.num("deadline"),
+            throughput.need,
+            "s",
+            "a deadline shorter than this forces distributed training",
+        )
+        tokens = facts.num("tokens")
+        if tokens:
+            add(
+                "tokens",
+                tokens,
+                tokens * throughput.capacity / throughput.need,
+                "tokens",
+                "more tokens than this cannot be trained on one node in time",
+            )
+    return out

@@ -1,0 +1,67 @@
+"""Stage 2: which of the six axes to distribute (Section 1.2), forced by the stage-1 ceiling."""
+
+from __future__ import annotations
+
+from ceiling.agents.schemas import StageDecision
+from ceiling.agents.scoring import pressures as P
+from ceiling.agents.stages.citing import cite
+
+AXIS_WORDS = {
+    "data": "distribute data",
+    "training": "distribute training",
+    "model": "distribute the model",
+    "inference": "distribute inference",
+    "coordination": "coordinate the cluster",
+    "intelligence": "distribute intelligence",
+}
+
+
+def primary_axis(ceiling: str, workload: str) -> str | None:
+    """The axis a ceiling points to (Section 1.2's mapping)."""
+    if ceiling == "throughput":
+        return "training" if workload == "training" else "inference"
+    return {"data": "data", "model": "model"}.get(ceiling)
+
+
+def decide(state: dict) -> StageDecision:
+    facts, stage1 = state["facts"], state["decisions"][1]
+    ceiling = stage1.evidence["ceiling"]
+    pressures = {n: P.Pressure(**p) for n, p in stage1.evidence["pressures"].items()}
+    axes = P.axis_pressures(facts, pressures, state["machine"].gpus)
+    ranked = P.ranked(axes)
+    primary = primary_axis(ceiling, facts.text("workload"))
+    if state["design"].single_machine and primary is not None:
+        distribute: list[str] = []
+        why = (
+            "The critic collapsed the design to one machine after the tax broke the budget, so no axis is "
+            "distributed, "
+            f"although the {ceiling} ceiling still points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})."
+        )
+        query = "a heavy communication tax can itself become the binding ceiling"
+    elif primary is None:
+        distribute: list[str] = []
+        why = (
+            "Stage 1 found no binding ceiling, so no axis is distributed: every axis pressure is below 0.5 ("
+            + ", ".join(f"{a} {p:.2f}" for a, p in ranked)
+            + "). One machine will do; spend the headcount on the product."
+        )
+        query = "flat hexagon every axis low a single machine will do"
+    else:
+        distribute = [primary] + [a for a, p in ranked if p >= P.BINDS_AT and a != primary]
+        kept = [a for a, p in ranked if a not in distribute]
+        why = (
+            f"The {ceiling} ceiling from stage 1 points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})"
+            + (f", with {', '.join(AXIS_WORDS[a] for a in distribute[1:])} also forced" if len(distribute) > 1 else "")
+            + ". Not distributed: "
+            + ", ".join(f"{a} ({axes[a]:.2f})" for a in kept)
+            + "; distributing along an axis whose ceiling never bound adds cost without relief."
+        )
+        query = f"{ceiling} ceiling sends you to {AXIS_WORDS[primary]} axis"
+    return StageDecision(
+        stage=2,
+        name="axis",
+        answer=", ".join(distribute) if distribute else "none (one machine)",
+        justification=why,
+        citations=cite(query),
+        evidence={"axes": axes, "ranked": ranked, "distribute": distribute, "primary": primary},
+    )

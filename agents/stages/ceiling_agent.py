@@ -1,0 +1,63 @@
+"""Stage 1: which ceiling binds (Section 1.1). Numbers first: each ceiling's need vs the
+reference machine's capacity, and the highest pressure wins if it reaches 0.5."""
+
+from __future__ import annotations
+
+from ceiling.agents.schemas import StageDecision
+from ceiling.agents.scoring import pressures as P
+from ceiling.agents.stages.citing import cite
+
+_QUERIES = {
+    "data": "data ceiling: the data is too big for one machine's memory or disk, distribute data",
+    "model": "model ceiling: the model is too big for one accelerator's memory, distribute the model",
+    "throughput": "throughput ceiling: the request volume exceeds one server's throughput, binding ceiling",
+}
+
+
+def decide(state: dict) -> StageDecision:
+    facts, machine = state["facts"], state["machine"]
+    ceilings = P.ceilings(facts, machine)
+    binding = P.binding(ceilings)
+    lines = [
+        f"{name} {c.pressure:.2f} ({c.inputs})" for name, c in sorted(ceilings.items(), key=lambda kv: -kv[1].pressure)
+    ]
+    if binding == "none":
+        answer = "none"
+        why = (
+            f"No ceiling binds on {machine.name}: "
+            + "; ".join(lines)
+            + ". Every need fits inside one machine, so the correct design is a single machine and the rest of the "
+            "checklist is moot: "
+            "distribution is forced by a ceiling, never chosen for elegance."
+        )
+        query = "if none binds the correct design is a single machine"
+    else:
+        c = ceilings[binding]
+        others = [n for n, p in ceilings.items() if n != binding and p.binds]
+        answer = binding + (f" (also {', '.join(others)})" if others else "")
+        why = (
+            f"{binding.capitalize()} binds at pressure {c.pressure:.2f} ({c.ratio:,.2f}x one machine: {c.inputs}). "
+            f"Measured against {machine.name}: "
+            + "; ".join(lines)
+            + "."
+            + (
+                f" {' and '.join(others).capitalize()} binds as well, so two ceilings are active at once."
+                if others
+                else ""
+            )
+        )
+        query = _QUERIES[binding]
+    return StageDecision(
+        stage=1,
+        name="ceiling",
+        answer=answer,
+        justification=why,
+        citations=cite(query),
+        evidence={
+            "ceiling": binding,
+            "pressures": {n: c.model_dump() for n, c in ceilings.items()},
+            "binding_also": [n for n, p in ceilings.items() if n != binding and p.binds and binding != "none"],
+            "machines_needed": P.machines_needed(ceilings),
+            "break_evens": P.ceiling_break_evens(facts, ceilings, machine),
+        },
+    )

@@ -1,0 +1,104 @@
+"""Stage 6: the communication tax and the failure tax of the design (Sections 1.1, 1.6)."""
+
+from __future__ import annotations
+
+import math
+
+from ceiling.agents.schemas import StageDecision
+from ceiling.agents.scoring import taxes as T
+from ceiling.agents.stages.citing import cite
+
+
+def compute(state: dict) -> dict:
+    """Both taxes and their break-evens for the current design (no prose, for the critic too)."""
+    facts, machine, design = state["facts"], state["machine"], state["design"]
+    workload = facts.text("workload")
+    machines = 1 if design.single_machine else state["decisions"][1].evidence["machines_needed"]
+    if workload == "training":
+        workers = T.training_workers(facts, design, machines, machine)
+        model_bytes = state["decisions"][1].evidence["pressures"]["model"]["need"] or 0.0
+        comm = T.training_comm(facts, design, workers, machine, model_bytes)
+        failure = T.failure_tax(facts, workers, training=True)
+        break_evens = T.training_break_evens(facts, comm, workers)
+    elif workload == "data_pipeline":
+        nodes = 1 if design.single_machine else (design.workers or int(facts.num("workers") or machines))
+        comm = T.shuffle_comm(facts, nodes, machine)
+        failure = T.failure_tax(facts, nodes * machine.gpus if facts.num("workers") is None else nodes, training=False)
+        break_evens = []
+    else:
+        comm = T.serving_comm(facts, design)
+        replicas = machines
+        failure = T.failure_tax(
+            facts,
+            replicas * machine.gpus if facts.num("model_params") and not facts.flag("small_model") else replicas,
+            training=False,
+        )
+        break_evens = T.serving_break_evens(facts, comm)
+    return {"communication": comm, "failure": failure, "break_evens": break_evens, "machines": machines}
+
+
+def _describe(tax: dict) -> str:
+    comm, failure = tax["communication"], tax["failure"]
+    if comm.kind == "fan-out":
+        f, h = comm.inputs["fanout"], comm.inputs["hop_latency_ms"]
+        text = (
+            f"communication tax {f:g} x {h:g} ms = {comm.communication_ms:g} ms of the {comm.slo_ms:g} ms SLO, "
+            f"{comm.budget_left_ms:g} ms left for compute"
+        )
+    elif comm.kind == "all-reduce":
+        text = (
+            f"communication tax {comm.communication_ms:,.2f} ms per step ({comm.formula}, {comm.inputs['workers']:.0f} "
+            "workers) "
+            f"against {comm.compute_ms:,.2f} ms of compute per worker per step"
+        )
+    else:
+        text = (
+            f"shuffle {comm.communication_ms / 1000:,.1f} s plus compute {comm.compute_ms / 1000:,.1f} s against the "
+            "job window"
+        )
+    text += f"; {'within' if comm.within_budget else 'OVER'} budget. "
+    text += (
+        f"Failure tax: {failure.devices} devices, fleet MTBF {failure.fleet_mtbf_h:,.1f} h, P(some failure in 24 h) "
+        f"{failure.p_any_down:.1%}, "
+        f"{failure.interruptions_per_day:,.2f} interruptions/day"
+    )
+    if failure.checkpoint_interval_s:
+        text += (
+            f"; checkpoint every {failure.checkpoint_interval_s:,.0f} s (Daly), {failure.wasted_fraction:.1%} of the "
+            "run lost"
+        )
+    if failure.replicas_for_four_nines:
+        text += (
+            f"; {failure.replicas_for_four_nines} copies of each replica reach 99.99% availability; run "
+            f"N+{max(1, math.ceil(failure.interruptions_per_day))} replicas so the tail holds while one is replaced"
+        )
+    return text + "."
+
+
+def _short(tax: dict) -> str:
+    comm, failure = tax["communication"], tax["failure"]
+    if comm.slo_ms is not None:
+        text = f"{comm.communication_ms:g} ms of {comm.slo_ms:g} ms SLO ({comm.budget_left_ms:g} ms left)"
+    else:
+        text = f"{comm.communication_ms:,.4g} ms {comm.kind} vs {comm.compute_ms:,.4g} ms compute"
+    return text + f"; P(failure in 24 h) {failure.p_any_down:.1%}" + ("" if comm.within_budget else "; OVER budget")
+
+
+def decide(state: dict) -> StageDecision:
+    tax = compute(state)
+    metric = state["decisions"][5].answer
+    why = f"Stage 5 optimizes {metric}, so the tax is budgeted against it: " + _describe(tax)
+    query = "communication tax failure tax budget loop back to stage one with fewer workers alpha-beta"
+    return StageDecision(
+        stage=6,
+        name="tax",
+        answer=_short(tax),
+        justification=why,
+        citations=cite(query),
+        evidence={
+            "communication": tax["communication"].model_dump(),
+            "failure": tax["failure"].model_dump(),
+            "break_evens": [b.model_dump() for b in tax["break_evens"]],
+            "machines": tax["machines"],
+        },
+    )

@@ -1,0 +1,1 @@
+"""Entry points: the CLI, the web chat and its threads, the servers, the engines they start."""

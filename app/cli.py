@@ -1,0 +1,475 @@
+"""The `ceiling` command line: review a design, show the facts read from it, rebuild the index.
+
+Heavy imports (langgraph, chromadb, torch) happen inside the commands, so `--help` and
+input errors answer at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ceiling.app.engines import Engine  # an Enum only: keeps --help fast
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help=(
+        "Review the design of a distributed AI system the way Chapter 1.8 teaches: six stages in order "
+        "(ceiling -> axis -> topology -> mode -> metric -> tax), each justified by the one before and cited "
+        "to the chapter, with the numbers computed and a critic that loops back when the tax breaks the budget.\n\n"
+        "Example: [bold]ceiling review design.md[/bold]   or   [bold]cat design.md | ceiling review -[/bold]"
+    ),
+)
+
+
+class Format(StrEnum):
+    markdown = "markdown"
+    json = "json"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ceiling {version('ceiling')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = None,
+) -> None:
+    """ceiling: a defended six-stage review of a distributed AI system design."""
+
+
+SourceArg = Annotated[
+    str,
+    typer.Argument(
+        help="A design description (.md/.txt), a SystemFacts file (.yaml/.json), or - for stdin.", metavar="FILE|-"
+    ),
+]
+CorpusOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--corpus",
+        help="An extra folder of chapters (.txt/.md) to index and cite; repeatable.",
+        exists=True,
+        file_okay=False,
+    ),
+]
+MachineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--machine",
+        help="Reference machine as YAML/JSON (default: one 8x H100 80 GB node).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+def _use_corpus(folders: list[Path] | None) -> None:
+    """Add the --corpus folders, then read every corpus file once: one that cannot be indexed (not
+    UTF-8, a link out of its folder, a FIFO) is one error line before any work starts."""
+    import os
+
+    if folders:
+        os.environ["CEILING_CORPUS"] = os.pathsep.join(str(f.resolve()) for f in folders)
+    from ceiling.corpus.index import CorpusError, check_corpus
+
+    try:
+        check_corpus()
+    except CorpusError as exc:
+        _fail(str(exc))
+
+
+def _open_index_with_progress(status=None) -> None:
+    """Open the corpus index, telling the user when a (slow) first build is happening (on
+    `status`, a rich status already shown, else on one of its own)."""
+    from rich.console import Console
+
+    from ceiling.corpus import retrieve
+    from ceiling.corpus.index import CorpusIndex
+
+    index = CorpusIndex()
+    building = "building the corpus index (first run, loads the embedding model)..."
+    if not index.needs_build():
+        index.open()
+    elif status is not None:
+        status.update(building)
+        index.open()
+    else:
+        with Console(stderr=True).status(building):
+            index.open()
+    retrieve.use_index(index)
+
+
+def _load(source: str, machine: Path | None, output: Path | None = None):
+    """The input, the reference machine, and the output path checked, all before any work."""
+    from ceiling.app.inputs import InputError, check_writable, read_input, title_of
+
+    try:
+        description, facts, name = read_input(source)
+        reference = _machine(machine)
+        if output is not None:
+            check_writable(output)
+    except InputError as exc:
+        _fail(str(exc))
+    return description, facts, reference, title_of(description, name)
+
+
+def _machine(machine: Path | None):
+    """The reference machine, or exit 2 with the file's first problem."""
+    from ceiling.agents.scoring.reference import load_machine
+    from ceiling.app.inputs import InputError
+
+    try:
+        return load_machine(machine)
+    except InputError as exc:
+        _fail(str(exc))
+    except (OSError, ValueError) as exc:
+        _fail(f"{machine}: {str(exc).splitlines()[0]}")
+
+
+@app.command()
+def review(
+    source: SourceArg,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="markdown (for people) or json (the stable contract).")
+    ] = Format.markdown,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the review to this file instead of stdout.", dir_okay=False),
+    ] = None,
+    max_loops: Annotated[
+        int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")
+    ] = 3,
+    llm: Annotated[
+        Engine | None,
+        typer.Option(
+            "--llm",
+            help="Stage agents: off = rules only; openai = any OpenAI-compatible endpoint (OPENAI_BASE_URL / "
+            "OPENAI_API_KEY); local = start a llama.cpp server here. Default: openai when a key or base URL is "
+            "set, else off.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")
+    ] = None,
+    gguf: Annotated[
+        Path | None,
+        typer.Option(
+            "--gguf", help="A GGUF file for --llm local instead of the default Qwen2.5-Coder-1.5B.", dir_okay=False
+        ),
+    ] = None,
+    tools: Annotated[
+        bool | None,
+        typer.Option(
+            "--tools/--no-tools",
+            help="LLM stage agents may call retrieve and the scoring functions (at most 3 tool rounds per stage) "
+            "before "
+            "answering; slower. Default: CEILING_LLM_TOOLS, else off.",
+            show_default=False,
+        ),
+    ] = None,
+    machine: MachineOpt = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops,
+    the alternative."""
+    description, facts, reference, title = _load(source, machine, output)
+    _use_corpus(corpus)
+    from rich.console import Console
+
+    from ceiling.app.engines import EngineError, open_engine
+
+    console = Console(stderr=True)
+    try:
+        with (
+            console.status("reviewing...") as status,
+            open_engine(
+                llm, model, gguf, on_status=status.update, tools=tools, while_loading=lambda: _warm_up(status)
+            ) as client,
+        ):
+            from ceiling.graph.workflow import run
+
+            on_step = (lambda node: status.update(f"[{client.engine}] {node} done")) if client is not None else None
+            state = run(
+                description, given_facts=facts, machine=reference, max_loops=max_loops, llm=client, on_step=on_step
+            )
+    except EngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    from ceiling.agents.review.writer import markdown
+
+    result = state["review"]
+    text = result.model_dump_json(indent=2) + "\n" if format is Format.json else markdown(result, title)
+    _emit(text, output)
+
+
+def _warm_up(status) -> None:
+    """The index and the workflow's imports: done while a local model server loads."""
+    _open_index_with_progress(status)
+    import ceiling.graph.workflow  # noqa: F401 (langgraph and the agents: ~1 s of imports)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    from ceiling.app.inputs import InputError, write_text_file
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_text_file(output, text)
+    except InputError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}")
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def facts(
+    source: SourceArg,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="markdown table or json (SystemFacts).")
+    ] = Format.markdown,
+    complete: Annotated[
+        bool, typer.Option("--assumed/--stated", help="Also show the values assumed where the text is silent.")
+    ] = True,
+    machine: MachineOpt = None,
+) -> None:
+    """Show the quantities read from a description, each with its quote or its assumption."""
+    description, given, reference, _ = _load(source, machine)
+    from ceiling.agents.reading import assume
+    from ceiling.agents.reading.facts import extract
+
+    raw = given or extract(description)
+    result = assume.complete(raw, reference) if complete else raw
+    if format is Format.json:
+        sys.stdout.write(result.model_dump_json(indent=2, exclude_defaults=True) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="SystemFacts", show_lines=False)
+    for column in ("field", "value", "unit", "source"):
+        table.add_column(column, overflow="fold")
+    for name, fact in result.facts():
+        if fact.value is None:
+            continue
+        source_text = f"assumed: {fact.assumption}" if fact.assumed else f'"{fact.quote}"'
+        table.add_row(name, str(fact.value), fact.unit, escape(source_text))  # the user's text, not rich markup
+    console = Console()
+    console.print(table)
+    for sentence in result.ignored_instructions:
+        console.print(f"[yellow]ignored (text aimed at the reviewer):[/yellow] {escape(sentence)}")
+
+
+@app.command("eval")
+def eval_(
+    cases: Annotated[
+        Path | None,
+        typer.Option("--cases", help="A case file or a folder of them (default: eval/cases/).", exists=True),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Write report.md, report.json, junit.xml and charts to this folder.", file_okay=False
+        ),
+    ] = None,
+    llm: Annotated[
+        Engine,
+        typer.Option(
+            "--llm",
+            help="off = rule agents; local/openai = replay that model's recorded traffic (or record it with --record).",
+        ),
+    ] = Engine.off,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="Re-record the cassettes against the live endpoint (local: starts the llama.cpp server)."
+        ),
+    ] = False,
+    missing_only: Annotated[
+        bool, typer.Option("--missing-only", help="With --record: record only the cases that have no cassette yet.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare", help="A previous report.json: print what got better or worse.", exists=True, dir_okay=False
+        ),
+    ] = None,
+    new_case: Annotated[
+        Path | None,
+        typer.Option(
+            "--new-case",
+            help="Write a case YAML from the current verdict on this description, to correct by hand.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=16, help="Cases reviewed at once (rule engine).")] = 2,
+) -> None:
+    """Score the reviewer on the eval case set; exits 1 when a figure falls below eval/thresholds.yaml."""
+    from ceiling.app.evaluate import evaluate, write_new_case
+
+    _use_corpus(None)  # $CEILING_CORPUS may name folders too
+    if new_case is not None:
+        write_new_case(new_case, cases)
+        return
+    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only))
+
+
+MAX_REVIEW_BYTES = 20_000_000  # an LLM review with every stage's record is ~0.2 MB
+
+
+@app.command()
+def diff(
+    old: Annotated[
+        Path,
+        typer.Argument(
+            help="The earlier review (.md or .json written by `ceiling review`).", exists=True, dir_okay=False
+        ),
+    ],
+    new: Annotated[Path, typer.Argument(help="The later review.", exists=True, dir_okay=False)],
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="markdown table or json (a list of changes).")
+    ] = Format.markdown,
+) -> None:
+    """What changed between two reviews: stage answers first, then the numbers. Exits 1 when anything changed."""
+    import json
+
+    from ceiling.agents.review import diff as review_diff
+    from ceiling.app.inputs import read_text_file
+
+    reviews = []
+    for path in (old, new):
+        try:  # ValueError covers InputError: not a regular file, not UTF-8, too deep, not a review
+            reviews.append(review_diff.load(read_text_file(path, MAX_REVIEW_BYTES, str(path)), str(path)))
+        except ValueError as exc:
+            _fail(str(exc))
+    changes = review_diff.diff(*reviews)
+    if format is Format.json:
+        sys.stdout.write(json.dumps([c.model_dump() for c in changes], indent=2) + "\n")
+    else:
+        sys.stdout.write(review_diff.markdown(changes) + "\n")
+    raise typer.Exit(1 if changes else 0)
+
+
+@app.command()
+def chat(
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to serve on; keep 127.0.0.1 unless you mean to share it.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 7860,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder for threads (SQLite) and review files (default: $CEILING_HOME/chat).",
+            file_okay=False,
+        ),
+    ] = None,
+    max_loops: Annotated[
+        int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")
+    ] = 3,
+    llm: Annotated[
+        Engine | None,
+        typer.Option(
+            "--llm",
+            help="Stage agents, as for `review` (default: openai when configured, else off).",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model name for --llm openai.")] = None,
+    gguf: Annotated[Path | None, typer.Option("--gguf", help="A GGUF file for --llm local.", dir_okay=False)] = None,
+    machine: MachineOpt = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Serve the web chat: paste a design, watch each stage decided, get the review with charts, ask what-ifs."""
+    _use_corpus(corpus)
+    reference = _machine(machine)
+    _open_index_with_progress()
+    from rich.console import Console
+
+    from ceiling.app.engines import EngineError, open_engine
+    from ceiling.app.serve import serve
+
+    console = Console(stderr=True)
+    try:
+        with open_engine(llm, model, gguf, on_status=lambda text: console.print(text)) as client:
+            serve(
+                host,
+                port,
+                data,
+                client,
+                max_loops,
+                reference,
+                on_ready=lambda url: typer.echo(f"ceiling chat: serving on {url} (Ctrl-C stops)"),
+            )
+    except EngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
+
+
+@app.command()
+def index(
+    corpus: CorpusOpt = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild/--if-changed", help="Rebuild even when the corpus is unchanged.")
+    ] = True,
+) -> None:
+    """(Re)build the chromadb index of the corpus: the chapter plus any --corpus folders."""
+    _use_corpus(corpus)
+    from rich.console import Console
+
+    from ceiling.corpus.index import CorpusIndex
+
+    console = Console(stderr=True)
+    with console.status("indexing the corpus..."):
+        status = CorpusIndex().open(rebuild=rebuild)
+    typer.echo(
+        f"{'built' if status.built else 'cached'}: {status.chunks} chunks from the corpus in {status.seconds:.2f} s "
+        f"({status.path})"
+    )
+
+
+def run() -> None:
+    """The `ceiling` command: click's usage errors become one line (`error: ...`, exit 2), like every other error."""
+    if len(sys.argv) == 1:
+        app()  # no arguments: the help, as typer draws it
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # bad option value, missing argument, unknown option
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    run()

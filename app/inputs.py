@@ -1,0 +1,276 @@
+"""Reading what the user gives us: a description (text) or SystemFacts (YAML/JSON), checked
+so that bad input fails with one clear line instead of a traceback."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from ceiling.agents.files import (  # noqa: F401 (the CLI's and the chat's input layer, re-exported)
+    InputError,
+    TooDeep,
+    check_writable,
+    parse_structured,
+    read_regular,
+    read_text_file,
+    write_text_file,
+)
+
+# Pasted API keys and bearer tokens become "[redacted]" before a prompt, log or report sees them.
+from ceiling.agents.reading.cues import FUNCTION_WORDS
+from ceiling.agents.redact import redact as redact_secrets  # noqa: F401 (re-exported)
+
+MAX_BYTES = 100_000  # ~15k words: far beyond any design description; keeps reviews fast
+STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def read_bytes(source: str) -> tuple[bytes, str]:
+    """The raw bytes of FILE, or of stdin for "-", and a display name."""
+    if source == "-":
+        return sys.stdin.buffer.read(MAX_BYTES + 1), "stdin"
+    return read_regular(source, MAX_BYTES, source), Path(source).name
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 text from raw bytes, or InputError: too large, binary, not UTF-8, empty."""
+    if len(data) > MAX_BYTES:
+        raise InputError(
+            f"{name}: larger than {MAX_BYTES:,} bytes; paste the design description, not the whole document"
+        )
+    if b"\x00" in data:
+        raise InputError(f"{name}: looks like a binary file, expected text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    if not text.strip():
+        raise InputError(f"{name}: the description is empty")
+    return text
+
+
+# ---- language ------------------------------------------------------------------------------
+# The rule reader knows English words; a description in another language would be reviewed on
+# defaults alone. Function words tell the languages apart; scripts tell the rest.
+_SCRIPTS = [
+    ("Chinese/Japanese", r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"),
+    ("Korean", r"\uac00-\ud7af"),
+    ("Cyrillic-script", r"\u0400-\u04ff"),
+    ("Arabic-script", r"\u0600-\u06ff"),
+    ("Hebrew", r"\u0590-\u05ff"),
+    ("Greek", r"\u0370-\u03ff"),
+    ("Devanagari-script", r"\u0900-\u097f"),
+    ("Thai", r"\u0e00-\u0e7f"),
+]
+
+
+def language_of(text: str) -> str | None:
+    """The language a description is written in when it is plainly not English, else None.
+    Terse English ("8x H100, 2k QPS, p99 200 ms") has no function words at all and passes."""
+    letters = re.findall(r"[^\W\d_]", text)
+    for label, block in _SCRIPTS:
+        if letters and len(re.findall(f"[{block}]", text)) > 0.3 * len(letters):
+            return label
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    counts = {lang: sum(w in set(vocab) for w in words) for lang, vocab in FUNCTION_WORDS.items()}
+    english = counts.pop("English")
+    lang, best = max(counts.items(), key=lambda kv: kv[1])
+    return lang if best >= 4 and best > 2 * english else None
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Checked(NamedTuple):
+    """A checked description: the cleaned text, or the one-line reason it was refused."""
+
+    text: str | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def check_description(raw: bytes | str, name: str = "description") -> Checked:
+    """Every check a pasted or uploaded description goes through (CLI, eval cases, chat):
+    size, binary, UTF-8, empty, language, a system described. Returns the cleaned text
+    (invisible characters dropped, pasted credentials redacted) or one error line."""
+    from ceiling.agents.reading.text_numbers import clean
+
+    try:
+        data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+        text = decode(data, name)
+        if len(_CONTROL.findall(text)) > max(8, 0.05 * len(text)):  # valid UTF-8 can still be binary
+            raise InputError(f"{name}: looks like a binary file, expected text")
+        text = redact_secrets(clean(text))
+        if not text.strip():
+            raise InputError(f"{name}: the description is empty")
+        language = language_of(text)
+        if language:
+            raise InputError(
+                f"{name}: the description looks like {language} text; the reviewer reads English only "
+                "(translate it, or give the numbers as a SystemFacts .yaml file)"
+            )
+        check_describes_a_system(text, name)
+    except InputError as exc:
+        return Checked(None, str(exc))
+    return Checked(text, None)
+
+
+def check_describes_a_system(text: str, name: str) -> None:
+    """Refuse text that names nothing a design review could be about."""
+    from ceiling.agents.reading.cues import SYSTEM_WORDS
+
+    if not SYSTEM_WORDS.search(text):
+        raise InputError(f"{name}: no system is described (expected words like model, requests, GPUs, data, latency)")
+
+
+def load_facts(text: str, name: str):
+    """SystemFacts from YAML/JSON text, with pydantic's first error as the message."""
+    from pydantic import ValidationError
+
+    from ceiling.agents.schemas import SystemFacts
+
+    data = parse_structured(text, name)
+    if not isinstance(data, dict):
+        raise InputError(f"{name}: expected a mapping of SystemFacts fields")
+    data = {
+        key: value if isinstance(value, dict) or key in ("ignored_instructions", "llm_filled") else {"value": value}
+        for key, value in data.items()
+    }
+    try:
+        for key, fact in data.items():
+            _to_canonical_unit(key, fact)
+            _check_kind(key, fact)
+            _check_magnitude(key, fact)
+        return SystemFacts.model_validate(data)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"{name}: field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+# Canonical time units (see schemas.CANONICAL_UNITS) in ms, to hold every duration to one bound.
+_MS_PER = {"ms": 1.0, "s": 1e3, "h": 3.6e6}
+
+# The floor of each quantity, in its canonical unit, as cues.ABSURD_ABOVE is its ceiling: a smaller
+# value describes no real system, and the review would divide by it (a 1e-300 h MTBF asks for 1e300
+# replicas). Fields in ZERO_MEANS_NONE may also be exactly 0 (no data, no checkpoint, no lookups).
+TOO_SMALL_BELOW = {
+    "request_rate": 1e-6,
+    "token_rate": 1e-6,
+    "concurrent_users": 1,
+    "model_params": 1,
+    "tokens": 1,
+    "output_tokens": 1,
+    "workers": 1,
+    "parties": 1,
+    "agents": 1,
+    "fanout": 1e-3,  # counts and rates
+    "bytes_per_param": 0.1,
+    "data_size": 1,
+    "gradient_size": 1,
+    "gpu_memory": 1e6,
+    "bandwidth": 1e3,  # bytes, bytes/s
+    "slo": 1e-3,
+    "hop_latency": 1e-4,
+    "service_time": 1e-4,  # ms: a microsecond, 100 ns
+    "link_latency": 1e-9,
+    "step_compute": 1e-6,
+    "deadline": 1e-3,
+    "checkpoint_write": 1e-3,  # s
+    "mtbf": 1e-3,  # h: a device failing every 3.6 s is no device
+}
+ZERO_MEANS_NONE = {"data_size", "checkpoint_write", "fanout"}
+
+
+def _check_kind(field: str, fact) -> None:
+    """A field's value must be of its kind: a number (never a bool), one of the field's words, or true/false."""
+    from typing import get_args
+
+    from ceiling.agents.schemas import CANONICAL_UNITS, Arrival, Fact, Percentile, SystemFacts, Workload
+
+    value = fact.get("value") if isinstance(fact, dict) else None
+    info = SystemFacts.model_fields.get(field)
+    if value is None or info is None or info.annotation is not Fact:
+        return  # unknown fields and the bookkeeping lists are pydantic's to refuse
+    words = {"workload": Workload, "arrival": Arrival, "slo_percentile": Percentile}
+    if field in CANONICAL_UNITS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"field {field}: {value!r} is not a number")
+    elif field in words:
+        allowed = get_args(words[field])
+        if value not in allowed:
+            raise InputError(f"field {field}: {value!r} is not one of {', '.join(allowed)}")
+    elif not isinstance(value, bool):
+        raise InputError(f"field {field}: {value!r} is not true or false")
+
+
+def _check_magnitude(field: str, fact) -> None:
+    """A structured value must be a finite number between the floor and the ceiling of real systems."""
+    import math
+
+    from ceiling.agents.reading.cues import ABSURD_ABOVE, ABSURD_MS
+    from ceiling.agents.schemas import CANONICAL_UNITS
+
+    value = fact.get("value") if isinstance(fact, dict) else None
+    if field not in CANONICAL_UNITS or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    unit = CANONICAL_UNITS[field]
+    if not math.isfinite(value):
+        raise InputError(f"field {field}: {value!r} is not a finite number")
+    if value < 0:
+        raise InputError(f"field {field}: {value:g} is negative; no quantity here can be")
+    floor = TOO_SMALL_BELOW.get(field, 0.0)
+    if value < floor and not (value == 0 and field in ZERO_MEANS_NONE):
+        message = f"field {field}: {value:g} {unit} is below {floor:g} {unit}, smaller than any real system"
+        raise InputError(message.replace("  ", " "))
+    too_big = value * _MS_PER[unit] > ABSURD_MS if unit in _MS_PER else value > ABSURD_ABOVE.get(field, math.inf)
+    if too_big:
+        raise InputError(f"field {field}: {value:g} {unit} is beyond any real system".replace("  ", " "))
+
+
+def _to_canonical_unit(field: str, fact) -> None:
+    """Convert {"value": 400, "unit": "Gbit/s"} to the field's canonical unit, in place."""
+    from ceiling.agents.reading.units import convert
+    from ceiling.agents.schemas import CANONICAL_UNITS
+
+    canonical = CANONICAL_UNITS.get(field)
+    if canonical is None or not isinstance(fact, dict):
+        return
+    if isinstance(fact.get("value"), str):  # PyYAML reads "7.0e9" (no sign in the exponent) as a string
+        try:
+            fact["value"] = float(fact["value"].replace(",", "").replace("_", ""))
+        except ValueError:
+            raise InputError(f"field {field}: {fact['value']!r} is not a number") from None
+    if not fact.get("unit") or not isinstance(fact.get("value"), (int, float)) or isinstance(fact.get("value"), bool):
+        return  # a bool is not a quantity: _check_kind refuses it rather than pint reading true as 1
+    try:
+        fact["value"] = convert(float(fact["value"]), fact["unit"], canonical or "dimensionless")
+    except Exception as exc:  # pint raises several error types for bad or mismatched units
+        raise InputError(
+            f"field {field}: cannot convert {fact['unit']!r} to {canonical or 'a count'} ({type(exc).__name__})"
+        ) from None
+    fact["unit"] = canonical
+
+
+def read_input(source: str) -> tuple[str, object | None, str]:
+    """(description, structured facts or None, display name) for FILE or "-"."""
+    data, name = read_bytes(source)
+    if source != "-" and Path(source).suffix.lower() in STRUCTURED_SUFFIXES:
+        return "", load_facts(decode(data, name), name), name
+    checked = check_description(data, name)
+    if not checked.ok:
+        raise InputError(checked.error)
+    return checked.text, None, name
+
+
+def title_of(text: str, fallback: str) -> str:
+    """The first markdown heading, else the file name."""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            return line.strip("# ").strip() or fallback
+    return fallback
