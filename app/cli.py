@@ -81,6 +81,29 @@ MachineOpt = Annotated[
 ]
 
 
+# Options `review` and `chat` share: the engine and the critic's bound.
+MaxLoopsOpt = Annotated[
+    int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")
+]
+LlmOpt = Annotated[
+    Engine | None,
+    typer.Option(
+        "--llm",
+        help="Stage agents: off = rules only; openai = any OpenAI-compatible endpoint (OPENAI_BASE_URL / "
+        "OPENAI_API_KEY); local = start a llama.cpp server here. Default: openai when a key or base URL is set, "
+        "else off.",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")]
+GgufOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--gguf", help="A GGUF file for --llm local instead of the default Qwen2.5-Coder-1.5B.", dir_okay=False
+    ),
+]
+
+
 def _use_corpus(folders: list[Path] | None) -> None:
     """Add the --corpus folders, then read every corpus file once: one that cannot be indexed (not
     UTF-8, a link out of its folder, a FIFO) is one error line before any work starts."""
@@ -154,35 +177,16 @@ def review(
         Path | None,
         typer.Option("--output", "-o", help="Write the review to this file instead of stdout.", dir_okay=False),
     ] = None,
-    max_loops: Annotated[
-        int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")
-    ] = 3,
-    llm: Annotated[
-        Engine | None,
-        typer.Option(
-            "--llm",
-            help="Stage agents: off = rules only; openai = any OpenAI-compatible endpoint (OPENAI_BASE_URL / "
-            "OPENAI_API_KEY); local = start a llama.cpp server here. Default: openai when a key or base URL is "
-            "set, else off.",
-            show_default=False,
-        ),
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")
-    ] = None,
-    gguf: Annotated[
-        Path | None,
-        typer.Option(
-            "--gguf", help="A GGUF file for --llm local instead of the default Qwen2.5-Coder-1.5B.", dir_okay=False
-        ),
-    ] = None,
+    max_loops: MaxLoopsOpt = 3,
+    llm: LlmOpt = None,
+    model: ModelOpt = None,
+    gguf: GgufOpt = None,
     tools: Annotated[
         bool | None,
         typer.Option(
             "--tools/--no-tools",
             help="LLM stage agents may call retrieve and the scoring functions (at most 3 tool rounds per stage) "
-            "before "
-            "answering; slower. Default: CEILING_LLM_TOOLS, else off.",
+            "before answering; slower. Default: CEILING_LLM_TOOLS, else off.",
             show_default=False,
         ),
     ] = None,
@@ -390,19 +394,10 @@ def chat(
             file_okay=False,
         ),
     ] = None,
-    max_loops: Annotated[
-        int, typer.Option("--max-loops", min=0, max=10, help="How many times the critic may send the design back.")
-    ] = 3,
-    llm: Annotated[
-        Engine | None,
-        typer.Option(
-            "--llm",
-            help="Stage agents, as for `review` (default: openai when configured, else off).",
-            show_default=False,
-        ),
-    ] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Model name for --llm openai.")] = None,
-    gguf: Annotated[Path | None, typer.Option("--gguf", help="A GGUF file for --llm local.", dir_okay=False)] = None,
+    max_loops: MaxLoopsOpt = 3,
+    llm: LlmOpt = None,
+    model: ModelOpt = None,
+    gguf: GgufOpt = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
 ) -> None:
