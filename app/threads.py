@@ -33,6 +33,7 @@ from ceiling.agents.reading import followup
 from ceiling.agents.redact import redact, redact_deep
 from ceiling.agents.review.diff import Difference, diff
 from ceiling.agents.schemas import LoopStep, Review, StageDecision
+from ceiling.agents.stages.table import BY_NODE
 from ceiling.graph import workflow
 from ceiling.graph.context import RunContext
 
@@ -234,7 +235,7 @@ class Threads:
             for node, update in chunk.items():
                 if node == "__interrupt__":
                     yield Event(kind="question", questions=[q for i in update for q in i.value["questions"]])
-                elif node.startswith("s") and update and "decisions" in update:
+                elif node in BY_NODE and update and "decisions" in update:
                     for decision in update["decisions"].values():
                         yield Event(kind="stage", stage=decision)
                 elif node == "revise":

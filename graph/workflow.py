@@ -17,13 +17,13 @@ from ceiling.agents.reading import facts as facts_agent
 from ceiling.agents.review import alternative, critic, sensitivity, writer
 from ceiling.agents.schemas import Fact, LoopStep, StageDecision, SystemFacts
 from ceiling.agents.scoring.taxes import Design
-from ceiling.agents.stages import axis_agent, ceiling_agent, metric_agent, mode_agent, tax_agent, topology_agent
+from ceiling.agents.stages.table import STAGES as STAGE_TABLE
 from ceiling.graph import context
 from ceiling.graph.context import RunContext
 from ceiling.graph.state import ReviewInput, ReviewState
 
-STAGES = {1: ceiling_agent, 2: axis_agent, 3: topology_agent, 4: mode_agent, 5: metric_agent, 6: tax_agent}
-STAGE_NODES = {1: "s1_ceiling", 2: "s2_axis", 3: "s3_topology", 4: "s4_mode", 5: "s5_metric", 6: "s6_tax"}
+STAGES = {stage.number: stage.agent for stage in STAGE_TABLE}  # the stage table's rule agents and node names
+STAGE_NODES = {stage.number: stage.node for stage in STAGE_TABLE}
 
 
 def start(description: str = "", given_facts: SystemFacts | None = None) -> ReviewInput:

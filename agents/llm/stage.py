@@ -19,41 +19,19 @@ from pydantic import BaseModel, Field, create_model
 from ceiling.agents.llm import ledger
 from ceiling.agents.llm.prompting import compact, facts_table, stage_questions, system_message, template
 from ceiling.agents.schemas import Citation, StageDecision
+from ceiling.agents.stages.table import STAGES
 
 AXES = ("data", "training", "model", "inference", "coordination", "intelligence")
-CHOICES: dict[int, tuple[str, ...]] = {
-    1: ("data", "model", "throughput", "none"),
-    3: ("single-machine", "centralized", "decentralized", "hybrid"),
-    4: ("batch", "streaming", "online", "interactive"),
-    5: ("throughput", "latency", "cost", "reliability"),
-    6: ("within budget", "over budget"),
-}
+# The stage table's answers, prompt keys and tools, as the LLM agent indexes them (by stage number).
+CHOICES: dict[int, tuple[str, ...]] = {s.number: s.choices for s in STAGES if s.choices}
 
 
 _SAYS_OVER = re.compile(r"\b(exceeds?|exceeding|over (the )?budget|breaks? the (budget|slo)|not within)\b", re.I)
 
-# What each stage's prompt shows of the rule agent's evidence (short prompts are fast prompts).
-EVIDENCE_KEYS = {
-    1: ("ceiling", "pressures"),
-    2: ("axes", "distribute", "primary"),
-    3: ("distribute", "share_data", "spof_ok", "multi_region", "parties"),
-    4: ("arrival", "model_updates_per_example", "workload", "slo_ms"),
-    5: ("mode", "cost_focus", "reliability_focus", "slo_stated"),
-    6: ("communication", "failure"),
-}
-# The tools each stage may call (tool path only): retrieve, and the scoring functions its question turns on.
-STAGE_TOOLS = {
-    1: ("retrieve", "training_compute"),
-    2: ("retrieve",),
-    3: ("retrieve",),
-    4: ("retrieve",),
-    5: ("retrieve", "comm_tax"),
-    6: ("retrieve", "comm_tax", "allreduce_time", "failure_probability"),
-}
+EVIDENCE_KEYS = {s.number: s.evidence_keys for s in STAGES}
+STAGE_TOOLS = {s.number: s.tools for s in STAGES}
 _DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds", "ratio"}
-# Stage 6 turns on the tax against the budget; the tax's own inputs (workers, bytes, bandwidth)
-# are a third of its prompt. They stay in the ledger, so the prose may still quote them.
-_STAGE_DROP = {6: {"inputs"}}
+_STAGE_DROP = {s.number: set(s.drop) for s in STAGES if s.drop}
 
 
 # On the 2-core reference machine a prompt token costs ~23 ms and a generated one ~55 ms

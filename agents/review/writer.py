@@ -8,6 +8,7 @@ import re
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import Review
 from ceiling.agents.scoring.pressures import AXES
+from ceiling.agents.stages.table import STAGES
 
 # Code 1.8.2 of the chapter: the tool that owns each axis.
 PLAYBOOK = {
@@ -18,14 +19,7 @@ PLAYBOOK = {
     "coordination": "Kubernetes / Slurm: schedule, restart, place by topology",
     "intelligence": "a multi-agent runtime: orchestrate reasoning agents",
 }
-TABLE_ROWS = [
-    ("1. Ceiling", "Which resource ran out: data, model, or throughput?", "Section 1.1"),
-    ("2. Axis", "Which of the six axes does that ceiling force?", "Section 1.2"),
-    ("3. Topology", "Centralized, decentralized, or hybrid?", "Section 1.4"),
-    ("4. Mode", "Batch, streaming, online, or interactive?", "Section 1.5"),
-    ("5. Metric", "Optimize throughput, latency, cost, or reliability?", "Section 1.6"),
-    ("6. Tax", "What communication and failure cost must we budget?", "Section 1.1"),
-]
+TABLE_ROWS = [stage.row for stage in STAGES]
 
 
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]#!|~])")
