@@ -6,7 +6,7 @@ scoring tool can stay a set of plain float functions; pint does the conversion a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ Workload = Literal["serving", "training", "data_pipeline", "agents", "unknown"]
 Arrival = Literal["request", "feed", "bounded", "per_example_update", "unknown"]
 Percentile = Literal["p50", "p90", "p95", "p99", "p999", "mean", "max", "unknown"]
 Axis = Literal["data", "training", "model", "inference", "coordination", "intelligence"]
+AXES: tuple[str, ...] = get_args(Axis)  # the six axes of Section 1.2, in the chapter's order: the one list
 Ceiling = Literal["data", "model", "throughput", "none"]
 Topology = Literal["single-machine", "centralized", "decentralized", "hybrid"]
 Mode = Literal["batch", "streaming", "online", "interactive"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ceiling.agents.schemas import Review
+from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring import formulas as scoring
 
 BINDS_AT = 0.5
@@ -29,7 +29,7 @@ def _pyplot():
 
 def radar(review: Review, path: Path) -> Path:
     plt = _pyplot()
-    order = ["data", "training", "model", "inference", "coordination", "intelligence"]
+    order = list(AXES)
     pressures = {a["axis"]: a["pressure"] for a in review.axes}
     values = [pressures.get(a, 0.0) for a in order]
     angles = [2 * math.pi * i / len(order) for i in range(len(order))]

@@ -18,10 +18,9 @@ from pydantic import BaseModel, Field, create_model
 
 from ceiling.agents.llm import ledger
 from ceiling.agents.llm.prompting import compact, facts_table, stage_questions, system_message, template
-from ceiling.agents.schemas import Citation, StageDecision
+from ceiling.agents.schemas import AXES, Citation, StageDecision
 from ceiling.agents.stages.table import STAGES
 
-AXES = ("data", "training", "model", "inference", "coordination", "intelligence")
 # The stage table's answers, prompt keys and tools, as the LLM agent indexes them (by stage number).
 CHOICES: dict[int, tuple[str, ...]] = {s.number: s.choices for s in STAGES if s.choices}
 

@@ -6,8 +6,7 @@ import html
 import re
 
 from ceiling.agents.review.diff import embed
-from ceiling.agents.schemas import Review
-from ceiling.agents.scoring.pressures import AXES
+from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.stages.table import STAGES
 
 # Code 1.8.2 of the chapter: the tool that owns each axis.

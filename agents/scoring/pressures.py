@@ -11,12 +11,11 @@ import math
 
 from pydantic import BaseModel
 
-from ceiling.agents.schemas import SystemFacts
+from ceiling.agents.schemas import AXES, SystemFacts
 from ceiling.agents.scoring import formulas as scoring
 from ceiling.agents.scoring.reference import ReferenceMachine
 
 BINDS_AT = 0.5
-AXES = ("data", "training", "model", "inference", "coordination", "intelligence")
 LLM_PARAMS = 1e8  # above this a model is served from GPU memory, token by token
 TRAINING_STATE_BYTES_PER_PARAM = 16  # mixed-precision Adam (ZeRO paper)
 SERVING_HEADROOM = 1.2  # KV cache and activations on top of the weights
