@@ -84,7 +84,9 @@ def _question_message(event: Event) -> dict:
 class ChatApp:
     def __init__(self, threads: Threads):
         self.threads = threads
-        self._staging = Path(tempfile.mkdtemp(prefix="ceiling-chat-"))  # 0700; Gradio copies from here to its cache
+        # 0700; Gradio copies from here to its cache. Removed when the server stops: copies of reviews do not linger.
+        self._staging_dir = tempfile.TemporaryDirectory(prefix="ceiling-chat-")
+        self._staging = Path(self._staging_dir.name)
 
     def _staged(self, path: Path) -> str:
         """A copy of a data-folder file that Gradio may serve (the data folder itself never is)."""

@@ -55,6 +55,12 @@ def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine,
     if login:
         _warn_shared(host, port, login)
     on_ready(f"http://{host}:{port}")
+    import signal
+    import sys
+
+    # A stop (SIGTERM, as from a service manager) ends like Ctrl-C: the server closes and the served copies of
+    # reviews are removed, instead of the process dying with them on disk.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         demo.block_thread()
     finally:

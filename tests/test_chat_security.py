@@ -341,3 +341,19 @@ def test_a_description_cannot_break_ceiling_diff(tmp_path, corpus_index, outside
     assert not re.search(r"^\s*(- )?#+ Design review: APPROVED", text, re.MULTILINE)
     same = subprocess.run([*cli, "diff", str(out), str(out)], capture_output=True, text=True, check=False)
     assert same.returncode == 0 and "No stage answer or number changed" in same.stdout
+
+
+def test_stopping_the_server_removes_the_served_copies_of_reviews(tmp_path, corpus_index):
+    """Downloads and charts are served from copies in a private temporary folder: gone once the server stops."""
+    import tempfile
+
+    def staging() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("ceiling-chat-*"))
+
+    before = staging()
+    with ChatProcess(free_port(), tmp_path / "data") as chat:
+        done = _queue_call(chat.url, _dependency(chat.url, "submit"), [{"text": FRAUD, "files": []}, [], None])
+        assert done.get("success"), done
+        made = staging() - before
+        assert [file for path in made for file in path.rglob("review.md")]  # the download, staged
+    assert made and not made & staging()
