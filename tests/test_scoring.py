@@ -341,3 +341,13 @@ def test_mmc_reduces_to_mm1_and_rejects_unstable():
 def test_failure_probability_grows_with_window():
     assert s.p_failure_within(0.0, 3.0) == 0.0
     assert s.p_failure_within(3.0, 3.0) == pytest.approx(1 - math.exp(-1))
+
+
+def test_every_worked_example_in_the_formula_docstrings_holds():
+    """The docstrings' worked examples (the formula sheet's checks) are run, not just read."""
+    import doctest
+
+    from ceiling.agents.scoring import formulas
+
+    result = doctest.testmod(formulas, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted >= 22

@@ -3,7 +3,7 @@
 Pure functions over plain floats: no I/O, no unit library. Units live in the
 names (``_s`` seconds, ``_ms`` milliseconds, ``_h`` hours, ``_bytes``,
 ``_per_s``). Every formula names its public source, following
-/work/shared/FORMULAS.md. Functions whose inputs are a ratio of like
+the formula sheet in docs/formulas.md. Functions whose inputs are a ratio of like
 quantities (``availability``, ``bus_bandwidth``) accept any consistent unit.
 
 Conventions: alpha = per-message latency in seconds, B = bandwidth in bytes per
@@ -116,20 +116,42 @@ def ring_allgather_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float,
 
 
 def ring_allreduce_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """Ring all-reduce: 2(p-1) alpha + 2(p-1)/p M/B (Thakur et al. 2005; NCCL ring)."""
+    """Ring all-reduce: T = 2 (p - 1) alpha + 2 (p - 1) / p * M / B.
+
+    Args: p ranks (p); message_bytes, the bytes each rank reduces (M, bytes); bandwidth_bytes_per_s, one
+    link's bandwidth (B, bytes/s); alpha_s, per-message latency (alpha, s). Returns seconds.
+    Source: Thakur, Rabenseifner & Gropp 2005; NCCL's ring.
+    Example (docs/formulas.md check 10): 1 GB on 8 GPUs at 50 GB/s, alpha 500 ns.
+    >>> round(ring_allreduce_s(8, 1e9, 50e9, 500e-9) * 1e3, 3)
+    35.007
+    """
     return 2.0 * ring_allgather_s(p, message_bytes, bandwidth_bytes_per_s, alpha_s)
 
 
 def rabenseifner_allreduce_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """Rabenseifner (reduce-scatter + all-gather by halving/doubling):
-    2 log2(p) alpha + 2(p-1)/p M/B (Thakur et al. 2005). log2 rounded up for non-powers of two."""
+    """Rabenseifner all-reduce (reduce-scatter, then all-gather, by halving and doubling):
+    T = 2 log2(p) alpha + 2 (p - 1) / p * M / B, log2 rounded up for p not a power of two.
+
+    Args: p ranks (p); message_bytes (M, bytes); bandwidth_bytes_per_s (B, bytes/s); alpha_s (alpha, s).
+    Returns seconds. Source: Thakur, Rabenseifner & Gropp 2005.
+    Example (check 2): p = 64, B = 50 GB/s, alpha = 5 us, M = 2 GB.
+    >>> round(rabenseifner_allreduce_s(64, 2e9, 50e9, 5e-6) * 1e3, 2)
+    78.81
+    """
     p = _check_ranks(p)
     _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
     return 2 * _log2_rounds(p) * alpha_s + 2.0 * (p - 1) / p * message_bytes / bandwidth_bytes_per_s
 
 
 def recursive_doubling_allreduce_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """Recursive-doubling all-reduce: log2(p) (alpha + M/B) (Thakur et al. 2005)."""
+    """Recursive-doubling all-reduce: T = log2(p) (alpha + M / B).
+
+    Args: p ranks (p); message_bytes (M, bytes); bandwidth_bytes_per_s (B, bytes/s); alpha_s (alpha, s).
+    Returns seconds. Source: Thakur, Rabenseifner & Gropp 2005.
+    Example (check 2): p = 64, B = 50 GB/s, alpha = 5 us, M = 8 KB.
+    >>> round(recursive_doubling_allreduce_s(64, 8e3, 50e9, 5e-6) * 1e6, 1)
+    31.0
+    """
     p = _check_ranks(p)
     return _log2_rounds(p) * point_to_point_s(message_bytes, bandwidth_bytes_per_s, alpha_s)
 
@@ -155,8 +177,16 @@ def two_level_allreduce_s(
     inter_bandwidth_bytes_per_s: float,
     inter_alpha_s: float,
 ) -> float:
-    """Hierarchical all-reduce (NCCL's intra/inter split): ring reduce-scatter of M over the
-    G GPUs of a node, ring all-reduce of M/G across the nodes, ring all-gather of M in the node."""
+    """Hierarchical all-reduce (NCCL's intra/inter split): a ring reduce-scatter of M over the G
+    GPUs of a node, a ring all-reduce of M / G across the nodes, a ring all-gather of M in the node.
+
+    Args: nodes and gpus_per_node (G); message_bytes (M, bytes); intra_* and inter_*: the bandwidth
+    (bytes/s) and per-message latency (s) inside a node and between nodes. Returns seconds.
+    Source: NCCL's tree/ring split, as in docs/formulas.md.
+    Example (check 11): 8 nodes x 8 GPUs, M = 2 GB, NVLink 450 GB/s at 0.5 us, InfiniBand 50 GB/s at 5 us.
+    >>> round(two_level_allreduce_s(8, 8, 2e9, 450e9, 0.5e-6, 50e9, 5e-6) * 1e3, 2)
+    16.6
+    """
     nodes = _check_ranks(nodes)
     g = _check_ranks(gpus_per_node)
     intra = ring_allgather_s(g, message_bytes, intra_bandwidth_bytes_per_s, intra_alpha_s)
@@ -175,9 +205,15 @@ _BUS_FACTORS: dict[str, Callable[[int], float]] = {
 
 
 def bus_bandwidth(algbw: float, n: int, collective: str) -> float:
-    """NCCL bus bandwidth from algorithm bandwidth (nccl-tests PERFORMANCE.md):
-    x 2(n-1)/n all-reduce; x (n-1)/n all-gather, reduce-scatter, all-to-all; x 1 broadcast, reduce.
-    Output is in the unit of ``algbw``."""
+    """NCCL bus bandwidth from algorithm bandwidth: busbw = algbw x 2 (n - 1) / n for all-reduce,
+    x (n - 1) / n for all-gather, reduce-scatter and all-to-all, x 1 for broadcast and reduce.
+
+    Args: algbw (any bandwidth unit; the result is in it); n ranks; collective, its name.
+    Source: nccl-tests PERFORMANCE.md.
+    Example (check 1): all-reduce on 8 ranks at 100 GB/s of algorithm bandwidth.
+    >>> bus_bandwidth(100.0, 8, "allreduce")
+    175.0
+    """
     n = _check_ranks(n)
     key = collective.lower().replace("_", "").replace("-", "").replace(" ", "")
     if key not in _BUS_FACTORS:
@@ -247,7 +283,16 @@ def comm_exceeds_compute_from(
 
 
 def optimal_workers_ring(compute_s: float, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """Worker count minimising C/N + ring all-reduce: N* = sqrt((C - 2M/B) / (2 alpha)); 0 if C <= 2M/B."""
+    """The worker count that minimises T(N) = C / N + ring all-reduce (no overlap):
+    N* = sqrt((C - 2 M / B) / (2 alpha)); 0 when C <= 2 M / B.
+
+    Args: compute_s, one step's compute on one worker (C, s); message_bytes, the gradient (M, bytes);
+    bandwidth_bytes_per_s (B, bytes/s); alpha_s (alpha, s). Returns a worker count (not rounded).
+    Source: docs/formulas.md ("When more workers make it slower"), from the ring's alpha-beta cost.
+    Example (check 9): C = 1 s, M = 2 GB, B = 50 GB/s, alpha = 5 us.
+    >>> round(optimal_workers_ring(1.0, 2e9, 50e9, 5e-6))
+    303
+    """
     _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
     _check_positive("alpha_s", alpha_s)
     surplus_s = compute_s - 2.0 * message_bytes / bandwidth_bytes_per_s
@@ -268,12 +313,26 @@ def optimal_workers_linear_cost(compute_s: float, cost_per_worker_s: float) -> f
 
 
 def training_flops(params: float, tokens: float) -> float:
-    """Training compute ~ 6 P D FLOPs (Kaplan et al. 2020; EleutherAI "Transformer Math 101")."""
+    """Training compute: FLOPs = 6 P D.
+
+    Args: params (P); tokens (D). Returns FLOPs.
+    Source: Kaplan et al. 2020; EleutherAI, "Transformer Math 101".
+    Example (check 3): GPT-3, 175B parameters on 300B tokens.
+    >>> f"{training_flops(175e9, 300e9):.3g}"
+    '3.15e+23'
+    """
     return 6.0 * params * tokens
 
 
 def training_time_s(flops: float, gpus: int, peak_flops_per_s: float, mfu: float) -> float:
-    """Wall time = FLOPs / (N x peak x MFU) ("Transformer Math 101"; MFU typically 0.3-0.5)."""
+    """Wall time of a training run: T = FLOPs / (N x peak x MFU).
+
+    Args: flops (FLOPs); gpus (N); peak_flops_per_s, one GPU's peak (FLOP/s); mfu, model FLOPs
+    utilisation (typically 0.3-0.5). Returns seconds. Source: EleutherAI, "Transformer Math 101".
+    Example (check 3): 405B x 15.6T tokens on 16,384 GPUs at 989 TFLOP/s and MFU 0.40, in days.
+    >>> round(training_time_s(training_flops(405e9, 15.6e12), 16384, 989e12, 0.40) / 86400, 1)
+    67.7
+    """
     _check_positive("gpus", gpus)
     _check_positive("peak_flops_per_s", peak_flops_per_s)
     _check_positive("mfu", mfu)
@@ -281,8 +340,15 @@ def training_time_s(flops: float, gpus: int, peak_flops_per_s: float, mfu: float
 
 
 def zero_memory_bytes(params: float, data_parallel: int, stage: int) -> float:
-    """Per-GPU model state for mixed-precision Adam, 16 B/param (Rajbhandari et al., ZeRO):
-    stage 0 16P; stage 1 4P + 12P/Nd; stage 2 2P + 14P/Nd; stage 3 16P/Nd."""
+    """Per-GPU model state of mixed-precision Adam (16 bytes per parameter) under ZeRO: stage 0 16 P;
+    stage 1 4 P + 12 P / Nd; stage 2 2 P + 14 P / Nd; stage 3 16 P / Nd.
+
+    Args: params (P); data_parallel (Nd); stage (0-3). Returns bytes.
+    Source: Rajbhandari et al. 2020, ZeRO.
+    Example (check 4): P = 7.5B, Nd = 64, stages 0 to 3, in GB.
+    >>> [round(zero_memory_bytes(7.5e9, 64, stage) / 1e9, 1) for stage in range(4)]
+    [120.0, 31.4, 16.6, 1.9]
+    """
     nd = _check_ranks(data_parallel)
     if stage == 0:
         return 16.0 * params
@@ -301,7 +367,14 @@ def weights_bytes(params: float, bytes_per_param: float) -> float:
 
 
 def kv_cache_bytes_per_token(layers: int, kv_heads: int, head_dim: int, bytes_per_value: float) -> float:
-    """KV cache per token = 2 (K and V) x L x n_kv_heads x d_head x bytes."""
+    """KV cache per token: 2 (K and V) x L x n_kv_heads x d_head x bytes per value.
+
+    Args: layers (L); kv_heads (n_kv_heads); head_dim (d_head); bytes_per_value (bytes). Returns bytes.
+    Source: docs/formulas.md ("Compute and memory").
+    Example (check 5): OPT-13B, 40 layers of 40 heads of 128 (5,120 hidden), fp16.
+    >>> kv_cache_bytes_per_token(40, 40, 128, 2)
+    819200.0
+    """
     return 2.0 * layers * kv_heads * head_dim * bytes_per_value
 
 
@@ -327,7 +400,16 @@ class DecodeTime(NamedTuple):
 def decode_time_per_token_s(
     params: float, bytes_per_param: float, hbm_bytes_per_s: float, peak_flops_per_s: float
 ) -> DecodeTime:
-    """Decode roofline: weight_bytes / HBM bandwidth vs 2P / peak FLOP/s (Williams et al.; as in mlsysim)."""
+    """Decode roofline, one step at batch 1: memory-bound weight_bytes / HBM bandwidth against
+    compute-bound 2 P / peak FLOP/s; the larger binds.
+
+    Args: params (P); bytes_per_param (bytes); hbm_bytes_per_s (bytes/s); peak_flops_per_s (FLOP/s).
+    Returns a DecodeTime (seconds). Source: Williams et al. 2009, Roofline; as in mlsysim.
+    Example (check 12): Llama-3 8B in fp16 on one H100 (3.35 TB/s, 989 TFLOP/s), in ms.
+    >>> time = decode_time_per_token_s(8e9, 2, 3.35e12, 989e12)
+    >>> round(time.memory_bound_s * 1e3, 2), round(time.compute_bound_s * 1e3, 3)
+    (4.78, 0.016)
+    """
     _check_positive("hbm_bytes_per_s", hbm_bytes_per_s)
     _check_positive("peak_flops_per_s", peak_flops_per_s)
     return DecodeTime(
@@ -342,25 +424,52 @@ def decode_time_per_token_s(
 
 
 def fleet_mtbf_h(device_mtbf_h: float, devices: int) -> float:
-    """Fleet MTBF = MTBF_one / N (independent exponential failures)."""
+    """Fleet MTBF: MTBF_fleet = MTBF_device / N (independent failures).
+
+    Args: device_mtbf_h, one device's MTBF (h); devices (N). Returns hours.
+    Source: docs/formulas.md ("Failure tax"); the Llama 3 report's figures.
+    Example (check 6): ~50.6k GPU-hours per failure over 16,384 GPUs.
+    >>> round(fleet_mtbf_h(50630, 16384), 2)
+    3.09
+    """
     _check_positive("devices", devices)
     return device_mtbf_h / devices
 
 
 def p_failure_within(t_h: float, fleet_mtbf_h: float) -> float:
-    """P(at least one failure in t) = 1 - exp(-t / MTBF_fleet)."""
+    """P(at least one failure within t) = 1 - exp(-t / MTBF_fleet).
+
+    Args: t_h, the window (h); fleet_mtbf_h (h). Returns a probability.
+    Source: docs/formulas.md ("Failure tax"), exponential failures.
+    Example (check 6): 24 h on a fleet with a 3.09 h MTBF.
+    >>> round(p_failure_within(24, 3.09), 4)
+    0.9996
+    """
     _check_positive("fleet_mtbf_h", fleet_mtbf_h)
     return 1.0 - math.exp(-t_h / fleet_mtbf_h)
 
 
 def young_interval_s(checkpoint_s: float, mtbf_s: float) -> float:
-    """Young (1974) checkpoint interval: tau = sqrt(2 delta M)."""
+    """Young's checkpoint interval: tau = sqrt(2 delta M).
+
+    Args: checkpoint_s, the time to write one checkpoint (delta, s); mtbf_s, the fleet's MTBF (M, s).
+    Returns seconds. Source: Young 1974.
+    Example (check 6): delta = 60 s, M = the Llama 3 fleet's 54 days x 24 h / 419 interruptions.
+    >>> round(young_interval_s(60, 54 * 24 / 419 * 3600))
+    1156
+    """
     return math.sqrt(2.0 * checkpoint_s * mtbf_s)
 
 
 def daly_interval_s(checkpoint_s: float, mtbf_s: float) -> float:
-    """Daly (2006): tau = sqrt(2 delta M)[1 + (1/3)sqrt(delta/2M) + (1/9)(delta/2M)] - delta for
-    delta < 2M; otherwise tau = M."""
+    """Daly's checkpoint interval: tau = sqrt(2 delta M) [1 + (1/3) sqrt(delta / 2M) + (1/9) (delta / 2M)]
+    - delta for delta < 2M, else M.
+
+    Args: checkpoint_s (delta, s); mtbf_s (M, s). Returns seconds. Source: Daly 2006.
+    Example (check 6): delta = 60 s, M = 54 days x 24 h / 419 interruptions.
+    >>> round(daly_interval_s(60, 54 * 24 / 419 * 3600))
+    1116
+    """
     if checkpoint_s >= 2.0 * mtbf_s:
         return mtbf_s
     r = checkpoint_s / (2.0 * mtbf_s)
@@ -381,19 +490,39 @@ def availability(mtbf: float, mttr: float) -> float:
 
 
 def replicated_availability(a: float, k: int) -> float:
-    """k independent replicas, any one suffices: 1 - (1-A)^k."""
+    """Availability of k replicas, any one of which serves: 1 - (1 - A)^k.
+
+    Args: a, one replica's availability (A); k replicas. Returns a probability.
+    Source: docs/formulas.md ("Failure tax").
+    Example (check 7): two replicas at 99%.
+    >>> round(replicated_availability(0.99, 2), 6)
+    0.9999
+    """
     _check_probability("a", a)
     return 1.0 - (1.0 - a) ** k
 
 
 def p_any_down(a: float, n: int) -> float:
-    """P(at least one of n independent components down) = 1 - A^n."""
+    """P(some of n machines is down) = 1 - A^n.
+
+    Args: a, one machine's availability (A); n machines. Returns a probability.
+    Source: docs/formulas.md ("Failure tax").
+    Example (check 7): 1,000 machines at 99.9%.
+    >>> round(p_any_down(0.999, 1000), 3)
+    0.632
+    """
     _check_probability("a", a)
     return 1.0 - a**n
 
 
 def p_fanout_slow(q: float, k: int) -> float:
-    """Fan-out to k backends each slow with prob q: 1 - (1-q)^k (Dean & Barroso, "The Tail at Scale")."""
+    """P(a request that fans out to k backends is slow) = 1 - (1 - q)^k, each backend slow with probability q.
+
+    Args: q; k backends. Returns a probability. Source: Dean & Barroso 2013, "The Tail at Scale".
+    Example (check 7): a 100-way fan-out, each backend slow 1% of the time.
+    >>> round(p_fanout_slow(0.01, 100), 3)
+    0.634
+    """
     _check_probability("q", q)
     return 1.0 - (1.0 - q) ** k
 
@@ -445,8 +574,15 @@ def mmc_mean_wait_s(arrival_per_s: float, service_per_s: float, servers: int) ->
 
 
 def mmc_p99_wait_s(arrival_per_s: float, service_per_s: float, servers: int) -> float:
-    """M/M/c p99 queueing delay: ln(P_wait / 0.01) / (c mu - lambda); 0 when P_wait <= 0.01.
-    Raises ValueError if lambda >= c mu."""
+    """The 99th-percentile queueing wait of an M/M/c queue: ln(P_wait / 0.01) / (c mu - lambda), 0 when
+    P_wait <= 0.01 (P_wait: Erlang C).
+
+    Args: arrival_per_s (lambda, 1/s); service_per_s, one server's rate (mu, 1/s); servers (c).
+    Returns seconds. Source: Erlang C; docs/formulas.md ("Serving").
+    Example (check 8): lambda = 100/s, mu = 20/s, c = 7, in ms.
+    >>> round(mmc_p99_wait_s(100, 20, 7) * 1e3, 1)
+    87.0
+    """
     p_wait = erlang_c(arrival_per_s, service_per_s, servers)
     if p_wait <= 0.01:
         return 0.0
@@ -467,7 +603,13 @@ _VERDICT_RECONSIDER = "reconsider"
 
 
 def comm_tax_ms(fanout: int, alpha_ms: float) -> float:
-    """Per-request communication tax: F sequential lookups x alpha (Code 1.8.1)."""
+    """The chapter's communication tax per request: F x alpha (F sequential lookups of alpha each).
+
+    Args: fanout (F); alpha_ms (ms). Returns ms. Source: Chapter 1.8, Code 1.8.1.
+    Example (the fraud service, Output 1.8.1): 6 lookups of 0.4 ms.
+    >>> round(comm_tax_ms(6, 0.4), 3)
+    2.4
+    """
     return fanout * alpha_ms
 
 
@@ -477,7 +619,13 @@ def budget_left_ms(slo_ms: float, tax_ms: float) -> float:
 
 
 def fanout_break_point(slo_ms: float, alpha_ms: float) -> float:
-    """Fan-out at which the tax consumes the whole SLO: F* = SLO / alpha (Exercise 1.8.2)."""
+    """The fan-out at which the tax consumes the whole budget: F* = SLO / alpha.
+
+    Args: slo_ms (ms); alpha_ms (ms). Returns a lookup count. Source: Chapter 1.8, Exercise 1.8.2.
+    Example: 0.4 ms lookups against a 20 ms SLO.
+    >>> fanout_break_point(20, 0.4)
+    50.0
+    """
     _check_positive("alpha_ms", alpha_ms)
     return slo_ms / alpha_ms
 
