@@ -231,11 +231,24 @@ def _warm_up(status) -> None:
     import ceiling.graph.workflow  # noqa: F401 (langgraph and the agents: ~1 s of imports)
 
 
+def _for_the_screen(text: str) -> str:
+    """A markdown review as a terminal shows it: without the JSON record embedded for `ceiling diff` (half the
+    text, and the last screen a user would see). Written to a file or a pipe, the record stays."""
+    from ceiling.agents.review.diff import MARKER, visible_part
+
+    if MARKER not in text:
+        return text
+    return (
+        visible_part(text).rstrip() + "\n\n(Written with -o FILE or through a pipe, the review keeps the JSON "
+        "record `ceiling diff` reads.)\n"
+    )
+
+
 def _emit(text: str, output: Path | None) -> None:
     from ceiling.app.inputs import InputError, write_text_file
 
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(_for_the_screen(text) if sys.stdout.isatty() else text)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -169,3 +169,33 @@ def test_every_real_description_counts_as_a_system():
 def test_usage_errors_are_one_line_too(args, message):
     result = ceiling(*args)
     assert result.returncode == 2 and result.stderr.decode().strip() == message
+
+
+def test_a_terminal_shows_the_review_without_its_json_record_and_a_pipe_keeps_it(corpus_index):
+    """On a terminal the last screen is the review, not the JSON `ceiling diff` reads; a pipe or file keeps it."""
+    import os
+    import pty
+
+    from ceiling.agents.review.diff import MARKER
+
+    fraud = str(Path(__file__).resolve().parents[1] / "examples" / "fraud-scoring.md")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ceiling.app.cli", "review", fraud], stdout=follower, stderr=subprocess.DEVNULL
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.wait(timeout=120) == 0
+    screen = shown.decode()
+    assert "Table 1.8.1" in screen and MARKER not in screen and "keeps the JSON record" in screen
+    piped = subprocess.run([sys.executable, "-m", "ceiling.app.cli", "review", fraud], capture_output=True, timeout=120)
+    assert MARKER in piped.stdout.decode()
