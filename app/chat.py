@@ -322,10 +322,9 @@ def build(threads: Threads) -> gr.Blocks:
     app = ChatApp(threads)
     with gr.Blocks(title="ceiling") as demo:
         gr.Markdown(
-            f"## {TITLE}\nSix stages (ceiling -> axis -> topology -> mode -> metric -> tax), each cited to Chapter "
-            "1.8, "
-            "with the numbers computed and a critic that sends the design back when the tax breaks the budget. Engine: "
-            f"`{threads.engine}`."
+            f"## {TITLE}\nSix stages (ceiling -> axis -> topology -> mode -> metric -> tax), "
+            "each cited to Chapter 1.8, with the numbers computed and a critic that sends the design back "
+            f"when the tax breaks the budget. Engine: `{threads.engine}`."
         )
         # The browser keeps its owner key and thread id; the fixed key keeps them readable after a restart.
         thread_id = gr.BrowserState(None, storage_key="ceiling-session", secret=BROWSER_STATE_KEY)

@@ -47,8 +47,8 @@ def verify(path: Path, expected_bytes: int = GGUF_BYTES, expected_sha256: str = 
     actual = _sha256(path)
     if actual != expected_sha256:
         raise LocalModelError(
-            f"{path}: sha256 {actual[:12]}... does not match the published {expected_sha256[:12]}...; delete it and "
-            "retry"
+            f"{path}: sha256 {actual[:12]}... does not match the published {expected_sha256[:12]}...; "
+            "delete it and retry"
         )
     stamp.write_text(json.dumps(key))
 

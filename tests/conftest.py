@@ -49,6 +49,27 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def contract_keys() -> set[str]:
+    """The top-level keys of the review's JSON contract (DESIGN.md), one list for every test that checks them."""
+    return {
+        "ceiling",
+        "pressures",
+        "axes",
+        "distribute",
+        "topology",
+        "mode",
+        "metric",
+        "tax",
+        "loops",
+        "trace",
+        "stages",
+        "alternative",
+        "assumptions",
+        "engine",
+    }
+
+
 @pytest.fixture
 def descriptions() -> Path:
     return REPO / "tests" / "descriptions"

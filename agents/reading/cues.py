@@ -826,8 +826,7 @@ _INSTRUCTION_RULES: list[tuple[str, re.Pattern]] = [
             r"|^\s*(please\s+)?(say|output|print|respond|reply|conclude|declare|classify|rate|approve|mark|write|answer)\b[^.]{0,60}\b(ceiling|verdict|review|axis|topology|design|approved|feasible|score|stage)"
             r"|^\s*(please\s+)?(report|confirm|treat|consider|state|return|give)\b[^.]{0,60}\b(feasible|infeasible"
             r"|approved|verdict|zero loops|no loops|budget is (fine|ok|met)|within (the )?budget)\b"
-            r"|\b(do not|don't|never)\s+(send|bounce|kick|loop)\s+(it|this|the design|this design)\s+back\b"
-            r"|"
+            r"|\b(do not|don't|never)\s+(send|bounce|kick|loop)\s+(it|this|the design|this design)\s+back\b|"
             + _NOTE_TO_REVIEWER
             + r"|^\W{0,6}"
             + _REVIEWER_LABEL
@@ -855,8 +854,7 @@ _INSTRUCTION_RULES: list[tuple[str, re.Pattern]] = [
         "role",
         re.compile(
             # upper case only: "System: a fraud API" is a label
-            r"^\W{0,4}\b(?-i:SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?|USER|HUMAN)\b\W{0,4}:"
-            r"|"
+            r"^\W{0,4}\b(?-i:SYSTEM|ASSISTANT|DEVELOPER|ADMIN|OPERATOR|INSTRUCTIONS?|USER|HUMAN)\b\W{0,4}:|"
             + _FRAME_BREAK
             + r"|^\W{0,4}(system|assistant|developer|admin)\s+(message|prompt|override|note|instructions?)\s*:"
             r"|<\|?\s*(im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id)\s*\|?>|\[/?INST\]|<</?SYS>>"

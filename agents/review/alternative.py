@@ -28,10 +28,9 @@ def propose(state: dict) -> Alternative:
             why_worse=(
                 f"No ceiling binds (highest ceiling pressure {max(p['pressure'] for p in pressures.values()):.2f} < "
                 f"0.50), so {n} machines relieve nothing. "
-                "They add a network hop to every unit of work (communication tax) and raise P(some failure in 24 h) "
-                "from "
-                f"{failure['p_any_down']:.2%} to {p_down:.2%} (failure tax), for the same result one machine already "
-                "gives."
+                "They add a network hop to every unit of work (communication tax) "
+                f"and raise P(some failure in 24 h) from {failure['p_any_down']:.2%} to {p_down:.2%} (failure tax), "
+                "for the same result one machine already gives."
             ),
         )
     primary = d[2].evidence["primary"] or distribute[0]
@@ -49,8 +48,7 @@ def propose(state: dict) -> Alternative:
     if other == "model":
         text += (
             " Sharding the model puts a collective on every forward pass (per-layer all-reduce or pipeline hops) on "
-            "top "
-            "of the existing tax, "
+            "top of the existing tax, "
             "and a replica now spans several devices, so one device failure takes the whole replica down: both taxes "
             "rise while the binding ceiling stays."
         )

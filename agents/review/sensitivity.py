@@ -101,8 +101,7 @@ def questions(facts: SystemFacts, break_evens: list[dict]) -> list[Question]:
 
 _KEEP = re.compile(
     r"^\s*(ok(ay)?|yes|y|fine|sure|defaults?|go( ahead)?|continue|(keep|use)( the| your)?( assumed| default)?( values?"
-    r"| "
-    r"ones?| numbers?)?)\W*$",
+    r"| ones?| numbers?)?)\W*$",
     re.I,
 )
 _CLAUSES = re.compile(r"[,;\n]|\band\b", re.I)

@@ -170,8 +170,7 @@ def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressur
             deadline,
             "s",
             f"6 x {params:.3g} params x {tokens:.3g} tokens = {flops:.3g} FLOPs = {seconds / 86400:,.1f} days on one "
-            "node "
-            f"({machine.gpus} x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {machine.mfu}) vs "
+            f"node ({machine.gpus} x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {machine.mfu}) vs "
             f"{deadline / 86400:,.1f} days allowed",
         )
     if workload in ("serving", "agents"):
