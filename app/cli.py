@@ -28,6 +28,11 @@ app = typer.Typer(
 )
 
 
+class Suite(StrEnum):  # the folders of eval.cases.SUITES
+    cases = "cases"
+    real = "real"
+
+
 class Format(StrEnum):
     markdown = "markdown"
     json = "json"
@@ -303,8 +308,16 @@ def facts(
 def eval_(
     cases: Annotated[
         Path | None,
-        typer.Option("--cases", help="A case file or a folder of them (default: eval/cases/).", exists=True),
+        typer.Option("--cases", help="A case file or a folder of them (default: the suite's folder).", exists=True),
     ] = None,
+    suite: Annotated[
+        Suite,
+        typer.Option(
+            "--suite",
+            help="cases = the project's own designs (eval/cases/); real = excerpts of public documents (eval/real/), "
+            "gated by their own thresholds.",
+        ),
+    ] = Suite.cases,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -354,7 +367,7 @@ def eval_(
     if new_case is not None:
         write_new_case(new_case, cases)
         return
-    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only))
+    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only, suite=suite.value))
 
 
 MAX_REVIEW_BYTES = 20_000_000  # an LLM review with every stage's record is ~0.2 MB

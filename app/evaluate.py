@@ -43,6 +43,7 @@ def evaluate(
     compare: Path | None,
     jobs: int,
     missing_only: bool = False,
+    suite: str = "cases",
 ) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -51,15 +52,17 @@ def evaluate(
     from ceiling.app.engines import EngineError, open_engine
     from ceiling.app.inputs import InputError
     from ceiling.eval import gate, runner
-    from ceiling.eval.cases import CaseError, load_cases
+    from ceiling.eval.cases import SUITES, CaseError, load_cases
     from ceiling.eval.report import check_folder as check_report_folder
     from ceiling.eval.report import compare as compare_reports
     from ceiling.eval.report import to_json, write
     from ceiling.eval.scorer import summarize
 
     kind = "deterministic" if engine is Engine.off else "replayed"
+    if suite != "cases":  # each suite is gated by thresholds of its own
+        kind = suite if engine is Engine.off else f"{suite}_{kind}"
     try:  # everything the run reads or writes is checked first, so no result is lost at the end
-        cases = load_cases(cases_path)
+        cases = load_cases(cases_path or SUITES[suite])
         limits = gate.load_limits(kind)
         old_report = _read_report(compare) if compare is not None else None
         if report is not None:
@@ -106,7 +109,7 @@ def evaluate(
     table.add_column("value", justify="right")
     for field, value in summary["per_field"].items():
         table.add_row(f"{field} accuracy", "-" if value is None else f"{value:.0%}")
-    for key in ("all_six", "numbers", "loops", "citations_valid", "llm_survival"):
+    for key in ("all_six", "numbers", "read", "loops", "citations_valid", "llm_survival"):
         table.add_row(key.replace("_", " "), "-" if summary[key] is None else f"{summary[key]:.0%}")
     table.add_row(
         "calls / tokens / s per case",

@@ -1,4 +1,5 @@
-"""Eval cases: one YAML file per case in eval/cases/ (drop a file in to add one)."""
+"""Eval cases: one YAML file per case, in eval/cases/ (the project's own designs) or eval/real/
+(verbatim excerpts of public documents, with their source and the numbers a reader must read)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
+REAL_DIR = Path(__file__).resolve().parent / "real"
+SUITES = {"cases": CASES_DIR, "real": REAL_DIR}
 
 
 class DistributeExpect(BaseModel):
@@ -32,12 +35,23 @@ class NumberExpect(BaseModel):
     tol: float = 0.0
 
 
+class ReadExpect(BaseModel):
+    """A number the text states, in the field's canonical unit; `tol` is relative (0.05 = 5%)."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float
+    tol: float = Field(0.0, ge=0)
+
+
 class Case(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     description: str
+    source: str = ""  # where a real document's excerpt was copied from (repository and path, or paper)
+    kind: str = ""  # training | serving | recommendation | search | federated | multi_agent | data_pipeline
     expect: Expect = Field(default_factory=Expect)
     numbers: dict[str, NumberExpect] = Field(default_factory=dict)
+    read: dict[str, ReadExpect] = Field(default_factory=dict)  # SystemFacts field -> the value the text states
     loops: Literal["must", "must_not", "any"] = "any"
     feasible: list[bool] | None = None
     rationale: str = ""

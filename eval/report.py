@@ -137,6 +137,7 @@ def markdown(results: list[CaseResult], summary: dict, engine: str, images: list
     out += [
         f"| all six right | {pct(summary['all_six'])} |",
         f"| numbers | {pct(summary['numbers'])} |",
+        f"| numbers read from the text | {pct(summary.get('read'))} |",
         f"| loop correctness | {pct(summary['loops'])} |",
         f"| citation validity | {pct(summary['citations_valid'])} |",
         f"| LLM proposals that survived the critic | {pct(summary['llm_survival'])} |",

@@ -18,8 +18,8 @@ def run_case(case: Case, llm=None, max_loops: int = 3) -> CaseResult:
     started = time.perf_counter()
     calls_before = len(llm.usage.calls) if llm is not None else 0
     try:
-        review = run(case.description, llm=llm, max_loops=max_loops)["review"]
-        result = score(case, review, chunk_text)
+        state = run(case.description, llm=llm, max_loops=max_loops)
+        result = score(case, state["review"], chunk_text, facts=state["facts"])
     except Exception as exc:  # one broken case must not stop the run; it is reported by name
         result = CaseResult(
             id=case.id,

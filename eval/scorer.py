@@ -50,7 +50,18 @@ def _one_of(name: str, allowed: list[str] | None, got: str) -> list[Check]:
     return [Check(name=name, passed=got in allowed, expected=" | ".join(allowed), got=got)]
 
 
-def score(case: Case, review, chunk_text) -> CaseResult:
+def _read_checks(case: Case, facts) -> list[Check]:
+    """Each number the case says the text states, against what the reader read (assumed values fail)."""
+    checks = []
+    for field, want in case.read.items():
+        fact = getattr(facts, field, None) if facts is not None else None
+        got = fact.value if fact is not None and fact.known and not (fact.assumed and not fact.quote) else None
+        ok = isinstance(got, (int, float)) and abs(float(got) - want.value) <= want.tol * abs(want.value) + 1e-9
+        checks.append(Check(name=f"read.{field}", passed=ok, expected=f"{want.value:g} +/- {want.tol:.0%}", got=str(got)))
+    return checks
+
+
+def score(case: Case, review, chunk_text, facts=None) -> CaseResult:
     e = case.expect
     checks = _one_of("ceiling", e.ceiling, review.ceiling) + _one_of("topology", e.topology, review.topology)
     checks += _one_of("mode", e.mode, review.mode) + _one_of("metric", e.metric, review.metric)
@@ -87,6 +98,7 @@ def score(case: Case, review, chunk_text) -> CaseResult:
                 got=str(review.feasible),
             )
         )
+    checks += _read_checks(case, facts)
     citations = [c for s in review.stages for c in s["citations"]]
     valid = sum(1 for c in citations if (text := chunk_text(c["chunk_id"])) is not None and c["quote"] in text)
     checks.append(
@@ -140,6 +152,7 @@ def summarize(all_results: list[CaseResult]) -> dict:
         "per_field": per_field,
         "all_six": rate([r.all_six for r in results]),
         "numbers": rate([c.passed for c in checks if c.name.startswith("numbers.")]),
+        "read": rate([c.passed for c in checks if c.name.startswith("read.")]),
         "loops": rate([c.passed for c in checks if c.name == "loops"]),
         "citations_valid": rate([c.passed for c in checks if c.name == "citations"]),
         "llm_survival": round(sum(r.llm_survived for r in results) / proposals, 4) if proposals else None,
