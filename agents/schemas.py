@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from ceiling.agents.stages.evidence import EVIDENCE_MODELS, Evidence
 
 Workload = Literal["serving", "training", "data_pipeline", "agents", "unknown"]
 Arrival = Literal["request", "feed", "bounded", "per_example_update", "unknown"]
@@ -48,6 +50,7 @@ CANONICAL_UNITS: dict[str, str] = {
     "fanout": "",
     "hop_latency": "ms",
     "workers": "",
+    "devices_per_node": "",
     "gpu_memory": "byte",
     "bandwidth": "byte/s",
     "link_latency": "s",
@@ -91,6 +94,7 @@ class SystemFacts(BaseModel):
     fanout: Fact = Field(default_factory=_fact, description="sequential remote lookups per request")
     hop_latency: Fact = Field(default_factory=_fact, description="latency of one lookup hop, ms")
     workers: Fact = Field(default_factory=_fact, description="GPUs / workers / machines in the design")
+    devices_per_node: Fact = Field(default_factory=_fact, description="accelerators in one node of the design")
     gpu_memory: Fact = Field(default_factory=_fact, description="memory of one accelerator, bytes")
     bandwidth: Fact = Field(default_factory=_fact, description="interconnect bandwidth per link, bytes/s")
     link_latency: Fact = Field(default_factory=_fact, description="interconnect per-message latency (alpha), s")
@@ -114,10 +118,16 @@ class SystemFacts(BaseModel):
     foundation_model: Fact = Field(
         default_factory=_fact, description="a foundation / frontier-scale model with no size given"
     )
+    stated_ceiling: Fact = Field(
+        default_factory=_fact, description="a ceiling the text states in words, with no number: data | model | throughput"
+    )
     cost_focus: Fact = Field(default_factory=_fact, description="the text puts cost first")
     reliability_focus: Fact = Field(default_factory=_fact, description="the text puts availability / correctness first")
     ignored_instructions: list[str] = Field(
         default_factory=list, description="text aimed at the reviewer, treated as data"
+    )
+    set_aside: list[str] = Field(
+        default_factory=list, description="sections outside the design (non-goals, alternatives), with the reason"
     )
     llm_filled: list[str] = Field(
         default_factory=list, description="fields the LLM facts agent added, each with a verified quote"
@@ -162,7 +172,27 @@ class StageDecision(BaseModel):
     answer: str
     justification: str
     citations: list[Citation] = Field(default_factory=list)
-    evidence: dict = Field(default_factory=dict, description="numbers the answer rests on")
+    evidence: Evidence = Field(description="numbers the answer rests on: the stage's own model (EVIDENCE_MODELS)")
+    llm: dict | None = Field(
+        None, description="what the LLM proposed for this stage and what the checks made of it (None: rules only)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _llm_record_apart(cls, data):
+        """A decision stored before the LLM's record had its own field kept it in evidence["llm"]."""
+        if isinstance(data, dict) and isinstance(data.get("evidence"), dict) and "llm" in data["evidence"]:
+            evidence = dict(data["evidence"])
+            llm = evidence.pop("llm")
+            data = {**data, "evidence": evidence, "llm": data.get("llm") or llm}
+        return data
+
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _evidence_of_stage(cls, value, info: ValidationInfo):
+        """The stage number picks the evidence model: stage 1's evidence is CeilingEvidence, and so on."""
+        stage = info.data.get("stage")
+        return EVIDENCE_MODELS[stage].model_validate(value) if stage in EVIDENCE_MODELS else value
 
 
 class LoopStep(BaseModel):
@@ -200,6 +230,7 @@ class Review(BaseModel):
     break_evens: list[dict] = Field(default_factory=list)
     playbook: dict[str, str] = Field(default_factory=dict)
     ignored_instructions: list[str] = Field(default_factory=list)
+    set_aside: list[str] = Field(default_factory=list)  # sections read as outside the design, with the reason
     llm: dict | None = Field(
         None, description="LLM engine only: per-stage proposals and the critic's verdicts, token usage"
     )

@@ -50,7 +50,7 @@ def as_data(text: str) -> str:
 def _stage_message(event: Event) -> dict:
     stage = event.stage
     cites = "\n".join(f'> "{c.quote}" ({c.section}, `{c.chunk_id}`)' for c in stage.citations)
-    llm = stage.evidence.get("llm", {})
+    llm = stage.llm or {}
     proposed = as_text(llm.get("proposed"))
     note = f"\n\n_LLM: proposed {proposed}, critic: {llm.get('status')}_" if llm.get("status") else ""
     return {

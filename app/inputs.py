@@ -137,7 +137,9 @@ def load_facts(text: str, name: str):
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected a mapping of SystemFacts fields")
     data = {
-        key: value if isinstance(value, dict) or key in ("ignored_instructions", "llm_filled") else {"value": value}
+        key: value
+        if isinstance(value, dict) or key in ("ignored_instructions", "set_aside", "llm_filled")
+        else {"value": value}
         for key, value in data.items()
     }
     try:

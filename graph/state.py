@@ -13,6 +13,7 @@ from typing_extensions import TypedDict
 from ceiling.agents.schemas import Alternative, LoopStep, StageDecision, SystemFacts
 from ceiling.agents.scoring.reference import ReferenceMachine
 from ceiling.agents.scoring.taxes import Design
+from ceiling.agents.stages.evidence import TaxEvidence
 
 
 def merge(left: dict, right: dict) -> dict:
@@ -38,7 +39,7 @@ class ReviewState(TypedDict, total=False):
     facts_notes: list[str]  # what the LLM facts agent added or had dropped
     design: Design
     decisions: Annotated[dict[int, StageDecision], merge]
-    first_tax: dict[str, Any]  # stage 6 of the first pass: the system as described
+    first_tax: TaxEvidence  # stage 6 of the first pass: the system as described
     loops: int
     trace: list[LoopStep]
     critic_reasons: list[str]

@@ -82,7 +82,7 @@ def ask_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     if not context.of(runtime).ask:
         return {}
     decisions = decide_all(state["facts"], state["machine"])
-    break_evens = decisions[1].evidence["break_evens"] + decisions[6].evidence["break_evens"]
+    break_evens = decisions[1].evidence.break_evens + decisions[6].evidence.break_evens
     answered = set(state.get("answered") or [])
     questions = [q for q in sensitivity.questions(state["facts"], break_evens) if q.field not in answered]
     if not questions:

@@ -112,6 +112,27 @@ def test_threads_survive_a_restart(tmp_path, corpus_index):
     assert again.review_of(tid).tax["slo_ms"] == 50.0
 
 
+def test_the_checkpointer_loads_stage_decisions_and_their_evidence_without_warnings(caplog):
+    """Every model in a review's state is on the checkpointer's allow-list: a stored thread loads its stage
+    decisions (each with its stage's evidence model) and the first pass's tax as they were, with no warning."""
+    import logging
+
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from ceiling.agents.reading import assume
+    from ceiling.agents.scoring.reference import ReferenceMachine
+    from ceiling.app.threads import STATE_TYPES
+    from ceiling.graph.workflow import decide_all
+
+    decisions = decide_all(assume.complete(extract(FRAUD), ReferenceMachine()), ReferenceMachine())
+    state = {"decisions": decisions, "first_tax": decisions[6].evidence}
+    serde = JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
+    with caplog.at_level(logging.WARNING, logger="langgraph"):
+        loaded = serde.loads_typed(serde.dumps_typed(state))
+    assert loaded == state and type(loaded["first_tax"]) is type(state["first_tax"])
+    assert not [r.getMessage() for r in caplog.records if "eserializ" in r.getMessage()]  # unregistered / blocked
+
+
 def test_a_verdict_flipping_silent_quantity_is_asked_for(threads):
     tid = threads.new_id()
     events = _run(threads.start(tid, SEARCH))
@@ -145,9 +166,9 @@ def test_questions_skip_quantities_that_cannot_flip_anything():
 
     completed = assume.complete(facts, ReferenceMachine())
     decisions = decide_all(completed, ReferenceMachine())
-    break_evens = decisions[1].evidence["break_evens"] + decisions[6].evidence["break_evens"]
+    break_evens = decisions[1].evidence.break_evens + decisions[6].evidence.break_evens
     # "tens of thousands" (read as 30,000) flips at 9,600/s: outside 10,000-90,000, so not asked.
-    assert any(b["quantity"] == "request_rate" and b["assumed"] for b in break_evens)
+    assert any(b.quantity == "request_rate" and b.assumed for b in break_evens)
     assert sensitivity.questions(completed, break_evens) == []
 
 

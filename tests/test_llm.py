@@ -536,11 +536,11 @@ def test_the_tax_prompt_leaves_out_the_tax_inputs_but_the_prose_may_quote_them(c
 
     state = run((DESCRIPTIONS / "chapter_hospitals.md").read_text())
     rule = state["decisions"][6]
-    assert "inputs" in rule.evidence["communication"]
+    assert rule.evidence.communication.inputs
     shown = stage_evidence(6, rule)
     assert "inputs" not in shown["communication"] and "within_budget" in shown["communication"]
     assert "inputs" in stage_evidence(1, state["decisions"][1])["pressures"]["data"]  # other stages keep theirs
-    workers = rule.evidence["communication"]["inputs"]["workers"]
+    workers = rule.evidence.communication.inputs["workers"]
     said = answer_schema(6, "chunk")(
         answer=expected_answer(6, rule), justification=f"The all-reduce spans {workers:g} workers."
     )

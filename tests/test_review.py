@@ -179,6 +179,26 @@ def test_structured_facts_skip_extraction():
     )
 
 
+def test_a_stored_stage_decision_validates_into_its_stages_evidence(descriptions):
+    """A StageDecision dumped (a checkpoint, a stored thread) validates back into its own stage's evidence model."""
+    from pydantic import ValidationError
+
+    from ceiling.agents.schemas import StageDecision
+    from ceiling.agents.stages.evidence import EVIDENCE_MODELS
+
+    decisions = run((descriptions / "chapter_hospitals.md").read_text())["decisions"]
+    assert sorted(decisions) == sorted(EVIDENCE_MODELS) == [1, 2, 3, 4, 5, 6]
+    for number, decision in decisions.items():
+        back = StageDecision.model_validate(decision.model_dump())
+        assert type(back.evidence) is EVIDENCE_MODELS[number] and back == decision
+        assert back.evidence.model_dump() == decision.evidence.model_dump()
+    stored = decisions[6].model_dump(exclude={"llm"})
+    stored["evidence"]["llm"] = {"status": "accepted"}  # stored before the LLM's record had a field of its own
+    assert StageDecision.model_validate(stored).llm == {"status": "accepted"}
+    with pytest.raises(ValidationError):  # one stage's evidence is not another's
+        StageDecision.model_validate({**decisions[2].model_dump(), "stage": 1})
+
+
 def test_markdown_has_table_stages_numbers_and_alternative(fraud):
     text = markdown(fraud, "fraud")
     for heading in (

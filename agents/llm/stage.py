@@ -68,11 +68,11 @@ def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) 
 def expected_answer(stage: int, rule: StageDecision):
     """What the numbers force, in the form the LLM answers."""
     if stage == 1:
-        return rule.evidence["ceiling"]
+        return rule.evidence.ceiling
     if stage == 2:
-        return sorted(rule.evidence["distribute"])
+        return sorted(rule.evidence.distribute)
     if stage == 6:
-        return "within budget" if rule.evidence["communication"]["within_budget"] else "over budget"
+        return "within budget" if rule.evidence.communication.within_budget else "over budget"
     return rule.answer
 
 
@@ -122,15 +122,21 @@ def _trim(value, drop: set[str]):
 def stage_evidence(stage: int, rule: StageDecision) -> dict:
     """The part of the evidence the stage's question turns on, without bookkeeping."""
     drop = _DROP | _STAGE_DROP.get(stage, set())
-    return {k: _trim(rule.evidence[k], drop) for k in EVIDENCE_KEYS[stage] if k in rule.evidence}
+    evidence = rule.evidence.model_dump()
+    return {k: _trim(evidence[k], drop) for k in EVIDENCE_KEYS[stage]}
 
 
 def _allowed_quantities(state: dict, rule: StageDecision) -> list[tuple[float, str | None]]:
     """Every number the tools produced or the text stated for this stage, with the kind of its unit."""
-    earlier = [d.evidence for n, d in state["decisions"].items()]
+    earlier = [_ledger_part(d) for d in state["decisions"].values()]
     return ledger.quantities_in(
-        [rule.evidence, earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification]
+        [_ledger_part(rule), earlier, state["facts"].model_dump(), state.get("description", ""), rule.justification]
     )
+
+
+def _ledger_part(decision: StageDecision) -> dict:
+    """What a decision adds to the ledger: its evidence and, after it, the LLM's record of it (what it proposed)."""
+    return decision.evidence.model_dump() | ({"llm": decision.llm} if decision.llm is not None else {})
 
 
 def _allowed_numbers(state: dict, rule: StageDecision) -> list[float]:
@@ -279,7 +285,7 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
     """A critic loop that left this stage's prompt unchanged would get the same reply (greedy
     decoding): the previous pass's outcome is reused instead of a call. Its prose is checked
     again against this pass's numbers."""
-    record = dict(previous.evidence.get("llm") or {})
+    record = dict(previous.llm or {})
     if record.get("prompt") != digest or record.get("status") == "fallback":
         return None
     record["reused"] = "same prompt as the previous pass: no call"
@@ -291,16 +297,16 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
                 update={
                     "justification": previous.justification,
                     "citations": previous.citations,
-                    "evidence": {**rule.evidence, "llm": record},
+                    "llm": record,
                 }
             )
-    return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+    return rule.model_copy(update={"llm": record})
 
 
 def decide(
     stage: int, state: dict, rule: StageDecision, client, chunk_text, previous: StageDecision | None = None
 ) -> StageDecision:
-    """The final decision for one stage with the LLM's part recorded in evidence["llm"].
+    """The final decision for one stage with the LLM's part recorded in its `llm`.
 
     `previous`: this stage's decision in the pass before a critic loop (reused when its prompt is unchanged)."""
     from ceiling.agents.llm.client import LLMError
@@ -354,7 +360,7 @@ def decide(
         if exc.tool_results:  # what the model called before the failure stays on the record
             record["tools"] = [c.summary() for c in exc.tool_results]
         record.update(status="fallback", error=str(exc))
-        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+        return rule.model_copy(update={"llm": record})
 
     final = retried or proposal
     if _normalize(stage, final.answer) != expected_answer(stage, rule):
@@ -362,12 +368,12 @@ def decide(
             status="overridden",
             disagreement=f"the model answered {final.answer!r}; the numbers force {expected_answer(stage, rule)!r}",
         )
-        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+        return rule.model_copy(update={"llm": record})
     if retried is not None:
         record.update(
             status="accepted after retry", justification="the rule agent's (the first sentence argued another answer)"
         )
-        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+        return rule.model_copy(update={"llm": record})
     justification = whole_sentences(proposal.justification)
     prose = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(
         stage, proposal, state, rule, tool_numbers
@@ -377,7 +383,7 @@ def decide(
     if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it
         record.update(status="justification replaced", proposed_justification=proposal.justification)
         record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", prose)) if v})
-        return rule.model_copy(update={"evidence": {**rule.evidence, "llm": record}})
+        return rule.model_copy(update={"llm": record})
     record["status"] = "accepted"
     if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced
         rules_only = _unsupported(proposal.justification, state, rule)
@@ -389,6 +395,6 @@ def decide(
         update={
             "justification": justification,
             "citations": citations or rule.citations,
-            "evidence": {**rule.evidence, "llm": record},
+            "llm": record,
         }
     )

@@ -14,11 +14,11 @@ _RIVAL_PREFERENCE = ("model", "data", "inference", "training")
 def propose(state: dict) -> Alternative:
     d = state["decisions"]
     facts, machine = state["facts"], state["machine"]
-    ceiling = d[1].evidence["ceiling"]
-    pressures = d[1].evidence["pressures"]
-    axes = d[2].evidence["axes"]
-    distribute = d[2].evidence["distribute"]
-    failure = d[6].evidence["failure"]
+    ceiling = d[1].evidence.ceiling
+    pressures = d[1].evidence.pressures
+    axes = d[2].evidence.axes
+    distribute = d[2].evidence.distribute
+    failure = d[6].evidence.failure
     if ceiling == "none" or not distribute:
         other = max(_PRIMARY_AXES, key=lambda a: axes[a])
         n = 4
@@ -26,14 +26,14 @@ def propose(state: dict) -> Alternative:
         return Alternative(
             design=f"scale out anyway: {AXIS_WORDS[other]} across {n} machines behind a coordinator",
             why_worse=(
-                f"No ceiling binds (highest ceiling pressure {max(p['pressure'] for p in pressures.values()):.2f} < "
+                f"No ceiling binds (highest ceiling pressure {max(p.pressure for p in pressures.values()):.2f} < "
                 f"0.50), so {n} machines relieve nothing. "
                 "They add a network hop to every unit of work (communication tax) "
-                f"and raise P(some failure in 24 h) from {failure['p_any_down']:.2%} to {p_down:.2%} (failure tax), "
+                f"and raise P(some failure in 24 h) from {failure.p_any_down:.2%} to {p_down:.2%} (failure tax), "
                 "for the same result one machine already gives."
             ),
         )
-    primary = d[2].evidence["primary"] or distribute[0]
+    primary = d[2].evidence.primary or distribute[0]
     # The strongest rival: the highest-pressure other axis; near-ties go to the classic
     # over-engineering moves (shard the model, shard the data) the chapter warns about.
     candidates = [a for a in _RIVAL_PREFERENCE if a != primary]
@@ -41,7 +41,7 @@ def propose(state: dict) -> Alternative:
     other = next(a for a in candidates if axes[a] >= top - 0.1)
     relief = pressures[ceiling]
     text = (
-        f"The {ceiling} ceiling binds at {relief['pressure']:.2f} ({relief['ratio']:,.1f}x one machine) and only "
+        f"The {ceiling} ceiling binds at {relief.pressure:.2f} ({relief.ratio:,.1f}x one machine) and only "
         f"{AXIS_WORDS[primary]} relieves it; "
         f"{AXIS_WORDS[other]} scores {axes[other]:.2f}, so its ceiling is not the one that ran out."
     )
@@ -63,9 +63,9 @@ def propose(state: dict) -> Alternative:
             " Sharding the data adds a shuffle across the network (communication tax) and more machines that can fail, "
             "while the resource that actually ran out is untouched."
         )
-    machines = d[1].evidence["machines_needed"]
+    machines = d[1].evidence.machines_needed
     text += (
-        f" Scale-up on one bigger machine is no escape either: the need is {relief['ratio']:,.1f}x {machine.name}, "
+        f" Scale-up on one bigger machine is no escape either: the need is {relief.ratio:,.1f}x {machine.name}, "
         f"about {machines} machines' worth."
     )
     return Alternative(design=f"{AXIS_WORDS[other]} instead of {AXIS_WORDS[primary]}", why_worse=text)

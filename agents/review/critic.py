@@ -37,8 +37,8 @@ def check_citations(decisions: dict, chunk_text) -> list[str]:
 
 
 def check_consistency(decisions: dict) -> list[str]:
-    ceiling = decisions[1].evidence["ceiling"]
-    distribute = decisions[2].evidence["distribute"]
+    ceiling = decisions[1].evidence.ceiling
+    distribute = decisions[2].evidence.distribute
     problems = []
     if ceiling == "none" and distribute:
         problems.append("stage 2 distributes axes although stage 1 found no binding ceiling")
@@ -48,38 +48,38 @@ def check_consistency(decisions: dict) -> list[str]:
 
 
 def check_tax(decisions: dict) -> list[str]:
-    comm = decisions[6].evidence["communication"]
-    if comm["within_budget"]:
+    comm = decisions[6].evidence.communication
+    if comm.within_budget:
         return []
-    if comm["kind"] == "fan-out":
-        left = comm["budget_left_ms"]
-        if left is not None and left > 0 and comm.get("compute_ms") is not None and comm["compute_ms"] > left:
+    if comm.kind == "fan-out":
+        left = comm.budget_left_ms
+        if left is not None and left > 0 and comm.compute_ms is not None and comm.compute_ms > left:
             return [
-                f"the model's {comm['compute_ms']:g} ms of compute does not fit the {left:g} ms the communication tax "
-                f"({comm['communication_ms']:g} ms) leaves of the {comm['slo_ms']:g} ms SLO"
+                f"the model's {comm.compute_ms:g} ms of compute does not fit the {left:g} ms the communication tax "
+                f"({comm.communication_ms:g} ms) leaves of the {comm.slo_ms:g} ms SLO"
             ]
         return [
-            f"the communication tax ({comm['communication_ms']:g} ms) leaves {comm['budget_left_ms']:g} ms of the "
-            f"{comm['slo_ms']:g} ms SLO"
+            f"the communication tax ({comm.communication_ms:g} ms) leaves {comm.budget_left_ms:g} ms of the "
+            f"{comm.slo_ms:g} ms SLO"
         ]
-    if comm["kind"] == "all-reduce":
+    if comm.kind == "all-reduce":
         return [
-            f"communication ({comm['communication_ms']:,.1f} ms/step) exceeds the compute it enables "
-            f"({comm['compute_ms']:,.1f} ms/step per worker)"
+            f"communication ({comm.communication_ms:,.1f} ms/step) exceeds the compute it enables "
+            f"({comm.compute_ms:,.1f} ms/step per worker)"
         ]
-    return [f"shuffle plus compute overrun the job window by {-comm['budget_left_ms'] / 1000:,.0f} s"]
+    return [f"shuffle plus compute overrun the job window by {-comm.budget_left_ms / 1000:,.0f} s"]
 
 
 def review(state: dict, chunk_text) -> Finding:
     decisions = state["decisions"]
     tax = check_tax(decisions)
     reasons = tax + check_consistency(decisions) + check_citations(decisions, chunk_text)
-    ceiling = decisions[1].evidence["ceiling"]
+    ceiling = decisions[1].evidence.ceiling
     final = []
     if state["design"].single_machine and ceiling != "none":
         final.append(
             f"one machine cannot relieve the {ceiling} ceiling (pressure "
-            f"{decisions[1].evidence['pressures'][ceiling]['pressure']:.2f})"
+            f"{decisions[1].evidence.pressures[ceiling].pressure:.2f})"
         )
     final += check_deadline(state)
     reasons += final
@@ -122,10 +122,10 @@ def _largest_fitting_workers(compute: float, message: float, bandwidth: float, a
 def revise(state: dict) -> tuple[Design, str]:
     """The next change to try, most targeted first; one machine is the last resort."""
     design = state["design"].model_copy(deep=True)
-    comm = state["decisions"][6].evidence["communication"]
+    comm = state["decisions"][6].evidence.communication
     tried = set(design.changes)
-    if comm["kind"] == "fan-out":
-        fanout, hop, slo = comm["inputs"]["fanout"], comm["inputs"]["hop_latency_ms"], comm["slo_ms"]
+    if comm.kind == "fan-out":
+        fanout, hop, slo = comm.inputs["fanout"], comm.inputs["hop_latency_ms"], comm.slo_ms
         target = math.floor(0.5 * slo / hop) if hop else fanout
         if "fewer lookups" not in tried and 1 <= target < fanout:
             design.fanout, change = (
@@ -142,8 +142,8 @@ def revise(state: dict) -> tuple[Design, str]:
             )
             design.changes.append("co-located features")
             return design, change
-    elif comm["kind"] == "all-reduce":
-        workers = int(comm["inputs"]["workers"])
+    elif comm.kind == "all-reduce":
+        workers = int(comm.inputs["workers"])
         machine = state["machine"]
         if "two-level collective" not in tried and workers > machine.gpus:
             design.collective, change = (
@@ -152,14 +152,14 @@ def revise(state: dict) -> tuple[Design, str]:
             )
             design.changes.append("two-level collective")
             return design, change
-        mp = int(comm["inputs"].get("model_parallel", 1))
+        mp = int(comm.inputs.get("model_parallel", 1))
         if "fewer workers" not in tried and workers > mp:
             # Count data-parallel ranks (each all-reduces 1/mp of the gradient); never below one model copy.
             ranks = _largest_fitting_workers(
-                comm["inputs"]["step_compute_s"] / mp,
-                comm["inputs"]["gradient_bytes"] / mp,
-                comm["inputs"]["bandwidth_bytes_per_s"],
-                comm["inputs"]["alpha_s"],
+                comm.inputs["step_compute_s"] / mp,
+                comm.inputs["gradient_bytes"] / mp,
+                comm.inputs["bandwidth_bytes_per_s"],
+                comm.inputs["alpha_s"],
                 max(workers // mp, 1),
             )
             n = ranks * mp
@@ -169,8 +169,8 @@ def revise(state: dict) -> tuple[Design, str]:
             )
             design.changes.append("fewer workers")
             return design, change
-    elif comm["kind"] == "shuffle" and "more nodes" not in tried:
-        nodes = int(comm["inputs"]["nodes"])
+    elif comm.kind == "shuffle" and "more nodes" not in tried:
+        nodes = int(comm.inputs["nodes"])
         design.workers, change = (
             nodes * 2,
             f"double the nodes from {nodes} to {nodes * 2} so each processes half as much inside the window",

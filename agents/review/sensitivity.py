@@ -12,6 +12,7 @@ import re
 from pydantic import BaseModel
 
 from ceiling.agents.schemas import SystemFacts
+from ceiling.agents.scoring.taxes import BreakEven
 
 # Plausible ranges (canonical units) for values the reviewer assumes when the text is silent.
 PLAUSIBLE: dict[str, tuple[float, float]] = {
@@ -78,12 +79,12 @@ def plausible_range(field: str, facts: SystemFacts) -> tuple[float, float] | Non
     return PLAUSIBLE.get(field)
 
 
-def questions(facts: SystemFacts, break_evens: list[dict]) -> list[Question]:
+def questions(facts: SystemFacts, break_evens: list[BreakEven]) -> list[Question]:
     """The assumed quantities whose break-even lies strictly inside their plausible range."""
     asked: dict[str, Question] = {}
     for b in break_evens:
-        field, flips = b["quantity"], b.get("flips_at")
-        if not b.get("assumed") or field in asked or flips is None or field not in ASKED_AS:
+        field, flips = b.quantity, b.flips_at
+        if not b.assumed or field in asked or field not in ASKED_AS:
             continue
         bounds = plausible_range(field, facts)
         if bounds and bounds[0] < flips < bounds[1] and facts.num(field) is not None:
@@ -94,7 +95,7 @@ def questions(facts: SystemFacts, break_evens: list[dict]) -> list[Question]:
                 flips_at=flips,
                 low=bounds[0],
                 high=bounds[1],
-                why=b["meaning"],
+                why=b.meaning,
             )
     return list(asked.values())
 

@@ -37,33 +37,34 @@ def as_text(text) -> str:
 def build(state: dict) -> Review:
     d = state["decisions"]
     first = state["first_tax"]
-    comm, failure = first["communication"], first["failure"]
-    axes = d[2].evidence["axes"]
+    comm, failure = first.communication, first.failure
+    axes = d[2].evidence.axes
     ranked = sorted(axes.items(), key=lambda kv: (-kv[1], AXES.index(kv[0])))
-    pressures = d[1].evidence["pressures"]
-    break_evens = d[1].evidence["break_evens"] + first["break_evens"]
+    pressures = d[1].evidence.pressures
+    break_evens = d[1].evidence.break_evens + first.break_evens
+    final = d[6].evidence.communication
     facts = state["facts"]
     return Review(
-        ceiling=d[1].evidence["ceiling"],
-        pressures={name: round(p["pressure"], 2) for name, p in pressures.items()},
+        ceiling=d[1].evidence.ceiling,
+        pressures={name: round(p.pressure, 2) for name, p in pressures.items()},
         axes=[{"axis": a, "pressure": round(p, 2)} for a, p in ranked],
-        distribute=d[2].evidence["distribute"],
+        distribute=d[2].evidence.distribute,
         topology=d[3].answer,
         mode=d[4].answer,
         metric=d[5].answer,
         tax={
-            "communication_ms": comm["communication_ms"],
-            "slo_ms": comm["slo_ms"],
-            "budget_left_ms": comm["budget_left_ms"],
-            "within_budget": comm["within_budget"],
-            "kind": comm["kind"],
-            "compute_ms": comm["compute_ms"],
-            "failure": failure,
-            "inputs": comm["inputs"],
+            "communication_ms": comm.communication_ms,
+            "slo_ms": comm.slo_ms,
+            "budget_left_ms": comm.budget_left_ms,
+            "within_budget": comm.within_budget,
+            "kind": comm.kind,
+            "compute_ms": comm.compute_ms,
+            "failure": failure.model_dump(),
+            "inputs": dict(comm.inputs),
             "final": {
-                "communication_ms": d[6].evidence["communication"]["communication_ms"],
-                "budget_left_ms": d[6].evidence["communication"]["budget_left_ms"],
-                "within_budget": d[6].evidence["communication"]["within_budget"],
+                "communication_ms": final.communication_ms,
+                "budget_left_ms": final.budget_left_ms,
+                "within_budget": final.within_budget,
             },
         },
         loops=state["loops"],
@@ -75,7 +76,7 @@ def build(state: dict) -> Review:
                 "answer": s.answer,
                 "justification": s.justification,
                 "citations": [c.model_dump() for c in s.citations],
-                **({"llm": s.evidence["llm"]} if "llm" in s.evidence else {}),
+                **({"llm": s.llm} if s.llm is not None else {}),
             }
             for s in (d[i] for i in range(1, 7))
         ],
@@ -85,9 +86,9 @@ def build(state: dict) -> Review:
         feasible=state["feasible"],
         infeasible_because=state.get("infeasible_because"),
         reference_machine=state["machine"].name,
-        ceiling_inputs={name: p["inputs"] for name, p in pressures.items()},
-        break_evens=break_evens,
-        playbook={a: PLAYBOOK[a] for a in d[2].evidence["distribute"]},
+        ceiling_inputs={name: p.inputs for name, p in pressures.items()},
+        break_evens=[b.model_dump() for b in break_evens],
+        playbook={a: PLAYBOOK[a] for a in d[2].evidence.distribute},
         ignored_instructions=facts.ignored_instructions,
     )
 
@@ -119,7 +120,7 @@ def human(value, unit: str) -> str:
 
 def llm_report(state: dict, usage: dict) -> dict:
     """What the model proposed per stage, what the critic did, and what it cost."""
-    stages = [{"stage": n, **state["decisions"][n].evidence.get("llm", {})} for n in range(1, 7)]
+    stages = [{"stage": n, **(state["decisions"][n].llm or {})} for n in range(1, 7)]
     survived = [s for s in stages if s.get("status")]
     return {
         "usage": usage,

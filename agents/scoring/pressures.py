@@ -8,12 +8,16 @@ which the ceiling binds. Every pressure keeps the inputs behind it so the review
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from ceiling.agents.schemas import AXES, SystemFacts
 from ceiling.agents.scoring import formulas as scoring
 from ceiling.agents.scoring.reference import ReferenceMachine
+from ceiling.agents.scoring.taxes import BreakEven
+
+if TYPE_CHECKING:  # the schemas import this module (stage evidence holds Pressure): no import back at run time
+    from ceiling.agents.schemas import SystemFacts
 
 BINDS_AT = 0.5
 LLM_PARAMS = 1e8  # above this a model is served from GPU memory, token by token
@@ -223,23 +227,27 @@ def axis_pressures(
 
 
 def ranked(axes: dict[str, float]) -> list[tuple[str, float]]:
+    from ceiling.agents.schemas import AXES
+
     return sorted(axes.items(), key=lambda kv: (-kv[1], AXES.index(kv[0])))
 
 
-def ceiling_break_evens(facts: SystemFacts, pressures: dict[str, Pressure], machine: ReferenceMachine) -> list[dict]:
+def ceiling_break_evens(
+    facts: SystemFacts, pressures: dict[str, Pressure], machine: ReferenceMachine
+) -> list[BreakEven]:
     """For each ceiling input, the value at which that ceiling would start (or stop) binding."""
-    out: list[dict] = []
+    out: list[BreakEven] = []
 
     def add(quantity: str, current: float | None, flips_at: float, unit: str, meaning: str) -> None:
         out.append(
-            {
-                "quantity": quantity,
-                "current": current,
-                "flips_at": flips_at,
-                "unit": unit,
-                "meaning": meaning,
-                "assumed": getattr(facts, quantity).assumed,
-            }
+            BreakEven(
+                quantity=quantity,
+                current=current,
+                flips_at=flips_at,
+                unit=unit,
+                meaning=meaning,
+                assumed=getattr(facts, quantity).assumed,
+            )
         )
 
     model = pressures["model"]

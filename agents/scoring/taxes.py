@@ -4,12 +4,15 @@ break-even value of every input (the value at which the verdict would flip). Pur
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from ceiling.agents.schemas import SystemFacts
 from ceiling.agents.scoring import formulas as scoring
 from ceiling.agents.scoring.reference import ReferenceMachine
+
+if TYPE_CHECKING:  # the schemas import this module (stage evidence holds the taxes): no import back at run time
+    from ceiling.agents.schemas import SystemFacts
 
 WASTE_BUDGET = 0.10  # failure tax budget for training: at most 10% of the run lost to failures
 SERVING_MTTR_H = 1.0  # time to replace a dead serving replica
@@ -29,7 +32,7 @@ class Design(BaseModel):
 
 class BreakEven(BaseModel):
     quantity: str
-    current: float
+    current: float | None  # None: the text gives no value (a ceiling's input it never states)
     flips_at: float
     unit: str
     meaning: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.scoring import pressures as P
 from ceiling.agents.stages.citing import cite
+from ceiling.agents.stages.evidence import AxisEvidence
 
 AXIS_WORDS = {
     "data": "distribute data",
@@ -25,9 +26,8 @@ def primary_axis(ceiling: str, workload: str) -> str | None:
 
 def decide(state: dict) -> StageDecision:
     facts, stage1 = state["facts"], state["decisions"][1]
-    ceiling = stage1.evidence["ceiling"]
-    pressures = {n: P.Pressure(**p) for n, p in stage1.evidence["pressures"].items()}
-    axes = P.axis_pressures(facts, pressures, state["machine"].gpus)
+    ceiling = stage1.evidence.ceiling
+    axes = P.axis_pressures(facts, stage1.evidence.pressures, state["machine"].gpus)
     ranked = P.ranked(axes)
     primary = primary_axis(ceiling, facts.text("workload"))
     if state["design"].single_machine and primary is not None:
@@ -63,5 +63,5 @@ def decide(state: dict) -> StageDecision:
         answer=", ".join(distribute) if distribute else "none (one machine)",
         justification=why,
         citations=cite(query),
-        evidence={"axes": axes, "ranked": ranked, "distribute": distribute, "primary": primary},
+        evidence=AxisEvidence(axes=axes, ranked=ranked, distribute=distribute, primary=primary),
     )

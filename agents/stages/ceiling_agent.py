@@ -6,6 +6,7 @@ from __future__ import annotations
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.scoring import pressures as P
 from ceiling.agents.stages.citing import cite
+from ceiling.agents.stages.evidence import CeilingEvidence
 
 _QUERIES = {
     "data": "data ceiling: the data is too big for one machine's memory or disk, distribute data",
@@ -53,11 +54,11 @@ def decide(state: dict) -> StageDecision:
         answer=answer,
         justification=why,
         citations=cite(query),
-        evidence={
-            "ceiling": binding,
-            "pressures": {n: c.model_dump() for n, c in ceilings.items()},
-            "binding_also": [n for n, p in ceilings.items() if n != binding and p.binds and binding != "none"],
-            "machines_needed": P.machines_needed(ceilings),
-            "break_evens": P.ceiling_break_evens(facts, ceilings, machine),
-        },
+        evidence=CeilingEvidence(
+            ceiling=binding,
+            pressures=ceilings,
+            binding_also=[n for n, p in ceilings.items() if n != binding and p.binds and binding != "none"],
+            machines_needed=P.machines_needed(ceilings),
+            break_evens=P.ceiling_break_evens(facts, ceilings, machine),
+        ),
     )

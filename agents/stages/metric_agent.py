@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.stages.citing import cite
+from ceiling.agents.stages.evidence import MetricEvidence
 
 
 def choose(mode: str, cost_focus: bool, reliability_focus: bool, slo_stated: bool) -> tuple[str, str]:
@@ -41,13 +42,13 @@ def _slo_stated(facts) -> bool:
 def decide(state: dict) -> StageDecision:
     facts = state["facts"]
     mode = state["decisions"][4].answer
-    inputs = {
-        "mode": mode,
-        "cost_focus": bool(facts.flag("cost_focus")),
-        "reliability_focus": bool(facts.flag("reliability_focus")),
-        "slo_stated": _slo_stated(facts),
-    }
-    metric, reason = choose(**inputs)
+    inputs = MetricEvidence(
+        mode=mode,
+        cost_focus=bool(facts.flag("cost_focus")),
+        reliability_focus=bool(facts.flag("reliability_focus")),
+        slo_stated=_slo_stated(facts),
+    )
+    metric, reason = choose(inputs.mode, inputs.cost_focus, inputs.reliability_focus, inputs.slo_stated)
     why = f"Stage 4 set the mode to {mode}, so {reason}."
     query = f"dominant metric {metric} optimize declare which one the design optimizes"
     return StageDecision(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.stages.citing import cite
+from ceiling.agents.stages.evidence import ModeEvidence
 
 _REASON = {
     "online": "the model updates itself from each arriving example",
@@ -44,10 +45,10 @@ def decide(state: dict) -> StageDecision:
         + "."
     )
     query = f"{mode} processing mode how work arrives how fresh the answer must be"
-    evidence = {
-        "arrival": facts.text("arrival"),
-        "model_updates_per_example": bool(facts.flag("online_updates")),
-        "workload": facts.text("workload"),
-        "slo_ms": slo,
-    }
+    evidence = ModeEvidence(
+        arrival=facts.text("arrival"),
+        model_updates_per_example=bool(facts.flag("online_updates")),
+        workload=facts.text("workload"),
+        slo_ms=slo,
+    )
     return StageDecision(stage=4, name="mode", answer=mode, justification=why, citations=cite(query), evidence=evidence)

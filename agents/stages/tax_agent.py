@@ -7,16 +7,18 @@ import math
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.scoring import taxes as T
 from ceiling.agents.stages.citing import cite
+from ceiling.agents.stages.evidence import TaxEvidence
 
 
-def compute(state: dict) -> dict:
+def compute(state: dict) -> TaxEvidence:
     """Both taxes and their break-evens for the current design (no prose, for the critic too)."""
     facts, machine, design = state["facts"], state["machine"], state["design"]
     workload = facts.text("workload")
-    machines = 1 if design.single_machine else state["decisions"][1].evidence["machines_needed"]
+    stage1 = state["decisions"][1].evidence
+    machines = 1 if design.single_machine else stage1.machines_needed
     if workload == "training":
         workers = T.training_workers(facts, design, machines, machine)
-        model_bytes = state["decisions"][1].evidence["pressures"]["model"]["need"] or 0.0
+        model_bytes = stage1.pressures["model"].need or 0.0
         comm = T.training_comm(facts, design, workers, machine, model_bytes)
         failure = T.failure_tax(facts, workers, training=True)
         break_evens = T.training_break_evens(facts, comm, workers)
@@ -34,11 +36,11 @@ def compute(state: dict) -> dict:
             training=False,
         )
         break_evens = T.serving_break_evens(facts, comm)
-    return {"communication": comm, "failure": failure, "break_evens": break_evens, "machines": machines}
+    return TaxEvidence(communication=comm, failure=failure, break_evens=break_evens, machines=machines)
 
 
-def _describe(tax: dict) -> str:
-    comm, failure = tax["communication"], tax["failure"]
+def _describe(tax: TaxEvidence) -> str:
+    comm, failure = tax.communication, tax.failure
     if comm.kind == "fan-out":
         f, h = comm.inputs["fanout"], comm.inputs["hop_latency_ms"]
         text = (
@@ -75,8 +77,8 @@ def _describe(tax: dict) -> str:
     return text + "."
 
 
-def _short(tax: dict) -> str:
-    comm, failure = tax["communication"], tax["failure"]
+def _short(tax: TaxEvidence) -> str:
+    comm, failure = tax.communication, tax.failure
     if comm.slo_ms is not None:
         text = f"{comm.communication_ms:g} ms of {comm.slo_ms:g} ms SLO ({comm.budget_left_ms:g} ms left)"
     else:
@@ -95,10 +97,5 @@ def decide(state: dict) -> StageDecision:
         answer=_short(tax),
         justification=why,
         citations=cite(query),
-        evidence={
-            "communication": tax["communication"].model_dump(),
-            "failure": tax["failure"].model_dump(),
-            "break_evens": [b.model_dump() for b in tax["break_evens"]],
-            "machines": tax["machines"],
-        },
+        evidence=tax,
     )

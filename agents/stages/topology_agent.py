@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.stages.citing import cite
+from ceiling.agents.stages.evidence import TopologyEvidence
 
 
 def choose(distribute: list[str], share_data: bool, spof_ok: bool, multi_region: bool) -> tuple[str, str]:
@@ -30,18 +31,14 @@ def choose(distribute: list[str], share_data: bool, spof_ok: bool, multi_region:
 
 def decide(state: dict) -> StageDecision:
     facts, stage2 = state["facts"], state["decisions"][2]
-    distribute = stage2.evidence["distribute"]
+    distribute = stage2.evidence.distribute
     share, spof, regions = facts.flag("share_data"), facts.flag("spof_ok"), facts.flag("multi_region")
     # A ban on sharing splits the data only when there are several parties to split it between.
     split = share is False and (facts.num("parties") or 0) >= 2
     topology, reason = choose(distribute, not split, spof is not False, bool(regions))
-    facts_used = {
-        "distribute": distribute,
-        "share_data": share,
-        "spof_ok": spof,
-        "multi_region": regions,
-        "parties": facts.num("parties"),
-    }
+    facts_used = TopologyEvidence(
+        distribute=distribute, share_data=share, spof_ok=spof, multi_region=regions, parties=facts.num("parties")
+    )
     why = (
         f"Stage 2 {'distributes ' + ', '.join(distribute) if distribute else 'distributes nothing'}; {reason}. "
         f"Trust boundaries read from the text: parties may share data = {share}, single point of failure acceptable = "
