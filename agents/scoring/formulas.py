@@ -103,13 +103,28 @@ def _check_probability(name: str, value: float) -> None:
 
 
 def point_to_point_s(message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """One message: alpha + M/B (Hockney alpha-beta model)."""
+    """One point-to-point message: T = alpha + M / B.
+
+    Args: message_bytes (M, bytes); bandwidth_bytes_per_s, the link's bandwidth (B, bytes/s); alpha_s,
+    per-message latency (alpha, s). Returns seconds. Source: Hockney 1994, the alpha-beta model.
+    Example: 8 KB over InfiniBand at 50 GB/s with alpha = 5 us, in us.
+    >>> round(point_to_point_s(8e3, 50e9, 5e-6) * 1e6, 2)
+    5.16
+    """
     _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
     return alpha_s + message_bytes / bandwidth_bytes_per_s
 
 
 def ring_allgather_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """Ring all-gather / reduce-scatter: (p-1) alpha + (p-1)/p M/B (Thakur et al. 2005)."""
+    """Ring all-gather or reduce-scatter: T = (p - 1) alpha + (p - 1) / p * M / B.
+
+    Args: p ranks (p); message_bytes, the full gathered (or reduced) buffer (M, bytes);
+    bandwidth_bytes_per_s (B, bytes/s); alpha_s (alpha, s). Returns seconds.
+    Source: Thakur, Rabenseifner & Gropp 2005.
+    Example (half of check 10): 1 GB on 8 GPUs at 50 GB/s, alpha 500 ns, in ms.
+    >>> round(ring_allgather_s(8, 1e9, 50e9, 500e-9) * 1e3, 4)
+    17.5035
+    """
     p = _check_ranks(p)
     _check_positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
     return (p - 1) * alpha_s + (p - 1) / p * message_bytes / bandwidth_bytes_per_s
@@ -157,14 +172,28 @@ def recursive_doubling_allreduce_s(p: int, message_bytes: float, bandwidth_bytes
 
 
 def binomial_broadcast_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """Binomial-tree broadcast: log2(p) (alpha + M/B) (Thakur et al. 2005, MPICH coll/)."""
+    """Binomial-tree broadcast: T = log2(p) (alpha + M / B), log2 rounded up for p not a power of two.
+
+    Args: p ranks (p); message_bytes (M, bytes); bandwidth_bytes_per_s (B, bytes/s); alpha_s (alpha, s).
+    Returns seconds. Source: Thakur, Rabenseifner & Gropp 2005 (MPICH coll/).
+    Example: 8 KB to 64 ranks at 50 GB/s, alpha = 5 us, in us (6 rounds of one message).
+    >>> round(binomial_broadcast_s(64, 8e3, 50e9, 5e-6) * 1e6, 2)
+    30.96
+    """
     p = _check_ranks(p)
     return _log2_rounds(p) * point_to_point_s(message_bytes, bandwidth_bytes_per_s, alpha_s)
 
 
 def alltoall_pairwise_s(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> float:
-    """Pairwise-exchange all-to-all: (p-1) alpha + (p-1)/p M/B (Thakur et al. 2005).
-    M is the total bytes each rank holds (M/p goes to each peer)."""
+    """Pairwise-exchange all-to-all: T = (p - 1) alpha + (p - 1) / p * M / B.
+
+    Args: p ranks (p); message_bytes, the total bytes each rank holds, M / p of it to each peer (M, bytes);
+    bandwidth_bytes_per_s (B, bytes/s); alpha_s (alpha, s). Returns seconds.
+    Source: Thakur, Rabenseifner & Gropp 2005.
+    Example: 1 GB per GPU across the 8 GPUs of a node on NVLink (450 GB/s, alpha 0.5 us), in ms.
+    >>> round(alltoall_pairwise_s(8, 1e9, 450e9, 0.5e-6) * 1e3, 3)
+    1.948
+    """
     return ring_allgather_s(p, message_bytes, bandwidth_bytes_per_s, alpha_s)
 
 
@@ -229,8 +258,18 @@ ALLREDUCE_ALGORITHMS: dict[str, Callable[[int, float, float, float], float]] = {
 
 
 def best_allreduce(p: int, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float) -> tuple[str, float]:
-    """Fastest flat all-reduce under the alpha-beta model (Thakur et al. 2005): (name, seconds).
-    Ties go to the earlier entry of ALLREDUCE_ALGORITHMS."""
+    """Fastest flat all-reduce: the minimum of ALLREDUCE_ALGORITHMS' T(p, M, B, alpha); ties go to the earlier entry.
+
+    Args: p ranks (p); message_bytes (M, bytes); bandwidth_bytes_per_s (B, bytes/s); alpha_s (alpha, s).
+    Returns (algorithm name, seconds). Source: Thakur, Rabenseifner & Gropp 2005, the alpha-beta model.
+    Example (check 2): p = 64, B = 50 GB/s, alpha = 5 us; M = 2 GB (in ms), then M = 8 KB (in us).
+    >>> name, t = best_allreduce(64, 2e9, 50e9, 5e-6)
+    >>> name, round(t * 1e3, 2)
+    ('rabenseifner', 78.81)
+    >>> name, t = best_allreduce(64, 8e3, 50e9, 5e-6)
+    >>> name, round(t * 1e6, 1)
+    ('recursive_doubling', 31.0)
+    """
     best_name, best_s = "", math.inf
     for name, fn in ALLREDUCE_ALGORITHMS.items():
         t = fn(p, message_bytes, bandwidth_bytes_per_s, alpha_s)
@@ -245,7 +284,15 @@ def best_allreduce(p: int, message_bytes: float, bandwidth_bytes_per_s: float, a
 
 
 def step_time_s(workers: int, compute_s: float, comm_s: float) -> float:
-    """Data-parallel step time T(N) = C/N + T_comm (no overlap)."""
+    """Data-parallel step time, no overlap of compute and communication: T(N) = C / N + T_comm.
+
+    Args: workers (N); compute_s, one step's compute on one worker (C, s); comm_s, the step's
+    communication (T_comm, s). Returns seconds.
+    Source: docs/formulas.md ("When more workers make it slower"); Chapter 1.8, stage 6 (the tax to budget).
+    Example (check 2, 9): C = 1 s on 64 workers plus the 79.38 ms ring all-reduce of 2 GB, in ms.
+    >>> round(step_time_s(64, 1.0, ring_allreduce_s(64, 2e9, 50e9, 5e-6)) * 1e3, 2)
+    95.01
+    """
     _check_ranks(workers)
     return compute_s / workers + comm_s
 
@@ -253,7 +300,16 @@ def step_time_s(workers: int, compute_s: float, comm_s: float) -> float:
 def ring_step_time_s(
     workers: int, compute_s: float, message_bytes: float, bandwidth_bytes_per_s: float, alpha_s: float
 ) -> float:
-    """T(N) = C/N + ring all-reduce of the gradient (M bytes) over N workers, no overlap."""
+    """Data-parallel step time with a ring all-reduce of the gradient, no overlap:
+    T(N) = C / N + 2 (N - 1) alpha + 2 (N - 1) / N * M / B.
+
+    Args: workers (N); compute_s (C, s); message_bytes, the gradient (M, bytes); bandwidth_bytes_per_s
+    (B, bytes/s); alpha_s (alpha, s). Returns seconds.
+    Source: docs/formulas.md ("When more workers make it slower"); Thakur, Rabenseifner & Gropp 2005.
+    Example (check 9): C = 1 s, M = 2 GB, B = 50 GB/s, alpha = 5 us; N = 256 against N = 4096, in ms.
+    >>> [round(ring_step_time_s(n, 1.0, 2e9, 50e9, 5e-6) * 1e3, 1) for n in (256, 4096)]
+    [86.1, 121.2]
+    """
     return step_time_s(workers, compute_s, ring_allreduce_s(workers, message_bytes, bandwidth_bytes_per_s, alpha_s))
 
 
@@ -264,8 +320,17 @@ def comm_exceeds_compute_from(
     alpha_s: float,
     max_workers: int = 1_000_000,
 ) -> int | None:
-    """Smallest N >= 2 with ring all-reduce time > C/N (communication-bound), or None up to max_workers.
-    Ring time rises and C/N falls with N, so the gap is monotone and a bisection finds the crossing."""
+    """The worker count from which a step is communication-bound: the smallest N >= 2 with
+    2 (N - 1) alpha + 2 (N - 1) / N * M / B > C / N, or None if no N <= max_workers is.
+    Ring time rises and C/N falls with N, so the gap is monotone and a bisection finds the crossing.
+
+    Args: compute_s (C, s); message_bytes, the gradient (M, bytes); bandwidth_bytes_per_s (B, bytes/s);
+    alpha_s (alpha, s); max_workers, the search's upper end. Returns a worker count or None.
+    Source: docs/formulas.md ("When more workers make it slower"); Chapter 1.8, stage 6.
+    Example (check 9): C = 1 s, M = 2 GB, B = 50 GB/s, alpha = 5 us.
+    >>> comm_exceeds_compute_from(1.0, 2e9, 50e9, 5e-6)
+    14
+    """
 
     def bound(n: int) -> bool:
         return ring_allreduce_s(n, message_bytes, bandwidth_bytes_per_s, alpha_s) > compute_s / n
@@ -302,7 +367,14 @@ def optimal_workers_ring(compute_s: float, message_bytes: float, bandwidth_bytes
 
 
 def optimal_workers_linear_cost(compute_s: float, cost_per_worker_s: float) -> float:
-    """N* = sqrt(C/k) for T(N) = C/N + k N (a cost that grows k per worker)."""
+    """The worker count that minimises T(N) = C / N + k N (a cost that grows k per worker): N* = sqrt(C / k).
+
+    Args: compute_s (C, s); cost_per_worker_s (k, s per worker). Returns a worker count (not rounded).
+    Source: docs/formulas.md ("When more workers make it slower").
+    Example: C = 1 s against 10 us more per added worker.
+    >>> round(optimal_workers_linear_cost(1.0, 10e-6), 1)
+    316.2
+    """
     _check_positive("cost_per_worker_s", cost_per_worker_s)
     return math.sqrt(max(compute_s, 0.0) / cost_per_worker_s)
 
@@ -362,7 +434,14 @@ def zero_memory_bytes(params: float, data_parallel: int, stage: int) -> float:
 
 
 def weights_bytes(params: float, bytes_per_param: float) -> float:
-    """Inference weights = params x bytes/param (bf16 2, int8 1, int4 0.5)."""
+    """Inference weights: bytes = P x bytes per parameter (bf16 2, int8 1, int4 0.5).
+
+    Args: params (P); bytes_per_param (bytes). Returns bytes.
+    Source: docs/formulas.md ("Compute and memory").
+    Example (check 14): a 70B model in bf16, in GB.
+    >>> weights_bytes(70e9, 2) / 1e9
+    140.0
+    """
     return params * bytes_per_param
 
 
@@ -381,7 +460,14 @@ def kv_cache_bytes_per_token(layers: int, kv_heads: int, head_dim: int, bytes_pe
 def kv_cache_bytes(
     layers: int, kv_heads: int, head_dim: int, bytes_per_value: float, seq_len: int, batch: int
 ) -> float:
-    """KV cache = 2 L n_kv_heads d_head S batch bytes."""
+    """KV cache: bytes = 2 (K and V) x L x n_kv_heads x d_head x bytes per value x S x batch.
+
+    Args: layers (L); kv_heads (n_kv_heads); head_dim (d_head); bytes_per_value (bytes); seq_len (S, tokens);
+    batch (sequences). Returns bytes. Source: docs/formulas.md ("Compute and memory").
+    Example (check 5): OPT-13B in fp16 at 2,048 tokens, batch 1, in GB.
+    >>> round(kv_cache_bytes(40, 40, 128, 2, 2048, 1) / 1e9, 2)
+    1.68
+    """
     return kv_cache_bytes_per_token(layers, kv_heads, head_dim, bytes_per_value) * seq_len * batch
 
 
@@ -393,7 +479,13 @@ class DecodeTime(NamedTuple):
 
     @property
     def bound_s(self) -> float:
-        """The binding (larger) of the two lower bounds."""
+        """The binding (larger) of the two lower bounds: max(memory-bound, compute-bound), in seconds.
+
+        Source: Williams et al. 2009, Roofline.
+        Example (check 12): Llama-3 8B in fp16 on one H100, in ms.
+        >>> round(decode_time_per_token_s(8e9, 2, 3.35e12, 989e12).bound_s * 1e3, 2)
+        4.78
+        """
         return max(self.memory_bound_s, self.compute_bound_s)
 
 
@@ -477,14 +569,30 @@ def daly_interval_s(checkpoint_s: float, mtbf_s: float) -> float:
 
 
 def wasted_fraction(checkpoint_s: float, interval_s: float, mtbf_s: float, restart_s: float = 0.0) -> float:
-    """Fraction of time lost ~ delta/tau + (tau/2 + R)/M (first-order Young/Daly model)."""
+    """Fraction of time lost to checkpoints and failures: waste ~ delta / tau + (tau / 2 + R) / M.
+
+    Args: checkpoint_s (delta, s); interval_s, the checkpoint interval (tau, s); mtbf_s (M, s);
+    restart_s, the time to restart after a failure (R, s). Returns a fraction.
+    Source: Young 1974; Daly 2006 (first-order model).
+    Example (check 6): delta = 60 s at Young's interval, M = 54 days x 24 h / 419 interruptions, R = 0.
+    >>> mtbf_s = 54 * 24 / 419 * 3600
+    >>> round(wasted_fraction(60, young_interval_s(60, mtbf_s), mtbf_s), 3)
+    0.104
+    """
     _check_positive("interval_s", interval_s)
     _check_positive("mtbf_s", mtbf_s)
     return checkpoint_s / interval_s + (interval_s / 2.0 + restart_s) / mtbf_s
 
 
 def availability(mtbf: float, mttr: float) -> float:
-    """Steady-state availability A = MTBF / (MTBF + MTTR) (any consistent time unit)."""
+    """Steady-state availability: A = MTBF / (MTBF + MTTR).
+
+    Args: mtbf (MTBF); mttr, the mean time to repair (MTTR), in the same time unit. Returns a probability.
+    Source: docs/formulas.md ("Failure tax"); standard reliability engineering.
+    Example: a machine that fails every 999 h and takes 1 h to repair.
+    >>> round(availability(999, 1), 6)
+    0.999
+    """
     _check_positive("mtbf + mttr", mtbf + mttr)
     return mtbf / (mtbf + mttr)
 
@@ -528,7 +636,15 @@ def p_fanout_slow(q: float, k: int) -> float:
 
 
 def replicas_for_availability(a: float, target: float) -> int:
-    """Smallest k >= 1 with 1 - (1-A)^k >= target (a 1e-12 slack absorbs float rounding)."""
+    """The fewest replicas that reach a target availability: the smallest k >= 1 with 1 - (1 - A)^k >= target
+    (a 1e-12 slack absorbs float rounding).
+
+    Args: a, one replica's availability (A); target, the availability wanted. Returns a replica count.
+    Source: docs/formulas.md ("Failure tax").
+    Example (check 7): replicas at 99% against a six-nines target.
+    >>> replicas_for_availability(0.99, 0.999999)
+    3
+    """
     _check_probability("a", a)
     if a == 1.0 or target <= a:
         return 1
@@ -556,8 +672,16 @@ def _check_mmc(arrival_per_s: float, service_per_s: float, servers: int) -> int:
 
 
 def erlang_c(arrival_per_s: float, service_per_s: float, servers: int) -> float:
-    """Erlang C: probability an arrival waits in M/M/c with offered load a = lambda/mu.
-    Computed via the Erlang B recursion for numerical stability. Raises ValueError if lambda >= c mu."""
+    """Erlang C: the probability an arrival waits in an M/M/c queue with offered load a = lambda / mu,
+    P_wait = B / (1 - rho (1 - B)), rho = a / c, B the Erlang B blocking probability, computed by its
+    recursion for numerical stability. Raises ValueError if lambda >= c mu.
+
+    Args: arrival_per_s (lambda, 1/s); service_per_s, one server's rate (mu, 1/s); servers (c).
+    Returns a probability. Source: Erlang 1917; docs/formulas.md ("Serving").
+    Example (check 8): lambda = 100/s, mu = 20/s, c = 7.
+    >>> round(erlang_c(100, 20, 7), 4)
+    0.3241
+    """
     c = _check_mmc(arrival_per_s, service_per_s, servers)
     a = arrival_per_s / service_per_s
     erlang_b = 1.0
@@ -568,7 +692,14 @@ def erlang_c(arrival_per_s: float, service_per_s: float, servers: int) -> float:
 
 
 def mmc_mean_wait_s(arrival_per_s: float, service_per_s: float, servers: int) -> float:
-    """M/M/c mean queueing delay W_q = P_wait / (c mu - lambda)."""
+    """Mean queueing delay of an M/M/c queue: W_q = P_wait / (c mu - lambda) (P_wait: Erlang C).
+
+    Args: arrival_per_s (lambda, 1/s); service_per_s, one server's rate (mu, 1/s); servers (c).
+    Returns seconds. Source: Erlang C; docs/formulas.md ("Serving").
+    Example (check 8): lambda = 100/s, mu = 20/s, c = 7, in ms.
+    >>> round(mmc_mean_wait_s(100, 20, 7) * 1e3, 2)
+    8.1
+    """
     p_wait = erlang_c(arrival_per_s, service_per_s, servers)
     return p_wait / (servers * service_per_s - arrival_per_s)
 
@@ -590,7 +721,14 @@ def mmc_p99_wait_s(arrival_per_s: float, service_per_s: float, servers: int) -> 
 
 
 def littles_law(arrival_per_s: float, time_s: float) -> float:
-    """Little's law: L = lambda W (mean number in system)."""
+    """Little's law: the mean number in the system L = lambda W.
+
+    Args: arrival_per_s (lambda, 1/s); time_s, the mean time each spends in the system (W, s).
+    Returns a count. Source: Little 1961; docs/formulas.md ("Serving").
+    Example: the chapter's fraud service, 50,000 requests/s held for 20 ms each (Section 1.8).
+    >>> round(littles_law(50_000, 0.020), 6)
+    1000.0
+    """
     return arrival_per_s * time_s
 
 
@@ -614,7 +752,14 @@ def comm_tax_ms(fanout: int, alpha_ms: float) -> float:
 
 
 def budget_left_ms(slo_ms: float, tax_ms: float) -> float:
-    """Latency budget left for compute: SLO - tax (Code 1.8.1)."""
+    """The latency budget left for compute: budget = SLO - tax.
+
+    Args: slo_ms, the latency SLO (ms); tax_ms, the communication tax per request (ms). Returns ms.
+    Source: Chapter 1.8, Code 1.8.1.
+    Example (the fraud service, Output 1.8.1): a 2.4 ms tax against a 20 ms SLO.
+    >>> round(budget_left_ms(20, comm_tax_ms(6, 0.4)), 3)
+    17.6
+    """
     return slo_ms - tax_ms
 
 
@@ -666,8 +811,23 @@ def design(
     alpha_ms: float,
     ceilings: dict[str, float] | None = None,
 ) -> Verdict:
-    """Code 1.8.1 as a function (Exercise 1.8.2): binding ceiling, top two axes, comm tax vs SLO.
-    Default ceilings are the chapter's {data, model, throughput <- inference} pressures."""
+    """The six-stage checklist of Code 1.8.1 as a function: the binding ceiling = argmax of the ceiling
+    pressures, the top two axes by pressure, tax = F x alpha against the SLO; feasible when tax < SLO.
+
+    Args: axes, each axis's pressure in [0, 1]; slo_ms (ms); fanout (F); alpha_ms (alpha, ms); ceilings,
+    each ceiling's pressure, by default the chapter's {data, model, throughput <- inference}. Returns a Verdict.
+    Source: Chapter 1.8, Code 1.8.1 and Exercise 1.8.2.
+    Example (the fraud service, Output 1.8.1): six lookups of 0.4 ms against a 20 ms SLO.
+    >>> axes = {"data": 0.30, "training": 0.40, "model": 0.10, "inference": 0.95, "coordination": 0.55,
+    ...         "intelligence": 0.05}
+    >>> for line in design(axes, 20.0, 6, 0.4).lines():
+    ...     print(line)
+    dominant ceiling      : throughput (pressure 0.95)
+    axes to distribute    : inference, coordination
+    comm tax per request  : 2.4 ms of 20 ms SLO
+    compute budget left   : 17.6 ms
+    verdict               : scale OUT inference, replicate; keep model on one node
+    """
     if ceilings is None:
         ceilings = {"data": axes["data"], "model": axes["model"], "throughput": axes["inference"]}
     if not ceilings:
@@ -704,7 +864,16 @@ def sweep_fanout(
     alpha_ms: float,
     fanouts: Iterable[int] = range(1, 81),
 ) -> list[tuple[int, float, bool]]:
-    """Exercise 1.8.2: (fanout, budget left ms, feasible) for each fan-out F."""
+    """The fan-out sweep of Exercise 1.8.2: for each fan-out F, budget left = SLO - F x alpha and
+    whether design() finds it feasible.
+
+    Args: axes, each axis's pressure in [0, 1]; slo_ms (ms); alpha_ms (alpha, ms); fanouts, the F to try.
+    Returns a list of (F, budget left in ms, feasible). Source: Chapter 1.8, Exercise 1.8.2.
+    Example: F = 1 to 80 at 0.4 ms against a 20 ms SLO; the tax consumes the budget from F = 50.
+    >>> rows = sweep_fanout({"data": 0.30, "model": 0.10, "inference": 0.95}, 20.0, 0.4)
+    >>> next(f for f, _, feasible in rows if not feasible)
+    50
+    """
     out: list[tuple[int, float, bool]] = []
     for f in fanouts:
         v = design(axes, slo_ms, f, alpha_ms)
