@@ -119,7 +119,8 @@ class SystemFacts(BaseModel):
         default_factory=_fact, description="a foundation / frontier-scale model with no size given"
     )
     stated_ceiling: Fact = Field(
-        default_factory=_fact, description="a ceiling the text states in words, with no number: data | model | throughput"
+        default_factory=_fact,
+        description="a ceiling the text states in words, with no number: data | model | throughput",
     )
     cost_focus: Fact = Field(default_factory=_fact, description="the text puts cost first")
     reliability_focus: Fact = Field(default_factory=_fact, description="the text puts availability / correctness first")
@@ -128,6 +129,9 @@ class SystemFacts(BaseModel):
     )
     set_aside: list[str] = Field(
         default_factory=list, description="sections outside the design (non-goals, alternatives), with the reason"
+    )
+    unread_numbers: list[str] = Field(
+        default_factory=list, description="numbers of the text no quantity claimed, each with its sentence"
     )
     llm_filled: list[str] = Field(
         default_factory=list, description="fields the LLM facts agent added, each with a verified quote"
@@ -231,6 +235,8 @@ class Review(BaseModel):
     playbook: dict[str, str] = Field(default_factory=dict)
     ignored_instructions: list[str] = Field(default_factory=list)
     set_aside: list[str] = Field(default_factory=list)  # sections read as outside the design, with the reason
+    unread_numbers: list[str] = Field(default_factory=list)  # numbers of the text the review did not use
+    capacity: list[dict] = Field(default_factory=list)  # each binding ceiling's need vs the fleet the text states
     llm: dict | None = Field(
         None, description="LLM engine only: per-stage proposals and the critic's verdicts, token usage"
     )

@@ -66,7 +66,8 @@ MAX_CASE_BYTES = 200_000  # a description may hold 100,000 bytes; the rest is ex
 
 def load_case(path: Path) -> Case:
     """One case file, its description put through the same checks as `ceiling review` input."""
-    from ceiling.app.inputs import InputError, check_description, parse_structured, read_text_file
+    from ceiling.agents.files import InputError, parse_structured, read_text_file
+    from ceiling.agents.reading.description import check_description
 
     try:  # a regular file only (a FIFO would block), UTF-8, bounded in size and depth
         data = parse_structured(read_text_file(path, MAX_CASE_BYTES, path.name), path.name)

@@ -54,6 +54,10 @@ def make_vcr(model: str, record: bool):
     return recorder
 
 
+class RecordingError(RuntimeError):
+    """A recording that captured nothing; the old cassette is kept."""
+
+
 @contextlib.contextmanager
 def use_cassette(recorder, name: str, record: bool):
     """vcrpy's `use_cassette`, except that a recording replaces the old file whole (vcrpy's "all"
@@ -66,6 +70,8 @@ def use_cassette(recorder, name: str, record: bool):
     try:
         with recorder.use_cassette(name) as cassette:
             yield cassette
+        if record and not path.exists():  # every call failed (a server that died): nothing to replace it with
+            raise RecordingError(f"{name}: the endpoint answered no request, so nothing was recorded")
     except BaseException:
         if record:
             path.unlink(missing_ok=True)

@@ -57,7 +57,8 @@ def _read_checks(case: Case, facts) -> list[Check]:
         fact = getattr(facts, field, None) if facts is not None else None
         got = fact.value if fact is not None and fact.known and not (fact.assumed and not fact.quote) else None
         ok = isinstance(got, (int, float)) and abs(float(got) - want.value) <= want.tol * abs(want.value) + 1e-9
-        checks.append(Check(name=f"read.{field}", passed=ok, expected=f"{want.value:g} +/- {want.tol:.0%}", got=str(got)))
+        expected = f"{want.value:g} +/- {want.tol:.0%}"
+        checks.append(Check(name=f"read.{field}", passed=ok, expected=expected, got=str(got)))
     return checks
 
 

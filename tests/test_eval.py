@@ -54,6 +54,34 @@ def test_bad_case_file_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and result.stderr.startswith("error: oops.yaml")
 
 
+def test_the_real_documents_suite_passes_its_own_gate_and_scores_the_numbers_read(tmp_path, corpus_index):
+    """eval/real/ is gated by its own thresholds section; each case's `read:` numbers are checks on
+    the facts read ("read.<field>"), and every case names its source."""
+    from ceiling.eval.cases import REAL_DIR
+
+    cases = load_cases(REAL_DIR)
+    assert len(cases) >= 25 and all(c.source and c.kind for c in cases)
+    result = ceiling("eval", "--suite", "real", "--report", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert not failures(report["summary"], "real")
+    reads = [k for c in report["cases"] for k in c["checks"] if k["name"].startswith("read.")]
+    assert len(reads) == sum(len(c.read) for c in cases) and report["summary"]["read"] is not None
+
+
+def test_a_read_check_fails_on_an_assumed_value_and_passes_within_its_relative_tolerance():
+    from ceiling.agents.reading.facts import extract
+    from ceiling.eval.scorer import _read_checks
+
+    case = Case(
+        id="x",
+        description="d",
+        read={"request_rate": {"value": 1000, "tol": 0.05}, "slo": {"value": 20, "tol": 0}},
+    )
+    checks = {c.name: c.passed for c in _read_checks(case, extract("We peak at 1,040 requests per second."))}
+    assert checks == {"read.request_rate": True, "read.slo": False}
+
+
 def test_deterministic_eval_passes_the_gate_and_writes_reports(tmp_path, corpus_index):
     result = ceiling("eval", "--report", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -748,6 +748,24 @@ def test_a_recording_replaces_its_cassette_and_an_interrupted_one_restores_it(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.yaml"]
 
 
+def test_a_recording_against_a_server_that_answers_nothing_keeps_the_old_cassette(tmp_path, corpus_index):
+    """A local server that dies on its first request leaves every call failed and the reviewer on its
+    rules; vcrpy then writes no file, and the cassette recorded before must not be lost for it."""
+    from ceiling.eval.recording import RecordingError, make_vcr, use_cassette
+
+    cassette = tmp_path / "probe.yaml"
+    cassette.write_text("interactions: []\nversion: 1\n")
+    before = cassette.read_bytes()
+    recorder = make_vcr("fault-model", record=True)
+    recorder.cassette_library_dir = str(tmp_path)
+    client = LLMClient(LLMSettings(base_url="http://127.0.0.1:9/v1", **{**SETTINGS, "max_retries": 0}))
+    with pytest.raises(RecordingError, match="answered no request"):
+        with use_cassette(recorder, "probe.yaml", record=True):
+            run(FRAUD.read_text(), llm=client)
+    assert cassette.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.yaml"]
+
+
 def test_no_key_in_reports_logs_or_error_messages(tmp_path):
     """Both report formats, written to stdout and to files, the SDK's debug log and an input error,
     all with a fake key in the environment (the 500 path is in the CLI fault test above)."""

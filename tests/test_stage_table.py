@@ -37,3 +37,26 @@ def test_the_review_s_table_and_the_llm_s_answers_come_from_the_table(corpus_ind
             assert CHOICES[stage.number] == stage.choices
             schema = answer_schema(stage.number).model_json_schema()
             assert schema["properties"]["answer"]["enum"] == list(stage.choices)
+
+
+def test_no_module_imports_from_a_layer_above_it():
+    """The layers, lowest first: agents and corpus, then graph, then eval's harness, then app (the
+    CLI, chat and servers). A module may import its own layer and those below, never one above;
+    eval's benchmark scripts drive the app and are scripts, not the harness."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    rank = {"agents": 0, "corpus": 0, "graph": 1, "eval": 2, "app": 3}
+    scripts = {"bench.py", "bench_chat.py", "bench_llm.py", "load_chat.py"}
+    upward = []
+    for layer, level in rank.items():
+        for path in (root / layer).rglob("*.py"):
+            if layer == "eval" and path.name in scripts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ceiling."):
+                    target = node.module.split(".")[1]
+                    if rank.get(target, -1) > level:
+                        upward.append(f"{path.relative_to(root)} imports {node.module}")
+    assert upward == []

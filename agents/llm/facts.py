@@ -222,7 +222,7 @@ def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | 
 
     if not item.quote.strip() or _squash(item.quote) not in _squash(description):
         return None, "its quote is not in the description"
-    if _squash(item.quote) not in _squash(" ".join(read_sentences(description)[0])):
+    if _squash(item.quote) not in _squash(" ".join(read_sentences(description)[0])):  # the sentences read
         return None, "its quote is in text the reader set aside (hidden from a reader, or aimed at the reviewer)"
     if not _states_number(item.quote, item.value):
         return None, "the quote does not contain that number"

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from ceiling.agents.reading import cues, reviewer_address
+from ceiling.agents.reading import cues, fleet, layout, not_quantities, reviewer_address, stated_ceilings
 from ceiling.agents.reading.text_numbers import MAX_DIGITS, clean, fold_numbers, normalize
 from ceiling.agents.reading.units import DATA_UNIT, TIME_UNIT, convert, data_unit_to_pint, time_unit_to_pint
 from ceiling.agents.schemas import Fact, SystemFacts
@@ -29,6 +29,10 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9*\-•])|\n\s*\n
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\d])")
 _SUFFIX = re.compile(r"\s?(k|K|M|B|bn|T)(?![A-Za-z/])")
 _SUFFIX_VALUE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
+_PER_NODE_AFTER = re.compile(r"\s*(?:per|each|a|/)\s*(?:node|server|host|machine|box)\b")
+_NAME_BEFORE = re.compile(r"(?:^|[\s(\[\"'])[A-Za-z][\w.]*[A-Za-z0-9]-$")
+_PERCENT_RANGE_TAIL = re.compile(r"[-\u2013]\s*\d+(?:\.\d+)?\s*%")
+_EXPERTS = re.compile(r"\s?[x\u00d7]\s?(\d+(?:\.\d+)?)\s?(B|M|T)\b")
 _RATE_TAIL = re.compile(
     r"^[A-Za-z\s,\-()']{0,40}?(?:(?:\b(?:per|a|each|every)\s+|/\s*)(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|\b(?P<qps>qps|rps|tps|req/s)\b)",
     re.I,
@@ -50,7 +54,7 @@ _PER_SECONDS = {
 _PER_DEVICE_TIME = re.compile(
     r"(?:gpu|device|node|server|machine|accelerator|chip|card)[\s-]+(?=(?:hours?|days?|years?)\b)", re.I
 )
-_LARGEST_WINS = ("request_rate", "data_size", "token_rate")
+_LARGEST_WINS = ("request_rate", "data_size", "token_rate", "workers")
 _PER_ITEM_FIELDS = ("request_rate", "concurrent_users")  # "each car sends 1 event per second" is one item's share
 _NEGATIVE = re.compile(r"(?:(?:^|[\s(\[:=,~])-|\b(?:minus|negative)\s+)$", re.I)
 _CANONICAL = {"ms": "ms", "byte": "bytes", "byte/s": "bytes/s", "1/s": "/s", "s": "s", "h": "h"}
@@ -155,9 +159,28 @@ def _written_numbers(quote: str) -> set[str]:
     return {match.group(1) for match in _NUMBER.finditer(fold_numbers(quote))}
 
 
+# A period that ends an abbreviation ends no sentence: "e.g. Llama", "approx. 20 ms", "Fig. 3".
+_ABBREVIATION_END = re.compile(
+    r"\b(?:e\.g|i\.e|vs|approx|cf|fig|figs|sec|eq|eqs|no|nos|al|ca|resp|incl|esp|mr|mrs|dr|inc|ltd"
+    r"|corp|dept|u\.s)\.$",
+    re.I,
+)
+
+
+_LIST_MARKER = re.compile(r"\(?\d{1,2}[.)]|\(?[a-z][.)]")
+
+
 def split_sentences(text: str) -> list[str]:
-    parts = (re.sub(r"\s*\n\s*", " ", s).strip(" \t-*•>#|") for s in _SENTENCE_SPLIT.split(text) if s)
-    return [p for p in parts if p]
+    parts = [re.sub(r"\s*\n\s*", " ", s).strip(" \t-*•>#|") for s in _SENTENCE_SPLIT.split(text) if s]
+    joined: list[str] = []
+    for part in parts:
+        if joined and _LIST_MARKER.fullmatch(joined[-1]) and part:
+            joined[-1] = part  # "1." of a numbered list is no sentence of its own
+        elif joined and _ABBREVIATION_END.search(joined[-1]) and part:
+            joined[-1] = f"{joined[-1]} {part}"
+        elif part:
+            joined.append(part)
+    return joined
 
 
 def find_mentions(quote: str) -> list[Mention]:
@@ -168,8 +191,59 @@ def find_mentions(quote: str) -> list[Mention]:
 
 def _iter_mentions(quote: str) -> Iterator[Mention]:
     sentence, notes = normalize(quote)
+    sentence = not_quantities.mask(sentence)  # citations, years, versions, money: no quantity of the design
     written = _written_numbers(quote)
-    return (_mention(match, sentence, quote, notes, written) for match in _NUMBER.finditer(sentence))
+    return _ranges(_mention(match, sentence, quote, notes, written) for match in _NUMBER.finditer(sentence))
+
+
+# "from 1.3B up to 66B", "the 8B, 34B and 120B variants", "10-40 TB": one quantity, several values
+_JOINED = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|(?:and|or|(?:and\s+)?up\s+to|to|through)\s+|[-\u2013\u2014/]\s*)")
+
+
+MAX_CHAIN = 8  # a range or list holds a few values; a longer run is a table, read value by value
+
+
+def _ranges(mentions: Iterator[Mention]) -> Iterator[Mention]:
+    """Each range or list of one kind of quantity becomes its largest value, with a note: the design
+    must carry the largest model, dataset or load it names. Counts join only when each has a size
+    suffix ("8B, 34B"): "8 nodes and 16 GPUs" are two quantities. Durations are left alone."""
+    chain: list[Mention] = []
+    for mention in mentions:
+        if chain and len(chain) < MAX_CHAIN and _joins(chain[-1], mention):
+            chain.append(mention)
+            continue
+        yield from _largest(chain)
+        chain = [mention]
+    yield from _largest(chain)
+
+
+_NOUN = re.compile(r"\s*([A-Za-z]+)")
+
+
+def _joins(first: Mention, second: Mention) -> bool:
+    if first.kind != second.kind or first.kind in ("time", "percent") or first.sentence is not second.sentence:
+        return False
+    gap = first.sentence[first.end : second.start]
+    if first.kind == "count" and (first.bare or second.bare):
+        # bare counts join only around one noun: "from 8 GPUs to 512 GPUs", "from 8 to 512 GPUs"
+        noun = _NOUN.match(second.sentence, second.end)
+        ahead = _NOUN.match(gap)
+        if noun and ahead and ahead.group(1).lower() == noun.group(1).lower():
+            gap = gap[ahead.end() :]
+        elif not re.search(r"\b(?:from|between)\s+$", first.before(12)):
+            return False
+    return _JOINED.fullmatch(gap) is not None
+
+
+def _largest(chain: list[Mention]) -> list[Mention]:
+    if len(chain) > 1:
+        top = max(chain, key=lambda m: m.value)
+        listed = ", ".join(m.sentence[m.start : m.end].strip() for m in chain)
+        largest = top.sentence[top.start : top.end].strip()
+        note = f"a range or list ({listed}): the design must carry the largest, {largest}"
+        for m in chain:
+            m.value, m.notes = top.value, [*m.notes, note]
+    return chain
 
 
 def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: set[str]) -> Mention:
@@ -203,7 +277,7 @@ def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: s
     elif time:
         value = convert(value, time_unit_to_pint(time.group("unit")), "millisecond")
         mention = Mention(value, "time", "ms", match.start(), end + skip + time.end(), sentence, quote, guessed)
-    elif tail.startswith("%"):
+    elif tail.startswith("%") or _PERCENT_RANGE_TAIL.match(rest.lstrip(" ")):  # "47-48%": a percentage too
         mention = Mention(value, "percent", "%", match.start(), end + skip + 1, sentence, quote, guessed)
     else:
         mention = _count_or_rate(match, value, sentence, quote, guessed, written)
@@ -224,8 +298,17 @@ def _count_or_rate(
     if suffix:
         value *= _SUFFIX_VALUE[suffix.group(1)]
         end = suffix.end()
+    experts = _EXPERTS.match(sentence, end) if not suffix else None
+    if experts:  # "Mixtral-8x7B": eight experts of 7B each
+        guessed = [
+            *guessed,
+            f"{sentence[match.start() : experts.end()]} read as {value:g} x {experts.group(1)}"
+            f"{experts.group(2)} parameters (shared layers make the true total smaller)",
+        ]
+        value *= float(experts.group(1)) * _SUFFIX_VALUE[experts.group(2)]
+        end = experts.end()
     mention = Mention(value, "count", "", match.start(), end, sentence, quote, guessed)
-    mention.bare = not suffix and match.group(1) in written
+    mention.bare = not suffix and not experts and match.group(1) in written
     rate = _RATE_TAIL.match(sentence[end : end + _AFTER_WINDOW])
     if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end : end + rate.end()]):
         per = (rate.group("per") or "s").lower()
@@ -253,6 +336,8 @@ def classify(mention: Mention) -> str | None:
     if mention.kind == "bandwidth":
         return cues.nearest_field(before, after, cues.BANDWIDTH_CUES, default="bandwidth", before_window=70)
     if mention.kind == "bytes":
+        if _PER_NODE_AFTER.match(after):
+            return None  # "640GB per node": a node's memory, not one device's nor the data
         return cues.nearest_field(before, after, cues.BYTES_CUES, default="data_size")
     if mention.kind == "time":
         return cues.classify_time(mention.value, before, after)
@@ -261,6 +346,8 @@ def classify(mention: Mention) -> str | None:
             return None  # "each car sends 1 event per second" is a per-item rate, not the load
         return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "request_rate"
     if mention.kind == "count":
+        if not mention.bare and _NAME_BEFORE.search(mention.sentence, 0, mention.start) and mention.value >= 1e6:
+            return "model_params"  # "BLOOM-176B", "Falcon-40B": the size inside a model's name
         if cues.output_length(before, after) and cues.count_in_range("output_tokens", mention.value):
             return "output_tokens"
         name = cues.nearest_field(before, after, cues.COUNT_CUES, default=None, value=mention.value)
@@ -497,32 +584,46 @@ def _count_word(n: int) -> str:
     return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
 
 
-def read_sentences(description: str) -> tuple[list[str], list[str]]:
-    """(the sentences the reader reads, the text it sets aside): hidden text, fake messages, text
-    aimed at the reviewer and sentences in another language are set aside, each listed once."""
+def read_sentences(description: str) -> tuple[list[str], list[str], list[str]]:
+    """(the sentences the reader reads, the text it sets aside as aimed at the reviewer, the sections
+    it sets aside as outside the design): hidden text, fake messages, text aimed at the reviewer and
+    sentences in another language are set aside, each listed once; tables are read row by row."""
     kept: list[str] = []
     ignored: list[str] = []
-    for sentence in _sentences_outside_fake_messages(clean(description), ignored):
+    text, code = layout.cut_code_blocks(clean(description))
+    text, out_of_scope = layout.cut_out_of_scope(layout.tables_as_sentences(text))
+    for sentence in _sentences_outside_fake_messages(text, ignored):
         if cues.is_instruction(sentence):
             ignored.append(sentence)
         elif language := reviewer_address.other_language(sentence):  # an English reader cannot check it
             ignored.append(f"(in {language}: not read) {sentence}")
         else:
             kept.append(sentence)
-    return kept, ignored
+    return kept, ignored, code + out_of_scope
 
 
 def extract(description: str) -> SystemFacts:
     """Deterministic extraction. Silent quantities stay unknown here; `assume` fills them."""
     facts = SystemFacts()
     notes = _Notes()
-    kept, facts.ignored_instructions = read_sentences(description)
+    kept, facts.ignored_instructions, facts.set_aside = read_sentences(description)
 
     workers_are_nodes = False
+    fleets: dict[str, fleet.Fleet] = {}  # per sentence, read once
+    measured: list[str] = []  # said only when no target is stated
     for mention in _mentions_within_cap(kept, notes):
         quote = mention.quote
+        if quote not in fleets:
+            fleets[quote] = fleet.read(mention.sentence)
+        if _inside(mention, fleets[quote].spans + fleet.name_digits(mention.sentence)):
+            continue  # a fleet's number, read below, or a digit of a device's name ("RTX 4090")
         name = classify(mention)
         if not notes.usable(mention, name):
+            if name is None and mention.kind != "percent" and len(facts.unread_numbers) < MAX_UNREAD:
+                facts.unread_numbers.append(f'"{mention.text()}" in "{_clipped(quote)}"')
+            continue
+        if name == "slo" and cues.measured_not_target(mention.before(80)):
+            measured.append(f'"{mention.text()}" is a measured result, not a target: not read as the latency budget')
             continue
         value, unit = mention.value, mention.unit
         pct = cues.percentile(mention.before(90) + mention.after(30)) if name == "slo" else None
@@ -533,10 +634,12 @@ def extract(description: str) -> SystemFacts:
         if name == "mtbf":
             value, unit = value / 3.6e6, "h"
         if name == "gpus_per_node":
+            _set(facts, "devices_per_node", value, "", mention)
             nodes = facts.num("workers")
             if nodes is not None and workers_are_nodes:
                 joined = facts.workers.quote if facts.workers.quote == quote else f"{facts.workers.quote} {quote}"
                 facts.workers = Fact(value=nodes * value, unit="", quote=joined)
+                workers_are_nodes = False  # now a count of devices
             continue
         if name == "data_size" and cues.UNUSED.search(mention.sentence, mention.end, mention.end + _AFTER_WINDOW):
             continue
@@ -575,6 +678,9 @@ def extract(description: str) -> SystemFacts:
             workers_are_nodes = bool(cues.NODE_NOUN.search(mention.after()))
         _set(facts, name, value, unit, mention)
 
+    _set_fleet(facts, [(q, f) for q, f in fleets.items() if f.found], workers_are_nodes)
+    for note in measured if not facts.slo.known else []:
+        notes.add("slo", note)
     notes.resolve_conflicts(facts)
     notes.attach(facts)
     text = " ".join(normalize(s)[0] for s in kept)
@@ -589,12 +695,79 @@ def extract(description: str) -> SystemFacts:
                 "workers",
             }
         )
+    _read_statements(facts, kept)
     nightly = _quote_for(cues.NIGHTLY, kept) if cues.affirmed(cues.NIGHTLY, text) else None
     if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
         facts.deadline = Fact(
             value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window'
         )
     return facts
+
+
+def _read_statements(facts: SystemFacts, sentences: list[str]) -> None:
+    """What the text states in words, set only where the rules read nothing: a ceiling by grammar
+    (stated_ceilings.py), trust boundaries and agents by similarity to prototypes (statements.py)."""
+    from ceiling.agents.reading import statements
+
+    for sentence in sentences:
+        if ceiling := stated_ceilings.stated_ceiling(normalize(sentence)[0]):
+            facts.stated_ceiling = Fact(value=ceiling, unit="", quote=sentence)
+            break
+
+    for found in statements.match(sentences):
+        note = f'{found.reading.why}: "{found.sentence}" is {found.similarity:.2f} similar to "{found.prototype}"'
+        for name, value in found.reading.sets.items():
+            if not getattr(facts, name).known:
+                setattr(facts, name, Fact(value=value, unit="", quote=found.sentence, assumed=True, assumption=note))
+
+
+MAX_UNREAD = 12  # listed in the review; past this the text is a table of results, not a design
+
+
+def _clipped(sentence: str, most: int = 120) -> str:
+    return sentence if len(sentence) <= most else sentence[: most - 3].rstrip() + "..."
+
+
+def _inside(mention: Mention, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= mention.start < end for start, end in spans)
+
+
+def _set_fleet(facts: SystemFacts, found: list[tuple[str, fleet.Fleet]], workers_are_nodes: bool) -> None:
+    """The fleet the design states: its device count is the workers (over a count of nodes read
+    from the same sentence or a smaller one; a count of nodes times the devices of each), its
+    devices per node, and one device's memory (as written, else from the device's name, said so)."""
+    devices = next(((q, f) for q, f in found if f.devices), None)
+    if devices:
+        quote, first = devices
+        current = facts.workers
+        if not current.known or current.quote == quote or current.value <= first.devices:
+            facts.workers = Fact(value=float(first.devices), unit="", quote=quote)
+    per_node = next(((q, f) for q, f in found if f.per_node), None)
+    if per_node and per_node[1].per_node >= 1:
+        _set(facts, "devices_per_node", float(per_node[1].per_node), "", quote=per_node[0])
+    per = facts.num("devices_per_node")
+    if workers_are_nodes and per and not devices and facts.workers.quote != facts.devices_per_node.quote:
+        nodes = facts.num("workers")
+        facts.workers = Fact(
+            value=nodes * per,
+            unit="",
+            quote=f"{facts.workers.quote} {facts.devices_per_node.quote}",
+            assumed=True,
+            assumption=f"{nodes:g} nodes x {per:g} devices each",
+        )
+    stated = next(((q, f) for q, f in found if f.memory_stated), None)
+    named = next(((q, f) for q, f in found if f.memory), None)
+    if stated:
+        _set(facts, "gpu_memory", stated[1].memory, "byte", quote=stated[0])
+    elif named and not facts.gpu_memory.known:
+        quote, device = named
+        facts.gpu_memory = Fact(
+            value=device.memory,
+            unit="byte",
+            quote=quote,
+            assumed=True,
+            assumption=f"one {device.device.upper()} has {device.memory / fleet.GB:g} GB (from its name)",
+        )
 
 
 def _mentions_within_cap(sentences: list[str], notes: _Notes) -> Iterator[Mention]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import re
 
+from ceiling.agents.reading.fleet import stated_fleet
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
+from ceiling.agents.scoring.capacity import FleetNeed, fleet_needs
 from ceiling.agents.stages.table import STAGES
 
 # Code 1.8.2 of the chapter: the tool that owns each axis.
@@ -34,6 +36,11 @@ def as_text(text) -> str:
     return _LINE_START_SYNTAX.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], line)
 
 
+def _fleet_needs(facts, pressures, machine) -> list:
+    devices, nodes = stated_fleet(facts.num("workers"), facts.workers.quote, facts.num("devices_per_node"))
+    return fleet_needs(pressures, devices, nodes, machine.gpus)
+
+
 def build(state: dict) -> Review:
     d = state["decisions"]
     first = state["first_tax"]
@@ -44,6 +51,8 @@ def build(state: dict) -> Review:
     break_evens = d[1].evidence.break_evens + first.break_evens
     final = d[6].evidence.communication
     facts = state["facts"]
+    capacity = _fleet_needs(facts, pressures, state["machine"])
+    short = [need for need in capacity if need.short]  # feasible only when the stated fleet covers every need
     return Review(
         ceiling=d[1].evidence.ceiling,
         pressures={name: round(p.pressure, 2) for name, p in pressures.items()},
@@ -83,13 +92,17 @@ def build(state: dict) -> Review:
         alternative=state["alternative"],
         assumptions=facts.assumptions() + [f"reference machine: {state['machine'].name}"],
         engine=state.get("engine", "deterministic"),
-        feasible=state["feasible"],
-        infeasible_because=state.get("infeasible_because"),
+        feasible=state["feasible"] and not short,
+        infeasible_because=state.get("infeasible_because")
+        or ("the fleet the text states is short: " + "; ".join(n.sentence() for n in short) if short else None),
         reference_machine=state["machine"].name,
         ceiling_inputs={name: p.inputs for name, p in pressures.items()},
         break_evens=[b.model_dump() for b in break_evens],
         playbook={a: PLAYBOOK[a] for a in d[2].evidence.distribute},
         ignored_instructions=facts.ignored_instructions,
+        set_aside=facts.set_aside,
+        unread_numbers=facts.unread_numbers,
+        capacity=[need.model_dump() for need in capacity],
     )
 
 
@@ -142,6 +155,29 @@ def _num(x) -> str:
     return f"{x:,.4g}" if isinstance(x, float) else str(x)
 
 
+def _capacity_line(r: Review) -> list[str]:
+    """The fleet the text states against each binding ceiling's need, in the units each counts."""
+    if not r.capacity:
+        return []
+    needs = [FleetNeed(**c) for c in r.capacity]
+    lead = "**Capacity: short.** " if any(n.short for n in needs) else "**Capacity:** "
+    text = "; ".join(n.sentence() for n in needs)
+    return [lead + text[0].upper() + text[1:] + ".", ""]
+
+
+def _what_was_not_read(r: Review) -> list[str]:
+    """Near the top, so the writer of the design sees in seconds what to correct: the sections read
+    as outside the design and the numbers no quantity claimed."""
+    if not (r.set_aside or r.unread_numbers):
+        return []
+    out = ["## Check what was read", ""]
+    out += [f"- Set aside {as_text(s)}" for s in r.set_aside]
+    if r.unread_numbers:
+        out += ["- Numbers in the text the review did not use (say what they measure to have them read):"]
+        out += [f"  - {as_text(n)}" for n in r.unread_numbers]
+    return [*out, ""]
+
+
 def markdown(review: Review, title: str = "the described system") -> str:
     r = review
     out = [
@@ -152,8 +188,10 @@ def markdown(review: Review, title: str = "the described system") -> str:
         f"{r.topology}, {r.mode}, optimizing {r.metric}."
         + (f" Infeasible because {as_text(r.infeasible_because)}." if not r.feasible else ""),
         "",
+        *_capacity_line(r),
         f"Engine: `{r.engine}`. Reference machine: {r.reference_machine}.",
         "",
+        *_what_was_not_read(r),
         "## Table 1.8.1, filled in",
         "",
         "| Stage | Question | Answer | Source |",

@@ -38,6 +38,17 @@ def decide(state: dict) -> StageDecision:
             f"although the {ceiling} ceiling still points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})."
         )
         query = "a heavy communication tax can itself become the binding ceiling"
+    elif primary is None and axes["intelligence"] >= P.BINDS_AT:
+        # Section 1.8.1, Stage 2: "a system of many reasoning entities distributes intelligence", ceiling or not.
+        distribute = ["intelligence"]
+        why = (
+            f"Stage 1 found no binding ceiling, but the system is {facts.num('agents'):g} reasoning agents "
+            f"(intelligence pressure {axes['intelligence']:.2f}), and a system of many reasoning entities distributes "
+            "intelligence. Not distributed: "
+            + ", ".join(f"{a} ({p:.2f})" for a, p in ranked if a != "intelligence")
+            + "."
+        )
+        query = "a system of many reasoning entities distributes intelligence"
     elif primary is None:
         distribute: list[str] = []
         why = (

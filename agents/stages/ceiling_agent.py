@@ -22,7 +22,18 @@ def decide(state: dict) -> StageDecision:
     lines = [
         f"{name} {c.pressure:.2f} ({c.inputs})" for name, c in sorted(ceilings.items(), key=lambda kv: -kv[1].pressure)
     ]
-    if binding == "none":
+    stated = facts.text("stated_ceiling")
+    if binding == "none" and stated in ceilings:
+        # A ceiling stated in words and no number to weigh it: it binds as stated, and the review says so.
+        binding, answer = stated, stated
+        why = (
+            f'{stated.capitalize()} binds as stated in the text, not computed: "{facts.stated_ceiling.quote}". '
+            f"The numbers the text gives do not show it on {machine.name} ("
+            + "; ".join(lines)
+            + "); give the size or load to have it computed."
+        )
+        query = _QUERIES[stated]
+    elif binding == "none":
         answer = "none"
         why = (
             f"No ceiling binds on {machine.name}: "

@@ -1,0 +1,56 @@
+"""The design's own fleet against the need (issue 24, part 1): each binding ceiling's need, in the
+unit it is counted in, beside what the text says the design runs.
+
+A ceiling's ratio is its need over one reference unit: one accelerator's memory for the model,
+one reference node for training compute and serving throughput, one machine's disk or memory
+for the data. The stated fleet is read as devices (`workers`) and, when given, devices per node.
+
+Worked example: a 70B model served in bf16 on 64 GPUs (8 nodes of 8) whose throughput ceiling
+is 13.2x one node needs 14 nodes; the fleet stated has 8, short by 6.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel
+
+from ceiling.agents.scoring.pressures import Pressure
+
+
+class FleetNeed(BaseModel):
+    ceiling: str
+    unit: str  # "nodes", "accelerators" or "machines"
+    needed: int
+    stated: float
+    short: bool
+
+    def sentence(self) -> str:
+        word = self.unit
+        if self.short:
+            return (
+                f"the {self.ceiling} ceiling needs about {self.needed:,} {word}; the design states "
+                f"{self.stated:,.0f}, short by {self.needed - self.stated:,.0f}"
+            )
+        return f"the {self.ceiling} ceiling needs about {self.needed:,} {word}; the design states {self.stated:,.0f}"
+
+
+def fleet_needs(
+    pressures: dict[str, Pressure], devices: float | None, nodes: float | None, gpus_per_reference_node: int
+) -> list[FleetNeed]:
+    """One line per binding ceiling, for the part of the fleet the text states; [] when it states none.
+
+    devices: accelerators the design runs; nodes: its machines (either may be unknown: a count of
+    devices is read as reference nodes of `gpus_per_reference_node`, and a count of nodes gives no
+    count of accelerators)."""
+    if nodes is None and devices:
+        nodes = devices / gpus_per_reference_node
+    stated = {"model": ("accelerators", devices), "throughput": ("nodes", nodes), "data": ("machines", nodes)}
+    found = []
+    for name, pressure in pressures.items():
+        unit, have = stated[name]
+        if not pressure.binds or pressure.unit == "parties" or not have:  # a legal boundary needs sites
+            continue
+        needed = max(1, math.ceil(pressure.ratio - 1e-9))
+        found.append(FleetNeed(ceiling=name, unit=unit, needed=needed, stated=have, short=needed > have + 1e-9))
+    return found

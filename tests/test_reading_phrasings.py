@@ -1,0 +1,210 @@
+"""How real text writes numbers: each mechanism of the reader tried on phrasings written for these
+tests (none comes from an eval case). A row is (text, field, value read, relative tolerance); None
+means the text states no such quantity and nothing may be read for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ceiling.agents.reading.facts import extract, split_sentences
+
+B, GB = 1e9, 1e9
+
+MODEL_NAMES = [
+    ("Our assistant runs Mixtral-8x7B behind a small gateway.", "model_params", 56 * B, 0.0),
+    ("Inference uses a Qwen2.5-72B deployment in one region.", "model_params", 72 * B, 0.0),
+    ("Summaries come from T5-11B, fine-tuned on our tickets.", "model_params", 11 * B, 0.0),
+    ("Params: 34B", "model_params", 34 * B, 0.0),
+    ("We fine-tune Llama-3.1-405B-Instruct on internal data.", "model_params", 405 * B, 0.0),
+    ("The ranker is a Gemma 3 model served on H100s.", "model_params", None, 0.0),
+    ("Qwen2.5 answers questions; T5 does the summaries.", "model_params", None, 0.0),
+    ("Requests go to GPT-4 through the vendor API.", "model_params", None, 0.0),
+]
+
+FLEETS = [
+    ("Training runs on 48 A100s across six servers.", "workers", 48, 0.0),
+    ("The cluster is 12 nodes x 4 L40S.", "workers", 48, 0.0),
+    ("We rent 4 nodes of 8xH200 141GB for the run.", "workers", 32, 0.0),
+    ("We rent 4 nodes of 8xH200 141GB for the run.", "gpu_memory", 141 * GB, 0.0),
+    ("Two MI300Xx192GB boxes host the model.", "gpu_memory", 192 * GB, 0.0),
+    ("The job uses 16 servers, each with 8 H100 GPUs.", "workers", 128, 0.0),
+    ("Serving sits on 8 nodes; each node has 8 A100 80GB cards.", "workers", 64, 0.0),
+    ("Serving sits on 8 nodes; each node has 8 A100 80GB cards.", "gpu_memory", 80 * GB, 0.0),
+    ("An H100 node hosts the index.", "workers", None, 0.0),
+]
+
+RANGES = [
+    ("We train models from 1.3B up to 66B parameters.", "model_params", 66 * B, 0.0),
+    ("The 8B, 34B and 120B variants are served side by side.", "model_params", 120 * B, 0.0),
+    ("Model sizes range between 7B and 13B parameters.", "model_params", 13 * B, 0.0),
+]
+
+NOT_QUANTITIES = [
+    ("As in MapReduce (Dean and Ghemawat, 2004), workers read their own splits.", "workers", None, 0.0),
+    ("Since 2021 the service has grown every quarter.", "request_rate", None, 0.0),
+    ("We upgraded to v3.1 of the scheduler last month.", "workers", None, 0.0),
+    ("Section 4.2 describes the 3 stages of the pipeline.", "workers", None, 0.0),
+    ("Capacity costs $3.50 per GPU-hour on demand.", "workers", None, 0.0),
+    ("The rollout finished on 2024-05-14 without incident.", "workers", None, 0.0),
+]
+
+RATES = [
+    ("We see 2 million requests a day, peaking at 900 a second.", "request_rate", 900, 0.0),
+    ("About 86,400 queries per day arrive at a steady pace.", "request_rate", 1, 0.0),
+]
+
+MEASURED = [
+    ("In our benchmark we observed a 1.2 s median latency.", "slo", None, 0.0),
+    ("The p99 latency target is 300 ms; we measured 180 ms in staging.", "slo", 300, 0.0),
+]
+
+TABLES = [
+    (
+        "| Quantity | Value |\n|---|---|\n| Peak load | 1,200 req/s |\n| Latency budget | 150 ms |",
+        "request_rate",
+        1200,
+        0.0,
+    ),
+    ("| Quantity | Value |\n|---|---|\n| Peak load | 1,200 req/s |\n| Latency budget | 150 ms |", "slo", 150, 0.0),
+    ("| Model | GPUs | Memory per GPU |\n|---|---|---|\n| ranker-v2 | 64 | 80 GB |", "workers", 64, 0.0),
+    ("| Model | GPUs | Memory per GPU |\n|---|---|---|\n| ranker-v2 | 64 | 80 GB |", "gpu_memory", 80 * GB, 0.0),
+    ("- Peak traffic: 3,000 requests per second\n- Latency SLO: 50 ms at p99", "request_rate", 3000, 0.0),
+    ("- Peak traffic: 3,000 requests per second\n- Latency SLO: 50 ms at p99", "slo", 50, 0.0),
+]
+
+SCOPES = [
+    (
+        "## Goals\nServe 500 requests per second.\n\n## Non-goals\nScaling to 50,000 requests per second.",
+        "request_rate",
+        500,
+        0.0,
+    ),
+    (
+        "## Design\nA ranker on 4 GPUs.\n\n## Alternatives considered\nA 256-GPU cluster was rejected as too costly.",
+        "workers",
+        4,
+        0.0,
+    ),
+]
+
+ROWS = MODEL_NAMES + FLEETS + RANGES + NOT_QUANTITIES + RATES + MEASURED + TABLES + SCOPES
+
+
+@pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])
+def test_the_reader_reads_what_the_text_states(text, field, value, tol):
+    fact = getattr(extract(text), field)
+    got = fact.value if fact.known else None
+    if value is None:
+        assert got is None, f"read {got!r} from {fact.quote!r}"
+    else:
+        assert got is not None and abs(got - value) <= tol * value + 1e-9, f"read {got!r} from {fact.quote!r}"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("We shard the index, e.g. by tenant. Each shard has 3 replicas.", 2),
+        ("Latency is low (approx. 20 ms) vs. the old system. It runs nightly.", 2),
+        ("The planner, i.e. the\ncoordinator, assigns\nwork to 5 agents.", 1),
+        ("- first bullet\n- second bullet\n- third bullet", 3),
+    ],
+)
+def test_sentences_split_at_sentence_ends_not_at_abbreviations(text, count):
+    assert len(split_sentences(text)) == count, split_sentences(text)
+
+
+def test_a_unit_that_ends_a_sentence_still_ends_it():
+    assert len(split_sentences("The budget is 20 ms. The queue holds 5 jobs.")) == 2
+
+
+def test_a_table_row_is_read_beside_its_headers_and_an_out_of_scope_section_is_listed_not_read():
+    text = (
+        "## Serving\n| Tier | Replicas | p99 budget |\n|---|---|---|\n| online | 12 | 40 ms |\n\n"
+        "## Rejected alternatives\nA single 2 TB machine was considered.\n\n## Rollout\nWe start in one region."
+    )
+    facts = extract(text)
+    assert facts.workers.value == 12 and facts.slo.value == 40
+    assert facts.data_size.value is None
+    assert len(facts.set_aside) == 1 and facts.set_aside[0].startswith('(under "Rejected alternatives"')
+    assert "2 TB" in facts.set_aside[0]
+
+
+def test_a_range_names_its_largest_value_and_says_so():
+    fact = extract("The corpus is between 10 TB and 40 TB depending on the crawl.").data_size
+    assert fact.value == 40e12 and "the largest" in fact.assumption
+
+
+@pytest.mark.parametrize(
+    ("text", "workers", "per_node"),
+    [
+        ("The service runs on 6 hosts. Each host has 4 L4 GPUs.", 24, 4),
+        ("We use 20 machines with 8 GPUs per machine.", 160, 8),
+        ("Replicas are spread out; each server has 8 H200 GPUs.", None, 8),
+    ],
+)
+def test_nodes_and_the_devices_of_each_make_the_fleet(text, workers, per_node):
+    facts = extract(text)
+    assert facts.workers.value == workers and facts.devices_per_node.value == per_node
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("# Falcon-40B fine-tuning notes", "model_params", 40e9),
+        ("We evaluate OPT-66B against the baseline.", "model_params", 66e9),
+        ("Benchmarks span from 16 GPUs to 1,024 GPUs.", "workers", 1024),
+        ("The job scales from 4 to 64 nodes.", "workers", 64),
+        ("Host memory: 2 TB per node; the dataset is 300 GB.", "data_size", 300e9),
+    ],
+)
+def test_names_ranges_of_counts_and_per_node_memory(text, field, value):
+    assert getattr(extract(text), field).value == value
+
+
+def test_two_counts_of_different_things_are_not_a_range():
+    facts = extract("The ranker runs on 4 nodes and 16 GPUs serve the embeddings.")
+    assert facts.workers.value in (4, 16) and "range" not in (facts.workers.assumption or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "arrival"),
+    [
+        ("The curation job reads the 20 TB dataset once, with streaming execution across the cluster.", "bounded"),
+        ("Events stream in from 40,000 sensors and are scored as they arrive.", "feed"),
+    ],
+)
+def test_streaming_as_a_way_of_running_a_job_is_not_a_feed(text, arrival):
+    assert extract(text).arrival.value == arrival
+
+
+@pytest.mark.parametrize(
+    ("text", "workers", "per_node", "memory"),
+    [
+        ("Benchmarks ran on cloud instances, each with 8 40GB NVIDIA A100s.", None, 8, 40e9),
+        ("| Provider | GPUs |\n|---|---|\n| cloud-x | 8 x A100 (40GB) |", 8, None, 40e9),
+        ("Pre-training used 512 V100 GPUs (32 NVIDIA DGX-2 nodes).", 512, 16, 32e9),
+    ],
+)
+def test_more_ways_to_write_a_fleet(text, workers, per_node, memory):
+    facts = extract(text)
+    assert (facts.workers.value, facts.devices_per_node.value, facts.gpu_memory.value) == (workers, per_node, memory)
+
+
+def test_a_code_block_is_set_aside_with_its_reason_and_its_numbers_are_not_read():
+    text = "Serving runs on 6 replicas.\n\n```bash\ntorchrun --nproc_per_node 64 train.py --epochs 90\n```\n"
+    facts = extract(text)
+    assert facts.workers.value == 6
+    assert facts.set_aside == [
+        "(a code block: not read as the design) torchrun --nproc_per_node 64 train.py --epochs 90"
+    ]
+
+
+def test_a_numbered_list_marker_and_a_time_of_day_are_no_quantities():
+    facts = extract("1. The job starts at 11:30 pm and must finish by 6am.\n2. It reads 4 TB of logs.")
+    assert facts.data_size.value == 4e12
+    assert facts.unread_numbers == []
+
+
+def test_the_first_number_of_a_percentage_range_is_a_percentage():
+    facts = extract("Utilisation rises from 41% to 47-48% as the cluster grows to 96 nodes.")
+    assert facts.workers.value == 96 and facts.unread_numbers == []

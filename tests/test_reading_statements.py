@@ -1,0 +1,82 @@
+"""Statements without numbers (prompts/statements.yaml), read with the project's embedding model:
+paraphrases that are not among the prototypes fire, near misses on the same topic do not, and a
+statement never replaces what the rules read."""
+
+from __future__ import annotations
+
+import pytest
+
+from ceiling.agents.reading import statements
+from ceiling.agents.reading.facts import extract
+
+FIRES = [
+    (
+        "Each clinic keeps its patient data locally and only the model updates are sent to the central server for "
+        "aggregation.",
+        "data_stays_with_its_owners",
+    ),
+    ("Multiple specialised LLM agents talk to each other to write and test the code.", "many_reasoning_agents"),
+    (
+        "A crew of LLM-powered agents, each with its own role, pass messages to finish the user's request.",
+        "many_reasoning_agents",
+    ),
+]
+QUIET = [
+    "A human agent in our support team picks up escalated tickets.",
+    "We upload every user's photos to our servers and train the model there.",
+    "The model fits on one GPU and answers in 40 ms.",
+    "Our travel agent books the flights for the conference.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "reading"), FIRES)
+def test_a_paraphrase_of_a_statement_is_read(sentence, reading):
+    assert sentence not in [p for r in statements.readings()[2] for p in r.prototypes]
+    assert reading in [m.reading.name for m in statements.match([sentence])]
+
+
+@pytest.mark.parametrize("sentence", QUIET)
+def test_a_near_miss_on_the_same_topic_is_not(sentence):
+    assert statements.match([sentence]) == []
+
+
+def test_a_statement_is_quoted_with_its_similarity_and_never_replaces_a_number():
+    text = "Multiple specialised LLM agents talk to each other to write and test the code. We run 12 agents."
+    facts = extract(text)
+    assert facts.agents.value == 12 and not facts.agents.assumed  # the number the text states
+    assert facts.workload.value == "agents"
+    words = extract("Multiple specialised LLM agents talk to each other to write and test the code.").agents
+    assert words.value == 3 and words.assumed and "similar to" in words.assumption and words.quote
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ceiling"),
+    [
+        ("Our product graph no longer fits in the memory of a single server.", "data"),
+        ("No single machine can store the whole photo archive.", "data"),
+        ("The checkpoint is too big for any one accelerator, so layers are spread over eight cards.", "model"),
+        ("At launch the traffic will exceed what one serving host can handle.", "throughput"),
+        ("The ranker fits on one GPU with room to spare.", None),
+        ("We do not expect the load to exceed what a single server handles.", None),
+        ("The archive is stored on one machine in the basement.", None),
+    ],
+)
+def test_a_ceiling_stated_in_words_is_read_with_its_polarity(sentence, ceiling):
+    assert extract(sentence).stated_ceiling.value == ceiling
+
+
+def test_a_stated_ceiling_binds_as_stated_and_the_review_says_it_was_not_computed():
+    from ceiling.graph.workflow import run
+
+    review = run("A search service for our wiki. The index no longer fits in the RAM of a single server.")["review"]
+    assert review.ceiling == "data" and "data" in review.distribute
+    assert "as stated in the text, not computed" in review.stages[0]["justification"]
+
+
+def test_many_reasoning_agents_distribute_intelligence_without_a_ceiling():
+    from ceiling.graph.workflow import run
+
+    review = run("A planner agent, a coder agent and a critic agent debate each pull request before it merges.")[
+        "review"
+    ]
+    assert review.ceiling == "none" and review.distribute == ["intelligence"]
