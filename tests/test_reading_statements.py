@@ -59,6 +59,15 @@ def test_a_statement_is_quoted_with_its_similarity_and_never_replaces_a_number()
         ("The ranker fits on one GPU with room to spare.", None),
         ("We do not expect the load to exceed what a single server handles.", None),
         ("The archive is stored on one machine in the basement.", None),
+        # the design's own spreading, said in words
+        ("Our catalogue index is sharded across 40 storage nodes.", "data"),
+        ("A gateway spreads incoming requests over a pool of inference replicas.", "throughput"),
+        ("Layers are split across 8 GPUs with pipeline parallelism.", "model"),
+        ("The weights are sharded across 16 H100s.", "model"),
+        ("The ranker is replicated across 12 servers behind a balancer.", "throughput"),
+        ("We could shard the index later if it grows.", None),
+        ("Each request is routed to the nearest region.", None),
+        ("The weights are loaded onto the GPU at start-up.", None),
     ],
 )
 def test_a_ceiling_stated_in_words_is_read_with_its_polarity(sentence, ceiling):

@@ -16,6 +16,10 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "model": (
         "model",
         "models",
+        "llm",
+        "ranker",
+        "classifier",
+        "encoder",
         "weights",
         "parameters",
         "params",
@@ -24,6 +28,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
         "optimizer states?",
         "experts",
         "kv[\\s-]?cache",
+        "layers",
     ),
     "data": (
         "data",
@@ -95,14 +100,65 @@ _STATED = {
     ]
     for ceiling, words in SUBJECTS.items()
 }
+# The design's own distribution, said in words: what it shards, splits or spreads over many machines is the
+# ceiling its engineers met ("the index is sharded across 40 nodes", "a router spreads requests over the
+# replicas", "layers are split across 8 GPUs"). Replicating a model spreads load, not weights.
+_SPREAD = {
+    "data": r"shard\w*|partition\w*|distribut\w*|spread\w*|split\w*|stored|scattered",
+    "model": r"shard\w*|partition\w*|split\w*|spread\w*|distribut\w*",
+    "throughput": r"distribut\w*|spread\w*|load[\s-]?balanc\w*|balanc\w*|routed|rout\w*|fanned out|dispatch\w*",
+}
+_MANY = (
+    r"(?:multiple|many|several|numerous|hundreds of|thousands of|dozens of|\d[\d,]*|[a-z]+ (?:hundred|thousand)"
+    r"|a (?:fleet|cluster|pool|set|farm|number) of|the|all)\s+(?:[\w-]+\s+){0,3}?"
+)
+_MACHINES = (  # "16 H100s" too
+    r"(?:machines|nodes|servers|replicas|instances|gpus|devices|workers|hosts|accelerators|shards|pods|ranks"
+    r"|[a-z]+\d+[a-z]*)\b"
+)
+_SPREAD_PATTERNS = {
+    ceiling: [
+        re.compile(  # "the index is sharded across 40 nodes"
+            _subject(SUBJECTS[ceiling])
+            + r"[^.;]{0,40}?\b(?:"
+            + verbs
+            + r")\s+(?:across|over|among|between)\s+"
+            + _MANY
+            + _MACHINES,
+            re.I,
+        ),
+        re.compile(  # "we shard the index across 40 nodes", "a router spreads incoming requests over the replicas"
+            r"\b(?:"
+            + verbs
+            + r")\s+(?:the\s+|its\s+|our\s+|their\s+|incoming\s+|each\s+)?(?:[\w-]+\s+){0,2}?"
+            + _subject(SUBJECTS[ceiling])
+            + r"\s+(?:\w+\s+){0,3}?(?:across|over|among|between|to)\s+"
+            + _MANY
+            + _MACHINES,
+            re.I,
+        ),
+    ]
+    for ceiling, verbs in _SPREAD.items()
+}
+_SPREAD_PATTERNS["throughput"].append(  # "the model is replicated across 12 servers": copies that share the load
+    re.compile(
+        _subject(SUBJECTS["model"]) + r"[^.;]{0,40}?\breplicat\w*\s+(?:across|over|among|on)\s+" + _MANY + _MACHINES,
+        re.I,
+    )
+)
+_HYPOTHETICAL = re.compile(r"\b(?:could|might|would|if|later|someday|eventually|future)\b", re.I)
 _NEGATED = re.compile(r"\b(?:never|not|no)\s+(?:\w+\s+){0,3}$", re.I)  # "we do not expect traffic to exceed ..."
 
 
 def stated_ceiling(sentence: str) -> str | None:
-    """The ceiling a (normalized) sentence states in words, or None."""
-    for ceiling, patterns in _STATED.items():
-        for pattern in patterns:
-            match = pattern.search(sentence)
-            if match and not _NEGATED.search(sentence[: match.start()]):
-                return ceiling
+    """The ceiling a (normalized) sentence states in words, or None: outgrowing one machine first,
+    then the design's own spreading over many (in an order: weights split over GPUs are the model's)."""
+    for table in (_STATED, _SPREAD_PATTERNS):
+        for ceiling in ("model", "data", "throughput"):
+            for pattern in table[ceiling]:
+                match = pattern.search(sentence)
+                if match and not _NEGATED.search(sentence[: match.start()]):
+                    if table is _SPREAD_PATTERNS and _HYPOTHETICAL.search(sentence[: match.end()]):
+                        continue
+                    return ceiling
     return None
