@@ -208,3 +208,8 @@ def test_a_numbered_list_marker_and_a_time_of_day_are_no_quantities():
 def test_the_first_number_of_a_percentage_range_is_a_percentage():
     facts = extract("Utilisation rises from 41% to 47-48% as the cluster grows to 96 nodes.")
     assert facts.workers.value == 96 and facts.unread_numbers == []
+
+
+def test_named_accelerators_are_the_fleet_beside_a_larger_count_of_cpu_machines():
+    facts = extract("The cluster has 64 V100 GPUs for the dense part and 100 CPU instances for the embeddings.")
+    assert facts.workers.value == 64

@@ -736,12 +736,17 @@ def _set_fleet(facts: SystemFacts, found: list[tuple[str, fleet.Fleet]], workers
     """The fleet the design states: its device count is the workers (over a count of nodes read
     from the same sentence or a smaller one; a count of nodes times the devices of each), its
     devices per node, and one device's memory (as written, else from the device's name, said so)."""
-    devices = next(((q, f) for q, f in found if f.devices), None)
+    with_devices = [(q, f) for q, f in found if f.devices]
+    # the first fleet stated: later ones are often a baseline's or a benchmark table's
+    devices = with_devices[0] if with_devices else None
     if devices:
-        quote, first = devices
+        quote, largest = devices
         current = facts.workers
-        if not current.known or current.quote == quote or current.value <= first.devices:
-            facts.workers = Fact(value=float(first.devices), unit="", quote=quote)
+        counted_devices = any(q == current.quote for q, _ in with_devices) and current.quote != quote
+        # accelerators named beat a generic count ("100 CPU instances" beside "64 V100 GPUs"), unless a
+        # larger count of accelerators was read from another sentence
+        if not current.known or not counted_devices or current.value <= largest.devices:
+            facts.workers = Fact(value=float(largest.devices), unit="", quote=quote)
     per_node = next(((q, f) for q, f in found if f.per_node), None)
     if per_node and per_node[1].per_node >= 1:
         _set(facts, "devices_per_node", float(per_node[1].per_node), "", quote=per_node[0])

@@ -112,7 +112,7 @@ def cut_out_of_scope(text: str) -> tuple[str, list[str]]:
             kept.append(line)
         elif not heading:
             if line.strip():
-                paragraph.append(line.strip())
+                paragraph.append(line.strip().lstrip("-*\u2022 ").strip())  # a bullet's marker is no text
             else:
                 flush()
     flush()
