@@ -98,6 +98,15 @@ def test_the_repeated_mention_from_the_issue_reads_in_linear_time():
     assert large / small < 8, f"4x the text took {large / small:.1f}x the time (quadratic: 16x)"
 
 
+def test_numbers_of_one_long_sentence_cost_linear_time_below_the_cap():
+    """Work done per sentence (its fleet, its device names) is done once, not once per number in it:
+    the chat's worst case is one 100 kB sentence of bare numbers."""
+    extract("model requests " + "1 2 3 4 5 " * 10)
+    small = _seconds(extract, "model requests " + "1 2 3 4 5 " * 100, repeat=2)
+    large = _seconds(extract, "model requests " + "1 2 3 4 5 " * 400, repeat=2)  # 2,000 numbers: the cap
+    assert large / small < 8, f"4x the numbers took {large / small:.1f}x the time (quadratic: 16x)"
+
+
 def _realistic(size: int) -> str:
     """Eval-case descriptions back to back, cut at `size` bytes: prose with numbers as cases write them."""
     cases = sorted((REPO / "eval" / "cases").glob("*.yaml"))

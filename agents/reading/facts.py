@@ -610,12 +610,14 @@ def extract(description: str) -> SystemFacts:
 
     workers_are_nodes = False
     fleets: dict[str, fleet.Fleet] = {}  # per sentence, read once
+    skipped: dict[str, list[tuple[int, int]]] = {}  # per sentence: the fleet's numbers and device names' digits
     measured: list[str] = []  # said only when no target is stated
     for mention in _mentions_within_cap(kept, notes):
         quote = mention.quote
-        if quote not in fleets:
+        if quote not in fleets:  # once per sentence: a long one has many numbers
             fleets[quote] = fleet.read(mention.sentence)
-        if _inside(mention, fleets[quote].spans + fleet.name_digits(mention.sentence)):
+            skipped[quote] = fleets[quote].spans + fleet.name_digits(mention.sentence)
+        if _inside(mention, skipped[quote]):
             continue  # a fleet's number, read below, or a digit of a device's name ("RTX 4090")
         name = classify(mention)
         if not notes.usable(mention, name):
