@@ -28,6 +28,9 @@ app = typer.Typer(
 )
 
 
+EXIT_INFEASIBLE = 3  # 1: the engine failed; 2: bad input or usage
+
+
 class Suite(StrEnum):  # the folders of eval.cases.SUITES
     cases = "cases"
     real = "real"
@@ -197,6 +200,13 @@ def review(
     ] = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
+    fail_on_infeasible: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-infeasible",
+            help=f"Exit {EXIT_INFEASIBLE} when the design is infeasible (the review is still written): a gate for CI.",
+        ),
+    ] = False,
 ) -> None:
     """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops,
     the alternative."""
@@ -228,6 +238,9 @@ def review(
     result = state["review"]
     text = result.model_dump_json(indent=2) + "\n" if format is Format.json else markdown(result, title)
     _emit(text, output)
+    if fail_on_infeasible and not result.feasible:
+        typer.echo(f"infeasible: {result.infeasible_because}", err=True)
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 def _warm_up(status) -> None:

@@ -199,3 +199,21 @@ def test_a_terminal_shows_the_review_without_its_json_record_and_a_pipe_keeps_it
     assert "Table 1.8.1" in screen and MARKER not in screen and "keeps the JSON record" in screen
     piped = subprocess.run([sys.executable, "-m", "ceiling.app.cli", "review", fraud], capture_output=True, timeout=120)
     assert MARKER in piped.stdout.decode()
+
+
+def test_a_ci_gate_fails_on_an_infeasible_design_and_still_writes_the_review(tmp_path, corpus_index):
+    """--fail-on-infeasible: exit 3 on an infeasible design (with the reason on stderr), the review
+    written all the same; exit 0 on a feasible one; without the flag an infeasible review exits 0."""
+    design = tmp_path / "design.md"
+    design.write_text(
+        "A 70B chat model in bf16 on 2 nodes of 8x H100 (16 GPUs). Peak 400 req/s, 300 output tokens each, "
+        "first token within 800 ms p95."
+    )
+    out = tmp_path / "review.json"
+    gated = ceiling("review", str(design), "--fail-on-infeasible", "-f", "json", "-o", str(out))
+    stderr = gated.stderr.decode()
+    assert gated.returncode == 3, stderr
+    assert "infeasible: the fleet the text states is short" in stderr and "Traceback" not in stderr
+    assert json.loads(out.read_text())["feasible"] is False
+    assert ceiling("review", str(design), "-f", "json").returncode == 0
+    assert ceiling("review", str(REPO / "examples" / "fraud-scoring.md"), "--fail-on-infeasible").returncode == 0
