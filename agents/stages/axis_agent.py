@@ -62,7 +62,11 @@ def decide(state: dict) -> StageDecision:
         kept = [a for a, p in ranked if a not in distribute]
         why = (
             f"The {ceiling} ceiling from stage 1 points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})"
-            + (f", with {', '.join(AXIS_WORDS[a] for a in distribute[1:])} also forced" if len(distribute) > 1 else "")
+            + (
+                f"; the pressures also force: {', '.join(AXIS_WORDS[a] for a in distribute[1:])}"
+                if len(distribute) > 1
+                else ""
+            )
             + ". Not distributed: "
             + ", ".join(f"{a} ({axes[a]:.2f})" for a in kept)
             + "; distributing along an axis whose ceiling never bound adds cost without relief."

@@ -39,6 +39,14 @@ def compute(state: dict) -> TaxEvidence:
     return TaxEvidence(communication=comm, failure=failure, break_evens=break_evens, machines=machines)
 
 
+def _hours(h: float) -> str:
+    return f"{h:,.0f} h" if h >= 100 else f"{h:,.1f} h"  # "12,500 h", not "12,500.0 h"
+
+
+def _copies(n: int) -> str:
+    return "1 copy" if n == 1 else f"{n:,} copies"
+
+
 def _describe(tax: TaxEvidence) -> str:
     comm, failure = tax.communication, tax.failure
     if comm.kind == "fan-out":
@@ -60,7 +68,7 @@ def _describe(tax: TaxEvidence) -> str:
         )
     text += f"; {'within' if comm.within_budget else 'OVER'} budget. "
     text += (
-        f"Failure tax: {failure.devices} devices, fleet MTBF {failure.fleet_mtbf_h:,.1f} h, P(some failure in 24 h) "
+        f"Failure tax: {failure.devices:,} devices, fleet MTBF {_hours(failure.fleet_mtbf_h)}, P(some failure in 24 h) "
         f"{failure.p_any_down:.1%}, "
         f"{failure.interruptions_per_day:,.2f} interruptions/day"
     )
@@ -71,7 +79,7 @@ def _describe(tax: TaxEvidence) -> str:
         )
     if failure.replicas_for_four_nines:
         text += (
-            f"; {failure.replicas_for_four_nines} copies of each replica reach 99.99% availability; run "
+            f"; {_copies(failure.replicas_for_four_nines)} of each replica reach 99.99% availability; run "
             f"N+{max(1, math.ceil(failure.interruptions_per_day))} replicas so the tail holds while one is replaced"
         )
     return text + "."

@@ -29,6 +29,11 @@ def choose(distribute: list[str], share_data: bool, spof_ok: bool, multi_region:
     )
 
 
+def _said(flag: bool | None) -> str:
+    """A flag as a reader says it: the text's yes or no, or that it says nothing."""
+    return "not stated" if flag is None else ("yes" if flag else "no")
+
+
 def decide(state: dict) -> StageDecision:
     facts, stage2 = state["facts"], state["decisions"][2]
     distribute = stage2.evidence.distribute
@@ -41,8 +46,8 @@ def decide(state: dict) -> StageDecision:
     )
     why = (
         f"Stage 2 {'distributes ' + ', '.join(distribute) if distribute else 'distributes nothing'}; {reason}. "
-        f"Trust boundaries read from the text: parties may share data = {share}, single point of failure acceptable = "
-        f"{spof}, multi-region = {regions}."
+        f"Trust boundaries read from the text: may the parties pool their data? {_said(share)}; is a single point "
+        f"of failure acceptable? {_said(spof)}; does it span regions? {_said(regions)}."
     )
     query = {
         "single-machine": "if none binds the correct design is a single machine",
