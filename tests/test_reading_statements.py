@@ -89,3 +89,21 @@ def test_many_reasoning_agents_distribute_intelligence_without_a_ceiling():
         "review"
     ]
     assert review.ceiling == "none" and review.distribute == ["intelligence"]
+
+
+def test_a_description_off_every_topic_never_loads_the_embedding_model():
+    """A sentence that uses none of a reading's topic words is not embedded: reading such a
+    description in a fresh process imports neither onnxruntime nor the model."""
+    import random
+    import subprocess
+    import sys
+
+    rate = random.randint(1000, 10**6)  # a sentence the embedding cache has never seen
+    code = (
+        "import sys\n"
+        "from ceiling.agents.reading.facts import extract\n"
+        f"extract('We score card transactions at {rate} per second at peak, within 20 ms at p99.')\n"
+        "print('onnxruntime' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False"
