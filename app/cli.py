@@ -315,6 +315,10 @@ def facts(
     console.print(table)
     for sentence in result.ignored_instructions:
         console.print(f"[yellow]ignored (text aimed at the reviewer):[/yellow] {escape(sentence)}")
+    for section in result.set_aside:
+        console.print(f"[yellow]set aside[/yellow] {escape(section)}")
+    for number in result.unread_numbers:
+        console.print(f"[yellow]not read:[/yellow] {escape(number)}")
 
 
 @app.command("eval")

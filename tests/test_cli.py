@@ -217,3 +217,16 @@ def test_a_ci_gate_fails_on_an_infeasible_design_and_still_writes_the_review(tmp
     assert json.loads(out.read_text())["feasible"] is False
     assert ceiling("review", str(design), "-f", "json").returncode == 0
     assert ceiling("review", str(REPO / "examples" / "fraud-scoring.md"), "--fail-on-infeasible").returncode == 0
+
+
+def test_facts_on_a_terminal_lists_what_was_set_aside_and_the_numbers_not_read(tmp_path):
+    design = tmp_path / "design.md"
+    design.write_text(
+        "## Design\nWe serve 300 requests per second on 4 L4 GPUs; the team has 7 people.\n\n"
+        "## Non-goals\nA 70B model on 64 GPUs."
+    )
+    done = ceiling("facts", str(design))
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert 'set aside (under "Non-goals": not read as the design) A 70B model on 64 GPUs.' in " ".join(out.split())
+    assert 'not read: "7 people"' in out
