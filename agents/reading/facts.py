@@ -685,7 +685,8 @@ def extract(description: str) -> SystemFacts:
         notes.add("slo", note)
     notes.resolve_conflicts(facts)
     notes.attach(facts)
-    text = " ".join(normalize(s)[0] for s in kept)
+    normalized = [normalize(s)[0] for s in kept]
+    text = " ".join(normalized)
     _extract_flags(facts, text, kept)
     step, workers = facts.num("step_compute"), facts.num("workers")
     if step and workers and cues.PER_WORKER.search(normalize(facts.step_compute.quote or "")[0]):
@@ -697,7 +698,7 @@ def extract(description: str) -> SystemFacts:
                 "workers",
             }
         )
-    _read_statements(facts, kept)
+    _read_statements(facts, kept, normalized)
     nightly = _quote_for(cues.NIGHTLY, kept) if cues.affirmed(cues.NIGHTLY, text) else None
     if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
         facts.deadline = Fact(
@@ -706,13 +707,14 @@ def extract(description: str) -> SystemFacts:
     return facts
 
 
-def _read_statements(facts: SystemFacts, sentences: list[str]) -> None:
+def _read_statements(facts: SystemFacts, sentences: list[str], normalized: list[str]) -> None:
     """What the text states in words, set only where the rules read nothing: a ceiling by grammar
-    (stated_ceilings.py), trust boundaries and agents by similarity to prototypes (statements.py)."""
+    (stated_ceilings.py), trust boundaries and agents by similarity to prototypes (statements.py).
+    `normalized`: the sentences as normalize() gives them, in the same order."""
     from ceiling.agents.reading import statements
 
-    for sentence in sentences:
-        if ceiling := stated_ceilings.stated_ceiling(normalize(sentence)[0]):
+    for sentence, plain in zip(sentences, normalized, strict=True):
+        if ceiling := stated_ceilings.stated_ceiling(plain):
             facts.stated_ceiling = Fact(value=ceiling, unit="", quote=sentence)
             break
 
@@ -742,13 +744,13 @@ def _set_fleet(facts: SystemFacts, found: list[tuple[str, fleet.Fleet]], workers
     # the first fleet stated: later ones are often a baseline's or a benchmark table's
     devices = with_devices[0] if with_devices else None
     if devices:
-        quote, largest = devices
+        quote, first = devices
         current = facts.workers
         counted_devices = any(q == current.quote for q, _ in with_devices) and current.quote != quote
         # accelerators named beat a generic count ("100 CPU instances" beside "64 V100 GPUs"), unless a
         # larger count of accelerators was read from another sentence
-        if not current.known or not counted_devices or current.value <= largest.devices:
-            facts.workers = Fact(value=float(largest.devices), unit="", quote=quote)
+        if not current.known or not counted_devices or current.value <= first.devices:
+            facts.workers = Fact(value=float(first.devices), unit="", quote=quote)
     per_node = next(((q, f) for q, f in found if f.per_node), None)
     if per_node and per_node[1].per_node >= 1:
         _set(facts, "devices_per_node", float(per_node[1].per_node), "", quote=per_node[0])

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ceiling.agents.reading.cues import BENCHMARKED
+from ceiling.agents.reading.text_numbers import normalize
+
 GB = 1e9
 
 # Accelerator -> memory of one device in GB (the common variant; a size written beside the name wins).
@@ -178,9 +181,6 @@ def stated_fleet(workers: float | None, quote: str | None, per_node: float | Non
     "64 H100s" are devices, "2,500 spot GPU nodes" nodes, "12 nodes x 8 GPUs" both. A count read
     from a measured result ("one 8-GPU server sustained 15,000 images/s in our load test") is a
     benchmark's machine, not the design's fleet: (None, None)."""
-    from ceiling.agents.reading.cues import BENCHMARKED
-    from ceiling.agents.reading.text_numbers import normalize
-
     if not workers or not quote or BENCHMARKED.search(quote):
         return None, None
     sentence = normalize(quote)[0]
