@@ -112,30 +112,28 @@ GgufOpt = Annotated[
 ]
 
 
-def _use_corpus(folders: list[Path] | None) -> None:
-    """Add the --corpus folders, then read every corpus file once: one that cannot be indexed (not
-    UTF-8, a link out of its folder, a FIFO) is one error line before any work starts."""
-    import os
-
-    if folders:
-        os.environ["CEILING_CORPUS"] = os.pathsep.join(str(f.resolve()) for f in folders)
+def _use_corpus(folders: list[Path] | None) -> tuple[Path, ...]:
+    """The --corpus folders, after reading every corpus file once: one that cannot be indexed (not UTF-8, a link
+    out of its folder, a FIFO) is one error line before any work starts."""
     from ceiling.corpus.index import CorpusError, check_corpus
 
+    chosen = tuple(f.resolve() for f in folders or ())
     try:
-        check_corpus()
+        check_corpus(chosen)
     except CorpusError as exc:
         _fail(str(exc))
+    return chosen
 
 
-def _open_index_with_progress(status=None) -> None:
-    """Open the corpus index, telling the user when a (slow) first build is happening (on
-    `status`, a rich status already shown, else on one of its own)."""
+def _open_index_with_progress(folders: tuple[Path, ...], status=None) -> None:
+    """Open the index of the corpus with these folders, telling the user when a (slow) first build is happening
+    (on `status`, a rich status already shown, else on one of its own)."""
     from rich.console import Console
 
     from ceiling.corpus import retrieve
     from ceiling.corpus.index import CorpusIndex
 
-    index = CorpusIndex()
+    index = CorpusIndex(folders)
     building = "building the corpus index (first run, loads the embedding model)..."
     if not index.needs_build():
         index.open()
@@ -211,7 +209,7 @@ def review(
     """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops,
     the alternative."""
     description, facts, reference, title = _load(source, machine, output)
-    _use_corpus(corpus)
+    folders = _use_corpus(corpus)
     from rich.console import Console
 
     from ceiling.app.engines import EngineError, open_engine
@@ -221,14 +219,20 @@ def review(
         with (
             console.status("reviewing...") as status,
             open_engine(
-                llm, model, gguf, on_status=status.update, tools=tools, while_loading=lambda: _warm_up(status)
+                llm, model, gguf, on_status=status.update, tools=tools, while_loading=lambda: _warm_up(folders, status)
             ) as client,
         ):
             from ceiling.graph.workflow import run
 
             on_step = (lambda node: status.update(f"[{client.engine}] {node} done")) if client is not None else None
             state = run(
-                description, given_facts=facts, machine=reference, max_loops=max_loops, llm=client, on_step=on_step
+                description,
+                given_facts=facts,
+                machine=reference,
+                max_loops=max_loops,
+                llm=client,
+                corpus=folders,
+                on_step=on_step,
             )
     except EngineError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -243,9 +247,9 @@ def review(
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
-def _warm_up(status) -> None:
+def _warm_up(folders: tuple[Path, ...], status) -> None:
     """The index and the workflow's imports: done while a local model server loads."""
-    _open_index_with_progress(status)
+    _open_index_with_progress(folders, status)
     import ceiling.graph.workflow  # noqa: F401 (langgraph and the agents: ~1 s of imports)
 
 
@@ -445,9 +449,9 @@ def chat(
     corpus: CorpusOpt = None,
 ) -> None:
     """Serve the web chat: paste a design, watch each stage decided, get the review with charts, ask what-ifs."""
-    _use_corpus(corpus)
+    folders = _use_corpus(corpus)
     reference = _machine(machine)
-    _open_index_with_progress()
+    _open_index_with_progress(folders)
     from rich.console import Console
 
     from ceiling.app.engines import EngineError, open_engine
@@ -463,6 +467,7 @@ def chat(
                 client,
                 max_loops,
                 reference,
+                folders,
                 on_ready=lambda url: typer.echo(f"ceiling chat: serving on {url} (Ctrl-C stops)"),
             )
     except EngineError as exc:
@@ -480,14 +485,14 @@ def index(
     ] = True,
 ) -> None:
     """(Re)build the chromadb index of the corpus: the chapter plus any --corpus folders."""
-    _use_corpus(corpus)
+    folders = _use_corpus(corpus)
     from rich.console import Console
 
     from ceiling.corpus.index import CorpusIndex
 
     console = Console(stderr=True)
     with console.status("indexing the corpus..."):
-        status = CorpusIndex().open(rebuild=rebuild)
+        status = CorpusIndex(folders).open(rebuild=rebuild)
     typer.echo(
         f"{'built' if status.built else 'cached'}: {status.chunks} chunks from the corpus in {status.seconds:.2f} s "
         f"({status.path})"

@@ -22,7 +22,7 @@ def check_port(host: str, port: int) -> None:
             raise PortInUse("the port is in use; choose another with --port") from None
 
 
-def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine, on_ready=print) -> None:
+def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine, corpus=(), on_ready=print) -> None:
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the chat never phones home
@@ -36,8 +36,8 @@ def serve(host: str, port: int, data: Path | None, llm, max_loops: int, machine,
     except BadSetting as exc:
         raise OSError(str(exc)) from None  # the CLI reports an OSError as one line, exit 2
     # One throwaway rule review loads pint, the embedding model and the graph before the first user waits.
-    workflow.run(WARM_UP, machine=machine)
-    threads = Threads(data, llm=llm, max_loops=max_loops, machine=machine)
+    workflow.run(WARM_UP, machine=machine, corpus=corpus)
+    threads = Threads(data, llm=llm, max_loops=max_loops, machine=machine, corpus=corpus)
     demo = chat.build(threads)
     demo.queue(default_concurrency_limit=8)
     login = web_guard.login(host)

@@ -101,7 +101,7 @@ def _digest(owner_key: str) -> str:
 
 
 class Threads:
-    def __init__(self, folder: Path | None = None, llm=None, max_loops: int = 3, machine=None):
+    def __init__(self, folder: Path | None = None, llm=None, max_loops: int = 3, machine=None, corpus=()):
         from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
         from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -123,8 +123,10 @@ class Threads:
             )
             self._db.commit()
         self.graph = workflow.build(self._saver)
-        # Every run of every thread: the chat's engine, loop bound and machine, and its questions as interrupts.
-        self.context = RunContext(llm=llm, ask=True, max_loops=max_loops, machine=machine or ReferenceMachine())
+        # Every run of every thread: the chat's engine, loop bound, machine and corpus, its questions as interrupts.
+        self.context = RunContext(
+            llm=llm, ask=True, max_loops=max_loops, machine=machine or ReferenceMachine(), corpus=tuple(corpus)
+        )
         self.time_limit_s = time_limit_s(self.engine)
         self._running: set[str] = set()  # threads with a run in progress (a stopped one included, until it ends)
         self._running_lock = threading.Lock()

@@ -2,8 +2,9 @@
 
 Layout under ``<home>/index`` (``home`` = ``$CEILING_HOME`` or ``~/.cache/ceiling``)::
 
-    chroma/             chromadb PersistentClient (collection "ceiling-corpus", cosine space)
-    state.json          content hash + chunk count of the last complete build
+    chroma/             chromadb PersistentClient, one collection per corpus set (cosine space):
+                        "ceiling-corpus" for the packaged chapters, "ceiling-corpus-<key>" for a set with more folders
+    state.json          content hash + chunk count of the last complete build (state-<key>.json for other sets)
     embeddings.sqlite   embedding cache: sha256(model id + text) -> float32 vector
 
 Corpus = the packaged chapters (this folder) + extra folders passed to :class:`CorpusIndex`
@@ -48,6 +49,7 @@ __all__ = [
     "IndexStatus",
     "check_corpus",
     "corpus_folders",
+    "set_key",
     "embedding_input",
 ]
 
@@ -106,6 +108,14 @@ def corpus_folders(extra: Iterable[str | Path] = (), include_default: bool = Tru
             seen.add(r)
             out.append(r)
     return out
+
+
+def set_key(folders: Sequence[Path]) -> str:
+    """The name of a corpus set in the index folder: "" for the packaged chapters alone, else a short hash of
+    its folders (resolved paths, in order: the order decides which file wins a stem)."""
+    if list(folders) == [DEFAULT_CORPUS_DIR]:
+        return ""
+    return hashlib.sha256("\0".join(str(f) for f in folders).encode()).hexdigest()[:12]
 
 
 def check_corpus(extra: Iterable[str | Path] = ()) -> None:
@@ -192,6 +202,10 @@ class CorpusIndex:
         embedding_function: MiniLMEmbeddingFunction | None = None,
     ):
         self.folders = corpus_folders(folders, include_default=include_default)
+        # Each corpus set keeps its own collection and state, so a review with extra folders never rebuilds (or
+        # reads) the index another set built in the same home; the embedding cache is shared by all.
+        self.key = set_key(self.folders)
+        self.collection_name = COLLECTION if not self.key else f"{COLLECTION}-{self.key}"
         self.path = Path(home).expanduser() / "index" if home is not None else ceiling_home() / "index"
         self.embedding_function = embedding_function or default_embedding_function()
         self.cache = EmbeddingCache(self.path / CACHE_FILE)
@@ -233,7 +247,7 @@ class CorpusIndex:
     # ---- open / build
 
     def _state_path(self) -> Path:
-        return self.path / STATE_FILE
+        return self.path / (STATE_FILE if not self.key else f"state-{self.key}.json")
 
     def _read_state(self) -> dict[str, Any]:
         try:
@@ -249,7 +263,7 @@ class CorpusIndex:
             return "no index"
         if state.get("content_hash") != content_hash:
             return "corpus changed"
-        if state.get("chunks") != n_chunks or state.get("collection") != COLLECTION:
+        if state.get("chunks") != n_chunks or state.get("collection") != self.collection_name:
             return "index incomplete"
         return ""
 
@@ -351,11 +365,11 @@ class CorpusIndex:
         vectors, misses = self.embed_texts([embedding_input(c) for c in chunks])
         client = self._client()
         try:
-            client.delete_collection(COLLECTION)
+            client.delete_collection(self.collection_name)
         except Exception:  # noqa: BLE001 - absent collection (NotFoundError/ValueError by version)
             pass
         col = client.create_collection(
-            COLLECTION,
+            self.collection_name,
             embedding_function=self.embedding_function,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"content_hash": content_hash, "chunker": CHUNKER_VERSION, "model": MODEL_ID},
@@ -371,7 +385,7 @@ class CorpusIndex:
         state = {
             "content_hash": content_hash,
             "chunks": len(chunks),
-            "collection": COLLECTION,
+            "collection": self.collection_name,
             "chunker": CHUNKER_VERSION,
             "model": MODEL_ID,
             "files": [str(p) for p in self.files()],
@@ -391,7 +405,7 @@ class CorpusIndex:
                 return self._collection
             col = None
             try:
-                col = self._client().get_collection(COLLECTION, embedding_function=self.embedding_function)
+                col = self._client().get_collection(self.collection_name, embedding_function=self.embedding_function)
                 meta = col.metadata or {}
                 if meta.get("content_hash") != self._hash or col.count() != len(self._chunks):
                     col = None

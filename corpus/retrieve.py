@@ -1,7 +1,7 @@
 """Retrieval tool: top-k corpus passages for a query, and an exact quote to cite from one.
 
-``retrieve`` uses a process-wide :class:`~ceiling.corpus.index.CorpusIndex` opened lazily on
-first use (packaged corpus + ``$CEILING_CORPUS`` folders, stored under ``$CEILING_HOME``).
+``retrieve`` uses the :class:`~ceiling.corpus.index.CorpusIndex` of the running review's corpus (packaged
+chapters + the run's folders + ``$CEILING_CORPUS``, stored under ``$CEILING_HOME``), opened lazily on first use.
 ``best_quote`` returns a verbatim piece of the passage, so ``quote in chunk.text`` holds.
 """
 
@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 
 from pydantic import BaseModel
 
-from ceiling.corpus.index import CorpusIndex
+from ceiling.corpus.index import CorpusIndex, corpus_folders
 
-__all__ = ["Passage", "best_quote", "default_index", "reset_default_index", "retrieve", "use_index"]
+__all__ = [
+    "Passage",
+    "best_quote",
+    "default_index",
+    "index_for",
+    "reset_default_index",
+    "retrieve",
+    "use_index",
+    "using",
+]
 
 
 class Passage(BaseModel):
@@ -26,36 +39,55 @@ class Passage(BaseModel):
     score: float
 
 
-_DEFAULT: CorpusIndex | None = None
-_DEFAULT_LOCK = threading.Lock()
+# One open index per corpus set (packaged chapters + extra folders), and the set the running review uses: the
+# workflow sets it from its run context around every node, so two reviews in one process (the chat's threads, the
+# eval's workers) each cite their own corpus without an environment variable between them.
+_INDEXES: dict[tuple[Path, ...], CorpusIndex] = {}
+_LOCK = threading.Lock()
+_ACTIVE: ContextVar[tuple[Path, ...]] = ContextVar("ceiling_corpus", default=())
+
+
+def index_for(extra: Iterable[str | Path] = ()) -> CorpusIndex:
+    """The open index of the packaged chapters plus `extra` folders (and ``$CEILING_CORPUS``), built if needed."""
+    folders = tuple(corpus_folders(extra))
+    index = _INDEXES.get(folders)
+    if index is None:
+        with _LOCK:
+            index = _INDEXES.get(folders)
+            if index is None:
+                index = CorpusIndex(extra)
+                index.open()
+                _INDEXES[folders] = index
+    return index
 
 
 def default_index() -> CorpusIndex:
-    """The process-wide index, opened (and built if needed) on first call."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        with _DEFAULT_LOCK:
-            if _DEFAULT is None:
-                idx = CorpusIndex()
-                idx.open()
-                _DEFAULT = idx
-    return _DEFAULT
+    """The index of the corpus the running review uses (the packaged chapters outside a review)."""
+    return index_for(_ACTIVE.get())
+
+
+@contextmanager
+def using(extra: Iterable[str | Path]) -> Iterator[None]:
+    """Within this block (this thread or task), `default_index` and `retrieve` use the corpus with `extra`."""
+    token = _ACTIVE.set(tuple(Path(f) for f in extra))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 def use_index(index: CorpusIndex) -> None:
-    """Make an already opened index the process-wide one (the CLI opens it with progress)."""
-    global _DEFAULT
-    with _DEFAULT_LOCK:
-        _DEFAULT = index
+    """Make an already opened index the one for its corpus set (the CLI opens it with progress)."""
+    with _LOCK:
+        _INDEXES[tuple(index.folders)] = index
 
 
 def reset_default_index() -> None:
-    """Forget the process-wide index (the next ``retrieve`` re-reads env and reopens)."""
-    global _DEFAULT
-    with _DEFAULT_LOCK:
-        if _DEFAULT is not None:
-            _DEFAULT.close()
-        _DEFAULT = None
+    """Close and forget every open index (the next query re-reads the corpus and the environment)."""
+    with _LOCK:
+        for index in _INDEXES.values():
+            index.close()
+        _INDEXES.clear()
 
 
 def retrieve(query: str, k: int = 3, index: CorpusIndex | None = None) -> list[Passage]:

@@ -1,12 +1,14 @@
 """What a review run is configured with, as opposed to what it computes: LangGraph's `context_schema`.
 
 The CLI, the chat, the eval and LangGraph's own tooling pass one `RunContext` to the compiled graph; every node
-reads the engine, the ask switch, the loop bound and the reference machine from it, and nothing else carries them.
+reads the engine, the ask switch, the loop bound, the reference machine and the corpus it cites from it, and nothing
+else carries them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ceiling.agents.scoring.reference import ReferenceMachine
@@ -20,6 +22,7 @@ class RunContext:
     ask: bool = False  # stop and ask for silent quantities that could flip the verdict (the chat's interrupt)
     max_loops: int = 3  # how many times the critic may send the design back
     machine: ReferenceMachine = field(default_factory=ReferenceMachine)  # what "one machine" means
+    corpus: tuple[Path, ...] = ()  # folders of chapters cited beside the packaged one
 
     @property
     def engine(self) -> str:

@@ -5,6 +5,7 @@ Nodes only read the state and return the keys they change; the wiring lives in `
 
 from __future__ import annotations
 
+import inspect
 from functools import lru_cache
 from typing import Literal
 
@@ -173,18 +174,30 @@ def writer_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     return {"review": review}
 
 
+def with_run_corpus(node):
+    """`node`, run with the corpus its run's context names: the stages cite it, the critic checks the citations
+    against it. A context variable rather than a state key, because the index is a live object."""
+    takes_runtime = "runtime" in inspect.signature(node).parameters
+
+    def wrapped(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
+        from ceiling.corpus.retrieve import using
+
+        with using(context.of(runtime).corpus):
+            return node(state, runtime) if takes_runtime else node(state)
+
+    wrapped.__name__ = node.__name__  # not functools.wraps: LangGraph must see this signature, with `runtime`
+    return wrapped
+
+
 def build(checkpointer=None):
     """The compiled graph; the chat passes a checkpointer so threads persist and can be interrupted."""
     graph = StateGraph(ReviewState, context_schema=RunContext, input_schema=ReviewInput)
-    graph.add_node("facts", facts_node)
-    graph.add_node("ask", ask_node)
-    for number, name in STAGE_NODES.items():
-        graph.add_node(name, stage_node(number))
-    graph.add_node("critic", critic_node)
-    graph.add_node("revise", revise_node)
-    graph.add_node("give_up", give_up_node)
-    graph.add_node("alternative", alternative_node)
-    graph.add_node("writer", writer_node)
+    nodes = {"facts": facts_node, "ask": ask_node}
+    nodes |= {name: stage_node(number) for number, name in STAGE_NODES.items()}
+    nodes |= {"critic": critic_node, "revise": revise_node, "give_up": give_up_node}
+    nodes |= {"alternative": alternative_node, "writer": writer_node}
+    for name, node in nodes.items():
+        graph.add_node(name, with_run_corpus(node))
 
     graph.add_edge(START, "facts")
     graph.add_edge("facts", "ask")
@@ -205,14 +218,17 @@ def compiled():
     return build()
 
 
-def run(description: str = "", *, given_facts=None, machine=None, max_loops: int = 3, llm=None, on_step=None) -> dict:
+def run(
+    description: str = "", *, given_facts=None, machine=None, max_loops: int = 3, llm=None, corpus=(), on_step=None
+) -> dict:
     """Review one description (or structured facts); returns the final state (with `review`).
 
     `llm` is an LLMClient: the stage agents then propose through it and the critic checks them.
+    `corpus` names folders of chapters cited beside the packaged one.
     `on_step(node_name)` is called as each node finishes (progress for long LLM reviews)."""
     from ceiling.agents.scoring.reference import ReferenceMachine
 
-    run_context = RunContext(llm=llm, max_loops=max_loops, machine=machine or ReferenceMachine())
+    run_context = RunContext(llm=llm, max_loops=max_loops, machine=machine or ReferenceMachine(), corpus=tuple(corpus))
     state, config = start(description, given_facts), {"recursion_limit": run_context.recursion_limit}
     if on_step is None:
         return compiled().invoke(state, config, context=run_context)

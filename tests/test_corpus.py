@@ -295,7 +295,7 @@ def test_first_open_builds(built):
     assert status.built and status.reason == "no index"
     expected = len(chunk_document(SOURCE)) + len(chunk_document(user / "speculative-decoding.md"))
     assert status.chunks == expected == len(idx.all_chunk_ids())
-    assert (home / "index" / "state.json").is_file()
+    assert (home / "index" / f"state-{idx.key}.json").is_file()  # a set with a user folder keeps its own state
     assert idx.collection().count() == expected
 
 
@@ -384,6 +384,38 @@ def test_default_index_follows_env(built, monkeypatch):
         assert retrieve("speculative decoding acceptance rate")[0] == passages[0]
     finally:
         reset_default_index()
+
+
+def test_each_review_cites_the_corpus_its_run_names(built, tmp_path, monkeypatch):
+    """Two reviews at once in one process, one with a folder whose chapter overrides the packaged one: each quotes
+    its own corpus (the run context names it; no environment variable is shared), and neither rebuilds the other's
+    index."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ceiling.graph import workflow
+
+    _, _, home, _ = built
+    monkeypatch.setenv("CEILING_HOME", str(home))
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    (altered / SOURCE.name).write_text(SOURCE.read_text(encoding="utf-8").replace("ceiling", "ceilinq"))
+    design = "An online recommender: 40,000 requests per second at a 50 ms p99, a 2B-parameter ranking model."
+    reset_default_index()
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(workflow.run, design, corpus=corpus) for corpus in ((altered,), ())]
+            with_folder, packaged = (run.result()["review"] for run in runs)
+        again = CorpusIndex()
+        assert not again.open().built  # the packaged set's index outlived the altered set's build
+    finally:
+        reset_default_index()
+
+    def quotes(review) -> list[str]:
+        return [citation["quote"] for stage in review.stages for citation in stage["citations"]]
+
+    assert any("ceilinq" in quote for quote in quotes(with_folder))
+    assert quotes(packaged) and not any("ceilinq" in quote for quote in quotes(packaged))
+    assert any("ceiling" in quote for quote in quotes(packaged))
 
 
 def _run(code: str, env: dict[str, str]) -> dict:
