@@ -64,6 +64,7 @@ CANONICAL_UNITS: dict[str, str] = {
     "agents": "",
     "service_time": "ms",
     "output_tokens": "",
+    "prompt_tokens": "",
     "token_rate": "1/s",
 }
 
@@ -112,6 +113,7 @@ class SystemFacts(BaseModel):
     agents: Fact = Field(default_factory=_fact, description="number of reasoning agents")
     service_time: Fact = Field(default_factory=_fact, description="compute time of one request on one server, ms")
     output_tokens: Fact = Field(default_factory=_fact, description="generated tokens per request")
+    prompt_tokens: Fact = Field(default_factory=_fact, description="input tokens per request (prompt and context)")
     token_rate: Fact = Field(
         default_factory=_fact, description="generated tokens per second the whole system must produce"
     )

@@ -74,3 +74,32 @@ def test_no_review_in_the_repository_is_feasible_while_its_stated_fleet_is_short
         checked += 1
         assert not (review.feasible and any(c["short"] for c in review.capacity)), text[:80]
     assert checked >= 80  # 26 + 1 descriptions, 37 cases, 26 real documents
+
+
+def _throughput_need(review) -> dict:
+    return next(c for c in review.capacity if c["ceiling"] == "throughput")
+
+
+def test_an_llm_service_needs_machines_for_prefill_and_for_decode_and_says_which_binds():
+    """FORMULAS.md checks 13-14 on a description: 2,000 req/s of 1,500-token prompts on a 70B model need
+    ~107 nodes of 8 for prefill alone (2 P x prompt tokens at MFU 0.5) and 49 for decode (300 tokens each)."""
+    review = run(
+        "Our support bot runs a 70B model in bf16 on 64 H100s, 8 nodes of 8. At peak it takes 2,000 requests a "
+        "second; a prompt is about 1,500 tokens with the retrieved context, and a reply about 300 tokens."
+    )["review"]
+    need = _throughput_need(review)
+    assert need["parts"] == {"prefill": 107, "decode": 49}
+    assert (need["needed"], need["stated"], need["short"]) == (107, 8, True)
+    assert "prefill alone 107, decode alone 49" in review.infeasible_because and not review.feasible
+
+
+def test_without_a_prompt_length_prefill_is_not_guessed_but_its_break_even_is_given():
+    review = run(
+        "Our support bot runs a 70B model in bf16 on 64 H100s, 8 nodes of 8. At peak it takes 2,000 requests a "
+        "second, and a reply is about 300 tokens."
+    )["review"]
+    need = _throughput_need(review)
+    assert need["parts"] == {} and need["needed"] == 49
+    prompt = next(b for b in review.break_evens if b["quantity"] == "prompt_tokens")
+    # one node's prefill: 8 x 989 TFLOP/s x 0.5 over 2,000 req/s x 2 x 70e9 FLOPs per prompt token
+    assert prompt["current"] is None and prompt["flips_at"] == pytest.approx(8 * 989e12 * 0.5 / (2000 * 2 * 70e9))

@@ -241,6 +241,26 @@ def test_output_length_as_people_write_it(sentence, length):
     assert facts.output_tokens.value == length
 
 
+@pytest.mark.parametrize(
+    "sentence, prompt, output",
+    [
+        ("Prompts average 1,500 tokens and answers 300 tokens.", 1500, 300),
+        ("Each call carries a 3k-token prompt and comes back with 400-token answers.", 3000, 400),
+        ("We put about 6,000 tokens of retrieved context into every call.", 6000, None),
+        ("Input length is around 2k tokens, output 200 tokens.", 2000, 200),
+        ("Questions are about 60 tokens long.", 60, None),
+        ("It uses 900 input tokens and 120 output tokens per request.", 900, 120),
+        ("The model supports a context window of 128k tokens.", None, None),  # a limit, no request's length
+        ("Documents average 800 tokens each.", None, None),  # the corpus, not a prompt
+        ("Pretraining uses 20 tokens per parameter.", None, None),
+    ],
+)
+def test_prompt_length_as_people_write_it(sentence, prompt, output):
+    facts = extract("A chat assistant serves 2,000 requests per second on a 70B model within 2 s. " + sentence)
+    assert (facts.prompt_tokens.value, facts.output_tokens.value) == (prompt, output)
+    assert facts.tokens.value is None  # none of these is a count of training tokens
+
+
 def test_a_rate_each_of_n_items_sends_is_multiplied_by_n():
     """ "20 analysts, each sends about one question a minute" is a load of 20 a minute."""
     facts = extract("Users: 20 analysts, each sends about one question a minute during office hours.")

@@ -159,6 +159,19 @@ def test_check_12_decode_roofline_llama3_8b():
     assert mem_s > comp_s  # memory-bound at batch 1
 
 
+def test_check_13_prefill_of_a_70b_service():
+    per_request = s.prefill_flops(70e9, 1500)
+    assert per_request == pytest.approx(2.1e14)
+    gpus = s.gpus_for_flops(2000 * per_request, 989e12, 0.5)
+    assert gpus == pytest.approx(849.3, abs=0.05) and math.ceil(gpus / 8) == 107
+
+
+def test_check_14_decode_of_a_70b_service():
+    per_node = s.decode_tokens_per_s(8, 3.35e12, s.weights_bytes(70e9, 2), 64)
+    assert 8 * 3.35e12 / 140e9 == pytest.approx(191.4, abs=0.05)  # steps/s of one replica
+    assert per_node == pytest.approx(12251, abs=1) and math.ceil(2000 * 300 / per_node) == 49
+
+
 # --------------------------------------------------------------------------- chapter output
 
 

@@ -29,7 +29,7 @@ _SAYS_OVER = re.compile(r"\b(exceeds?|exceeding|over (the )?budget|breaks? the (
 
 EVIDENCE_KEYS = {s.number: s.evidence_keys for s in STAGES}
 STAGE_TOOLS = {s.number: s.tools for s in STAGES}
-_DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds", "ratio"}
+_DROP = {"need", "capacity", "unit", "name", "formula", "large_fleet", "young_interval_s", "binds", "ratio", "parts"}
 _STAGE_DROP = {s.number: set(s.drop) for s in STAGES if s.drop}
 
 

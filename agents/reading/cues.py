@@ -237,28 +237,57 @@ PER_ITEM_BEFORE = re.compile(
     r"\b(each|every|per)\s+[\w-]+(\s+[\w-]+)?\s+(sends?|emits?|makes?|generates?|produces?|issues?|does|thinks?|posts?)\s*$",
     _I,
 )
-# "Each answer is about 300 tokens", "generating ~200 tokens per call": a count of tokens whose
-# nearest word before it is about output, not input ("prompts are 1,500 tokens and answers 300
-# tokens"; "documents average 800 tokens"), is the output length per request.
-_TOKENS_NEXT = re.compile(r"^\s*(new |output |generated |completion )?tokens?\b", _I)
+# "Each answer is about 300 tokens", "generating ~200 tokens per call", "400-token answers": a count of tokens
+# that the nearest word before it, or the noun right after it, says is about output is the output length per
+# request; about the input ("prompts are 1,500 tokens", "a 3k-token prompt", "6,000 tokens of retrieved context")
+# it is the prompt length. Training text ("pretraining uses 20 tokens per parameter") and a corpus ("documents
+# average 800 tokens") are neither, and a model's limit ("a context window of 128k tokens") is no length a request
+# has.
+_TOKENS_NEXT = re.compile(
+    r"^\s*-?\s*(?P<kind>new |output |generated |completion |input |prompt )?tokens?\b(?P<rest>[^.;]{0,40})", _I
+)
 _OUTPUT_WORD = re.compile(
     r"\b(answers?|responses?|repl(y|ies)|completions?|outputs?|generations?|summar(y|ies)|thoughts?"
     r"|generat(es?|ing)|produc(es?|ing)|writ(es?|ing)|emit(s|ting)?)\b",
     _I,
 )
+_PROMPT_WORD = re.compile(r"\b(prompts?|inputs?|contexts?|quer(y|ies)|questions?|messages?)\b", _I)
 _INPUT_WORD = re.compile(
     r"\b(prompts?|inputs?|contexts?|documents?|docs|pages?|chunks?|passages?|histor(y|ies)|corpus|datasets?"
     r"|queries|query|questions?|messages?|pre-?train\w*|train\w*|reads?|reading)\b",
     _I,
 )
+_NOUN_AFTER_TOKENS = re.compile(r"^\s*(of\s+(\w+\s+)?|(per|each|a)\s+)?(?P<noun>\w+)", _I)
+_A_LIMIT_BEFORE = re.compile(
+    r"\b(context[\s-](window|length|limit)|window|max(imum)?|up to|supports?|limits?|capped at)\b[^.]{0,25}$", _I
+)
 
 
-def output_length(before: str, after: str) -> bool:
-    """Whether a count followed by "tokens" is an output length, from the nearest word before it."""
-    if not _TOKENS_NEXT.match(after):
-        return False
+def token_length(before: str, after: str) -> str | None:
+    """Which length per request a count followed by "tokens" is: "output_tokens", "prompt_tokens", "limit" (a
+    model's context window, no length at all) or None (training tokens, a corpus, or no cue)."""
+    tokens = _TOKENS_NEXT.match(after)
+    if not tokens:
+        return None
+    if _A_LIMIT_BEFORE.search(before):
+        return "limit"
+    kind = (tokens.group("kind") or "").strip()
+    if kind:
+        return "prompt_tokens" if kind in ("input", "prompt") else "output_tokens"
+    noun = _NOUN_AFTER_TOKENS.match(tokens.group("rest"))
+    if noun and tokens.group("rest")[: noun.start("noun")].strip() != "per":  # "tokens per answer" is below
+        if _OUTPUT_WORD.fullmatch(noun.group("noun")):
+            return "output_tokens"
+        if _PROMPT_WORD.fullmatch(noun.group("noun")):
+            return "prompt_tokens"
     last_output = max((m.end() for m in _OUTPUT_WORD.finditer(before)), default=-1)
-    return last_output >= 0 and last_output > max((m.end() for m in _INPUT_WORD.finditer(before)), default=-1)
+    last_prompt = max((m.end() for m in _PROMPT_WORD.finditer(before)), default=-1)
+    last_input = max((m.end() for m in _INPUT_WORD.finditer(before)), default=-1)
+    if last_output > last_input:
+        return "output_tokens"
+    if last_prompt >= 0 and last_prompt == last_input:
+        return "prompt_tokens"
+    return None
 
 
 FOUNDATION = re.compile(r"\b(foundation|frontier)[\s-](scale |class )?(model|llm)s?\b|\bfrontier[\s-]scale\b", _I)
@@ -298,6 +327,7 @@ _COUNT_RANGE = {
     "model_params": (1e5, 1e15),
     "tokens": (1e5, 1e17),
     "output_tokens": (1, 1e6),
+    "prompt_tokens": (1, 1e7),
     "fanout": (2, 1e4),
     "agents": (2, 1e8),
     "workers": (2, 1e7),
@@ -383,6 +413,7 @@ ABSURD_ABOVE = {
     "agents": 1e9,
     "parties": 1e10,
     "output_tokens": 1e7,
+    "prompt_tokens": 1e8,
     "gpus_per_node": 1e4,
 }
 ABSURD_MS = 100 * 365.25 * 86400e3  # any duration over a century
@@ -424,6 +455,7 @@ CONFLICTS: dict[str, tuple[str, str]] = {
     "mtbf": ("MTBFs", "min"),
     "concurrent_users": ("concurrent-user counts", "max"),
     "output_tokens": ("output lengths", "max"),
+    "prompt_tokens": ("prompt lengths", "max"),
     "checkpoint_write": ("checkpoint times", "max"),
 }
 CONFLICT_WORDS = {

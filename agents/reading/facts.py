@@ -348,8 +348,11 @@ def classify(mention: Mention) -> str | None:
     if mention.kind == "count":
         if not mention.bare and _NAME_BEFORE.search(mention.sentence, 0, mention.start) and mention.value >= 1e6:
             return "model_params"  # "BLOOM-176B", "Falcon-40B": the size inside a model's name
-        if cues.output_length(before, after) and cues.count_in_range("output_tokens", mention.value):
-            return "output_tokens"
+        length = cues.token_length(before, after)
+        if length == "limit":
+            return None  # "a context window of 128k tokens": what the model accepts, not what a request sends
+        if length and cues.count_in_range(length, mention.value):
+            return length
         name = cues.nearest_field(before, after, cues.COUNT_CUES, default=None, value=mention.value)
         if name is None and cues.EACH_AN_AGENT.search(after):
             return "agents"  # "5,000 characters, and every one of them is an autonomous agent"

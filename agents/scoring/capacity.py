@@ -6,7 +6,8 @@ one reference node for training compute and serving throughput, one machine's di
 for the data. The stated fleet is read as devices (`workers`) and, when given, devices per node.
 
 Worked example: a 70B model served in bf16 on 64 GPUs (8 nodes of 8) whose throughput ceiling
-is 13.2x one node needs 14 nodes; the fleet stated has 8, short by 6.
+is 13.2x one node needs 14 nodes; the fleet stated has 8, short by 6. An LLM service names its
+phases: 2,000 req/s of 1,500-token prompts need 107 nodes for prefill alone, 49 for decode.
 """
 
 from __future__ import annotations
@@ -24,15 +25,19 @@ class FleetNeed(BaseModel):
     needed: int
     stated: float
     short: bool
+    parts: dict[str, int] = {}  # a need made of phases (an LLM's prefill and decode): each one's count
 
     def sentence(self) -> str:
-        word = self.unit
+        phases = ", ".join(f"{phase} alone {count:,}" for phase, count in self.parts.items())
+        need = f"the {self.ceiling} ceiling needs about {self.needed:,} {self.unit}" + (f" ({phases})" * bool(phases))
         if self.short:
-            return (
-                f"the {self.ceiling} ceiling needs about {self.needed:,} {word}; the design states "
-                f"{self.stated:,.0f}, short by {self.needed - self.stated:,.0f}"
-            )
-        return f"the {self.ceiling} ceiling needs about {self.needed:,} {word}; the design states {self.stated:,.0f}"
+            return f"{need}; the design states {self.stated:,.0f}, short by {self.needed - self.stated:,.0f}"
+        return f"{need}; the design states {self.stated:,.0f}"
+
+
+def _count(ratio: float) -> int:
+    """Whole units a need of `ratio` units takes (at least one)."""
+    return max(1, math.ceil(ratio - 1e-9))
 
 
 def fleet_needs(
@@ -51,6 +56,9 @@ def fleet_needs(
         unit, have = stated[name]
         if not pressure.binds or pressure.unit == "parties" or not have:  # a legal boundary needs sites
             continue
-        needed = max(1, math.ceil(pressure.ratio - 1e-9))
-        found.append(FleetNeed(ceiling=name, unit=unit, needed=needed, stated=have, short=needed > have + 1e-9))
+        needed = _count(pressure.ratio)
+        parts = {phase: _count(ratio) for phase, ratio in pressure.parts.items()}
+        found.append(
+            FleetNeed(ceiling=name, unit=unit, needed=needed, stated=have, short=needed > have + 1e-9, parts=parts)
+        )
     return found

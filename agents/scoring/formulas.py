@@ -45,6 +45,10 @@ __all__ = [
     "kv_cache_bytes",
     "DecodeTime",
     "decode_time_per_token_s",
+    # serving an LLM on a fleet
+    "prefill_flops",
+    "gpus_for_flops",
+    "decode_tokens_per_s",
     # failure tax
     "fleet_mtbf_h",
     "p_failure_within",
@@ -508,6 +512,46 @@ def decode_time_per_token_s(
         memory_bound_s=weights_bytes(params, bytes_per_param) / hbm_bytes_per_s,
         compute_bound_s=2.0 * params / peak_flops_per_s,
     )
+
+
+def prefill_flops(params: float, prompt_tokens: float) -> float:
+    """Forward FLOPs of one prefill: 2 x P x prompt tokens (one multiply-add per parameter per token).
+
+    Args: params (P); prompt_tokens (tokens of prompt and context). Returns FLOPs.
+    Source: Kaplan et al. 2020 (forward pass ~ 2 P per token); docs/formulas.md ("Serving an LLM on a stated fleet").
+    Example (check 13): a 70B model reading a 1,500-token prompt.
+    >>> prefill_flops(70e9, 1500)
+    210000000000000.0
+    """
+    return 2.0 * params * prompt_tokens
+
+
+def gpus_for_flops(flops_per_s: float, peak_flops_per_s: float, mfu: float) -> float:
+    """Accelerators a sustained compute rate needs: FLOP/s / (peak x MFU).
+
+    Args: flops_per_s (FLOP/s needed); peak_flops_per_s (one accelerator's peak); mfu (fraction of peak achieved).
+    Returns accelerators (fractional). Source: docs/formulas.md ("Serving an LLM on a stated fleet").
+    Example (check 13): 2,000 prefills/s of 2.1e14 FLOPs on H100s at 989 TFLOP/s and MFU 0.5.
+    >>> round(gpus_for_flops(2000 * 2.1e14, 989e12, 0.5), 1)
+    849.3
+    """
+    _check_positive("peak_flops_per_s", peak_flops_per_s)
+    _check_positive("mfu", mfu)
+    return flops_per_s / (peak_flops_per_s * mfu)
+
+
+def decode_tokens_per_s(gpus: int, hbm_bytes_per_s: float, weight_bytes: float, batch: int) -> float:
+    """Decode throughput of one replica: g x HBM bandwidth / weight bytes steps per second, times the sequences
+    decoded together (each step reads the weights once, memory-bound).
+
+    Args: gpus (g, tensor parallel); hbm_bytes_per_s (one GPU's, bytes/s); weight_bytes (bytes); batch (sequences).
+    Returns tokens/s. Source: Williams et al. 2009, Roofline; docs/formulas.md ("Serving an LLM on a stated fleet").
+    Example (check 14): a 70B model in bf16 (140 GB) on 8 H100s decoding 64 sequences together.
+    >>> round(decode_tokens_per_s(8, 3.35e12, 140e9, 64))
+    12251
+    """
+    _check_positive("weight_bytes", weight_bytes)
+    return gpus * hbm_bytes_per_s / weight_bytes * batch
 
 
 # ---------------------------------------------------------------------------

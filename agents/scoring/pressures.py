@@ -34,6 +34,7 @@ class Pressure(BaseModel):
     capacity: float | None = None
     unit: str = ""
     inputs: str = ""
+    parts: dict[str, float] = {}  # a need made of phases (an LLM's prefill and decode): each one's ratio
 
     @property
     def binds(self) -> bool:
@@ -133,11 +134,12 @@ def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
 
 
 def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tuple[float, float, str, str]:
-    """(demand, capacity, unit, how) for serving on one reference machine."""
+    """(demand, capacity, unit, how) for serving on one reference machine; an LLM's decode alone (its prefill is
+    `prefill_need`)."""
     rate = facts.num("request_rate") or 0.0
     if is_llm(facts):
         weights = scoring.weights_bytes(facts.num("model_params"), facts.num("bytes_per_param") or 2.0)
-        capacity = machine.gpus * machine.hbm_bytes_per_s / weights * machine.decode_batch
+        capacity = scoring.decode_tokens_per_s(machine.gpus, machine.hbm_bytes_per_s, weights, machine.decode_batch)
         out_tokens = facts.num("output_tokens") or 0.0
         users = facts.num("concurrent_users") or 0.0
         stated = facts.num("token_rate") or 0.0
@@ -153,6 +155,57 @@ def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tu
     capacity = machine.cpu_cores * 1000.0 / service_ms
     how = f"{rate:,.0f} req/s vs {machine.cpu_cores} cores x 1000/{service_ms:g} ms = {capacity:,.0f} req/s per machine"
     return rate, capacity, "requests/s", how
+
+
+def _count(value: float) -> str:
+    """A large count as people write it: 7e10 -> "70B", 3e8 -> "300M"."""
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if value >= scale:
+            return f"{value / scale:,.3g}{suffix}"
+    return f"{value:,.0f}"
+
+
+def prefills_per_s(facts: SystemFacts) -> float:
+    """Requests whose prompts an LLM service reads per second: the stated rate, else its streams' turnover."""
+    rate = facts.num("request_rate") or 0.0
+    out_tokens = facts.num("output_tokens") or 0.0
+    users = facts.num("concurrent_users") or 0.0
+    return max(rate, users * STREAM_TOKENS_PER_S / out_tokens if out_tokens else 0.0)
+
+
+def prefill_need(facts: SystemFacts, machine: ReferenceMachine) -> tuple[float, float, str] | None:
+    """(FLOP/s needed, one node's prefill FLOP/s, how) for an LLM service whose prompt length the text states;
+    None otherwise (a prompt length is never assumed: the review says where prefill would start to bind)."""
+    prompt = facts.num("prompt_tokens")
+    requests = prefills_per_s(facts)
+    if not (is_llm(facts) and prompt and requests):
+        return None
+    per_request = scoring.prefill_flops(facts.num("model_params"), prompt)
+    capacity = machine.gpus * machine.gpu_peak_flops_per_s * machine.prefill_mfu
+    need = requests * per_request
+    how = (
+        f"prefill {requests:,.4g} req/s x 2 x {_count(facts.num('model_params'))} params x {prompt:,.0f} prompt "
+        f"tokens = "
+        f"{need:.3g} FLOP/s vs {machine.gpus} GPUs x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU "
+        f"{machine.prefill_mfu:g} = {capacity:.3g} FLOP/s"
+    )
+    return need, capacity, how
+
+
+def serving_throughput(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
+    """Serving's throughput ceiling: requests on CPUs for a small model; for an LLM, decode (weights read per
+    token) and, when the prompt length is stated, prefill (2 P FLOPs per prompt token), whichever needs more."""
+    demand, capacity, unit, how = serving_demand_capacity(facts, machine)
+    decode = _pressure("throughput", demand, capacity, unit, how)
+    prefill = prefill_need(facts, machine)
+    if prefill is None:
+        return decode
+    need, prefill_capacity, prefill_how = prefill
+    parts = {"prefill": need / prefill_capacity, "decode": decode.ratio}
+    both = f"{prefill_how}; decode {how}"
+    if parts["prefill"] > parts["decode"]:
+        return _pressure("throughput", need, prefill_capacity, "FLOP/s", both).model_copy(update={"parts": parts})
+    return decode.model_copy(update={"inputs": both, "parts": parts})
 
 
 def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
@@ -178,8 +231,7 @@ def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressur
             f"{deadline / 86400:,.1f} days allowed",
         )
     if workload in ("serving", "agents"):
-        demand, capacity, unit, how = serving_demand_capacity(facts, machine)
-        return _pressure("throughput", demand, capacity, unit, how)
+        return serving_throughput(facts, machine)
     return _pressure(
         "throughput", 0.0, 1.0, "", "a bounded batch job: its throughput limit is counted in the data ceiling"
     )
@@ -274,7 +326,15 @@ def ceiling_break_evens(
     throughput = pressures["throughput"]
     workload = facts.text("workload")
     if workload in ("serving", "agents") and throughput.capacity:
-        if throughput.unit == "tokens/s":
+        if throughput.parts and facts.num("request_rate"):  # prefill and decode both grow with the rate
+            add(
+                "request_rate",
+                facts.num("request_rate"),
+                facts.num("request_rate") / throughput.ratio,
+                "1/s",
+                f"one machine's {max(throughput.parts, key=throughput.parts.get)} capacity runs out at this rate",
+            )
+        elif throughput.unit == "tokens/s":
             tokens = facts.num("output_tokens") or 0.0
             if tokens and facts.num("request_rate") is not None:
                 add(
@@ -300,6 +360,16 @@ def ceiling_break_evens(
                 "1/s",
                 "one machine's request capacity runs out here",
             )
+    requests = prefills_per_s(facts)
+    if workload in ("serving", "agents") and is_llm(facts) and requests:
+        per_token = requests * scoring.prefill_flops(facts.num("model_params"), 1.0)
+        add(
+            "prompt_tokens",
+            facts.num("prompt_tokens"),
+            machine.gpus * machine.gpu_peak_flops_per_s * machine.prefill_mfu / per_token,
+            "tokens",
+            "prefill alone needs more than one machine from this prompt length",
+        )
     if workload == "training" and throughput.need and throughput.capacity:
         add(
             "deadline",

@@ -36,6 +36,7 @@ class ReferenceMachine(BaseModel):
     inter_alpha_s: float = Field(5e-6, gt=0, le=1.0)
     mfu: float = Field(0.4, gt=0, le=1, description="model FLOPs utilisation assumed for training")
     decode_batch: int = Field(64, ge=1, description="sequences decoded together per replica")
+    prefill_mfu: float = Field(0.5, gt=0, le=1, description="model FLOPs utilisation of a prefill (compute-bound)")
     small_model_request_ms: float = Field(10.0, ge=1e-4, description="CPU time per request for a small (non-LLM) model")
 
     @model_validator(mode="before")

@@ -19,9 +19,9 @@ def decide(state: dict) -> StageDecision:
     facts, machine = state["facts"], state["machine"]
     ceilings = P.ceilings(facts, machine)
     binding = P.binding(ceilings)
-    lines = [
-        f"{name} {c.pressure:.2f} ({c.inputs})" for name, c in sorted(ceilings.items(), key=lambda kv: -kv[1].pressure)
-    ]
+    order = sorted(ceilings, key=lambda name: -ceilings[name].pressure)
+    line = {name: f"{name} {ceilings[name].pressure:.2f} ({ceilings[name].inputs})" for name in order}
+    lines = [line[name] for name in order]
     stated = facts.text("stated_ceiling")
     if binding == "none" and stated in ceilings:
         # A ceiling stated in words and no number to weigh it: it binds as stated, and the review says so.
@@ -48,9 +48,9 @@ def decide(state: dict) -> StageDecision:
         others = [n for n, p in ceilings.items() if n != binding and p.binds]
         answer = binding + (f" (also {', '.join(others)})" if others else "")
         why = (
-            f"{binding.capitalize()} binds at pressure {c.pressure:.2f} ({c.ratio:,.2f}x one machine: {c.inputs}). "
-            f"Measured against {machine.name}: "
-            + "; ".join(lines)
+            f"{binding.capitalize()} binds at pressure {c.pressure:.2f} on {machine.name} ({c.ratio:,.2f}x its "
+            f"capacity: {c.inputs}). The other ceilings: "
+            + "; ".join(line[name] for name in order if name != binding)  # the binding one's numbers said once
             + "."
             + (
                 f" {' and '.join(others).capitalize()} binds as well, so two ceilings are active at once."
