@@ -231,6 +231,8 @@ class Review(BaseModel):
     engine: str
     feasible: bool = True
     infeasible_because: str | None = None
+    question: str | None = None  # the text's own question about whether the design holds, quoted back
+    answer: str = ""  # the verdict in one sentence, answering it
     reference_machine: str = ""
     ceiling_inputs: dict[str, str] = Field(default_factory=dict)
     break_evens: list[dict] = Field(default_factory=list)

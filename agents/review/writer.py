@@ -6,6 +6,7 @@ import html
 import re
 
 from ceiling.agents.reading.fleet import stated_fleet
+from ceiling.agents.review import answer
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring.capacity import FleetNeed, fleet_needs
@@ -53,7 +54,19 @@ def build(state: dict) -> Review:
     facts = state["facts"]
     capacity = _fleet_needs(facts, pressures, state["machine"])
     short = [need for need in capacity if need.short]  # feasible only when the stated fleet covers every need
+    feasible = state["feasible"] and not short
     return Review(
+        question=answer.question_asked(state.get("description", "")),
+        answer=answer.one_sentence(
+            feasible,
+            state.get("infeasible_because"),
+            capacity,
+            d[1].evidence.ceiling,
+            d[1].evidence.machines_needed,
+            state["machine"].name,
+            comm.budget_left_ms,
+            None if facts.slo.assumed else comm.slo_ms,  # an assumed budget is no answer to the design's writer
+        ),
         ceiling=d[1].evidence.ceiling,
         pressures={name: round(p.pressure, 2) for name, p in pressures.items()},
         axes=[{"axis": a, "pressure": round(p, 2)} for a, p in ranked],
@@ -92,7 +105,7 @@ def build(state: dict) -> Review:
         alternative=state["alternative"],
         assumptions=facts.assumptions() + [f"reference machine: {state['machine'].name}"],
         engine=state.get("engine", "deterministic"),
-        feasible=state["feasible"] and not short,
+        feasible=feasible,
         infeasible_because=state.get("infeasible_because")
         or ("the fleet the text states is short: " + "; ".join(n.sentence() for n in short) if short else None),
         reference_machine=state["machine"].name,
@@ -182,6 +195,9 @@ def markdown(review: Review, title: str = "the described system") -> str:
     r = review
     out = [
         f"# Design review: {as_text(title)}",
+        "",
+        *([f'> You asked: "{as_text(r.question)}"', ""] if r.question else []),
+        f"**Answer:** {as_text(r.answer)}",
         "",
         f"**Verdict:** {'feasible' if r.feasible else 'INFEASIBLE'}. Ceiling **{r.ceiling}**; distribute "
         f"**{', '.join(r.distribute) or 'nothing (one machine)'}**; "

@@ -1,0 +1,68 @@
+"""The verdict in one sentence, answering what the text asks ("does this hold up or do I need to ask for more
+boxes?"), from the same checks as `feasible`: the fleet the text states against the need, then the budgets.
+
+Example: 64 H100s (8 nodes) for a service whose prefill alone needs 107 nodes give "It does not hold on the
+fleet stated: the throughput ceiling needs about 107 nodes (prefill alone 107, decode alone 49); the design
+states 8, short by 99 (13.4x what it has)."
+"""
+
+from __future__ import annotations
+
+import re
+
+from ceiling.agents.scoring.capacity import FleetNeed
+
+QUESTION_CHARS = 240  # a question quoted back is one line, never a paragraph of the text
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+# A question about whether the design holds, as people ask it; one about a choice ("Kafka or Pulsar?") is not
+# answered by a verdict and is left alone.
+_ABOUT_FIT = re.compile(
+    r"\b(hold(s)?( up)?|enough|fits?|scales?|work(s)?|feasible|viable|keep up|handle|cope|sufficient|realistic"
+    r"|more (boxes|machines|nodes|gpus|servers|hardware|capacity|budget)|need more|(is|are) (this|it|we) (ok|okay|fine)"
+    r"|over[\s-]?(provisioned|kill)|under[\s-]?provisioned)\b",
+    re.IGNORECASE,
+)
+
+
+def question_asked(description: str) -> str | None:
+    """The last question of the text about whether the design holds, or None."""
+    questions = [q.strip(" \t*_>#-") for q in _QUESTION.findall(description or "")]
+    about_fit = [q for q in questions if _ABOUT_FIT.search(q) and len(q) <= QUESTION_CHARS]
+    return about_fit[-1] if about_fit else None
+
+
+def one_sentence(
+    feasible: bool,
+    why_not: str | None,
+    capacity: list[FleetNeed],
+    ceiling: str,
+    machines_needed: int,
+    machine_name: str,
+    budget_left_ms: float | None,
+    slo_ms: float | None,
+) -> str:
+    """The answer: does it hold, on what, and if not, by how much it falls short (the first check that fails)."""
+    short = [need for need in capacity if need.short]
+    if short:
+        worst = max(short, key=lambda need: need.needed / need.stated)
+        also = f"; also, {why_not}" if why_not else ""
+        return (
+            f"It does not hold on the fleet stated: {'; '.join(need.sentence() for need in short)} "
+            f"({worst.needed / worst.stated:,.1f}x what it has){also}."
+        )
+    if not feasible:
+        return f"It does not hold as designed: {why_not}."
+    budget = (
+        f", with {budget_left_ms:,.4g} ms of the {slo_ms:,.4g} ms budget left after communication"
+        if slo_ms and budget_left_ms is not None
+        else ""
+    )
+    if ceiling == "none":
+        return f"It holds on one machine ({machine_name}): no ceiling binds, so nothing needs distributing{budget}."
+    if capacity:
+        return f"It holds on the fleet stated: {'; '.join(need.sentence() for need in capacity)}{budget}."
+    plural = "s" if machines_needed != 1 else ""
+    return (
+        f"It holds on about {machines_needed:,} machine{plural} like the reference ({machine_name}; the text states "
+        f"no fleet){budget}."
+    )

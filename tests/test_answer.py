@@ -1,0 +1,49 @@
+"""The verdict in one sentence, answering the question the text asks (issue 24): the same checks as `feasible`,
+the fleet stated against the need first. Descriptions written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from ceiling.agents.review.answer import question_asked
+from ceiling.agents.review.writer import markdown
+from ceiling.graph.workflow import run
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("We run 12 nodes. Does this hold up or do I need to ask for more boxes? Thanks!", "Does this hold up or do "
+         "I need to ask for more boxes?"),
+        ("Open questions: Kafka or Pulsar? Will 32 nodes be enough?", "Will 32 nodes be enough?"),
+        ("**Q: is this over-provisioned?**", "Q: is this over-provisioned?"),
+        ("Should the topics be keyed by user or by session?", None),  # a choice, not whether it holds
+        ("A service at 2,000 req/s on 8 GPUs.", None),
+    ],
+)  # fmt: skip
+def test_the_question_about_whether_the_design_holds_is_found(text, question):
+    assert question_asked(text) == question
+
+
+def test_a_short_fleet_is_answered_with_how_much_is_missing():
+    review = run(
+        "hey all - the new summarizer is a 70B model in bf16 on 2 nodes of 8 H100s. We expect 1,000 requests a "
+        "second, each prompt ~2,000 tokens and each summary ~250 tokens. Can 2 nodes handle it?"
+    )["review"]
+    assert review.question == "Can 2 nodes handle it?"
+    assert review.answer.startswith("It does not hold on the fleet stated:") and "short by" in review.answer
+    assert not review.feasible
+    top = markdown(review).splitlines()[:5]
+    assert top[2] == '> You asked: "Can 2 nodes handle it?"' and top[4].startswith("**Answer:** It does not hold")
+
+
+def test_a_design_that_holds_says_on_what_and_an_assumed_budget_is_not_quoted_as_its_own():
+    fits = run("A small internal tool classifies 20 support tickets a minute with a logistic regression model.")
+    review = fits["review"]
+    assert review.feasible and review.question is None
+    assert review.answer.startswith("It holds on one machine") and "budget" not in review.answer
+    stated = run(
+        "Fraud scoring: 50,000 transactions per second at a 20 ms p99 budget, a gradient-boosted model, "
+        "6 sequential feature lookups of 0.8 ms each. Is this realistic?"
+    )["review"]
+    assert stated.feasible and "of the 20 ms budget left" in stated.answer
