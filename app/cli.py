@@ -478,6 +478,58 @@ def chat(
 
 
 @app.command()
+def mcp(
+    http: Annotated[
+        bool,
+        typer.Option("--http", help="Serve streamable HTTP on 127.0.0.1 (at /mcp) instead of stdio."),
+    ] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port for --http.")] = 8765,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Folder for the server's threads (SQLite; default: $CEILING_HOME/mcp).", file_okay=False
+        ),
+    ] = None,
+    max_loops: MaxLoopsOpt = 3,
+    llm: LlmOpt = None,
+    model: ModelOpt = None,
+    gguf: GgufOpt = None,
+    machine: MachineOpt = None,
+    corpus: CorpusOpt = None,
+) -> None:
+    """Serve the reviewer to assistants in editors over MCP: the tools review_design, what_if and extract_facts,
+    and the chapter's passages as ceiling://chunk/{id} resources. stdio by default (the client starts it)."""
+    folders = _use_corpus(corpus)
+    reference = _machine(machine)
+    _open_index_with_progress(folders)
+    from rich.console import Console
+
+    from ceiling.app.engines import EngineError, open_engine
+    from ceiling.app.mcp_server import serve
+    from ceiling.app.threads import BadSetting
+
+    console = Console(stderr=True)  # stdout is the stdio transport's: every word for people goes to stderr
+    try:
+        with open_engine(llm, model, gguf, on_status=lambda text: console.print(text)) as client:
+            serve(
+                port if http else None,
+                data,
+                client,
+                max_loops,
+                reference,
+                folders,
+                on_ready=lambda where: typer.echo(f"ceiling mcp: serving on {where} (Ctrl-C stops)", err=True),
+            )
+    except EngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except BadSetting as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}" if http else str(exc))
+
+
+@app.command()
 def index(
     corpus: CorpusOpt = None,
     rebuild: Annotated[
