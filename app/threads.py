@@ -33,10 +33,10 @@ from ceiling.agents.reading import followup
 from ceiling.agents.redact import redact, redact_deep
 from ceiling.agents.review.diff import Difference, diff
 from ceiling.agents.schemas import LoopStep, Review, StageDecision
-from ceiling.agents.stages.evidence import EVIDENCE_MODELS
 from ceiling.agents.stages.table import BY_NODE
 from ceiling.graph import workflow
 from ceiling.graph.context import RunContext
+from ceiling.graph.state import STATE_TYPES
 
 # Seconds a run may take before the user is told it stopped (CEILING_CHAT_TIME_LIMIT overrides):
 # a rule review takes ~0.03-2 s, a local-model one 60-110 s (up to ~12 min with tools).
@@ -45,15 +45,6 @@ TIME_LIMIT_S = {"deterministic": 60.0, "llm": 900.0}
 # no throughput and slows the server's own replies (20 users for 60 s: 4.06 reviews/s with 1, 3.92 with 2;
 # the slowest GET / beside 8 worst-case reviews 0.48 s with 1, 1.16 s with 2); LLM reviews mostly wait.
 WORKERS = {"deterministic": 1, "llm": 8}
-# Our own types in the graph state, allowed to round-trip through the checkpointer.
-STATE_TYPES = (
-    [
-        ("ceiling.agents.schemas", name)
-        for name in ("SystemFacts", "Fact", "StageDecision", "Citation", "LoopStep", "Alternative", "Review")
-    ]
-    + [("ceiling.agents.scoring.reference", "ReferenceMachine"), ("ceiling.agents.scoring.taxes", "Design")]
-    + [(model.__module__, model.__name__) for model in EVIDENCE_MODELS.values()]  # the stages' (first_tax is one)
-)
 
 
 class Event(BaseModel):

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import (
     Annotated,
-    Any,
     NotRequired,  # pydantic (LangGraph's schemas) needs this one below 3.12
 )
 
 from typing_extensions import TypedDict
 
-from ceiling.agents.schemas import Alternative, LoopStep, StageDecision, SystemFacts
+from ceiling.agents.schemas import Alternative, LoopStep, Review, StageDecision, SystemFacts
 from ceiling.agents.scoring.reference import ReferenceMachine
 from ceiling.agents.scoring.taxes import Design
-from ceiling.agents.stages.evidence import TaxEvidence
+from ceiling.agents.stages.evidence import EVIDENCE_MODELS, TaxEvidence
+
+# Our own types in the graph state, allowed to round-trip through a checkpointer (the chat's, LangGraph server's).
+STATE_TYPES = (
+    [
+        ("ceiling.agents.schemas", name)
+        for name in ("SystemFacts", "Fact", "StageDecision", "Citation", "LoopStep", "Alternative", "Review")
+    ]
+    + [("ceiling.agents.scoring.reference", "ReferenceMachine"), ("ceiling.agents.scoring.taxes", "Design")]
+    + [(model.__module__, model.__name__) for model in EVIDENCE_MODELS.values()]  # the stages' (first_tax is one)
+)
 
 
 def merge(left: dict, right: dict) -> dict:
@@ -26,6 +35,13 @@ class ReviewInput(TypedDict):
 
     description: str  # untrusted text: data only
     given_facts: NotRequired[SystemFacts | None]  # structured input (YAML/JSON), skips extraction
+
+
+class ReviewOutput(TypedDict):
+    """What a review run returns (the graph's output schema); both are None while the run waits at a question."""
+
+    review: Review | None  # the JSON contract
+    markdown: str | None  # the review for people (writer.markdown)
 
 
 class ReviewState(TypedDict, total=False):
@@ -47,4 +63,5 @@ class ReviewState(TypedDict, total=False):
     feasible: bool
     infeasible_because: str | None
     alternative: Alternative
-    review: Any  # the finished Review
+    review: Review | None  # the finished review
+    markdown: str | None  # and its markdown

@@ -20,11 +20,12 @@ from ceiling.agents.schemas import Fact, LoopStep, StageDecision, SystemFacts
 from ceiling.agents.scoring.taxes import Design
 from ceiling.agents.stages.table import STAGES as STAGE_TABLE
 from ceiling.graph import context
-from ceiling.graph.context import RunContext
-from ceiling.graph.state import ReviewInput, ReviewState
+from ceiling.graph.context import ContextInput, RunContext
+from ceiling.graph.state import ReviewInput, ReviewOutput, ReviewState
 
 STAGES = {stage.number: stage.agent for stage in STAGE_TABLE}  # the stage table's rule agents and node names
 STAGE_NODES = {stage.number: stage.node for stage in STAGE_TABLE}
+STATE_KEYS = list(ReviewState.__annotations__)  # run() returns them all: callers read facts and decisions too
 
 
 def start(description: str = "", given_facts: SystemFacts | None = None) -> ReviewInput:
@@ -48,12 +49,20 @@ def new_pass(raw: SystemFacts, machine) -> dict:
     }
 
 
+def structured_facts(state: ReviewState) -> SystemFacts | None:
+    """The structured input: a SystemFacts in process, its JSON mapping from a server run (LangGraph does not
+    validate a TypedDict input)."""
+    given = state.get("given_facts")
+    return None if given is None else SystemFacts.model_validate(given)
+
+
 def facts_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     run_context = context.of(runtime)
-    raw = state.get("given_facts") or facts_agent.extract(state["description"])
+    given = structured_facts(state)
+    raw = given or facts_agent.extract(state["description"])
     notes: list[str] = []
     client = run_context.llm
-    if client is not None and not state.get("given_facts"):
+    if client is not None and not given:
         from ceiling.agents.llm import facts as llm_facts
         from ceiling.agents.llm.client import LLMError
 
@@ -64,7 +73,7 @@ def facts_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     # The machine and the engine go into the state once, here: the agents and the writer read them beside the
     # facts, and a chat thread's what-ifs re-run on the machine its review used. A new review answers afresh.
     pass_state = {**new_pass(raw, run_context.machine), "machine": run_context.machine, "engine": run_context.engine}
-    return {**pass_state, "facts_notes": notes, "decisions": {}, "answered": [], "review": None}
+    return {**pass_state, "facts_notes": notes, "decisions": {}, "answered": [], "review": None, "markdown": None}
 
 
 def decide_all(facts: SystemFacts, machine) -> dict[int, StageDecision]:
@@ -171,7 +180,7 @@ def writer_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     client = context.of(runtime).llm
     if client is not None:
         review.llm = writer.llm_report(state, client.usage.totals())
-    return {"review": review}
+    return {"review": review, "markdown": writer.markdown(review)}
 
 
 def with_run_corpus(node):
@@ -190,8 +199,10 @@ def with_run_corpus(node):
 
 
 def build(checkpointer=None):
-    """The compiled graph; the chat passes a checkpointer so threads persist and can be interrupted."""
-    graph = StateGraph(ReviewState, context_schema=RunContext, input_schema=ReviewInput)
+    """The compiled graph; the chat passes a checkpointer so threads persist and can be interrupted.
+
+    In process a run's context is a RunContext; the schemas are what a LangGraph server shows and passes: JSON."""
+    graph = StateGraph(ReviewState, input_schema=ReviewInput, output_schema=ReviewOutput, context_schema=ContextInput)
     nodes = {"facts": facts_node, "ask": ask_node}
     nodes |= {name: stage_node(number) for number, name in STAGE_NODES.items()}
     nodes |= {"critic": critic_node, "revise": revise_node, "give_up": give_up_node}
@@ -231,7 +242,7 @@ def run(
     run_context = RunContext(llm=llm, max_loops=max_loops, machine=machine or ReferenceMachine(), corpus=tuple(corpus))
     state, config = start(description, given_facts), {"recursion_limit": run_context.recursion_limit}
     if on_step is None:
-        return compiled().invoke(state, config, context=run_context)
+        return compiled().invoke(state, config, context=run_context, output_keys=STATE_KEYS)
     final = state
     for update in compiled().stream(state, config, context=run_context, stream_mode=["updates", "values"]):
         kind, payload = update

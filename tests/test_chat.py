@@ -121,7 +121,7 @@ def test_the_checkpointer_loads_stage_decisions_and_their_evidence_without_warni
 
     from ceiling.agents.reading import assume
     from ceiling.agents.scoring.reference import ReferenceMachine
-    from ceiling.app.threads import STATE_TYPES
+    from ceiling.graph.state import STATE_TYPES
     from ceiling.graph.workflow import decide_all
 
     decisions = decide_all(assume.complete(extract(FRAUD), ReferenceMachine()), ReferenceMachine())
