@@ -36,20 +36,27 @@ __all__ = [
     "comm_exceeds_compute_from",
     "optimal_workers_ring",
     "optimal_workers_linear_cost",
+    # parallelism inside a training step
+    "pipeline_bubble_fraction",
+    "tensor_parallel_bytes_per_micro_batch",
+    "tensor_parallel_comm_s",
     # compute and memory
     "training_flops",
     "training_time_s",
     "zero_memory_bytes",
+    "activation_memory_per_layer_bytes",
     "weights_bytes",
     "kv_cache_bytes_per_token",
     "kv_cache_bytes",
     "DecodeTime",
     "decode_time_per_token_s",
+    "decode_step_time_s",
     # serving an LLM on a fleet
     "prefill_flops",
     "gpus_for_flops",
     "decode_tokens_per_s",
     # failure tax
+    "node_mtbf_h",
     "fleet_mtbf_h",
     "p_failure_within",
     "young_interval_s",
@@ -384,20 +391,104 @@ def optimal_workers_linear_cost(compute_s: float, cost_per_worker_s: float) -> f
 
 
 # ---------------------------------------------------------------------------
+# Parallelism inside a training step (Megatron-LM: Shoeybi et al. 2019; Narayanan et al. 2021)
+# ---------------------------------------------------------------------------
+
+
+def pipeline_bubble_fraction(stages: int, micro_batches: int, virtual_stages: int = 1) -> float:
+    """Share of a pipelined step the stages sit idle: bubble = (p - 1) / (v m + p - 1).
+
+    Narayanan et al. give the bubble relative to the ideal time, (p - 1) / (v m); as a share of the whole
+    step that is (p - 1) / (v m + p - 1). v = 1 is GPipe and 1F1B; v > 1 the interleaved schedule.
+
+    Args: stages (p, pipeline stages); micro_batches (m, per step); virtual_stages (v, model chunks per device).
+    Returns a fraction. Source: Narayanan et al. 2021, Sec. 2.2; Huang et al. 2019, GPipe; as in mlsysim.
+    Example (mlsysim's tests): 4 stages, 8 micro-batches; then 4 virtual stages per device.
+    >>> pipeline_bubble_fraction(4, 8) == 3 / 11, pipeline_bubble_fraction(4, 8, virtual_stages=4) == 3 / 35
+    (True, True)
+    """
+    p = _check_ranks(stages)
+    m = _check_ranks(micro_batches)
+    v = _check_ranks(virtual_stages)
+    return (p - 1) / (v * m + p - 1)
+
+
+def tensor_parallel_bytes_per_micro_batch(
+    layers: int, seq_len_tokens: int, micro_batch: int, hidden_size: int, bytes_per_value: float
+) -> float:
+    """Activations all-reduced by Megatron tensor parallelism for one micro-batch: four all-reduces per layer
+    (two in the forward pass, two in the backward), each of s b h values: bytes = 4 L s b h x bytes per value.
+
+    A ring moves 2 (t - 1) / t of each message per device, so each device sends 8 s b h (t - 1) / t values per
+    layer, as Narayanan et al. state. Full recomputation repeats the forward pair (six per layer).
+
+    Args: layers (L); seq_len_tokens (s); micro_batch (b, sequences); hidden_size (h); bytes_per_value (bytes).
+    Returns bytes. Source: Shoeybi et al. 2019, Sec. 3; Narayanan et al. 2021, Sec. 3.2.
+    Example: GPT-3 175B (96 layers, h = 12,288) at 2,048 tokens, micro-batch 1, in bf16, in GB.
+    >>> round(tensor_parallel_bytes_per_micro_batch(96, 2048, 1, 12288, 2) / 1e9, 2)
+    19.33
+    """
+    return 4.0 * layers * seq_len_tokens * micro_batch * hidden_size * bytes_per_value
+
+
+def tensor_parallel_comm_s(
+    tensor_parallel: int,
+    layers: int,
+    seq_len_tokens: int,
+    micro_batch: int,
+    hidden_size: int,
+    bytes_per_value: float,
+    bandwidth_bytes_per_s: float,
+    alpha_s: float,
+) -> float:
+    """Time of the tensor-parallel all-reduces of one micro-batch, none overlapped: T = 4 L x ring all-reduce of
+    M = s b h x bytes per value over t ranks, i.e. 4 L [2 (t - 1) alpha + 2 (t - 1) / t x M / B].
+
+    They sit on the critical path of every layer, which is why tensor parallelism belongs inside a node.
+
+    Args: tensor_parallel (t, ranks); layers (L); seq_len_tokens (s); micro_batch (b); hidden_size (h);
+    bytes_per_value (bytes); bandwidth_bytes_per_s, one link's (B, bytes/s); alpha_s (alpha, s). Returns seconds.
+    Source: Narayanan et al. 2021, Sec. 3.2; Thakur, Rabenseifner & Gropp 2005 (the ring).
+    Example: GPT-3 175B at 2,048 tokens, micro-batch 1, bf16, t = 8: NVLink (450 GB/s, 0.5 us) against
+    InfiniBand (50 GB/s, 5 us), in ms.
+    >>> [round(tensor_parallel_comm_s(8, 96, 2048, 1, 12288, 2, bw, a) * 1e3, 1) for bw, a in ((450e9, 0.5e-6),
+    ...                                                                                       (50e9, 5e-6))]
+    [77.8, 703.3]
+    """
+    message_bytes = seq_len_tokens * micro_batch * hidden_size * bytes_per_value
+    return 4.0 * layers * ring_allreduce_s(tensor_parallel, message_bytes, bandwidth_bytes_per_s, alpha_s)
+
+
+# ---------------------------------------------------------------------------
 # Compute and memory
 # ---------------------------------------------------------------------------
 
 
-def training_flops(params: float, tokens: float) -> float:
-    """Training compute: FLOPs = 6 P D.
+# FLOPs per parameter per token: forward 2 + backward 4, and full recomputation runs the forward again (+2).
+_TRAINING_FLOPS_PER_PARAM_TOKEN = {"none": 6.0, "full": 8.0}
 
-    Args: params (P); tokens (D). Returns FLOPs.
-    Source: Kaplan et al. 2020; EleutherAI, "Transformer Math 101".
+
+def training_flops(params: float, tokens: float, recomputation: str = "none") -> float:
+    """Training compute: FLOPs = 6 P D without activation recomputation, 8 P D with full recomputation.
+
+    Args: params (P); tokens (D); recomputation, "none" or "full" (every layer's forward pass recomputed in the
+    backward pass). Returns FLOPs. Source: Kaplan et al. 2020; EleutherAI, "Transformer Math 101" (6 P D);
+    Narayanan et al. 2021, Sec. 5.1 (training time ~ 8 T P / (n X) with recomputation).
     Example (check 3): GPT-3, 175B parameters on 300B tokens.
     >>> f"{training_flops(175e9, 300e9):.3g}"
     '3.15e+23'
+
+    Example (check 17): Narayanan et al.'s Table 2, 174.6B parameters on 300B tokens on 384 A100s at 153
+    TFLOP/s each, printed as 84 days: 8 P D comes within 2%, 6 P D is 26% short, in days.
+    >>> [round(training_time_s(training_flops(174.6e9, 300e9, mode), 384, 153e12, 1.0) / 86400, 1)
+    ...  for mode in ("full", "none")]
+    [82.6, 61.9]
     """
-    return 6.0 * params * tokens
+    if recomputation not in _TRAINING_FLOPS_PER_PARAM_TOKEN:
+        raise ValueError(
+            f"recomputation must be one of {sorted(_TRAINING_FLOPS_PER_PARAM_TOKEN)}, got {recomputation!r}"
+        )
+    return _TRAINING_FLOPS_PER_PARAM_TOKEN[recomputation] * params * tokens
 
 
 def training_time_s(flops: float, gpus: int, peak_flops_per_s: float, mfu: float) -> float:
@@ -435,6 +526,42 @@ def zero_memory_bytes(params: float, data_parallel: int, stage: int) -> float:
     if stage == 3:
         return 16.0 * params / nd
     raise ValueError(f"ZeRO stage must be 0, 1, 2 or 3, got {stage!r}")
+
+
+def activation_memory_per_layer_bytes(
+    seq_len_tokens: int,
+    micro_batch: int,
+    hidden_size: int,
+    attention_heads: int,
+    recomputation: str = "none",
+    tensor_parallel: int = 1,
+    sequence_parallel: bool = False,
+) -> float:
+    """Activations one transformer layer keeps for its backward pass, in bytes (16-bit activations, 1-byte
+    dropout masks), Korthikanti et al.'s Table 2: without recomputation s b h (34 + 5 a s / h); with tensor
+    parallelism t, s b h (10 + 24 / t + 5 a s / (h t)), and with sequence parallelism too s b h (34 + 5 a s / h) / t;
+    selective recomputation drops the attention term 5 a s / h (34 s b h, or s b h (10 + 24 / t), or 34 s b h / t);
+    full recomputation keeps only the layer's input, 2 s b h.
+
+    Args: seq_len_tokens (s); micro_batch (b, sequences); hidden_size (h); attention_heads (a); recomputation,
+    "none", "selective" or "full"; tensor_parallel (t); sequence_parallel (Megatron's, splits the 10 s b h of
+    layer norms and dropouts by t). Returns bytes per layer, on each tensor-parallel rank.
+    Source: Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", Sec. 4, Table 2.
+    Example (mlsysim's tests): s = 1,024, b = 1, h = 768, a = 12, without, with selective and with full recomputation.
+    >>> [activation_memory_per_layer_bytes(1024, 1, 768, 12, mode) for mode in ("none", "selective", "full")]
+    [89653248.0, 26738688.0, 1572864.0]
+    """
+    t = _check_ranks(tensor_parallel)
+    if recomputation == "full":
+        return 2.0 * seq_len_tokens * micro_batch * hidden_size
+    if recomputation not in ("none", "selective"):
+        raise ValueError(f"recomputation must be 'none', 'selective' or 'full', got {recomputation!r}")
+    # 10 s b h (layer-norm inputs, dropout masks, ...) stays whole on every rank unless sequence parallelism splits it.
+    replicated = 10.0 / t if sequence_parallel else 10.0
+    per_sbh = replicated + 24.0 / t
+    if recomputation == "none":
+        per_sbh += 5.0 * attention_heads * seq_len_tokens / (hidden_size * t)
+    return seq_len_tokens * micro_batch * hidden_size * per_sbh
 
 
 def weights_bytes(params: float, bytes_per_param: float) -> float:
@@ -514,6 +641,33 @@ def decode_time_per_token_s(
     )
 
 
+def decode_step_time_s(
+    weight_bytes: float,
+    kv_cache_bytes: float,
+    hbm_bytes_per_s: float,
+    layers: int = 0,
+    per_layer_overhead_s: float = 0.0,
+) -> float:
+    """One memory-bound decode step at any batch: it reads the weights once and the KV cache of every sequence
+    in the batch, T = (weight bytes + KV bytes) / HBM bandwidth + L x per-layer overhead.
+
+    KV bytes = kv_cache_bytes(...) at the current context x batch; the overhead is what a layer costs beyond its
+    bytes (e.g. its two tensor-parallel all-reduces at their minimum latency, or kernel launches).
+
+    Args: weight_bytes (bytes); kv_cache_bytes (bytes); hbm_bytes_per_s (bytes/s); layers (L);
+    per_layer_overhead_s (s). Returns seconds. For tensor parallelism pass one GPU's share of the bytes.
+    Source: Williams et al. 2009, Roofline; Pope et al. 2022, "Efficiently Scaling Transformer Inference"
+    (decode reads the weights and the KV cache); cli99/llm-analysis.
+    Example (check 16): Llama-3-8B (8,030,261,248 parameters, 32 layers of 8 KV heads of 128) in bf16 on one
+    H100 (3.35 TB/s) at 2,048 tokens, batch 1: the weights alone, then with the KV cache, in ms.
+    >>> weights = weights_bytes(8_030_261_248, 2)
+    >>> [round(decode_step_time_s(weights, kv, 3.35e12) * 1e3, 3) for kv in (0, kv_cache_bytes(32, 8, 128, 2, 2048, 1))]
+    [4.794, 4.874]
+    """
+    _check_positive("hbm_bytes_per_s", hbm_bytes_per_s)
+    return (weight_bytes + kv_cache_bytes) / hbm_bytes_per_s + layers * per_layer_overhead_s
+
+
 def prefill_flops(params: float, prompt_tokens: float) -> float:
     """Forward FLOPs of one prefill: 2 x P x prompt tokens (one multiply-add per parameter per token).
 
@@ -559,17 +713,44 @@ def decode_tokens_per_s(gpus: int, hbm_bytes_per_s: float, weight_bytes: float, 
 # ---------------------------------------------------------------------------
 
 
-def fleet_mtbf_h(device_mtbf_h: float, devices: int) -> float:
-    """Fleet MTBF: MTBF_fleet = MTBF_device / N (independent failures).
+def node_mtbf_h(parts: Iterable[tuple[float, float]]) -> float:
+    """MTBF of a machine that fails when any of its parts fails (a series system, constant failure rates):
+    MTBF_node = 1 / sum(n_i / MTBF_i) over its part types (GPUs, NICs, power supplies, ...).
 
-    Args: device_mtbf_h, one device's MTBF (h); devices (N). Returns hours.
-    Source: docs/formulas.md ("Failure tax"); the Llama 3 report's figures.
+    Args: parts, (count n_i, one part's MTBF_i in hours) per part type. Returns hours.
+    Source: MIL-HDBK-217F, parts-count method (failure rates add); as in mlsysim's calc_mtbf_node.
+    Example (mlsysim's tests): 4 GPUs at 10,000 h, 2 NICs at 50,000 h, 2 power supplies at 20,000 h.
+    >>> round(node_mtbf_h([(4, 10_000), (2, 50_000), (2, 20_000)]), 2)
+    1851.85
+    """
+    failures_per_h = 0.0
+    for count, mtbf_h in parts:
+        if count < 0:
+            raise ValueError(f"part count must be >= 0, got {count!r}")
+        _check_positive("part mtbf_h", mtbf_h)
+        failures_per_h += count / mtbf_h
+    _check_positive("total part count", failures_per_h)
+    return 1.0 / failures_per_h
+
+
+def fleet_mtbf_h(device_mtbf_h: float, devices: int, correlation_factor: float = 1.0) -> float:
+    """Fleet MTBF: MTBF_fleet = MTBF_device / N x c; c = 1 for independent failures, c < 1 when failures are
+    correlated (a shared power rail, a bad firmware push) and arrive sooner than independence predicts.
+
+    Args: device_mtbf_h, one device's MTBF (h), e.g. a node_mtbf_h; devices (N); correlation_factor (c).
+    Returns hours. Source: docs/formulas.md ("Failure tax"); the Llama 3 report's figures; the correlation
+    factor as in mlsysim's calc_mtbf_cluster (harvard-edge/cs249r_book).
     Example (check 6): ~50.6k GPU-hours per failure over 16,384 GPUs.
     >>> round(fleet_mtbf_h(50630, 16384), 2)
     3.09
+
+    Example (mlsysim's tests): 1,000 parts of 50,000 h, independent, then with a correlation factor of 0.5.
+    >>> fleet_mtbf_h(50_000, 1000), fleet_mtbf_h(50_000, 1000, correlation_factor=0.5)
+    (50.0, 25.0)
     """
     _check_positive("devices", devices)
-    return device_mtbf_h / devices
+    _check_positive("correlation_factor", correlation_factor)
+    return device_mtbf_h / devices * correlation_factor
 
 
 def p_failure_within(t_h: float, fleet_mtbf_h: float) -> float:
