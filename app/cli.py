@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from ceiling.app import gate  # the standard library only: keeps --help fast
 from ceiling.app.engines import Engine  # an Enum only: keeps --help fast
 
 app = typer.Typer(
@@ -28,9 +29,6 @@ app = typer.Typer(
 )
 
 
-EXIT_INFEASIBLE = 3  # 1: the engine failed; 2: bad input or usage
-
-
 class Suite(StrEnum):  # the folders of eval.cases.SUITES
     cases = "cases"
     real = "real"
@@ -39,6 +37,12 @@ class Suite(StrEnum):  # the folders of eval.cases.SUITES
 class Format(StrEnum):
     markdown = "markdown"
     json = "json"
+
+
+class ReviewFormat(StrEnum):
+    markdown = "markdown"
+    json = "json"
+    junit = "junit"
 
 
 def _fail(message: str) -> None:
@@ -146,18 +150,23 @@ def _open_index_with_progress(folders: tuple[Path, ...], status=None) -> None:
     retrieve.use_index(index)
 
 
-def _load(source: str, machine: Path | None, output: Path | None = None):
-    """The input, the reference machine, and the output path checked, all before any work."""
-    from ceiling.app.inputs import InputError, check_writable, read_input, title_of
+def _read_source(source: str):
+    """(description, structured facts or None, title) of FILE or -, or InputError."""
+    from ceiling.app.inputs import read_input, title_of
+
+    description, facts, name = read_input(source)
+    return description, facts, title_of(description, name)
+
+
+def _load(source: str, machine: Path | None):
+    """The input and the reference machine, both checked before any work."""
+    from ceiling.app.inputs import InputError
 
     try:
-        description, facts, name = read_input(source)
-        reference = _machine(machine)
-        if output is not None:
-            check_writable(output)
+        description, facts, title = _read_source(source)
     except InputError as exc:
         _fail(str(exc))
-    return description, facts, reference, title_of(description, name)
+    return description, facts, _machine(machine), title
 
 
 def _machine(machine: Path | None):
@@ -173,15 +182,48 @@ def _machine(machine: Path | None):
         _fail(f"{machine}: {str(exc).splitlines()[0]}")
 
 
-@app.command()
+ReviewSourcesArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Design descriptions (.md/.txt), SystemFacts files (.yaml/.json), or - for stdin. Several (a shell glob "
+        "such as docs/design/*.md) are reviewed one after another and summed up in one table.",
+        metavar="FILE|-",
+        show_default=False,
+    ),
+]
+
+
+REVIEW_HELP = (  # one line per paragraph: rich keeps a docstring's line breaks
+    "Review designs: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops, the "
+    "alternative.\n\n"
+    "Several designs are reviewed in the order given; a table (design, verdict, answer, gate findings) ends the run "
+    "on stderr. A design that cannot be read is one error line, and the others are still reviewed.\n\n"
+    f"Exit codes, the first that applies: {gate.EXIT_ENGINE} the engine could not start (nothing reviewed); "
+    f"{gate.EXIT_INPUT} bad input or usage (a design could not be read); {gate.EXIT_GATE} a --fail-on check "
+    f"failed (the reviews are still written); {gate.EXIT_OK} otherwise."
+)
+
+
+@app.command(help=REVIEW_HELP)
 def review(
-    source: SourceArg,
+    sources: ReviewSourcesArg,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="markdown (for people) or json (the stable contract).")
-    ] = Format.markdown,
+        ReviewFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="markdown (for people), json (the stable contract) or junit (JUnit XML for CI: a testcase per design "
+            "and per --fail-on check).",
+        ),
+    ] = ReviewFormat.markdown,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the review to this file instead of stdout.", dir_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file instead of stdout. With several designs (or an existing folder): a folder, one "
+            "NAME.review.md (or .json) per design. With junit: the XML file.",
+        ),
     ] = None,
     max_loops: MaxLoopsOpt = 3,
     llm: LlmOpt = None,
@@ -198,53 +240,152 @@ def review(
     ] = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
-    fail_on_infeasible: Annotated[
-        bool,
+    fail_on: Annotated[
+        list[gate.Check] | None,
         typer.Option(
-            "--fail-on-infeasible",
-            help=f"Exit {EXIT_INFEASIBLE} when the design is infeasible (the review is still written): a gate for CI.",
+            "--fail-on",
+            help=f"A gate for CI: exit {gate.EXIT_GATE} when a review shows it (the reviews are still written). "
+            "infeasible: the verdict; over-budget: the communication tax of the design as described breaks its "
+            "budget; assumed: the verdict rests on an assumed quantity that could flip it. Repeatable.",
+            show_default=False,
         ),
+    ] = None,
+    fail_on_infeasible: Annotated[
+        bool, typer.Option("--fail-on-infeasible", help="The same as --fail-on infeasible.")
     ] = False,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary",
+            help="Append the summary table (markdown) to this file, e.g. $GITHUB_STEP_SUMMARY.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Review a design: Table 1.8.1 filled in, one defended paragraph per stage, the numbers, the critic's loops,
-    the alternative."""
-    description, facts, reference, title = _load(source, machine, output)
-    folders = _use_corpus(corpus)
+    """`ceiling review`: its help (what --help shows) is REVIEW_HELP."""
+    from ceiling.app.inputs import InputError, check_writable
+
+    checks = gate.checks_of(fail_on, fail_on_infeasible)
+    sources = list(dict.fromkeys(sources))  # a file named twice (a glob and its name) is reviewed once
+    reference = _machine(machine)
+    folder = _is_folder(output, format, several=len(sources) > 1)
+    for path in (None if folder else output, summary):
+        try:
+            if path is not None:
+                check_writable(path)
+        except InputError as exc:
+            _fail(str(exc))
+    suffix = ".review.json" if format is ReviewFormat.json else ".review.md"
+    targets = dict(zip(sources, gate.review_file_names(sources, suffix), strict=True)) if folder else {}
+    outcomes, readable = [], []
+    for source in sources:
+        outcome = gate.Outcome("stdin" if source == "-" else source)
+        try:
+            readable.append((outcome, source, *_read_source(source)))
+        except InputError as exc:  # one bad design loses none of the others
+            outcome.error = str(exc)
+            typer.echo(f"error: {exc}", err=True)
+        outcomes.append(outcome)
+
+    def write(outcome: gate.Outcome, source: str, full_markdown: str) -> None:
+        if format is not ReviewFormat.junit:  # the JUnit file is written once, at the end
+            text = outcome.review.model_dump_json(indent=2) + "\n" if format is ReviewFormat.json else full_markdown
+            _emit(text, output / targets[source] if folder else output)
+        for finding in outcome.findings:
+            typer.echo(f"{outcome.source}: {finding.check}: {finding.message}", err=True)
+
+    if readable:
+        from functools import partial
+
+        from ceiling.app.engines import open_engine
+
+        engine = partial(open_engine, llm, model, gguf, tools=tools)
+        _review_each(readable, checks, engine, _use_corpus(corpus), reference, max_loops, then=write)
+    if format is ReviewFormat.junit:
+        _emit(gate.junit(outcomes, checks), output)
+    table = gate.summary(outcomes, checks)
+    if len(sources) > 1:
+        typer.echo(table, err=True, nl=False)
+    if summary is not None:
+        _append(summary, table)
+    raise typer.Exit(gate.exit_code(outcomes))
+
+
+def _review_each(readable, checks, engine, folders, reference, max_loops: int, then) -> None:
+    """Review each readable design with one engine (a local server starts once), calling `then(outcome, source,
+    markdown)` as each is done, so a long run writes every review when it is made. An engine that cannot start is
+    exit 1: nothing can be reviewed."""
+    import time
+
     from rich.console import Console
 
-    from ceiling.app.engines import EngineError, open_engine
+    from ceiling.agents.review.diff import visible_part
+    from ceiling.agents.review.writer import markdown
+    from ceiling.app.engines import EngineError
 
     console = Console(stderr=True)
     try:
         with (
             console.status("reviewing...") as status,
-            open_engine(
-                llm, model, gguf, on_status=status.update, tools=tools, while_loading=lambda: _warm_up(folders, status)
-            ) as client,
+            engine(on_status=status.update, while_loading=lambda: _warm_up(folders, status)) as client,
         ):
             from ceiling.graph.workflow import run
 
             on_step = (lambda node: status.update(f"[{client.engine}] {node} done")) if client is not None else None
-            state = run(
-                description,
-                given_facts=facts,
-                machine=reference,
-                max_loops=max_loops,
-                llm=client,
-                corpus=folders,
-                on_step=on_step,
-            )
+            for number, (outcome, source, description, facts, title) in enumerate(readable, 1):
+                if len(readable) > 1:
+                    status.update(f"reviewing {outcome.source} ({number}/{len(readable)})...")
+                if client is not None:
+                    from ceiling.agents.llm.client import Usage
+
+                    client.usage = Usage()  # each review reports its own calls and tokens
+                started = time.perf_counter()
+                state = run(
+                    description,
+                    given_facts=facts,
+                    machine=reference,
+                    max_loops=max_loops,
+                    llm=client,
+                    corpus=folders,
+                    on_step=on_step,
+                )
+                outcome.seconds = time.perf_counter() - started
+                outcome.review = state["review"]
+                outcome.findings = gate.findings(outcome.review, state["facts"], checks)
+                full = markdown(outcome.review, title)
+                outcome.markdown = visible_part(full).rstrip() + "\n"
+                then(outcome, source, full)
     except EngineError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    from ceiling.agents.review.writer import markdown
+        raise typer.Exit(gate.EXIT_ENGINE) from None
 
-    result = state["review"]
-    text = result.model_dump_json(indent=2) + "\n" if format is Format.json else markdown(result, title)
-    _emit(text, output)
-    if fail_on_infeasible and not result.feasible:
-        typer.echo(f"infeasible: {result.infeasible_because}", err=True)
-        raise typer.Exit(EXIT_INFEASIBLE)
+
+def _is_folder(output: Path | None, format: ReviewFormat, several: bool) -> bool:
+    """Whether -o names a folder, one file per design (created here): with several designs, or a folder that exists.
+    Never for junit, whose one XML file holds every design."""
+    if output is None or format is ReviewFormat.junit or not (several or output.is_dir()):
+        return False
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        _fail(f"{output}: is a file; several designs are written to a folder, one review file each")
+    except OSError as exc:
+        _fail(f"cannot create {output}: {exc.strerror}")
+    return True
+
+
+def _append(path: Path, text: str) -> None:
+    """Append to a file ($GITHUB_STEP_SUMMARY gathers every step's text: never truncate it)."""
+    from ceiling.app.inputs import InputError, check_writable
+
+    try:
+        check_writable(path)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except InputError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror}")
 
 
 def _warm_up(folders: tuple[Path, ...], status) -> None:
