@@ -152,6 +152,12 @@ class SystemFacts(BaseModel):
         value = getattr(self, name).value
         return value if isinstance(value, str) else None
 
+    def spans_sites(self) -> bool:
+        """Training whose data stays with two or more owners: its rounds cross the sites' own links, not a fabric."""
+        return (
+            self.text("workload") == "training" and (self.num("parties") or 0) >= 2 and self.flag("share_data") is False
+        )
+
     def assumptions(self) -> list[str]:
         return [
             f"{name}: {fact.assumption}"
@@ -241,6 +247,7 @@ class Review(BaseModel):
     set_aside: list[str] = Field(default_factory=list)  # sections read as outside the design, with the reason
     unread_numbers: list[str] = Field(default_factory=list)  # numbers of the text the review did not use
     capacity: list[dict] = Field(default_factory=list)  # each binding ceiling's need vs the fleet the text states
+    first_token: dict | None = None  # an LLM service with a stated prompt length: its time to first token, at least
     llm: dict | None = Field(
         None, description="LLM engine only: per-stage proposals and the critic's verdicts, token usage"
     )

@@ -158,6 +158,15 @@ def _read_source(source: str):
     return description, facts, title_of(description, name)
 
 
+def _before_serving(corpus: list[Path] | None, machine: Path | None):
+    """What a server checks and opens before it listens: the corpus read, the machine file, the index (with
+    progress on a first build). Returns the corpus folders and the reference machine."""
+    folders = _use_corpus(corpus)
+    reference = _machine(machine)
+    _open_index_with_progress(folders)
+    return folders, reference
+
+
 def _load(source: str, machine: Path | None):
     """The input and the reference machine, both checked before any work."""
     from ceiling.app.inputs import InputError
@@ -351,6 +360,8 @@ def _review_each(readable, checks, engine, folders, reference, max_loops: int, t
                 )
                 outcome.seconds = time.perf_counter() - started
                 outcome.review = state["review"]
+                if outcome.review.engine.startswith("deterministic (LLM unavailable"):
+                    typer.echo(f"warning: {outcome.source}: {outcome.review.engine}; the rules answered", err=True)
                 outcome.findings = gate.findings(outcome.review, state["facts"], checks)
                 full = markdown(outcome.review, title)
                 outcome.markdown = visible_part(full).rstrip() + "\n"
@@ -590,9 +601,7 @@ def chat(
     corpus: CorpusOpt = None,
 ) -> None:
     """Serve the web chat: paste a design, watch each stage decided, get the review with charts, ask what-ifs."""
-    folders = _use_corpus(corpus)
-    reference = _machine(machine)
-    _open_index_with_progress(folders)
+    folders, reference = _before_serving(corpus, machine)
     from rich.console import Console
 
     from ceiling.app.engines import EngineError, open_engine
@@ -640,9 +649,7 @@ def mcp(
 ) -> None:
     """Serve the reviewer to assistants in editors over MCP: the tools review_design, what_if and extract_facts,
     and the chapter's passages as ceiling://chunk/{id} resources. stdio by default (the client starts it)."""
-    folders = _use_corpus(corpus)
-    reference = _machine(machine)
-    _open_index_with_progress(folders)
+    folders, reference = _before_serving(corpus, machine)
     from rich.console import Console
 
     from ceiling.app.engines import EngineError, open_engine

@@ -179,7 +179,10 @@ def writer_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     review = writer.build(state)
     client = context.of(runtime).llm
     if client is not None:
-        review.llm = writer.llm_report(state, client.usage.totals())
+        usage = client.usage.totals()
+        review.llm = writer.llm_report(state, usage)
+        if usage["calls"] and usage["failed"] == usage["calls"]:  # the rules answered everything: say so
+            review.engine = f"deterministic (LLM unavailable: all {usage['calls']} calls to {client.engine} failed)"
     return {"review": review, "markdown": writer.markdown(review)}
 
 

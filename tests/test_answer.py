@@ -47,3 +47,18 @@ def test_a_design_that_holds_says_on_what_and_an_assumed_budget_is_not_quoted_as
         "6 sequential feature lookups of 0.8 ms each. Is this realistic?"
     )["review"]
     assert stated.feasible and "of the 20 ms budget left" in stated.answer
+
+
+def test_break_evens_are_ranked_by_how_close_each_is_to_its_edge():
+    import re
+
+    review = run(
+        "Fraud scoring: 50,000 transactions per second at a 20 ms p99 budget, a gradient-boosted model, "
+        "6 sequential feature lookups of 0.8 ms each."
+    )["review"]
+    text = markdown(review)
+    table = text[text.index("### Break-even values") :].split("\n\n")[1]
+    distances = [row.split(" | ")[3] for row in table.splitlines()[2:]]
+    factors = [float(re.sub(r"[x,]", "", d)) for d in distances if d not in ("-", "on the edge")]
+    assert factors == sorted(factors) and len(factors) >= 3
+    assert distances.index("-") > len(factors) - 1 if "-" in distances else True  # unknown distances last

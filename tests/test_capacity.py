@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from ceiling.agents.reading.fleet import stated_fleet
+from ceiling.agents.review.writer import markdown
 from ceiling.agents.scoring.capacity import fleet_needs
 from ceiling.agents.scoring.pressures import Pressure
 from ceiling.graph.workflow import run
@@ -67,12 +68,21 @@ def _descriptions() -> list[str]:
     return texts
 
 
-def test_no_review_in_the_repository_is_feasible_while_its_stated_fleet_is_short(corpus_index):
+def test_no_review_in_the_repository_is_feasible_while_a_computed_budget_fails(corpus_index):
+    """Over every description in the repository: feasible only when the stated fleet covers each need and the first
+    token arrives in its budget; the answer says the same as the verdict; the alternative spreads along an axis the
+    design does not already distribute."""
+    from ceiling.agents.stages.axis_agent import AXIS_WORDS
+
     checked = 0
     for text in _descriptions():
         review = run(text)["review"]
         checked += 1
-        assert not (review.feasible and any(c["short"] for c in review.capacity)), text[:80]
+        late = review.first_token is not None and not review.first_token["within"]
+        assert not (review.feasible and (any(c["short"] for c in review.capacity) or late)), text[:80]
+        assert review.answer.startswith("It holds") == review.feasible, text[:80]
+        rival = review.alternative.design.split(" instead of ")[0]
+        assert rival not in [AXIS_WORDS[a] for a in review.distribute], (rival, review.distribute, text[:80])
     assert checked >= 80  # 26 + 1 descriptions, 37 cases, 26 real documents
 
 
@@ -103,3 +113,73 @@ def test_without_a_prompt_length_prefill_is_not_guessed_but_its_break_even_is_gi
     prompt = next(b for b in review.break_evens if b["quantity"] == "prompt_tokens")
     # one node's prefill: 8 x 989 TFLOP/s x 0.5 over 2,000 req/s x 2 x 70e9 FLOPs per prompt token
     assert prompt["current"] is None and prompt["flips_at"] == pytest.approx(8 * 989e12 * 0.5 / (2000 * 2 * 70e9))
+
+
+def test_a_design_across_sites_is_taxed_per_round_over_the_sites_own_links():
+    """Issue 24 part 4 and FORMULAS.md check 15: a 300M-parameter model in bf16 (600 MB) over each site's 1 Gb/s
+    link is 4.8 s each way a round; the tax is never an all-reduce over a cluster fabric the sites do not share."""
+    review = run(
+        "Forty clinics want one triage model (300M parameters, bf16) trained with federated averaging; no clinic's "
+        "records may leave it. Every clinic has a 1 Gb/s uplink."
+    )["review"]
+    tax = review.tax
+    assert tax["kind"] == "federated round"
+    assert tax["inputs"]["update_bytes"] == 600e6 and tax["inputs"]["site_link_bytes_per_s"] == 1e9 / 8
+    assert tax["communication_ms"] == pytest.approx(2 * (4.8 + 0.020) * 1000)  # 20 ms between sites, assumed
+    assert tax["failure"]["devices"] == 40  # the sites, not a reference node's GPUs
+    assert review.answer.startswith("It holds as a design across the 40 sites")
+    stage6 = review.stages[5]["justification"]
+    assert "40 sites' own 1 Gb/s links" in stage6 and "round must close with the sites that report" in stage6
+
+
+def test_without_a_stated_link_the_sites_get_a_wan_link_and_it_is_listed():
+    review = run("Federated training of a 90M-parameter model across 12 banks; no bank may share raw records.")[
+        "review"
+    ]
+    assert review.tax["inputs"]["site_link_bytes_per_s"] == 1e9 / 8
+    assert any("WAN link not stated; assumed 1 Gb/s" in a for a in review.assumptions)
+
+
+def test_a_job_shorter_than_its_checkpoint_interval_gets_a_restart_plan_not_periodic_checkpoints():
+    review = run("Fine-tune a 1B-parameter model on 8 GPUs for 6 hours overnight; checkpoints take 90 s to write.")[
+        "review"
+    ]
+    failure = review.tax["failure"]
+    assert failure["job_shorter_than_interval"] and failure["checkpoint_interval_s"] > 6 * 3600
+    assert "plan the restart instead" in review.stages[5]["justification"]
+    long_run = run("Pretrain a 7B model on 512 GPUs for 20 days; checkpoints take 90 s to write.")["review"]
+    assert long_run.tax["failure"]["job_shorter_than_interval"] is None
+    assert "checkpoint every" in long_run.stages[5]["justification"]
+
+
+def test_time_to_first_token_is_one_prompts_prefill_on_the_replica_that_holds_the_weights():
+    """2 x 405B x 100,000 prompt tokens on the 16 GPUs that hold 972 GB (with KV headroom), at MFU 0.5: over 10 s,
+    so a 2 s first-token budget fails whatever the fleet; a 70B model's 1,500-token prompt takes ~106 ms on 4."""
+    late = run(
+        "A 405B model in bf16 answers 2 requests per second; each prompt carries 100,000 tokens of retrieved "
+        "documents; the first token must arrive within 2 seconds. We run 40 nodes of 8 H100s."
+    )["review"]
+    ttft = late.first_token
+    assert ttft["gpus_per_replica"] == 16 and ttft["seconds"] == pytest.approx(2 * 405e9 * 1e5 / (16 * 989e12 * 0.5))
+    assert not ttft["within"] and not late.feasible and "over the 2,000 ms budget" in late.infeasible_because
+    fits = run(
+        "Support chat on a 70B model in bf16, 40 nodes of 8 H100s, 100 requests a second, prompts of about "
+        "1,500 tokens, replies of 300 tokens; first token within 800 ms."
+    )["review"]
+    assert fits.first_token["gpus_per_replica"] == 4 and fits.first_token["within"]
+    assert "time to first token at least 106 ms" in markdown(fits)
+    assert run("Support chat on a 70B model in bf16, 100 requests a second.")["review"].first_token is None
+
+
+def test_nodes_unlike_the_reference_are_counted_as_reference_nodes_and_the_review_says_so():
+    review = run(
+        "RAG bot: Mistral-7B in fp16, ~300 QPS at peak, prompts ~3k tokens, answers ~200 tokens, first token "
+        "within 1.5 s. Fleet: 4x g5.12xlarge (4 A10G 24GB each). Is 4 boxes enough?"
+    )["review"]
+    need = _throughput_need(review)
+    assert (need["stated"], need["unlike_reference"]) == (
+        4,
+        "the design's hold 4 x 24 GB devices, the reference 8 x 80 GB",
+    )
+    assert review.answer.startswith("It holds if its nodes are as strong as the reference")
+    assert "pass --machine with its node" in review.answer

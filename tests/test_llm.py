@@ -534,9 +534,9 @@ def test_the_tax_prompt_leaves_out_the_tax_inputs_but_the_prose_may_quote_them(c
     third of its prompt. They are left out of the prompt, not out of the numbers ledger."""
     from ceiling.agents.llm.stage import answer_schema, check, expected_answer, stage_evidence
 
-    state = run((DESCRIPTIONS / "chapter_hospitals.md").read_text())
+    state = run((DESCRIPTIONS / "own_recsys_training.md").read_text())  # a gradient all-reduce over its workers
     rule = state["decisions"][6]
-    assert rule.evidence.communication.inputs
+    assert rule.evidence.communication.kind == "all-reduce" and rule.evidence.communication.inputs
     shown = stage_evidence(6, rule)
     assert "inputs" not in shown["communication"] and "within_budget" in shown["communication"]
     assert "inputs" in stage_evidence(1, state["decisions"][1])["pressures"]["data"]  # other stages keep theirs

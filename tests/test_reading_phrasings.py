@@ -28,6 +28,9 @@ FLEETS = [
     ("We rent 4 nodes of 8xH200 141GB for the run.", "gpu_memory", 141 * GB, 0.0),
     ("Two MI300Xx192GB boxes host the model.", "gpu_memory", 192 * GB, 0.0),
     ("The job uses 16 servers, each with 8 H100 GPUs.", "workers", 128, 0.0),
+    ("Fleet: 4x g5.12xlarge (4 A10G 24GB each).", "workers", 16, 0.0),
+    ("We serve from 2 p4d.24xlarge (8 A100 40GB each).", "devices_per_node", 8, 0.0),
+    ("Ten n1-standard-8 VMs (each with 2 T4 GPUs) run the batch.", "workers", 20, 0.0),
     ("Serving sits on 8 nodes; each node has 8 A100 80GB cards.", "workers", 64, 0.0),
     ("Serving sits on 8 nodes; each node has 8 A100 80GB cards.", "gpu_memory", 80 * GB, 0.0),
     ("An H100 node hosts the index.", "workers", None, 0.0),
@@ -87,7 +90,26 @@ SCOPES = [
     ),
 ]
 
-ROWS = MODEL_NAMES + FLEETS + RANGES + NOT_QUANTITIES + RATES + MEASURED + TABLES + SCOPES
+DAY, WEEK = 86400, 7 * 86400
+# Rates written with an adverb or a week, a peak whose unit is left unsaid, a count whose noun sits a few words on,
+# roles listed instead of counted.
+SAID_IN_PASSING = [
+    ("The help bot answers 2M questions daily.", "request_rate", 2e6 / DAY, 1e-9),
+    ("About 5M messages a week reach the triage model.", "request_rate", 5e6 / WEEK, 1e-9),
+    ("Support sees 40K tickets daily on average and a peak of 90K.", "request_rate", 9e4 / DAY, 1e-9),
+    ("Traffic is 2,000 requests per second, peaking at 5,000 during sales.", "request_rate", 5000, 0.0),
+    ("HR runs the classifier over about 3,000 survey answers once a week.", "request_rate", None, 0.0),
+    ("Doctors query the model a few dozen times a day.", "request_rate", 36 / DAY, 1e-9),
+    ("The four EU national research laboratories keep their scans on site.", "parties", 4, 0.0),
+    (
+        "The studio runs LLM agents with distinct roles, such as director, writer, critic and editor.",
+        "agents",
+        4,
+        0.0,
+    ),
+]
+
+ROWS = MODEL_NAMES + FLEETS + RANGES + NOT_QUANTITIES + RATES + MEASURED + TABLES + SCOPES + SAID_IN_PASSING
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

@@ -68,10 +68,48 @@ def test_a_statement_is_quoted_with_its_similarity_and_never_replaces_a_number()
         ("We could shard the index later if it grows.", None),
         ("Each request is routed to the nearest region.", None),
         ("The weights are loaded onto the GPU at start-up.", None),
+        # parallelism named as a strategy, a store said to be distributed, work handed to many servers
+        ("We train with tensor parallelism inside each node and pipeline parallelism across nodes.", "model"),
+        ("Training uses FSDP over 64 GPUs.", "model"),
+        ("The embedding tables are sharded; the MLPs are replicated.", "model"),
+        ("Both data-parallel towers and model-parallel lookup tables are in the ranker.", "model"),
+        ("We use distributed data parallel (DDP) on 16 GPUs.", "throughput"),
+        ("This is a distributed on-disk index for billion-scale collections.", "data"),
+        ("Each job processes a different shard of the input files.", "data"),
+        ("The router takes client requests and dispatches them to the matching prefill and decode servers.",
+         "throughput"),
+        ("If the model is sharded across multiple accelerators, the shards sync via NCCL.", None),
+        ("We never use tensor parallelism.", None),
+        ("The previous vendor proposed a model-parallel cluster for this.", None),  # a design the text leaves
+        ("A distributed team of five engineers owns the service.", None),
+        ("Request volume doubled over the winter and the lone gateway became the bottleneck.", "throughput"),
+        ("The bottleneck is the tokenizer, not the traffic.", None),
     ],
-)
+)  # fmt: skip
 def test_a_ceiling_stated_in_words_is_read_with_its_polarity(sentence, ceiling):
     assert extract(sentence).stated_ceiling.value == ceiling
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We use federated learning: a coordinator and a number of clients, and the raw data stays on each client.",
+        "Federated analytics across partner hospitals; patient records may not leave the hospitals.",
+    ],
+)
+def test_owners_in_the_plural_with_no_count_are_at_least_two_parties_and_the_data_ceiling_binds(text):
+    from ceiling.graph.workflow import run
+
+    facts = extract(text)
+    assert facts.share_data.value is False
+    assert facts.parties.value == 2 and facts.parties.assumed and "at least 2 parties" in facts.parties.assumption
+    review = run(text)["review"]
+    assert review.ceiling == "data" and "data" in review.distribute
+
+
+def test_a_counted_party_is_never_replaced_and_pooled_data_needs_no_parties():
+    assert extract("Federated training over 12 hospitals; no patient data leaves a hospital.").parties.value == 12
+    assert extract("Our clients upload their logs to one bucket for nightly training.").parties.value is None
 
 
 def test_a_stated_ceiling_binds_as_stated_and_the_review_says_it_was_not_computed():

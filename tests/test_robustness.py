@@ -497,6 +497,8 @@ def test_llm_fault_falls_back_to_the_rules_says_so_and_stays_in_time(fault, rule
         usage["calls"] == 7 and usage["failed"] == 7
     )  # facts + six stages, one call each: no retry loop on a dead endpoint
     assert "fallback" in markdown(review)
+    # the engine says who answered: no call did, so the rules did
+    assert review.engine.startswith("deterministic (LLM unavailable: all 7 calls to llm:")
     # Retries happen in the SDK: 429, 500, timeouts and broken connections are tried max_retries + 1 times.
     attempts = {"429": 2, "500": 2, "hang": 2, "truncated": 2}.get(fault, 1)
     assert len(server.requests) == attempts * usage["calls"]
@@ -555,7 +557,9 @@ def test_cli_review_against_the_fault_server_completes_and_reports(tmp_path):
     stdout, stderr = result.stdout.decode(), result.stderr.decode()
     assert result.returncode == 0, stderr[-2000:]
     review = json.loads(stdout)
-    assert review["engine"] == "llm:gpt-4o-mini" and review["ceiling"] == "throughput"
+    # every call failed, so the rules answered: the engine and a warning say so (issue 21)
+    assert review["engine"].startswith("deterministic (LLM unavailable: all ") and review["ceiling"] == "throughput"
+    assert "warning: " in stderr and "LLM unavailable" in stderr
     assert all(
         s["llm"]["status"] == "fallback" and "InternalServerError" in s["llm"]["error"] for s in review["stages"]
     )

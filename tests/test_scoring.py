@@ -166,6 +166,11 @@ def test_check_13_prefill_of_a_70b_service():
     assert gpus == pytest.approx(849.3, abs=0.05) and math.ceil(gpus / 8) == 107
 
 
+def test_check_15_a_federated_round_over_site_links():
+    assert s.site_round_s(s.weights_bytes(300e6, 2), 1e9 / 8, 0.0) / 2 == pytest.approx(4.8)  # up, per site
+    assert s.aggregator_inbound_s(40, 600e6, 10e9 / 8) == pytest.approx(19.2)
+
+
 def test_check_14_decode_of_a_70b_service():
     per_node = s.decode_tokens_per_s(8, 3.35e12, s.weights_bytes(70e9, 2), 64)
     assert 8 * 3.35e12 / 140e9 == pytest.approx(191.4, abs=0.05)  # steps/s of one replica

@@ -11,6 +11,8 @@ DEVICE_MTBF_H = 50_000.0  # Llama 3 report: ~50k GPU-hours per unexpected interr
 CHECKPOINT_WRITE_S = 60.0
 TOKENS_PER_STEP = 2**20  # a ~1M-token global batch
 CHINCHILLA_TOKENS_PER_PARAM = 20
+SITE_LINK_BYTES_PER_S = 1e9 / 8  # 1 Gb/s: a hospital's or a bank's internet uplink
+SITE_LINK_LATENCY_S = 0.020
 
 
 def _assume(facts: SystemFacts, name: str, value, unit: str, why: str) -> None:
@@ -125,6 +127,9 @@ def _complete_training(f: SystemFacts, machine: ReferenceMachine) -> None:
         f"one step of a ~1M-token batch on one GPU: 6 x params x 2^20 / ({machine.gpu_peak_flops_per_s / 1e12:g} "
         f"TFLOP/s x MFU {machine.mfu})",
     )
+    if f.spans_sites():  # each site's own link to the others, not a cluster's fabric
+        _assume(f, "bandwidth", SITE_LINK_BYTES_PER_S, "byte/s", "a site's WAN link not stated; assumed 1 Gb/s")
+        _assume(f, "link_latency", SITE_LINK_LATENCY_S, "s", "latency between sites not stated; assumed 20 ms")
     _assume(
         f,
         "bandwidth",

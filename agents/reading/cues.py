@@ -21,6 +21,14 @@ def _rx(*patterns: str) -> list[re.Pattern]:
 # Each field maps to (cues searched after the number, cues searched before it). The cue
 # nearest to the number wins; "after" distances count half, because a noun right after a
 # number ("6 lookups", "80 GB GPUs") names it more surely than a word before it.
+# Who holds data of its own: a count of them is the parties ("40 hospitals"); in the plural with no count, in a text
+# where the data may not be pooled, they are at least two ("the server and a number of clients").
+PARTY_NOUNS = (
+    r"hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?|laborator(?:y|ies)"
+    r"|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?|branches"
+)
+OWNERS = re.compile(rf"\b({PARTY_NOUNS}|clients?|silos?|participants?|collaborators?|data owners?)\b", _I)
+
 COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "output_tokens": (
         _rx(
@@ -62,13 +70,7 @@ COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
         ),
     ),
     "agents": (_rx(r"\bagents?\b(?!\s+(calls?|turns?|steps?|messages?|invocations?))"), _rx(r"\bagents?\b[^.]{0,8}$")),
-    "parties": (
-        _rx(
-            r"\b(hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?"
-            r"|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?|branches)\b"
-        ),
-        [],
-    ),
+    "parties": (_rx(rf"\b({PARTY_NOUNS})\b"), []),
     "concurrent_users": (
         _rx(
             r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b",
@@ -201,6 +203,11 @@ MEASURED = re.compile(
 BENCHMARKED = re.compile(
     r"\b(?:observed|measured|sustained|sustains|benchmark\w*|load[\s-]tests?|in staging|in testing)\b", re.I
 )
+# Machines the text owns but the design does not run on: "a 512-GPU cluster that sits half idle", "spare capacity".
+NOT_THE_DESIGNS = re.compile(
+    r"\b(?:sits?\s+(?:half\s+|mostly\s+)?idle|idle|spare|unused|not\s+in\s+use|we\s+also\s+(?:own|have)|another\s+team'?s?)\b",
+    re.I,
+)
 TARGET = re.compile(
     r"\b(?:target|budget|slo|sla|goal|must|should|need|needs|required|requirement|within|at most)\b", re.I
 )
@@ -309,8 +316,9 @@ def _distance(before: str, after: str, cues: tuple, after_window: int, before_wi
     strong = rest[0] if rest else []
     best: float | None = None
     for pattern in after_cues:
-        match = pattern.search(after[:after_window])
-        if match:
+        # a cue word that starts inside the window counts whole ("three NNSA national security laboratories")
+        match = pattern.search(after[: after_window + 16])
+        if match and match.start() < after_window:
             best = min(best, match.start() / 2) if best is not None else match.start() / 2
     tail = before[-before_window:]
     for weight, patterns in ((1.0, before_cues), (0.2, strong)):
@@ -679,10 +687,26 @@ _NOT_A_ROLE = {
 }
 
 
+# "agents holding different roles, including CEO, CTO, Programmer, Reviewer and Tester": one agent per role listed
+_ROLE_LIST = re.compile(
+    r"\bagents?\b[^.]{0,80}?\broles?\b[^.:;]{0,20}?(?:including|such as|like|namely|:)\s+(?P<roles>[^.;]+)", _I
+)
+_LIST_SEPARATOR = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", _I)
+_NOT_AN_ITEM = {"etc", "others", "more", "so on"}
+
+
 def agent_roles(text: str) -> int:
-    """Distinct named agent roles ("a planner agent, a coder agent") when no count is given."""
-    roles = {m.group(1).lower() for m in _AGENT_ROLE.finditer(text)} - _NOT_A_ROLE
-    return len(roles) if len(roles) >= 2 else 0
+    """Distinct agent roles when no count is given: named ("a planner agent, a coder agent") or listed after the
+    word roles ("roles, including CEO, CTO and Tester"; each item a few words, not a clause)."""
+    named = {m.group(1).lower() for m in _AGENT_ROLE.finditer(text)} - _NOT_A_ROLE
+    listed = 0
+    for match in _ROLE_LIST.finditer(text):
+        items = [item.strip(" *_") for item in _LIST_SEPARATOR.split(match.group("roles"))]
+        items = [item for item in items if item and item.lower() not in _NOT_AN_ITEM]
+        if all(len(item.split()) <= 4 for item in items):
+            listed = max(listed, len(items))
+    roles = max(len(named), listed)
+    return roles if roles >= 2 else 0
 
 
 _WORKLOAD_PATTERNS = {

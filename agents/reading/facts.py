@@ -33,10 +33,14 @@ _PER_NODE_AFTER = re.compile(r"\s*(?:per|each|a|/)\s*(?:node|server|host|machine
 _NAME_BEFORE = re.compile(r"(?:^|[\s(\[\"'])[A-Za-z][\w.]*[A-Za-z0-9]-$")
 _PERCENT_RANGE_TAIL = re.compile(r"[-\u2013]\s*\d+(?:\.\d+)?\s*%")
 _EXPERTS = re.compile(r"\s?[x\u00d7]\s?(\d+(?:\.\d+)?)\s?(B|M|T)\b")
+# "30K requests per day", "2M queries a week", "60K requests daily"; "2,000 answers once a week" is a batch's size
 _RATE_TAIL = re.compile(
-    r"^[A-Za-z\s,\-()']{0,40}?(?:(?:\b(?:per|a|each|every)\s+|/\s*)(?P<per>second|sec|s|minute|min|hour|hr|h|day|d)\b|\b(?P<qps>qps|rps|tps|req/s)\b)",
+    r"^[A-Za-z\s,\-()']{0,40}?(?:(?:(?<!once )(?<!twice )\b(?:per|a|each|every)\s+|/\s*)"
+    r"(?P<per>second|sec|s|minute|min|hour|hr|h|day|d|week|wk|month)\b|\b(?P<qps>qps|rps|tps|req/s)\b"
+    r"|\b(?P<adverb>hourly|daily|weekly|monthly)\b)",
     re.I,
 )
+_ADVERB_PER = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month"}
 _PER_SECONDS = {
     "second": 1,
     "sec": 1,
@@ -48,6 +52,9 @@ _PER_SECONDS = {
     "h": 3600,
     "day": 86400,
     "d": 86400,
+    "week": 7 * 86400,
+    "wk": 7 * 86400,
+    "month": 30.44 * 86400,  # a mean month (365.25 / 12 days)
 }
 
 
@@ -94,6 +101,7 @@ class Mention:
     written: float = 0.0  # the number as written, before its unit ("40" of "40 MB")
     unreadable: str | None = None  # why the number cannot be read ("a 20,000-digit number")
     unit_word: str | None = None  # a word in another script right after it, no unit the reader knows
+    per_seconds: float = 1.0  # a rate: the seconds of its time unit ("a day": 86,400)
 
     def text(self) -> str:
         """The number as written, with its unit ("50 ms", "1e30 requests per second") or, for a
@@ -193,7 +201,36 @@ def _iter_mentions(quote: str) -> Iterator[Mention]:
     sentence, notes = normalize(quote)
     sentence = not_quantities.mask(sentence)  # citations, years, versions, money: no quantity of the design
     written = _written_numbers(quote)
-    return _ranges(_mention(match, sentence, quote, notes, written) for match in _NUMBER.finditer(sentence))
+    mentions = (_mention(match, sentence, quote, notes, written) for match in _NUMBER.finditer(sentence))
+    return _ranges(_elided_units(mentions))
+
+
+# "30K requests daily and a peak of 60K": a number with no noun of its own after a rate and a word of peak is that
+# rate again, its unit left unsaid.
+_NOTHING_AFTER = re.compile(
+    r"\s*(?:[.,;:)!?]|$|(?:and|or|but|which|while|during|when|at|in|on|for|around|over)\b)"  # no noun of its own
+)
+_PEAK_BETWEEN = re.compile(
+    r"\b(?:peak\w*|max(?:imum)?|up to|reach\w*|top(?:s|ping)?|spik\w*|burst\w*|ris\w* to|grow\w* to)\b", re.I
+)
+
+
+def _elided_units(mentions: Iterator[Mention]) -> Iterator[Mention]:
+    last_rate = None
+    for mention in mentions:
+        if mention.kind == "rate":
+            last_rate = mention
+        elif (
+            mention.kind == "count"
+            and last_rate is not None
+            and _NOTHING_AFTER.match(mention.sentence, mention.end)
+            and _PEAK_BETWEEN.search(mention.sentence, last_rate.end, mention.start)
+        ):
+            rate_text = last_rate.sentence[last_rate.start : last_rate.end].strip()
+            mention.value /= last_rate.per_seconds
+            mention.kind, mention.unit, mention.per_seconds = "rate", last_rate.unit, last_rate.per_seconds
+            mention.notes = [*mention.notes, f'read in the unit of "{rate_text}" before it']
+        yield mention
 
 
 # "from 1.3B up to 66B", "the 8B, 34B and 120B variants", "10-40 TB": one quantity, several values
@@ -311,8 +348,9 @@ def _count_or_rate(
     mention.bare = not suffix and not experts and match.group(1) in written
     rate = _RATE_TAIL.match(sentence[end : end + _AFTER_WINDOW])
     if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end : end + rate.end()]):
-        per = (rate.group("per") or "s").lower()
-        mention.value = value / _PER_SECONDS.get(per, 1)
+        per = (rate.group("per") or _ADVERB_PER.get((rate.group("adverb") or "").lower()) or "s").lower()
+        mention.per_seconds = _PER_SECONDS.get(per, 1)
+        mention.value = value / mention.per_seconds
         mention.kind, mention.unit = "rate", "1/s"
         mention.end = end + rate.end()
     return mention
@@ -702,12 +740,26 @@ def extract(description: str) -> SystemFacts:
             }
         )
     _read_statements(facts, kept, normalized)
+    _owners_without_a_count(facts, kept)
     nightly = _quote_for(cues.NIGHTLY, kept) if cues.affirmed(cues.NIGHTLY, text) else None
     if nightly and facts.num("deadline") is None and facts.text("workload") in ("data_pipeline", "training"):
         facts.deadline = Fact(
             value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window'
         )
     return facts
+
+
+def _owners_without_a_count(facts: SystemFacts, sentences: list[str]) -> None:
+    """Data that may not be pooled, held by owners the text names in the plural and never counts ("one server and
+    a number of clients", "enough clients have submitted"): at least two parties, said so."""
+    if facts.flag("share_data") is not False or facts.parties.known:
+        return
+    for sentence in sentences:
+        plural = next((m.group() for m in cues.OWNERS.finditer(sentence) if m.group().lower().endswith("s")), None)
+        if plural:
+            note = f'"{plural}" in the plural with no count: read as at least 2 parties'
+            facts.parties = Fact(value=2.0, unit="", quote=sentence, assumed=True, assumption=note)
+            return
 
 
 def _read_statements(facts: SystemFacts, sentences: list[str], normalized: list[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ceiling.agents.reading.cues import BENCHMARKED
+from ceiling.agents.reading.cues import BENCHMARKED, NOT_THE_DESIGNS
 from ceiling.agents.reading.text_numbers import normalize
 
 GB = 1e9
@@ -64,7 +64,7 @@ _DEVICE = (
 _GENERIC = r"(?:gpus?|accelerators?|cards?|chips?|devices?)"
 _NODE = r"(?:nodes?|servers?|machines?|hosts?|boxes|box|instances?|vms?|pods?)"
 _TIMES = r"\s*(?:x|×|\*)\s*"
-_COUNT = r"(?<![\w.,])(?P<{name}>\d{{1,3}}(?:,\d{{3}})+|\d+)"
+_COUNT = r"(?<![\w.,-])(?P<{name}>\d{{1,3}}(?:,\d{{3}})+|\d+)"  # not a digit inside a name ("n1-standard-8")
 
 _FLEET_PATTERNS = [  # the first that matches a sentence reads it
     # "12 nodes x 4 L40S", "4 nodes of 8xH200", "16-node cluster with 8 H100s each"
@@ -81,6 +81,22 @@ _FLEET_PATTERNS = [  # the first that matches a sentence reads it
         + rf"[\s-]*{_NODE}\b[^.]{{0,60}}?\beach(?:\s+{_NODE})?\s+(?:has|with|having|holds|carries|contains|of)\s+"
         + _COUNT.format(name="per")
         + rf"(?:{_TIMES}|\s*)(?:{_DEVICE}|{_GENERIC})",
+        re.I,
+    ),
+    # a machine named by its instance type, its devices in brackets: "4x g5.12xlarge (4 A10G 24GB each)",
+    # "8 a2-highgpu-8g instances (each with 8 Nvidia A100 GPUs)"
+    re.compile(
+        _COUNT.format(name="nodes")
+        + r"\s*(?:x|×)?\s*(?:[\w.-]+\s+){0,2}?\(\s*(?:each\s+(?:with|has|having)\s+)"
+        + _COUNT.format(name="per")
+        + rf"(?:{_TIMES}|\s*)(?:[\w-]+\s+)?(?:{_DEVICE}|{_GENERIC})[^)]{{0,30}}\)",
+        re.I,
+    ),
+    re.compile(
+        _COUNT.format(name="nodes")
+        + r"\s*(?:x|×)?\s*(?:[\w.-]+\s+){0,2}?\(\s*"
+        + _COUNT.format(name="per")
+        + rf"(?:{_TIMES}|\s*)(?:[\w-]+\s+)?(?:{_DEVICE}|{_GENERIC})[^)]{{0,30}}?\b(?:each|apiece)\s*\)",
         re.I,
     ),
     # "48 A100s across six servers", "8xH200", "2,048 TPU v4 chips", "8 40GB NVIDIA A100s",
@@ -180,8 +196,9 @@ def stated_fleet(workers: float | None, quote: str | None, per_node: float | Non
     """(devices, nodes) of the fleet the design states, from the workers read and their sentence:
     "64 H100s" are devices, "2,500 spot GPU nodes" nodes, "12 nodes x 8 GPUs" both. A count read
     from a measured result ("one 8-GPU server sustained 15,000 images/s in our load test") is a
-    benchmark's machine, not the design's fleet: (None, None)."""
-    if not workers or not quote or BENCHMARKED.search(quote):
+    benchmark's machine, and one the text owns but leaves idle ("we also own a 512-GPU cluster that sits half
+    idle") is not the design's either: (None, None)."""
+    if not workers or not quote or BENCHMARKED.search(quote) or NOT_THE_DESIGNS.search(quote):
         return None, None
     sentence = normalize(quote)[0]
     if per_node and read(sentence).devices != workers and _counts_nodes(sentence, workers):

@@ -146,19 +146,67 @@ _SPREAD_PATTERNS["throughput"].append(  # "the model is replicated across 12 ser
         re.I,
     )
 )
-_HYPOTHETICAL = re.compile(r"\b(?:could|might|would|if|later|someday|eventually|future)\b", re.I)
+# "the peak traffic ramped up several times, making the backend a significant bottleneck": load said to have
+# outgrown what serves it, with no machine named
+_STATED["throughput"].append(
+    re.compile(
+        _subject(SUBJECTS["throughput"])
+        + r"[^.;]{0,80}?\b(?:mak\w*|made|became|becom\w*|turn\w*|is|was|were)\s+(?:\w+\s+){0,4}?(?:a\s+|the\s+)?"
+        r"(?:\w+\s+)?bottleneck\b",
+        re.I,
+    )
+)
+# "dispatches them to the context and generation servers": the subject named earlier in the sentence
+for ceiling, verbs in _SPREAD.items():
+    _SPREAD_PATTERNS[ceiling].append(
+        re.compile(
+            _subject(SUBJECTS[ceiling])
+            + r"[^.;]{0,60}?\b(?:"
+            + verbs
+            + r")\s+(?:them|it)\s+(?:across|over|among|between|to)\s+"
+            + _MANY.replace("{0,3}", "{0,4}")
+            + _MACHINES,
+            re.I,
+        )
+    )
+# Parallelism named as a strategy, and a store said to be distributed, are the design's own spreading too: what is
+# split says which ceiling its engineers met ("tensor parallelism", "FSDP", "a distributed on-disk index", "each
+# task processes a shard of the data"). Splitting batches over replicas (data parallelism) spreads compute.
+_STRATEGIES = {
+    "model": re.compile(
+        r"\b(?:tensor|pipeline|expert|model|layer)[\s-]parallel\w*|\bfully[\s-]sharded\b|\bfsdp\b"
+        r"|\bzero[\s-]?(?:stage[\s-]?)?3\b|\b(?:weights|parameters|layers|experts|embedding tables)\s+(?:are\s+)?"
+        r"(?:sharded|partitioned|split)\b",
+        re.I,
+    ),
+    "data": re.compile(
+        r"\b(?:distributed|sharded|partitioned)\s+(?:[\w-]+\s+){0,2}?(?:index|indexes|indices|database|datasets?"
+        r"|storage|file\s?system|vector store|tables?)\b"
+        r"|\b(?:a|each|one|its)\s+(?:different\s+)?(?:non[\s-]overlapping\s+)?shard\s+of\s+(?:the\s+)?(?:\w+\s+)?(?:data|dataset|input|corpus|index|files)\b",
+        re.I,
+    ),
+    "throughput": re.compile(r"\bdata[\s-]parallel\w*", re.I),
+}
+# Spreading that is not the design's: one it might have, or one it had or was given and leaves ("the previous team
+# specified a model-parallel cluster").
+_HYPOTHETICAL = re.compile(
+    r"\b(?:could|might|would|if|later|someday|eventually|future|previous(?:ly)?|former(?:ly)?|originally|used to"
+    r"|instead of|rather than)\b",
+    re.I,
+)
 _NEGATED = re.compile(r"\b(?:never|not|no)\s+(?:\w+\s+){0,3}$", re.I)  # "we do not expect traffic to exceed ..."
 
 
 def stated_ceiling(sentence: str) -> str | None:
     """The ceiling a (normalized) sentence states in words, or None: outgrowing one machine first,
     then the design's own spreading over many (in an order: weights split over GPUs are the model's)."""
-    for table in (_STATED, _SPREAD_PATTERNS):
+    strategies = {ceiling: [pattern] for ceiling, pattern in _STRATEGIES.items()}
+    for table in (_STATED, _SPREAD_PATTERNS, strategies):
         for ceiling in ("model", "data", "throughput"):
             for pattern in table[ceiling]:
                 match = pattern.search(sentence)
                 if match and not _NEGATED.search(sentence[: match.start()]):
-                    if table is _SPREAD_PATTERNS and _HYPOTHETICAL.search(sentence[: match.end()]):
+                    if table is not _STATED and _HYPOTHETICAL.search(sentence[: match.end()]):
                         continue
                     return ceiling
     return None

@@ -29,6 +29,8 @@ _VAGUE = [
     (r"several thousand", 5_000, "several thousand"),
     (r"a few hundred", 300, "a few hundred"),
     (r"several hundred", 500, "several hundred"),
+    (r"a few dozen", 36, "a few dozen"),
+    (r"several dozen", 60, "several dozen"),
     (r"a dozen", 12, "a dozen"),
     (r"a handful of", 5, "a handful"),
     (r"a couple of", 2, "a couple"),

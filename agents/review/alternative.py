@@ -34,12 +34,19 @@ def propose(state: dict) -> Alternative:
             ),
         )
     primary = d[2].evidence.primary or distribute[0]
-    # The strongest rival: the highest-pressure other axis; near-ties go to the classic
-    # over-engineering moves (shard the model, shard the data) the chapter warns about.
-    candidates = [a for a in _RIVAL_PREFERENCE if a != primary]
+    relief = pressures[ceiling]
+    machines = d[1].evidence.machines_needed
+    scale_up = (
+        f"Scale-up on one bigger machine is no escape either: the need is {relief.ratio:,.1f}x {machine.name}, "
+        f"about {machines:,} machines' worth."
+    )
+    # The strongest rival: the highest-pressure primary axis the design does not already distribute; near-ties go
+    # to the classic over-engineering moves (shard the model, shard the data) the chapter warns about.
+    candidates = [a for a in _RIVAL_PREFERENCE if a != primary and a not in distribute]
+    if not candidates:  # every primary axis is already spread: the only rival left is not spreading at all
+        return Alternative(design=f"one bigger machine instead of {AXIS_WORDS[primary]}", why_worse=scale_up)
     top = max(axes[a] for a in candidates)
     other = next(a for a in candidates if axes[a] >= top - 0.1)
-    relief = pressures[ceiling]
     text = (
         f"The {ceiling} ceiling binds at {relief.pressure:.2f} ({relief.ratio:,.1f}x one machine) and only "
         f"{AXIS_WORDS[primary]} relieves it; "
@@ -63,9 +70,5 @@ def propose(state: dict) -> Alternative:
             " Sharding the data adds a shuffle across the network (communication tax) and more machines that can fail, "
             "while the resource that actually ran out is untouched."
         )
-    machines = d[1].evidence.machines_needed
-    text += (
-        f" Scale-up on one bigger machine is no escape either: the need is {relief.ratio:,.1f}x {machine.name}, "
-        f"about {machines} machines' worth."
-    )
+    text += " " + scale_up
     return Alternative(design=f"{AXIS_WORDS[other]} instead of {AXIS_WORDS[primary]}", why_worse=text)

@@ -40,6 +40,7 @@ def one_sentence(
     machine_name: str,
     budget_left_ms: float | None,
     slo_ms: float | None,
+    sites: int | None = None,
 ) -> str:
     """The answer: does it hold, on what, and if not, by how much it falls short (the first check that fails)."""
     short = [need for need in capacity if need.short]
@@ -53,14 +54,18 @@ def one_sentence(
     if not feasible:
         return f"It does not hold as designed: {why_not}."
     budget = (
-        f", with {budget_left_ms:,.4g} ms of the {slo_ms:,.4g} ms budget left after communication"
+        f", with {budget_left_ms:,.1f} ms of the {slo_ms:,.4g} ms budget left after communication"
         if slo_ms and budget_left_ms is not None
         else ""
     )
+    if sites:  # a legal boundary: the data stays where it is, whatever the machines
+        return f"It holds as a design across the {sites:,} sites that keep their own data{budget}."
     if ceiling == "none":
         return f"It holds on one machine ({machine_name}): no ceiling binds, so nothing needs distributing{budget}."
     if capacity:
-        return f"It holds on the fleet stated: {'; '.join(need.sentence() for need in capacity)}{budget}."
+        unlike = any(need.unlike_reference and need.unit == "nodes" for need in capacity)
+        lead = "It holds if its nodes are as strong as the reference" if unlike else "It holds on the fleet stated"
+        return f"{lead}: {'; '.join(need.sentence() for need in capacity)}{budget}."
     plural = "s" if machines_needed != 1 else ""
     return (
         f"It holds on about {machines_needed:,} machine{plural} like the reference ({machine_name}; the text states "

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 
 from ceiling.agents.reading.fleet import stated_fleet
 from ceiling.agents.review import answer
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
-from ceiling.agents.scoring.capacity import FleetNeed, fleet_needs
+from ceiling.agents.scoring.capacity import FirstToken, FleetNeed, first_token, fleet_needs
 from ceiling.agents.stages.table import STAGES
 
 # Code 1.8.2 of the chapter: the tool that owns each axis.
@@ -39,7 +40,18 @@ def as_text(text) -> str:
 
 def _fleet_needs(facts, pressures, machine) -> list:
     devices, nodes = stated_fleet(facts.num("workers"), facts.workers.quote, facts.num("devices_per_node"))
-    return fleet_needs(pressures, devices, nodes, machine.gpus)
+    return fleet_needs(pressures, devices, nodes, machine.gpus, _unlike(facts, machine))
+
+
+def _unlike(facts, machine) -> str | None:
+    """How the design's nodes differ from the reference machine, when the text says (devices per node, memory)."""
+    per, memory = facts.num("devices_per_node") or machine.gpus, facts.num("gpu_memory") or machine.gpu_memory_bytes
+    if per == machine.gpus and memory == machine.gpu_memory_bytes:
+        return None
+    return (
+        f"the design's hold {per:g} x {memory / 1e9:g} GB devices, the reference {machine.gpus} x "
+        f"{machine.gpu_memory_bytes / 1e9:g} GB"
+    )
 
 
 def build(state: dict) -> Review:
@@ -54,18 +66,25 @@ def build(state: dict) -> Review:
     facts = state["facts"]
     capacity = _fleet_needs(facts, pressures, state["machine"])
     short = [need for need in capacity if need.short]  # feasible only when the stated fleet covers every need
-    feasible = state["feasible"] and not short
+    ttft = first_token(facts, state["machine"])
+    late = ttft is not None and not ttft.within
+    feasible = state["feasible"] and not short and not late
+    # the checks no critic revision can fix (machines, a prompt's prefill), said beside the critic's own reason
+    why_not = "; ".join(
+        [reason for reason in [state.get("infeasible_because")] if reason] + ([ttft.sentence()] if late else [])
+    )
     return Review(
         question=answer.question_asked(state.get("description", "")),
         answer=answer.one_sentence(
             feasible,
-            state.get("infeasible_because"),
+            why_not or None,
             capacity,
             d[1].evidence.ceiling,
             d[1].evidence.machines_needed,
             state["machine"].name,
             comm.budget_left_ms,
             None if facts.slo.assumed else comm.slo_ms,  # an assumed budget is no answer to the design's writer
+            int(pressures["data"].need) if pressures["data"].unit == "parties" and pressures["data"].binds else None,
         ),
         ceiling=d[1].evidence.ceiling,
         pressures={name: round(p.pressure, 2) for name, p in pressures.items()},
@@ -106,8 +125,12 @@ def build(state: dict) -> Review:
         assumptions=facts.assumptions() + [f"reference machine: {state['machine'].name}"],
         engine=state.get("engine", "deterministic"),
         feasible=feasible,
-        infeasible_because=state.get("infeasible_because")
-        or ("the fleet the text states is short: " + "; ".join(n.sentence() for n in short) if short else None),
+        infeasible_because="; ".join(
+            [reason for reason in [state.get("infeasible_because")] if reason]
+            + (["the fleet the text states is short: " + "; ".join(n.sentence() for n in short)] if short else [])
+            + ([ttft.sentence()] if late else [])
+        )
+        or None,
         reference_machine=state["machine"].name,
         ceiling_inputs={name: p.inputs for name, p in pressures.items()},
         break_evens=[b.model_dump() for b in break_evens],
@@ -116,6 +139,7 @@ def build(state: dict) -> Review:
         set_aside=facts.set_aside,
         unread_numbers=facts.unread_numbers,
         capacity=[need.model_dump() for need in capacity],
+        first_token=ttft.model_dump() if ttft else None,
     )
 
 
@@ -168,13 +192,37 @@ def _num(x) -> str:
     return f"{x:,.4g}" if isinstance(x, float) else str(x)
 
 
+def _edge(break_even: dict) -> float:
+    """How far a quantity is from where the verdict flips, as a factor (1 = on the edge); unknown ones last."""
+    now, flips = break_even["current"], break_even["flips_at"]
+    if not now or not flips or math.isinf(flips) or now <= 0 or flips <= 0:
+        return math.inf
+    return max(now / flips, flips / now)
+
+
+def _distance(break_even: dict) -> str:
+    factor = _edge(break_even)
+    if math.isinf(factor):
+        return "-"
+    return "on the edge" if factor < 1.005 else f"{factor:,.2g}x"
+
+
+def _calls_answered(r: Review) -> str:
+    """How many of the model's calls answered, when some did not (which stages fell back is in its table)."""
+    usage = (r.llm or {}).get("usage") or {}
+    failed, calls = usage.get("failed", 0), usage.get("calls", 0)
+    return f" ({calls - failed} of {calls} LLM calls answered; the rules stand where one did not)" if failed else ""
+
+
 def _capacity_line(r: Review) -> list[str]:
     """The fleet the text states against each binding ceiling's need, in the units each counts."""
-    if not r.capacity:
-        return []
     needs = [FleetNeed(**c) for c in r.capacity]
-    lead = "**Capacity: short.** " if any(n.short for n in needs) else "**Capacity:** "
-    text = "; ".join(n.sentence() for n in needs)
+    ttft = FirstToken(**r.first_token) if r.first_token else None
+    if not needs and ttft is None:
+        return []
+    short = any(n.short for n in needs) or (ttft is not None and not ttft.within)
+    lead = "**Capacity: short.** " if short else "**Capacity:** "
+    text = "; ".join([n.sentence() for n in needs] + ([ttft.sentence()] if ttft else []))
     return [lead + text[0].upper() + text[1:] + ".", ""]
 
 
@@ -205,7 +253,7 @@ def markdown(review: Review, title: str = "the described system") -> str:
         + (f" Infeasible because {as_text(r.infeasible_because)}." if not r.feasible else ""),
         "",
         *_capacity_line(r),
-        f"Engine: `{r.engine}`. Reference machine: {r.reference_machine}.",
+        f"Engine: `{r.engine}`{_calls_answered(r)}. Reference machine: {r.reference_machine}.",
         "",
         *_what_was_not_read(r),
         "## Table 1.8.1, filled in",
@@ -258,15 +306,15 @@ def markdown(review: Review, title: str = "the described system") -> str:
         ]
     out += [
         "",
-        "### Break-even values (where the verdict flips)",
+        "### Break-even values (where the verdict flips), closest to the edge first",
         "",
-        "| Quantity | Now | Flips at | Assumed? | Meaning |",
-        "|---|---|---|---|---|",
+        "| Quantity | Now | Flips at | Distance | Assumed? | Meaning |",
+        "|---|---|---|---|---|---|",
     ]
     out += [
         f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | "
-        f"{'yes' if b['assumed'] else 'no'} | {as_text(b['meaning'])} |"
-        for b in r.break_evens
+        f"{_distance(b)} | {'yes' if b['assumed'] else 'no'} | {as_text(b['meaning'])} |"
+        for b in sorted(r.break_evens, key=_edge)
     ]
     out += ["", "## Critic loop trace", ""]
     out += [f"{s.loop}. {as_text(s.reason)} -> {as_text(s.change)}" for s in r.trace] or [

@@ -16,7 +16,8 @@ import math
 
 from pydantic import BaseModel
 
-from ceiling.agents.scoring.pressures import Pressure
+from ceiling.agents.scoring import formulas
+from ceiling.agents.scoring.pressures import SERVING_HEADROOM, Pressure, is_llm
 
 
 class FleetNeed(BaseModel):
@@ -26,13 +27,23 @@ class FleetNeed(BaseModel):
     stated: float
     short: bool
     parts: dict[str, int] = {}  # a need made of phases (an LLM's prefill and decode): each one's count
+    unlike_reference: str | None = None  # the design's nodes are not the reference machine's: how they differ
 
     def sentence(self) -> str:
         phases = ", ".join(f"{phase} alone {count:,}" for phase, count in self.parts.items())
         need = f"the {self.ceiling} ceiling needs about {self.needed:,} {self.unit}" + (f" ({phases})" * bool(phases))
+        said = f"{need}; the design states {_said(self.stated)}"
         if self.short:
-            return f"{need}; the design states {self.stated:,.0f}, short by {self.needed - self.stated:,.0f}"
-        return f"{need}; the design states {self.stated:,.0f}"
+            said += f", short by {_said(self.needed - self.stated)}"
+        if self.unlike_reference and self.unit == "nodes":
+            said += (
+                f" (counted as reference nodes: {self.unlike_reference}; pass --machine with its node to count its own)"
+            )
+        return said
+
+
+def _said(count: float) -> str:
+    return f"{count:,.0f}" if count >= 10 or count == int(count) else f"{count:.1f}"
 
 
 def _count(ratio: float) -> int:
@@ -41,7 +52,11 @@ def _count(ratio: float) -> int:
 
 
 def fleet_needs(
-    pressures: dict[str, Pressure], devices: float | None, nodes: float | None, gpus_per_reference_node: int
+    pressures: dict[str, Pressure],
+    devices: float | None,
+    nodes: float | None,
+    gpus_per_reference_node: int,
+    unlike_reference: str | None = None,
 ) -> list[FleetNeed]:
     """One line per binding ceiling, for the part of the fleet the text states; [] when it states none.
 
@@ -59,6 +74,48 @@ def fleet_needs(
         needed = _count(pressure.ratio)
         parts = {phase: _count(ratio) for phase, ratio in pressure.parts.items()}
         found.append(
-            FleetNeed(ceiling=name, unit=unit, needed=needed, stated=have, short=needed > have + 1e-9, parts=parts)
+            FleetNeed(
+                ceiling=name,
+                unit=unit,
+                needed=needed,
+                stated=have,
+                short=needed > have + 1e-9,
+                parts=parts,
+                unlike_reference=unlike_reference,
+            )
         )
     return found
+
+
+class FirstToken(BaseModel):
+    """An LLM service's time to first token at the least: one prompt's prefill on one replica (issue 24 part 2)."""
+
+    seconds: float
+    gpus_per_replica: int
+    slo_s: float | None
+    within: bool
+
+    def sentence(self) -> str:
+        said = (
+            f"time to first token at least {self.seconds * 1000:,.0f} ms (one prompt's prefill on a "
+            f"{self.gpus_per_replica}-GPU replica)"
+        )
+        if self.slo_s is None:
+            return said
+        where = "inside" if self.within else "over"
+        return f"{said}, {where} the {self.slo_s * 1000:,.0f} ms budget"
+
+
+def first_token(facts, machine) -> FirstToken | None:
+    """Prefill FLOPs of one stated prompt / (the GPUs one replica needs to hold the weights x peak x MFU); None
+    unless the text states the prompt length of an LLM service. The lookups and tensor-parallel all-reduces before
+    the first token only add to it: a bound, not an estimate."""
+    prompt, params = facts.num("prompt_tokens"), facts.num("model_params")
+    if not (prompt and params and is_llm(facts)):
+        return None
+    served = formulas.weights_bytes(params, facts.num("bytes_per_param") or 2.0) * SERVING_HEADROOM  # as stage 1
+    memory = facts.num("gpu_memory") or machine.gpu_memory_bytes
+    gpus = 2 ** math.ceil(math.log2(max(served / memory, 1.0)))  # tensor parallelism splits by powers of two
+    seconds = formulas.prefill_flops(params, prompt) / (gpus * machine.gpu_peak_flops_per_s * machine.prefill_mfu)
+    slo = facts.num("slo") / 1000 if facts.num("slo") and not facts.slo.assumed else None
+    return FirstToken(seconds=seconds, gpus_per_replica=gpus, slo_s=slo, within=slo is None or seconds <= slo)

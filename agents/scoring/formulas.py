@@ -55,6 +55,9 @@ __all__ = [
     "prefill_flops",
     "gpus_for_flops",
     "decode_tokens_per_s",
+    # across sites
+    "site_round_s",
+    "aggregator_inbound_s",
     # failure tax
     "node_mtbf_h",
     "fleet_mtbf_h",
@@ -706,6 +709,35 @@ def decode_tokens_per_s(gpus: int, hbm_bytes_per_s: float, weight_bytes: float, 
     """
     _check_positive("weight_bytes", weight_bytes)
     return gpus * hbm_bytes_per_s / weight_bytes * batch
+
+
+def site_round_s(update_bytes: float, site_bandwidth_bytes_per_s: float, latency_s: float) -> float:
+    """One federated round at one site: its update goes up and the new model comes down over the site's own link,
+    t = 2 x (update bytes / bandwidth + latency).
+
+    Args: update_bytes (model or update size, bytes); site_bandwidth_bytes_per_s (the site's link, bytes/s);
+    latency_s (one message's latency over it, s). Returns seconds.
+    Source: docs/formulas.md ("Across sites"); McMahan et al. 2017 (federated averaging: one model up and down a
+    round). Example (check 15): a 300M-parameter model in bf16 (600 MB) over a 1 Gb/s link, 4.8 s each way.
+    >>> site_round_s(600e6, 1e9 / 8, 0.0)
+    9.6
+    """
+    _check_positive("site_bandwidth_bytes_per_s", site_bandwidth_bytes_per_s)
+    return 2.0 * (update_bytes / site_bandwidth_bytes_per_s + latency_s)
+
+
+def aggregator_inbound_s(sites: int, update_bytes: float, aggregator_bandwidth_bytes_per_s: float) -> float:
+    """The aggregator's share of a round: every site's update arrives over its one link, t = sites x update bytes
+    / bandwidth (the same again outbound when it sends each site the new model).
+
+    Args: sites (count); update_bytes (bytes); aggregator_bandwidth_bytes_per_s (bytes/s). Returns seconds.
+    Source: docs/formulas.md ("Across sites").
+    Example (check 15): 40 sites' 600 MB updates into a 10 Gb/s aggregator.
+    >>> round(aggregator_inbound_s(40, 600e6, 10e9 / 8), 1)
+    19.2
+    """
+    _check_positive("aggregator_bandwidth_bytes_per_s", aggregator_bandwidth_bytes_per_s)
+    return sites * update_bytes / aggregator_bandwidth_bytes_per_s
 
 
 # ---------------------------------------------------------------------------

@@ -40,7 +40,7 @@ class BreakEven(BaseModel):
 
 
 class CommunicationTax(BaseModel):
-    kind: str  # "fan-out" | "all-reduce" | "shuffle" | "none"
+    kind: str  # "fan-out" | "all-reduce" | "shuffle" | "federated round" | "none"
     communication_ms: float
     slo_ms: float | None
     budget_left_ms: float | None
@@ -61,6 +61,7 @@ class FailureTax(BaseModel):
     replicas_for_four_nines: int | None = None
     large_fleet: bool
     within_budget: bool
+    job_shorter_than_interval: bool | None = None  # a job that ends before its first checkpoint needs a restart plan
 
 
 def serving_comm(facts: SystemFacts, design: Design) -> CommunicationTax:
@@ -148,6 +149,33 @@ def training_comm(
     )
 
 
+def federated_round_comm(facts: SystemFacts) -> CommunicationTax:
+    """One round of training across sites whose data stays home, over the slowest link a round crosses: each site's
+    update up and the new model down over its own link, and every site's update into the aggregator when the text
+    states its link too (the fastest link stated; the sites' is the slowest). No round period is read, so the round
+    time is the tax to budget, not a verdict."""
+    update = facts.num("gradient_size") or 0.0
+    sites = int(facts.num("parties") or 0)
+    site_link, latency = facts.num("bandwidth"), facts.num("link_latency") or 0.0
+    per_site = scoring.site_round_s(update, site_link, latency)
+    return CommunicationTax(
+        kind="federated round",
+        communication_ms=round(per_site * 1000, 3),
+        slo_ms=None,
+        budget_left_ms=None,
+        within_budget=True,
+        compute_ms=None,
+        formula="each site's update up and the new model down over its own link: 2 x (update / link + latency)",
+        inputs={
+            "sites": sites,
+            "update_bytes": update,
+            "site_link_bytes_per_s": site_link,
+            "latency_s": latency,
+            "aggregator_inbound_s_at_site_link": scoring.aggregator_inbound_s(sites, update, site_link),
+        },
+    )
+
+
 def shuffle_comm(facts: SystemFacts, workers: int, machine: ReferenceMachine) -> CommunicationTax:
     size, deadline = facts.num("data_size") or 0.0, facts.num("deadline")
     bandwidth = facts.num("bandwidth") or machine.inter_bandwidth_bytes_per_s
@@ -188,6 +216,9 @@ def failure_tax(facts: SystemFacts, devices: int, training: bool) -> FailureTax:
         result.young_interval_s = round(scoring.young_interval_s(delta, mtbf_s), 2)
         result.wasted_fraction = round(waste, 4)
         result.within_budget = waste <= WASTE_BUDGET
+        job_s = facts.num("deadline")
+        if job_s and job_s < daly:
+            result.job_shorter_than_interval = True
     else:
         a = scoring.availability(mtbf_h, SERVING_MTTR_H)
         result.replicas_for_four_nines = scoring.replicas_for_availability(a, 0.9999)

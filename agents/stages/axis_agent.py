@@ -17,6 +17,11 @@ AXIS_WORDS = {
 }
 
 
+# A model split over devices runs its training or its inference over them too (Megatron's tensor-parallel training,
+# a sharded model behind a router): the model axis brings the workload's axis with it.
+WORK_OF_A_SPLIT_MODEL = {"training": "training", "serving": "inference", "agents": "inference"}
+
+
 def primary_axis(ceiling: str, workload: str) -> str | None:
     """The axis a ceiling points to (Section 1.2's mapping)."""
     if ceiling == "throughput":
@@ -58,13 +63,16 @@ def decide(state: dict) -> StageDecision:
         )
         query = "flat hexagon every axis low a single machine will do"
     else:
-        distribute = [primary] + [a for a, p in ranked if p >= P.BINDS_AT and a != primary]
+        work = WORK_OF_A_SPLIT_MODEL.get(facts.text("workload")) if primary == "model" else None
+        distribute = [primary] + [a for a in [work] if a] + [a for a, p in ranked if p >= P.BINDS_AT and a != primary]
+        distribute = list(dict.fromkeys(distribute))
         kept = [a for a, p in ranked if a not in distribute]
         why = (
             f"The {ceiling} ceiling from stage 1 points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})"
+            + (f", and a model split over devices runs its {work} over them too" if work else "")
             + (
-                f"; the pressures also force: {', '.join(AXIS_WORDS[a] for a in distribute[1:])}"
-                if len(distribute) > 1
+                f"; the pressures also force: {', '.join(AXIS_WORDS[a] for a in distribute[1:] if a != work)}"
+                if [a for a in distribute[1:] if a != work]
                 else ""
             )
             + ". Not distributed: "

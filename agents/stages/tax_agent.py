@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ceiling.agents.reading.fleet import stated_fleet
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.scoring import taxes as T
 from ceiling.agents.stages.citing import cite
@@ -16,7 +17,12 @@ def compute(state: dict) -> TaxEvidence:
     workload = facts.text("workload")
     stage1 = state["decisions"][1].evidence
     machines = 1 if design.single_machine else stage1.machines_needed
-    if workload == "training":
+    if facts.spans_sites():
+        comm = T.federated_round_comm(facts)
+        # a site that fails drops out of a round; the round does not restart from a checkpoint
+        failure = T.failure_tax(facts, int(facts.num("workers") or facts.num("parties")), training=False)
+        break_evens = []
+    elif workload == "training":
         workers = T.training_workers(facts, design, machines, machine)
         model_bytes = stage1.pressures["model"].need or 0.0
         comm = T.training_comm(facts, design, workers, machine, model_bytes)
@@ -29,14 +35,19 @@ def compute(state: dict) -> TaxEvidence:
         break_evens = []
     else:
         comm = T.serving_comm(facts, design)
-        replicas = machines
-        failure = T.failure_tax(
-            facts,
-            replicas * machine.gpus if facts.num("model_params") and not facts.flag("small_model") else replicas,
-            training=False,
-        )
+        failure = T.failure_tax(facts, serving_devices(facts, machines, machine.gpus), training=False)
         break_evens = T.serving_break_evens(facts, comm)
     return TaxEvidence(communication=comm, failure=failure, break_evens=break_evens, machines=machines)
+
+
+def serving_devices(facts, machines: int, gpus_per_node: int) -> int:
+    """The devices a service fails on: the fleet the text states, else the machines its need takes (their GPUs
+    when it serves a model from GPU memory)."""
+    on_gpus = bool(facts.num("model_params")) and not facts.flag("small_model")
+    devices, nodes = stated_fleet(facts.num("workers"), facts.workers.quote, facts.num("devices_per_node"))
+    if devices or nodes:
+        return int(devices or nodes * ((facts.num("devices_per_node") or gpus_per_node) if on_gpus else 1))
+    return machines * gpus_per_node if on_gpus else machines
 
 
 def _hours(h: float) -> str:
@@ -61,10 +72,25 @@ def _describe(tax: TaxEvidence) -> str:
             "workers) "
             f"against {comm.compute_ms:,.2f} ms of compute per worker per step"
         )
+    elif comm.kind == "federated round":
+        i = comm.inputs
+        text = (
+            f"each round moves the {i['update_bytes'] / 1e6:,.0f} MB update up and the new model down over each of "
+            f"the {i['sites']:,.0f} sites' own {i['site_link_bytes_per_s'] * 8 / 1e9:g} Gb/s links: "
+            f"{comm.communication_ms / 1000:,.2f} s per site per round, and "
+            f"{i['aggregator_inbound_s_at_site_link']:,.1f} s for an aggregator on a link like theirs to take in "
+            "every update; no round period is stated, so the round time is the tax to plan the rounds around"
+        )
     else:
         text = (
             f"shuffle {comm.communication_ms / 1000:,.1f} s plus compute {comm.compute_ms / 1000:,.1f} s against the "
             "job window"
+        )
+    if comm.kind == "federated round":
+        return text + (
+            f". Failure tax: {failure.devices:,} sites, P(some site down in 24 h) {failure.p_any_down:.1%}, "
+            f"{failure.interruptions_per_day:,.2f} site outages a day: a round must close with the sites that report, "
+            "not wait for all of them."
         )
     text += f"; {'within' if comm.within_budget else 'OVER'} budget. "
     text += (
@@ -72,14 +98,21 @@ def _describe(tax: TaxEvidence) -> str:
         f"{failure.p_any_down:.1%}, "
         f"{failure.interruptions_per_day:,.2f} interruptions/day"
     )
-    if failure.checkpoint_interval_s:
+    if failure.job_shorter_than_interval:
+        text += (
+            f"; the Daly interval ({failure.checkpoint_interval_s / 3600:,.1f} h) is longer than the whole job, so "
+            "periodic checkpoints buy nothing: plan the restart instead (rerun from the start, or one checkpoint "
+            "midway)"
+        )
+    elif failure.checkpoint_interval_s:
         text += (
             f"; checkpoint every {failure.checkpoint_interval_s:,.0f} s (Daly), {failure.wasted_fraction:.1%} of the "
             "run lost"
         )
     if failure.replicas_for_four_nines:
         text += (
-            f"; {_copies(failure.replicas_for_four_nines)} of each replica reach 99.99% availability; run "
+            f"; {_copies(failure.replicas_for_four_nines)} of each replica "
+            f"{'reaches' if failure.replicas_for_four_nines == 1 else 'reach'} 99.99% availability; run "
             f"N+{max(1, math.ceil(failure.interruptions_per_day))} replicas so the tail holds while one is replaced"
         )
     return text + "."
@@ -89,6 +122,8 @@ def _short(tax: TaxEvidence) -> str:
     comm, failure = tax.communication, tax.failure
     if comm.slo_ms is not None:
         text = f"{comm.communication_ms:g} ms of {comm.slo_ms:g} ms SLO ({comm.budget_left_ms:g} ms left)"
+    elif comm.compute_ms is None:
+        text = f"{comm.communication_ms / 1000:,.3g} s per {comm.kind} per site"
     else:
         text = f"{comm.communication_ms:,.4g} ms {comm.kind} vs {comm.compute_ms:,.4g} ms compute"
     return text + f"; P(failure in 24 h) {failure.p_any_down:.1%}" + ("" if comm.within_budget else "; OVER budget")
