@@ -83,20 +83,13 @@ _FLEET_PATTERNS = [  # the first that matches a sentence reads it
         + rf"(?:{_TIMES}|\s*)(?:{_DEVICE}|{_GENERIC})",
         re.I,
     ),
-    # a machine named by its instance type, its devices in brackets: "4x g5.12xlarge (4 A10G 24GB each)",
-    # "8 a2-highgpu-8g instances (each with 8 Nvidia A100 GPUs)"
+    # a machine named by its instance type, its devices in brackets, "each" before or after them:
+    # "4x g5.12xlarge (4 A10G 24GB each)", "8 a2-highgpu-8g instances (each with 8 Nvidia A100 GPUs)"
     re.compile(
         _COUNT.format(name="nodes")
-        + r"\s*(?:x|×)?\s*(?:[\w.-]+\s+){0,2}?\(\s*(?:each\s+(?:with|has|having)\s+)"
+        + r"\s*(?:x|×)?\s*(?:[\w.-]+\s+){0,2}?\(\s*(?P<each_first>each\s+(?:with|has|having)\s+)?"
         + _COUNT.format(name="per")
-        + rf"(?:{_TIMES}|\s*)(?:[\w-]+\s+)?(?:{_DEVICE}|{_GENERIC})[^)]{{0,30}}\)",
-        re.I,
-    ),
-    re.compile(
-        _COUNT.format(name="nodes")
-        + r"\s*(?:x|×)?\s*(?:[\w.-]+\s+){0,2}?\(\s*"
-        + _COUNT.format(name="per")
-        + rf"(?:{_TIMES}|\s*)(?:[\w-]+\s+)?(?:{_DEVICE}|{_GENERIC})[^)]{{0,30}}?\b(?:each|apiece)\s*\)",
+        + rf"(?:{_TIMES}|\s*)(?:[\w-]+\s+)?(?:{_DEVICE}|{_GENERIC})[^)]{{0,30}}?(?(each_first)|\b(?:each|apiece)\s*)\)",
         re.I,
     ),
     # "48 A100s across six servers", "8xH200", "2,048 TPU v4 chips", "8 40GB NVIDIA A100s",
@@ -164,7 +157,7 @@ def read(sentence: str) -> Fleet:
                 fleet.per_node = count // nodes if count % nodes == 0 else None
         else:
             fleet.per_node = per
-        fleet.spans = [match.span(g) for g in groups if groups.get(g) and g != "device"]
+        fleet.spans = [match.span(g) for g in groups if groups.get(g) and g not in ("device", "each_first")]
         if groups.get("memory_before"):
             fleet.memory, fleet.memory_stated = float(groups["memory_before"]) * GB, True
         break
