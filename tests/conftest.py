@@ -71,6 +71,22 @@ def contract_keys() -> set[str]:
 
 
 @pytest.fixture
+def run_async():
+    """Run an async `main()` to completion in a thread of its own: a session fixture (Playwright's sync API, for the
+    browser tests) keeps an event loop running in the test thread, and anyio.run refuses to start inside one."""
+
+    def run(main):
+        from concurrent.futures import ThreadPoolExecutor
+
+        import anyio
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(anyio.run, main).result()
+
+    return run
+
+
+@pytest.fixture
 def descriptions() -> Path:
     return REPO / "tests" / "descriptions"
 

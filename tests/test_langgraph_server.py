@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
@@ -180,7 +179,7 @@ def test_with_ask_the_run_stops_at_a_question_and_resumes_with_the_answers(serve
     assert "unregistered type" not in server.log_text() and "Blocked deserialization" not in server.log_text()
 
 
-def test_the_server_s_mcp_endpoint_offers_the_review_as_a_tool_with_a_small_input(server):
+def test_the_server_s_mcp_endpoint_offers_the_review_as_a_tool_with_a_small_input(server, run_async):
     async def list_and_call():
         async with (
             streamable_http_client(f"{server.url}/mcp") as (read, write),
@@ -191,7 +190,7 @@ def test_the_server_s_mcp_endpoint_offers_the_review_as_a_tool_with_a_small_inpu
             called = await session.call_tool(GRAPH, {"description": FRAUD})
             return tools, called
 
-    tools, called = anyio.run(list_and_call)
+    tools, called = run_async(list_and_call)
     assert [tool.name for tool in tools] == [GRAPH]
     schema = tools[0].input_schema
     assert schema["required"] == ["description"] and schema["properties"]["description"]["type"] == "string"

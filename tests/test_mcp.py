@@ -189,7 +189,7 @@ async def _exercise(session: ClientSession, cli: dict, corpus_index) -> list[str
     return names
 
 
-def test_over_stdio(tmp_path, cli, corpus_index):
+def test_over_stdio(tmp_path, cli, corpus_index, run_async):
     """The client spawns `python -m ceiling.app.cli mcp` and talks over its stdin/stdout."""
     server = StdioServerParameters(
         command=sys.executable,
@@ -205,7 +205,7 @@ def test_over_stdio(tmp_path, cli, corpus_index):
                     await session.initialize()
                 return await _exercise(session, cli, corpus_index)
 
-    assert anyio.run(main) == ["extract_facts", "review_design", "what_if"]
+    assert run_async(main) == ["extract_facts", "review_design", "what_if"]
 
 
 def _wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -221,7 +221,7 @@ def _wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> No
     pytest.fail(f"ceiling mcp --http did not listen on 127.0.0.1:{port} within {READY_TIMEOUT_S:.0f} s")
 
 
-def test_over_streamable_http(tmp_path, cli, corpus_index):
+def test_over_streamable_http(tmp_path, cli, corpus_index, run_async):
     """`ceiling mcp --http --port N` serves http://127.0.0.1:N/mcp until it is stopped."""
     from ceiling.app.local_server import free_port
 
@@ -243,7 +243,7 @@ def test_over_streamable_http(tmp_path, cli, corpus_index):
             ):
                 return await _exercise(session, cli, corpus_index)
 
-        assert anyio.run(main) == ["extract_facts", "review_design", "what_if"]
+        assert run_async(main) == ["extract_facts", "review_design", "what_if"]
         assert f"serving on http://127.0.0.1:{port}/mcp" in log.read_text()
     finally:
         process.terminate()  # uvicorn shuts down on SIGTERM

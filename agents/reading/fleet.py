@@ -64,7 +64,8 @@ _DEVICE = (
 _GENERIC = r"(?:gpus?|accelerators?|cards?|chips?|devices?)"
 _NODE = r"(?:nodes?|servers?|machines?|hosts?|boxes|box|instances?|vms?|pods?)"
 _TIMES = r"\s*(?:x|×|\*)\s*"
-_COUNT = r"(?<![\w.,-])(?P<{name}>\d{{1,3}}(?:,\d{{3}})+|\d+)"  # not a digit inside a name ("n1-standard-8")
+# A count, never a digit inside a name ("n1-standard-8"); atomic, so a long run of digits is never re-split (linear).
+_COUNT = r"(?<![\w.,-])(?P<{name}>(?>\d{{1,3}}(?:,\d{{3}})+|\d+))"
 
 _FLEET_PATTERNS = [  # the first that matches a sentence reads it
     # "12 nodes x 4 L40S", "4 nodes of 8xH200", "16-node cluster with 8 H100s each"
