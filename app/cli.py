@@ -207,9 +207,9 @@ REVIEW_HELP = (  # one line per paragraph: rich keeps a docstring's line breaks
     "alternative.\n\n"
     "Several designs are reviewed in the order given; a table (design, verdict, answer, gate findings) ends the run "
     "on stderr. A design that cannot be read is one error line, and the others are still reviewed.\n\n"
-    f"Exit codes, the first that applies: {gate.EXIT_ENGINE} the engine could not start (nothing reviewed); "
-    f"{gate.EXIT_INPUT} bad input or usage (a design could not be read); {gate.EXIT_GATE} a --fail-on check "
-    f"failed (the reviews are still written); {gate.EXIT_OK} otherwise."
+    f"Exit codes, the first that applies: {gate.EXIT_INPUT} bad input or usage (a design could not be read, or the "
+    f"engine could not start as configured: nothing reviewed); {gate.EXIT_GATE} a --fail-on check failed (the "
+    f"reviews are still written); {gate.EXIT_OK} otherwise."
 )
 
 
@@ -622,7 +622,7 @@ def chat(
             )
     except EngineError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(gate.EXIT_ENGINE) from None
     except OSError as exc:
         _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
 
@@ -670,7 +670,7 @@ def mcp(
             )
     except EngineError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(gate.EXIT_ENGINE) from None
     except BadSetting as exc:
         _fail(str(exc))
     except OSError as exc:

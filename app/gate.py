@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-# Exit codes of `ceiling review`, the first that applies. 1 stays the engine's (as it has been since --llm), so a
-# CI job can tell "the reviewer could not run" (retry) from "the design failed the gate" (fix the design).
+# Exit codes of `ceiling review`, as the design gate's users expect them: 1 a design failed the gate, 2 the review could
+# not be made as asked (bad input, usage, or an engine the settings cannot start), so a CI job tells "fix the design"
+# from "fix the job".
 EXIT_OK = 0
-EXIT_ENGINE = 1  # the engine could not start: nothing was reviewed
+EXIT_GATE = 1  # every design was reviewed and one failed a --fail-on check
 EXIT_INPUT = 2  # bad input or usage: a design could not be read (the others are still reviewed)
-EXIT_GATE = 3  # every design was reviewed and one failed a --fail-on check
+EXIT_ENGINE = 2  # the engine could not start as configured (no endpoint, a missing GGUF): nothing reviewed
 
 
 class Check(StrEnum):

@@ -44,13 +44,13 @@ def test_openai_without_an_endpoint_is_a_one_line_error(corpus_index):
         timeout=120,
         env=env,
     )
-    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith("error: --llm openai needs")
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error: --llm openai needs")
 
 
 def test_local_with_a_missing_gguf_is_a_one_line_error(tmp_path, corpus_index):
     result = ceiling("review", str(FRAUD), "--llm", "local", "--gguf", str(tmp_path / "none.gguf"))
     last = result.stderr.strip().splitlines()[-1]
-    assert result.returncode == 1 and last.startswith("error: ") and "Traceback" not in result.stderr
+    assert result.returncode == 2 and last.startswith("error: ") and "Traceback" not in result.stderr
     assert "no such GGUF file" in last or "pip install -e '.[local]'" in last
 
 
@@ -86,7 +86,7 @@ def test_a_bad_timeout_setting_is_a_one_line_error(corpus_index):
         "openai",
         env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "CEILING_LLM_TIMEOUT": "soon"},
     )
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "error: CEILING_LLM_TIMEOUT='soon' is not a number"
 
 

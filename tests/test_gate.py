@@ -105,7 +105,7 @@ def test_the_gate_passes_a_feasible_design_and_fails_an_infeasible_one(corpus_in
     assert passed.stdout.startswith("# Design review: Card-fraud scoring service")
 
     failed = ceiling("review", str(MULTIAGENT), "--fail-on", "infeasible", "-f", "json")
-    assert failed.returncode == 3, failed.stderr
+    assert failed.returncode == 1, failed.stderr
     assert json.loads(failed.stdout)["feasible"] is False  # the review is written all the same
     assert (
         f"{MULTIAGENT}: infeasible: stage 2 distributes axes although stage 1 found no binding ceiling" in failed.stderr
@@ -125,11 +125,12 @@ def test_bad_input_and_bad_options_exit_2_in_one_line(tmp_path):
         assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     help_text = " ".join(ceiling("review", "--help").stdout.split())
-    assert "1 the engine could not start" in help_text and "3 a --fail-on check failed" in help_text
+    assert "2 bad input or usage" in help_text and "engine could not start" in help_text
+    assert "1 a --fail-on check failed" in help_text
 
 
-def test_an_engine_that_cannot_start_is_exit_1_not_a_failed_gate(tmp_path):
-    """The one code a CI job must not read as "the design failed": nothing was reviewed."""
+def test_an_engine_that_cannot_start_is_exit_2_not_a_failed_gate(tmp_path):
+    """A code a CI job must not read as "the design failed": nothing was reviewed (a usage error, exit 2)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     result = subprocess.run(
         [sys.executable, "-m", "ceiling.app.cli", "review", str(FRAUD), str(MULTIAGENT), "--fail-on", "infeasible"]
@@ -139,17 +140,17 @@ def test_an_engine_that_cannot_start_is_exit_1_not_a_failed_gate(tmp_path):
         timeout=120,
         env=env,
     )
-    assert result.returncode == 1 and result.stderr.startswith("error: --llm openai needs"), result.stderr
+    assert result.returncode == 2 and result.stderr.startswith("error: --llm openai needs"), result.stderr
     assert result.stdout == "" and not (tmp_path / "junit.xml").exists()
 
 
 @pytest.mark.parametrize(
     "design, check, code, said",
     [
-        (RECSYS, "over-budget", 3, "over-budget: the all-reduce tax of the design as described is 630.6 ms against"),
+        (RECSYS, "over-budget", 1, "over-budget: the all-reduce tax of the design as described is 630.6 ms against"),
         (RECSYS, "infeasible", 0, None),  # the critic's revision holds: the verdict is feasible
         (MULTIAGENT, "over-budget", 0, None),  # infeasible, but its tax is within budget
-        (FINETUNE, "assumed", 3, "assumed: the verdict rests on assumed quantities: data size assumed 8e+09 bytes"),
+        (FINETUNE, "assumed", 1, "assumed: the verdict rests on assumed quantities: data size assumed 8e+09 bytes"),
         (FINETUNE, "over-budget", 0, None),
     ],
 )
@@ -177,7 +178,7 @@ def test_assumed_fails_only_on_quantities_that_could_flip_the_verdict(corpus_ind
 
     hospitals = DESCRIPTIONS / "chapter_hospitals.md"
     result = ceiling("review", str(hospitals), "--fail-on", "assumed")
-    assert result.returncode == 3
+    assert result.returncode == 1
     line = next(line for line in result.stderr.splitlines() if line.startswith(f"{hospitals}: assumed: "))
     named = {part.split(" assumed ")[0] for part in line.split("assumed quantities: ")[1].split("; ")}
     state = run(read_input(str(hospitals))[0])
@@ -207,7 +208,7 @@ def test_several_designs_one_unreadable_each_written_and_summed_up(tmp_path, cor
     assert "2 of 4 design(s) reviewed; 1 failed the gate (--fail-on infeasible)." in result.stderr
 
     readable = ceiling("review", str(one), str(two), "--fail-on", "infeasible")
-    assert readable.returncode == 3, readable.stderr  # every design read: the gate decides
+    assert readable.returncode == 1, readable.stderr  # every design read: the gate decides
     assert readable.stdout.count("# Design review: ") == 2 and readable.stdout.startswith("# Design review: Card")
 
 
@@ -275,7 +276,7 @@ def test_the_workflow_script_reviews_the_design_docs_a_pull_request_changes(tmp_
         "GITHUB_STEP_SUMMARY": str(summary),
     }
     run = subprocess.run(["bash", str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
-    assert run.returncode == 3, run.stderr
+    assert run.returncode == 1, run.stderr
 
     text = summary.read_text()
     assert text.startswith("earlier step\n### ceiling design review")  # appended, never truncated

@@ -11,7 +11,7 @@
 #   CEILING_JUNIT        the JUnit XML file, relative to the repository's root (default ceiling-junit.xml)
 #   GITHUB_STEP_SUMMARY  the job summary the table is appended to (GitHub Actions sets it; unset: the table goes
 #                        to stderr only)
-# Exit code: ceiling review's (0 ok, 1 the engine could not start, 2 bad input, 3 the gate failed); 2 also when
+# Exit code: ceiling review's (0 ok, 1 the gate failed, 2 bad input or an engine that cannot start); 2 also when
 # the base branch is not there to compare with.
 set -euo pipefail
 
