@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DESCRIPTIONS = REPO / "tests" / "descriptions"
 FRAUD = REPO / "examples" / "fraud-scoring.md"  # feasible, tax within budget, no assumption that could flip it
-MULTIAGENT = DESCRIPTIONS / "own_multiagent.md"  # infeasible (the critic gives up), tax within budget
+SHORT_FLEET = DESCRIPTIONS / "own_short_fleet.md"  # infeasible (its stated fleet is short), tax within budget
 RECSYS = DESCRIPTIONS / "own_recsys_training.md"  # feasible after the critic's loops; as described, over budget
 FINETUNE = DESCRIPTIONS / "own_finetune.md"  # feasible, within budget, the data size assumed could flip it
 SCRIPT = REPO / "examples" / "github" / "review-changed-designs.sh"
@@ -104,13 +104,14 @@ def test_the_gate_passes_a_feasible_design_and_fails_an_infeasible_one(corpus_in
     assert passed.returncode == 0, passed.stderr
     assert passed.stdout.startswith("# Design review: Card-fraud scoring service")
 
-    failed = ceiling("review", str(MULTIAGENT), "--fail-on", "infeasible", "-f", "json")
+    failed = ceiling("review", str(SHORT_FLEET), "--fail-on", "infeasible", "-f", "json")
     assert failed.returncode == 1, failed.stderr
     assert json.loads(failed.stdout)["feasible"] is False  # the review is written all the same
     assert (
-        f"{MULTIAGENT}: infeasible: stage 2 distributes axes although stage 1 found no binding ceiling" in failed.stderr
+        f"{SHORT_FLEET}: infeasible: the fleet the text states is short: the throughput ceiling needs about"
+        in failed.stderr
     )
-    assert ceiling("review", str(MULTIAGENT)).returncode == 0  # no gate asked for: a review, not a verdict on CI
+    assert ceiling("review", str(SHORT_FLEET)).returncode == 0  # no gate asked for: a review, not a verdict on CI
 
 
 def test_bad_input_and_bad_options_exit_2_in_one_line(tmp_path):
@@ -133,7 +134,7 @@ def test_an_engine_that_cannot_start_is_exit_2_not_a_failed_gate(tmp_path):
     """A code a CI job must not read as "the design failed": nothing was reviewed (a usage error, exit 2)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     result = subprocess.run(
-        [sys.executable, "-m", "ceiling.app.cli", "review", str(FRAUD), str(MULTIAGENT), "--fail-on", "infeasible"]
+        [sys.executable, "-m", "ceiling.app.cli", "review", str(FRAUD), str(SHORT_FLEET), "--fail-on", "infeasible"]
         + ["--llm", "openai", "-f", "junit", "-o", str(tmp_path / "junit.xml")],
         capture_output=True,
         text=True,
@@ -149,7 +150,7 @@ def test_an_engine_that_cannot_start_is_exit_2_not_a_failed_gate(tmp_path):
     [
         (RECSYS, "over-budget", 1, "over-budget: the all-reduce tax of the design as described is 630.6 ms against"),
         (RECSYS, "infeasible", 0, None),  # the critic's revision holds: the verdict is feasible
-        (MULTIAGENT, "over-budget", 0, None),  # infeasible, but its tax is within budget
+        (SHORT_FLEET, "over-budget", 0, None),  # infeasible, but its tax is within budget
         (FINETUNE, "assumed", 1, "assumed: the verdict rests on assumed quantities: data size assumed 8e+09 bytes"),
         (FINETUNE, "over-budget", 0, None),
     ],
@@ -188,7 +189,7 @@ def test_assumed_fails_only_on_quantities_that_could_flip_the_verdict(corpus_ind
 
 def test_several_designs_one_unreadable_each_written_and_summed_up(tmp_path, corpus_index):
     one, two = tmp_path / "a" / "design.md", tmp_path / "b" / "design.md"  # same name, two folders
-    for path, source in ((one, FRAUD), (two, MULTIAGENT)):
+    for path, source in ((one, FRAUD), (two, SHORT_FLEET)):
         path.parent.mkdir()
         shutil.copy(source, path)
     empty = tmp_path / "empty.md"
@@ -204,7 +205,7 @@ def test_several_designs_one_unreadable_each_written_and_summed_up(tmp_path, cor
     assert errors == ["error: empty.md: the description is empty", f"error: {tmp_path / 'missing.md'}: no such file"]
     rows = [line for line in result.stderr.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [row.split(" | ")[1] for row in rows] == ["feasible", "not reviewed", "**infeasible**", "not reviewed"]
-    assert rows[0].endswith("| pass |") and "**fail**: infeasible: stage 2 distributes axes" in rows[2]
+    assert rows[0].endswith("| pass |") and "**fail**: infeasible: the fleet the text states is short" in rows[2]
     assert "2 of 4 design(s) reviewed; 1 failed the gate (--fail-on infeasible)." in result.stderr
 
     readable = ceiling("review", str(one), str(two), "--fail-on", "infeasible")
@@ -219,12 +220,12 @@ def test_junit_has_a_testcase_per_design_and_check_and_escapes_what_the_text_say
         "requests per second within 200 ms p99 on one server, 2 lookups of 1 ms each. Does this hold up?\n"
     )
     gone = tmp_path / "gone\x1b[31m.md"  # a control character XML 1.0 cannot carry, in the error message too
-    designs = [FRAUD, RECSYS, FINETUNE, MULTIAGENT, hostile, gone]
+    designs = [FRAUD, RECSYS, FINETUNE, SHORT_FLEET, hostile, gone]
     checks = ["--fail-on", "infeasible", "--fail-on", "over-budget", "--fail-on", "assumed"]
     result = ceiling("review", *map(str, designs), *checks, "-f", "junit")
     assert result.returncode == 2, result.stderr
     cases = junit_cases(result.stdout)  # parses: well-formed
-    failing = {"infeasible": {MULTIAGENT}, "over-budget": {RECSYS}, "assumed": {RECSYS, FINETUNE}}
+    failing = {"infeasible": {SHORT_FLEET}, "over-budget": {RECSYS}, "assumed": {RECSYS, FINETUNE}}
     for design in designs[:-1]:
         assert cases[(str(design), "review")].find("system-out").text.startswith("# Design review: ")
         for check, failed in failing.items():

@@ -127,6 +127,7 @@ def test_many_reasoning_agents_distribute_intelligence_without_a_ceiling():
         "review"
     ]
     assert review.ceiling == "none" and review.distribute == ["intelligence"]
+    assert review.feasible and not review.trace  # the critic accepts it: no loop, no contradiction to report
 
 
 def test_a_description_off_every_topic_never_loads_the_embedding_model():

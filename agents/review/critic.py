@@ -40,7 +40,8 @@ def check_consistency(decisions: dict) -> list[str]:
     ceiling = decisions[1].evidence.ceiling
     distribute = decisions[2].evidence.distribute
     problems = []
-    if ceiling == "none" and distribute:
+    # many reasoning agents distribute intelligence with no ceiling (Section 1.8.1, Stage 2); nothing else may
+    if ceiling == "none" and [axis for axis in distribute if axis != "intelligence"]:
         problems.append("stage 2 distributes axes although stage 1 found no binding ceiling")
     if (decisions[3].answer == "single-machine") != (not distribute):
         problems.append("stage 3's topology does not match stage 2's axes")
