@@ -62,3 +62,19 @@ def test_break_evens_are_ranked_by_how_close_each_is_to_its_edge():
     factors = [float(re.sub(r"[x,]", "", d)) for d in distances if d not in ("-", "on the edge")]
     assert factors == sorted(factors) and len(factors) >= 3
     assert distances.index("-") > len(factors) - 1 if "-" in distances else True  # unknown distances last
+
+
+def test_finding_the_question_reads_a_text_without_sentence_ends_in_linear_time():
+    """A 100 KB run with no '.', '!', '?' or line break (the chat's worst case) was scanned from every start: 9x
+    slower reviews. The ratio of two lengths measured in one run, not a wall-clock bound."""
+    import time
+
+    def seconds(n: int) -> float:
+        text = "model requests " + "1 2 3 4 5 " * n
+        started = time.perf_counter()
+        question_asked(text)
+        return time.perf_counter() - started
+
+    seconds(100)
+    small, large = seconds(2_000), seconds(8_000)
+    assert large / small < 8, f"4x the text took {large / small:.1f}x the time (quadratic: 16x)"

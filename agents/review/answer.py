@@ -13,7 +13,8 @@ import re
 from ceiling.agents.scoring.capacity import FleetNeed
 
 QUESTION_CHARS = 240  # a question quoted back is one line, never a paragraph of the text
-_QUESTION = re.compile(r"[^.!?\n]*\?")
+# a sentence and its end, matched one after another (linear: a run with no end is scanned once, not from each start)
+_SENTENCE = re.compile(r"[^.!?\n]*[.!?\n]?")
 # A question about whether the design holds, as people ask it; one about a choice ("Kafka or Pulsar?") is not
 # answered by a verdict and is left alone.
 _ABOUT_FIT = re.compile(
@@ -26,7 +27,8 @@ _ABOUT_FIT = re.compile(
 
 def question_asked(description: str) -> str | None:
     """The last question of the text about whether the design holds, or None."""
-    questions = [q.strip(" \t*_>#-") for q in _QUESTION.findall(description or "")]
+    sentences = _SENTENCE.findall(description or "")
+    questions = [q.strip(" \t*_>#-") for q in sentences if q.endswith("?")]
     about_fit = [q for q in questions if _ABOUT_FIT.search(q) and len(q) <= QUESTION_CHARS]
     return about_fit[-1] if about_fit else None
 
