@@ -17,6 +17,7 @@ from mcp import ClientSession, MCPError
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.uri_template import UriTemplate
+from test_cli import ceiling as _cli  # the CLI as a subprocess: one helper for both modules
 
 REPO = Path(__file__).resolve().parents[1]
 FRAUD_PATH = REPO / "examples" / "fraud-scoring.md"
@@ -32,16 +33,6 @@ SILENT_SLO = (  # no latency target: the assumed SLO sits close to 40 lookups x 
 SERVER_ARGS = ["-m", "ceiling.app.cli", "mcp", "--llm", "off"]
 READY_TIMEOUT_S = 90.0  # a cold machine: imports, the index, one warm-up review
 CALL_TIMEOUT_S = 120.0
-
-
-def _cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ceiling.app.cli", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-        env=os.environ.copy(),
-    )
 
 
 @pytest.fixture(scope="module")
