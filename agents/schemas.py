@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator, model_validator
 
+from ceiling.agents import quantities
 from ceiling.agents.stages.evidence import EVIDENCE_MODELS, Evidence
 
 Workload = Literal["serving", "training", "data_pipeline", "agents", "unknown"]
@@ -39,105 +40,13 @@ class Fact(BaseModel):
         return self.value is not None
 
 
-# Canonical unit of every numeric SystemFacts field (pint spelling).
-CANONICAL_UNITS: dict[str, str] = {
-    "request_rate": "1/s",
-    "concurrent_users": "",
-    "slo": "ms",
-    "model_params": "",
-    "bytes_per_param": "byte",
-    "data_size": "byte",
-    "fanout": "",
-    "hop_latency": "ms",
-    "workers": "",
-    "devices_per_node": "",
-    "gpu_memory": "byte",
-    "bandwidth": "byte/s",
-    "link_latency": "s",
-    "step_compute": "s",
-    "gradient_size": "byte",
-    "tokens": "",
-    "deadline": "s",
-    "mtbf": "h",
-    "checkpoint_write": "s",
-    "parties": "",
-    "agents": "",
-    "service_time": "ms",
-    "output_tokens": "",
-    "prompt_tokens": "",
-    "token_rate": "1/s",
-}
+CANONICAL_UNITS = quantities.CANONICAL_UNITS  # the canonical unit of every numeric field (pint spelling)
 
 
-def _fact() -> Fact:
-    return Fact()
-
-
-class SystemFacts(BaseModel):
-    """Every quantity the six stages need, each with its unit and its provenance."""
+class _SystemFactsBase(BaseModel):
+    """What SystemFacts does with its fields, which the registry declares."""
 
     model_config = ConfigDict(extra="forbid")
-
-    workload: Fact = Field(default_factory=_fact, description="serving | training | data_pipeline | agents")
-    arrival: Fact = Field(
-        default_factory=_fact, description="how work arrives: request | feed | bounded | per_example_update"
-    )
-    request_rate: Fact = Field(default_factory=_fact, description="requests per second at peak")
-    concurrent_users: Fact = Field(default_factory=_fact, description="users or streams served at once")
-    slo: Fact = Field(default_factory=_fact, description="latency budget per request, ms")
-    slo_percentile: Fact = Field(default_factory=_fact, description="p50 / p95 / p99 ...")
-    model_params: Fact = Field(default_factory=_fact, description="model parameters (count)")
-    bytes_per_param: Fact = Field(default_factory=_fact, description="bytes per parameter from the precision")
-    small_model: Fact = Field(
-        default_factory=_fact, description="a model that plainly fits one machine (trees, linear, small nets)"
-    )
-    data_size: Fact = Field(default_factory=_fact, description="dataset size, bytes")
-    fanout: Fact = Field(default_factory=_fact, description="sequential remote lookups per request")
-    hop_latency: Fact = Field(default_factory=_fact, description="latency of one lookup hop, ms")
-    workers: Fact = Field(default_factory=_fact, description="GPUs / workers / machines in the design")
-    devices_per_node: Fact = Field(default_factory=_fact, description="accelerators in one node of the design")
-    gpu_memory: Fact = Field(default_factory=_fact, description="memory of one accelerator, bytes")
-    bandwidth: Fact = Field(default_factory=_fact, description="interconnect bandwidth per link, bytes/s")
-    link_latency: Fact = Field(default_factory=_fact, description="interconnect per-message latency (alpha), s")
-    step_compute: Fact = Field(default_factory=_fact, description="compute time of one training step on one worker, s")
-    gradient_size: Fact = Field(default_factory=_fact, description="bytes all-reduced per step")
-    tokens: Fact = Field(default_factory=_fact, description="training tokens (count)")
-    deadline: Fact = Field(default_factory=_fact, description="time allowed for a job or run, s")
-    mtbf: Fact = Field(default_factory=_fact, description="mean time between failures of one device, h")
-    checkpoint_write: Fact = Field(default_factory=_fact, description="time to write one checkpoint, s")
-    parties: Fact = Field(default_factory=_fact, description="independent organisations or sites (count)")
-    share_data: Fact = Field(default_factory=_fact, description="may one party hold all the data?")
-    spof_ok: Fact = Field(default_factory=_fact, description="is a single point of failure acceptable?")
-    multi_region: Fact = Field(default_factory=_fact, description="does the system span regions / sites?")
-    online_updates: Fact = Field(default_factory=_fact, description="does the model update from each example?")
-    agents: Fact = Field(default_factory=_fact, description="number of reasoning agents")
-    service_time: Fact = Field(default_factory=_fact, description="compute time of one request on one server, ms")
-    output_tokens: Fact = Field(default_factory=_fact, description="generated tokens per request")
-    prompt_tokens: Fact = Field(default_factory=_fact, description="input tokens per request (prompt and context)")
-    token_rate: Fact = Field(
-        default_factory=_fact, description="generated tokens per second the whole system must produce"
-    )
-    foundation_model: Fact = Field(
-        default_factory=_fact, description="a foundation / frontier-scale model with no size given"
-    )
-    stated_ceiling: Fact = Field(
-        default_factory=_fact,
-        description="a ceiling the text states in words, with no number: data | model | throughput",
-    )
-    cost_focus: Fact = Field(default_factory=_fact, description="the text puts cost first")
-    reliability_focus: Fact = Field(default_factory=_fact, description="the text puts availability / correctness first")
-    ignored_instructions: list[str] = Field(
-        default_factory=list, description="text aimed at the reviewer, treated as data"
-    )
-    set_aside: list[str] = Field(
-        default_factory=list, description="sections outside the design (non-goals, alternatives), with the reason"
-    )
-    unread_numbers: list[str] = Field(
-        default_factory=list, description="numbers of the text no quantity claimed, each with its sentence"
-    )
-    llm_filled: list[str] = Field(
-        default_factory=list, description="fields the LLM facts agent added, each with a verified quote"
-    )
 
     def num(self, name: str) -> float | None:
         """The numeric value of a field in its canonical unit, or None."""
@@ -168,6 +77,34 @@ class SystemFacts(BaseModel):
     def facts(self):
         """(name, Fact) pairs, skipping the bookkeeping lists."""
         return [(name, fact) for name, fact in self if isinstance(fact, Fact)]
+
+
+# The schema is the registry's rows in their order (the LLM prompts list the facts in it), before the lists.
+SystemFacts = create_model(
+    "SystemFacts",
+    __base__=_SystemFactsBase,
+    __module__=__name__,
+    __doc__="Every quantity the six stages need, each with its unit and its provenance (agents/quantities.py).",
+    **{q.name: (Fact, Field(default_factory=Fact, description=q.meaning)) for q in quantities.QUANTITIES},
+    ignored_instructions=(
+        list[str],
+        Field(default_factory=list, description="text aimed at the reviewer, treated as data"),
+    ),
+    set_aside=(
+        list[str],
+        Field(
+            default_factory=list, description="sections outside the design (non-goals, alternatives), with the reason"
+        ),
+    ),
+    unread_numbers=(
+        list[str],
+        Field(default_factory=list, description="numbers of the text no quantity claimed, each with its sentence"),
+    ),
+    llm_filled=(
+        list[str],
+        Field(default_factory=list, description="fields the LLM facts agent added, each with a verified quote"),
+    ),
+)
 
 
 class Citation(BaseModel):

@@ -15,6 +15,7 @@ from ceiling.agents.files import (  # noqa: F401 (the CLI's and the chat's input
     read_text_file,
     write_text_file,
 )
+from ceiling.agents.quantities import QUANTITIES
 from ceiling.agents.reading.description import (  # noqa: F401 (re-exported: the checks every input goes through)
     MAX_BYTES,
     Checked,
@@ -68,35 +69,11 @@ def load_facts(text: str, name: str):
 # Canonical time units (see schemas.CANONICAL_UNITS) in ms, to hold every duration to one bound.
 _MS_PER = {"ms": 1.0, "s": 1e3, "h": 3.6e6}
 
-# The floor of each quantity, in its canonical unit, as cues.ABSURD_ABOVE is its ceiling: a smaller
-# value describes no real system, and the review would divide by it (a 1e-300 h MTBF asks for 1e300
+# The floor of each quantity (its registry row), in its canonical unit, as cues.ABSURD_ABOVE is its ceiling: a
+# smaller value describes no real system, and the review would divide by it (a 1e-300 h MTBF asks for 1e300
 # replicas). Fields in ZERO_MEANS_NONE may also be exactly 0 (no data, no checkpoint, no lookups).
-TOO_SMALL_BELOW = {
-    "request_rate": 1e-6,
-    "token_rate": 1e-6,
-    "concurrent_users": 1,
-    "model_params": 1,
-    "tokens": 1,
-    "output_tokens": 1,
-    "workers": 1,
-    "parties": 1,
-    "agents": 1,
-    "fanout": 1e-3,  # counts and rates
-    "bytes_per_param": 0.1,
-    "data_size": 1,
-    "gradient_size": 1,
-    "gpu_memory": 1e6,
-    "bandwidth": 1e3,  # bytes, bytes/s
-    "slo": 1e-3,
-    "hop_latency": 1e-4,
-    "service_time": 1e-4,  # ms: a microsecond, 100 ns
-    "link_latency": 1e-9,
-    "step_compute": 1e-6,
-    "deadline": 1e-3,
-    "checkpoint_write": 1e-3,  # s
-    "mtbf": 1e-3,  # h: a device failing every 3.6 s is no device
-}
-ZERO_MEANS_NONE = {"data_size", "checkpoint_write", "fanout"}
+TOO_SMALL_BELOW = {q.name: q.floor for q in QUANTITIES if q.floor is not None}
+ZERO_MEANS_NONE = {q.name for q in QUANTITIES if q.zero_means_none}
 
 
 def _check_kind(field: str, fact) -> None:

@@ -14,26 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, create_model
 
 from ceiling.agents.llm.prompting import system_message, template
+from ceiling.agents.quantities import QUANTITIES
 from ceiling.agents.schemas import CANONICAL_UNITS, Fact, SystemFacts
 
-# Numeric fields worth asking for, with the unit the model should answer in.
-ASKABLE = {
-    "request_rate": ("requests per second at peak", "1/s"),
-    "concurrent_users": ("users served at once", ""),
-    "slo": ("latency budget per request", "ms"),
-    "model_params": ("model parameters", ""),
-    "data_size": ("dataset size", "GB"),
-    "fanout": ("sequential remote lookups per request", ""),
-    "hop_latency": ("latency of one lookup", "ms"),
-    "workers": ("GPUs or machines", ""),
-    "bandwidth": ("interconnect bandwidth", "GB/s"),
-    "tokens": ("training tokens", ""),
-    "deadline": ("time allowed for the job", "h"),
-    "mtbf": ("mean time between failures of one device", "h"),
-    "checkpoint_write": ("time to write a checkpoint", "s"),
-    "agents": ("number of reasoning agents", ""),
-    "output_tokens": ("generated tokens per request", ""),
-}
+# Numeric fields worth asking for, with the unit the model should answer in (the registry rows' `ask_model`).
+ASKABLE = {q.name: q.ask_model for q in QUANTITIES if q.ask_model}
 
 
 def _squash(text: str) -> str:

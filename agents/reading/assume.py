@@ -3,16 +3,22 @@ in the review, and the break-even table shows which of them could flip the verdi
 
 from __future__ import annotations
 
+from ceiling.agents.quantities import quantity
 from ceiling.agents.schemas import Fact, SystemFacts
 from ceiling.agents.scoring.pressures import LLM_PARAMS
 from ceiling.agents.scoring.reference import ReferenceMachine
 
-DEVICE_MTBF_H = 50_000.0  # Llama 3 report: ~50k GPU-hours per unexpected interruption
 CHECKPOINT_WRITE_S = 60.0
 TOKENS_PER_STEP = 2**20  # a ~1M-token global batch
 CHINCHILLA_TOKENS_PER_PARAM = 20
 SITE_LINK_BYTES_PER_S = 1e9 / 8  # 1 Gb/s: a hospital's or a bank's internet uplink
 SITE_LINK_LATENCY_S = 0.020
+
+
+def _assume_default(facts: SystemFacts, name: str) -> None:
+    """The registry row's own default, for a quantity whose usual value needs no other fact."""
+    row = quantity(name)
+    _assume(facts, name, row.default.value, row.unit or "", row.default.reason)
 
 
 def _assume(facts: SystemFacts, name: str, value, unit: str, why: str) -> None:
@@ -49,12 +55,8 @@ def complete(facts: SystemFacts, machine: ReferenceMachine) -> SystemFacts:
         "",
         f"a {workload.replace('_', ' ')} workload; the text does not say how work arrives",
     )
-    _assume(f, "share_data", True, "", "nothing says the data is split across parties who may not share it")
-    _assume(f, "spof_ok", True, "", "nothing forbids a single coordinator")
-    _assume(f, "multi_region", False, "", "no regions or sites are named")
-    _assume(f, "online_updates", False, "", "nothing says the model learns from each example")
-    _assume(f, "agents", 1.0, "", "one model makes each decision; no multi-agent reasoning is described")
-    _assume(f, "mtbf", DEVICE_MTBF_H, "h", "per-device MTBF of 50,000 h (Llama 3: ~50k GPU-hours per interruption)")
+    for name in ("share_data", "spof_ok", "multi_region", "online_updates", "agents", "mtbf"):
+        _assume_default(f, name)
     _assume(
         f,
         "gpu_memory",
@@ -95,11 +97,11 @@ def _complete_serving(f: SystemFacts) -> None:
         _assume(f, "slo", 1000.0, "ms", "no latency target stated; assumed 1 s to first token, p99")
     else:
         _assume(f, "slo", 100.0, "ms", "no latency target stated; assumed 100 ms p99 (a human-perceptible budget)")
-    _assume(f, "slo_percentile", "p99", "", "percentile not stated; read as p99")
+    _assume_default(f, "slo_percentile")
     if f.num("request_rate") is None and f.num("concurrent_users") is None:
         _assume(f, "request_rate", 100.0, "1/s", "request rate not stated; assumed 100 requests/s")
-    _assume(f, "fanout", 1.0, "", "no remote lookups described; one network hop per request")
-    _assume(f, "hop_latency", 0.5, "ms", "hop latency not stated; 0.5 ms for a same-datacenter RPC")
+    _assume_default(f, "fanout")
+    _assume_default(f, "hop_latency")
     _assume(f, "data_size", 0.0, "byte", "no data consulted per request is sized")
     _assume(f, "checkpoint_write", 0.0, "s", "a stateless serving replica has nothing to checkpoint")
 

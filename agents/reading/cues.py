@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ceiling.agents import quantities
+from ceiling.agents.quantities import PARTY_NOUNS, Cues
 from ceiling.agents.reading.text_numbers import fold_confusables
 
 _I = re.I
@@ -18,179 +20,51 @@ def _rx(*patterns: str) -> list[re.Pattern]:
 
 
 # ---- numbers: which field does a number measure? ---------------------------------------
-# Each field maps to (cues searched after the number, cues searched before it). The cue
-# nearest to the number wins; "after" distances count half, because a noun right after a
-# number ("6 lookups", "80 GB GPUs") names it more surely than a word before it.
-# Who holds data of its own: a count of them is the parties ("40 hospitals"); in the plural with no count, in a text
-# where the data may not be pooled, they are at least two ("the server and a number of clients").
-PARTY_NOUNS = (
-    r"hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?|laborator(?:y|ies)"
-    r"|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?|branches"
-)
+# Each field's cues come from its row in agents/quantities.py: (cues searched after the number, cues searched
+# before it[, strong before cues]). The cue nearest to the number wins; "after" distances count half, because a
+# noun right after a number ("6 lookups", "80 GB GPUs") names it more surely than a word before it.
 OWNERS = re.compile(rf"\b({PARTY_NOUNS}|clients?|silos?|participants?|collaborators?|data owners?)\b", _I)
 
-COUNT_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
-    "output_tokens": (
-        _rx(
-            r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer|reply"
-            r"|completion|query|turn)",
-            r"^\s*(output|generated|new|completion) tokens?\b",
-        ),
-        [],
-    ),
-    "gpus_per_node": (
-        _rx(
-            r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|in each|on each|a)\s+(node|machine|server|host"
-            r"|box)",
-            r"^\s*(gpus?|accelerators?)\s+(each|apiece)\b(?!\s+(with|has|have|of))",
-        ),
-        [],
-    ),
-    "model_params": (
-        _rx(r"\b(parameters?|params?)\b", r"\b(llm|transformer|language model|model|moe|variants?|checkpoints?)\b"),
-        _rx(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(model|parameter)\s+(size|count)\b[^.]{0,6}$"),
-        _rx(r"\b(llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek|phi|bert|t5)[\w.-]*\s*$"),
-    ),
-    "tokens": (_rx(r"\btokens?\b"), _rx(r"\btokens?\b[^.]{0,8}$")),
-    "workers": (
-        _rx(
-            r"\b(gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?)\b"
-        ),
-        _rx(r"\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$"),
-    ),
-    "fanout": (
-        _rx(
-            r"\b(lookups?|look ups?|feature (fetches|reads|calls)|fetches|calls?|rpcs?|backends?|(micro)?services?"
-            r"|downstream|hops?|shards?|round trips?|requests? to|queries to|reads)\b"
-        ),
-        _rx(
-            r"\bfan\s?out( factor)?( of| to| is| =|:)?\s*$",
-            r"\bfans? out to\s*$",
-            r"\b(calls?|queries|hits|contacts|touches)\s*$",
-        ),
-    ),
-    "agents": (_rx(r"\bagents?\b(?!\s+(calls?|turns?|steps?|messages?|invocations?))"), _rx(r"\bagents?\b[^.]{0,8}$")),
-    "parties": (_rx(rf"\b({PARTY_NOUNS})\b"), []),
-    "concurrent_users": (
-        _rx(
-            r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b",
-            r"^\s*(at once|concurrently|simultaneously|at the same time)\b",
-            r"\b(users?|sessions?|developers?|customers?|streams?|clients?|conversations?|chats?)\b\s*(at once"
-            r"|concurrently|simultaneously|at the same time|in parallel|online at)",
-        ),
-        _rx(r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$"),
-    ),
-}
-
-BYTES_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
-    "gpu_memory": (
-        _rx(
-            r"\b(gpus?|hbm\d?e?|vram|accelerators?|cards?|h100s?|a100s?|h200s?|l4s?|of (gpu|device|accelerator|hbm) "
-            r"memory)\b"
-        ),
-        _rx(r"\b(gpu|hbm\d?e?|vram|accelerator|device|h100|a100|h200|l4)s?\b[^.]{0,20}$"),
-    ),
-    "gradient_size": (
-        _rx(r"\b(gradients?(?![\s-]boost)|of gradient(?![\s-]boost)|all[\s-]?reduce)\b"),
-        _rx(r"\b(gradients?(?![\s-]boost)|all[\s-]?reduces?)\b[^.]{0,25}$"),
-    ),
-    "model_weights": (
-        _rx(
-            r"\b(of weights|weights|checkpoint of weights|in total|total)\b",
-            r"^[\s\w-]{0,25}\b(model|ranker|classifier|detector|network|forest|ensemble)\b",
-        ),
-        _rx(r"\b(weights|model|ranker|classifier|detector|forest|ensemble|network|mlp|embedding tables?)\b[^.]{0,35}$"),
-    ),
-    "ignore": (
-        _rx(
+# Numbers of a kind that measure nothing the design needs ("64 GB of RAM", "2 GB/s to S3"), ranked among the fields.
+_NOT_A_FIELD: dict[str, Cues] = {
+    "bytes": Cues(
+        "bytes",
+        3,
+        after=(
             r"\b(ram|of ram|host memory|cache|checkpoints?|per (token|request|record|row|example|image|ticket|user|item"
-            r"|event|message|document|page|query))\b"
+            r"|event|message|document|page|query))\b",
         ),
-        _rx(r"\b(checkpoints?|ram|cache|memories|memory of)\b[^.]{0,20}$"),
+        before=(r"\b(checkpoints?|ram|cache|memories|memory of)\b[^.]{0,20}$",),
     ),
-    "data_size": (
-        _rx(
-            r"\b(data|dataset|corpus|crawl|logs?|history|records|images|videos|documents|lake|warehouse|tables?|archive|text|transactions|embeddings|index|files|parquet|events|shards)\b"
-        ),
-        _rx(
-            r"\b(data|dataset|corpus|crawl|logs?|history|records|archive|lake|warehouse|table|store|collection)\b[^.]{0,30}$"
-        ),
+    "bandwidth": Cues(
+        "bandwidth",
+        0,
+        after=(r"\b(to|from) (disk|storage|the checkpoint store|s3|object storage)\b",),
+        before=(r"\b(checkpoint\w*|storage|disk|ssd|nvme|s3|object store|writes?|reads? from)\b[^.]{0,40}$",),
     ),
 }
 
-BANDWIDTH_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
-    "ignore": (
-        _rx(r"\b(to|from) (disk|storage|the checkpoint store|s3|object storage)\b"),
-        _rx(r"\b(checkpoint\w*|storage|disk|ssd|nvme|s3|object store|writes?|reads? from)\b[^.]{0,40}$"),
-    ),
-    "bandwidth": (
-        _rx(r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|between nodes|per port)\b"),
-        _rx(r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|connected|nodes)\b[^.]{0,40}$"),
-    ),
-}
 
-_TIME_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
-    "checkpoint_write": (_rx(r"\bcheckpoint"), _rx(r"\bcheckpoint\w*\b[^.]{0,40}$")),
-    "mtbf": (
-        _rx(r"\b(mtbf|between failures)\b"),
-        _rx(
-            r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash)\w*[^.]{0,25}\b(every|(one|1|once) (per"
-            r"|in)))\b[^.]{0,15}$",
-            r"\b(1|one|a)\s+(failure|crash|fault|outage)s?\s+(per|every|in)\s*$",
-        ),
-    ),
-    "step_compute": (
-        _rx(r"\bper (training )?(step|iteration)\b"),
-        _rx(r"\b(step|iteration|forward[\s/-]*(and[\s-])?backward)\b[^.]{0,25}$"),
-    ),
-    "link_latency": (
-        _rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric)\b"),
-        _rx(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric|link|alpha)\b[^.]{0,30}$"),
-    ),
-    "service_time": (
-        _rx(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b"),
-        _rx(
-            r"\b(inference|model|scoring|prediction|forward pass|compute)\s+(time|takes|runs in|needs|costs"
-            r"|latency)\b[^.]{0,15}$",
-            r"\b(takes|needs|spends)\b[^.]{0,10}$",
-        ),
-    ),
-    "hop_latency": (
-        _rx(
-            r"^\s*(each|apiece|per (lookup|hop|call|fetch|read|rpc)|round[\s-]?trip|rtt|network|hop)\b",
-            r"\bper (lookup|hop|call|fetch|read|rpc)\b",
-        ),
-        _rx(r"\b(lookups?|look ups?|rpc|calls?|fetch(es)?)\b[^.]{0,25}$"),
-        _rx(r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$"),
-    ),
-    "slo": (
-        _rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|deadline|end[\s-]to[\s-]end|tail|percentile)\b"),
-        _rx(
-            r"\b(latency|budget|within|under|below|respond\w*|response|answer\w*|end[\s-]to[\s-]end|tail|must (return"
-            r"|answer|score|complete|reply|decide|reach|arrive|appear)|in less than|no more than|at most|before|takes? "
-            r"more than|expect\w*)\b[^.]{0,40}$"
-        ),
-        _rx(r"\b(p\d{2,3}(\.\d)?|slo|sla|percentile|latency budget|latency target)\b[^.]{0,60}$"),
-    ),
-    "deadline": (
-        _rx(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b"),
-        _rx(
-            r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end)\b[^.]{0,25}$"
-        ),
-    ),
-}
+def _table(reads: str) -> dict[str, tuple[list[re.Pattern], ...]]:
+    """The cue table of one kind of number, in rank order: field -> (after, before[, strong]) compiled patterns."""
+    rows = quantities.cue_rows(reads)
+    if reads in _NOT_A_FIELD:
+        rows = sorted([*rows, ("ignore", _NOT_A_FIELD[reads])], key=lambda pair: pair[1].rank)
+    return {
+        name: (_rx(*c.after), _rx(*c.before), *([_rx(*c.strong)] if c.strong else []))
+        for name, c in rows
+        if c.after or c.before
+    }
 
-# Plausible ranges (ms) per time field: a number outside the range cannot be that field.
-_TIME_RANGE_MS = {
-    "checkpoint_write": (500, 3.6e6),
-    "mtbf": (3.6e6, 3.2e12),
-    "step_compute": (1, 3.6e6),
-    "link_latency": (1e-4, 5),
-    "service_time": (0.01, 1e4),
-    "hop_latency": (0.001, 200),
-    "slo": (1, 120_000),
-    "deadline": (6e5, 1e11),
-}
+
+COUNT_CUES = _table("count")
+BYTES_CUES = _table("bytes")
+BANDWIDTH_CUES = _table("bandwidth")
+_TIME_CUES = _table("time")
+
+# Plausible ranges per field (ms for a time): a number outside the range cannot be that field.
+_COUNT_RANGE = {name: c.readable for name, c in quantities.cue_rows("count") if c.readable}
+_TIME_RANGE_MS = {name: c.readable for name, c in quantities.cue_rows("time") if c.readable}
 
 # "2 PB of archived logs that the service never reads" sizes nothing the design must hold.
 # A result the text reports, not a target it sets: "we observed a 1.2 s median", "benchmarks show 85 ms".
@@ -402,35 +276,21 @@ def field_ignoring_range(kind: str, value: float, before: str, after: str) -> st
 
 
 # ---- numbers no real system has ------------------------------------------------------------
-# Beyond these (canonical units) a value is a typo or a test of the reviewer, not a design:
-# more requests per second than all web traffic, more bytes than all storage ever built,
-# more parameters than any model, a duration longer than a century.
-ABSURD_ABOVE = {
-    "request_rate": 1e10,
-    "token_rate": 1e12,
-    "concurrent_users": 1e10,
-    "data_size": 1e21,
-    "gpu_memory": 1e13,
-    "gradient_size": 1e16,
-    "model_weights": 1e16,
-    "bandwidth": 1e14,
-    "model_params": 1e15,
-    "tokens": 1e17,
-    "workers": 1e7,
-    "fanout": 1e6,
-    "agents": 1e9,
-    "parties": 1e10,
-    "output_tokens": 1e7,
-    "prompt_tokens": 1e8,
-    "gpus_per_node": 1e4,
+# Beyond a row's limit (canonical units) a value is a typo or a test of the reviewer, not a design: more requests
+# per second than all web traffic, more bytes than all storage ever built, more parameters than any model, a
+# duration longer than a century.
+ABSURD_ABOVE = {q.name: q.absurd for q in quantities.QUANTITIES if q.absurd is not None}
+ABSURD_MS = quantities.ABSURD_MS
+# A reading whose limit is not its field's (a model's size in bytes, devices in one node).
+_ABSURD_READ = {
+    (name, kind): c.absurd for kind in ("count", "bytes") for name, c in quantities.cue_rows(kind) if c.absurd
 }
-ABSURD_MS = 100 * 365.25 * 86400e3  # any duration over a century
 
 
 def absurd(field: str, kind: str, value: float) -> bool:
     if kind == "time":
         return value > ABSURD_MS
-    return value > ABSURD_ABOVE.get(field, float("inf"))
+    return value > _ABSURD_READ.get((field, kind), ABSURD_ABOVE.get(field, float("inf")))
 
 
 # ---- two values for one quantity ------------------------------------------------------------
@@ -450,29 +310,13 @@ QUALIFIED = re.compile(
 
 PER_ITEM_WORD = re.compile(r"\b(each|every|per|apiece)\b", _I)
 
-# How the review picks between two unqualified values of one quantity: the reading that makes
-# the design harder to meet, so a contradiction can never make a design look feasible.
+# How the review picks between two unqualified values of one quantity (each row's conflict policy): the reading
+# that makes the design harder to meet, so a contradiction can never make a design look feasible.
 CONFLICTS: dict[str, tuple[str, str]] = {
-    "slo": ("SLOs", "min"),
-    "deadline": ("deadlines", "min"),
-    "request_rate": ("request rates", "max"),
-    "model_params": ("model sizes", "max"),
-    "fanout": ("fan-outs", "max"),
-    "hop_latency": ("hop latencies", "max"),
-    "bandwidth": ("link bandwidths", "min"),
-    "mtbf": ("MTBFs", "min"),
-    "concurrent_users": ("concurrent-user counts", "max"),
-    "output_tokens": ("output lengths", "max"),
-    "prompt_tokens": ("prompt lengths", "max"),
-    "checkpoint_write": ("checkpoint times", "max"),
+    q.name: (q.conflict.label, q.conflict.pick) for q in quantities.QUANTITIES if q.conflict
 }
 CONFLICT_WORDS = {
-    ("slo", "min"): "stricter",
-    ("deadline", "min"): "shorter",
-    ("hop_latency", "max"): "slower",
-    ("bandwidth", "min"): "slower",
-    ("mtbf", "min"): "shorter",
-    ("checkpoint_write", "max"): "slower",
+    (q.name, q.conflict.pick): q.conflict.word for q in quantities.QUANTITIES if q.conflict and q.conflict.word
 }
 
 
@@ -482,13 +326,7 @@ _NO_NOUN_AFTER = re.compile(
     r"so)\b)",
     _I,
 )
-_UNIT_HINT = {
-    "deadline": " h",
-    "checkpoint_write": " s",
-    "mtbf": " h",
-    "data_size": " TB",
-    "model_weights": "B parameters",
-}
+_UNIT_HINT = {name: c.hint for kind in ("time", "bytes") for name, c in quantities.cue_rows(kind) if c.hint}
 _AFTER_NOUN = re.compile(r"^\s*(each|apiece|per \w+)\b", _I)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
+from ceiling.agents.quantities import field_of
 from ceiling.agents.reading import cues, fleet, layout, not_quantities, reviewer_address, stated_ceilings
 from ceiling.agents.reading.text_numbers import MAX_DIGITS, clean, fold_numbers, normalize
 from ceiling.agents.reading.units import DATA_UNIT, TIME_UNIT, convert, data_unit_to_pint, time_unit_to_pint
@@ -442,7 +443,7 @@ class _Notes:
     candidates: dict[str, list[_Candidate]] = field(default_factory=dict)
 
     def add(self, name: str, note: str) -> None:
-        name = {"model_weights": "model_params", "gpus_per_node": "workers"}.get(name, name)
+        name = "workers" if name == "devices_per_node" else field_of(name)  # a node's devices are the fleet's
         if note not in self.by_field.setdefault(name, []):
             self.by_field[name].append(note)
 
@@ -676,7 +677,7 @@ def extract(description: str) -> SystemFacts:
             value, unit = value / 1000.0, "s"
         if name == "mtbf":
             value, unit = value / 3.6e6, "h"
-        if name == "gpus_per_node":
+        if name == "devices_per_node":
             _set(facts, "devices_per_node", value, "", mention)
             nodes = facts.num("workers")
             if nodes is not None and workers_are_nodes:

@@ -11,43 +11,14 @@ import re
 
 from pydantic import BaseModel
 
+from ceiling.agents.quantities import QUANTITIES
 from ceiling.agents.schemas import SystemFacts
 from ceiling.agents.scoring.taxes import BreakEven
 
-# Plausible ranges (canonical units) for values the reviewer assumes when the text is silent.
-PLAUSIBLE: dict[str, tuple[float, float]] = {
-    "request_rate": (1.0, 1e5),  # one request a second .. a large consumer service
-    "concurrent_users": (1.0, 1e5),
-    "slo": (10.0, 2000.0),  # ms: interactive budgets people set
-    "fanout": (1.0, 30.0),  # sequential lookups per request
-    "hop_latency": (0.1, 5.0),  # ms: same rack .. cross-zone RPC
-    "model_params": (1e8, 1e12),
-    "data_size": (1e9, 1e15),  # bytes: 1 GB .. 1 PB
-    "workers": (1.0, 4096.0),
-    "bandwidth": (1.25e9, 1e11),  # bytes/s: 10 Gb/s Ethernet .. 800 Gb/s
-    "mtbf": (1e4, 1e5),  # h per device
-    "deadline": (3600.0, 90 * 86400.0),  # s
-    "tokens": (1e9, 3e13),
-    "output_tokens": (16.0, 4096.0),
-}
+# The quantities worth asking for (their registry rows' `ask`): plausible range (canonical units), name and unit.
+PLAUSIBLE: dict[str, tuple[float, float]] = {q.name: q.ask.plausible for q in QUANTITIES if q.ask}
+ASKED_AS: dict[str, tuple[str, str]] = {q.name: (q.ask.name, q.ask.unit) for q in QUANTITIES if q.ask}
 VAGUE_FACTOR = 3.0  # "tens of thousands" read as 30,000 could be 10,000 .. 90,000
-
-# How each askable quantity is named and in which unit it is asked (its canonical unit).
-ASKED_AS: dict[str, tuple[str, str]] = {
-    "request_rate": ("peak request rate", "requests/s"),
-    "concurrent_users": ("concurrent users", "users"),
-    "slo": ("latency SLO", "ms"),
-    "fanout": ("fan-out (sequential lookups per request)", "lookups"),
-    "hop_latency": ("latency of one hop", "ms"),
-    "model_params": ("model size", "parameters"),
-    "data_size": ("data size", "bytes"),
-    "workers": ("worker count", "workers"),
-    "bandwidth": ("interconnect bandwidth", "bytes/s"),
-    "mtbf": ("per-device MTBF", "h"),
-    "deadline": ("deadline", "s"),
-    "tokens": ("training tokens", "tokens"),
-    "output_tokens": ("generated tokens per request", "tokens"),
-}
 
 
 class Question(BaseModel):

@@ -1,0 +1,648 @@
+"""The registry of quantities: every quantity the reviewer reads, assumes, asks for or scores, declared once.
+
+One row per quantity says what it means, its canonical unit, how the reader finds it (cue words per kind of
+number, the magnitudes it can have), when a value is absurd or too small, which of two stated values wins, what is
+assumed when the text is silent and why, and how it is asked for. Everything else is derived from these rows and
+never written again: the SystemFacts schema (agents/schemas.py), CANONICAL_UNITS, the reader's cue tables and
+ranges (agents/reading/cues.py), the structured-input checks (app/inputs.py), the questions worth asking
+(agents/review/sensitivity.py) and the LLM facts agent's field list (agents/llm/facts.py).
+
+Adding a quantity is one row here, one consumer that uses it and one test description that states it.
+
+Cue patterns run on lower-cased text whose number words are already digits (reading/text_numbers.normalize).
+"After" patterns are searched in the text right after the number, "before" patterns end at the number, and
+"strong" ones (an explicit "p99", "SLO", "MTBF") count a fifth as far as a generic word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["count", "bytes", "bandwidth", "time", "rate", "flag", "choice"]
+Reads = Literal["count", "bytes", "bandwidth", "time"]
+
+
+def words(*alternatives: str) -> str:
+    r"""One pattern from its alternatives, one per line in the rows: ``\b(a|b|c)\b``."""
+    return r"\b(" + "|".join(alternatives) + r")\b"
+
+
+@dataclass(frozen=True)
+class Cues:
+    """How the reader finds this quantity among the numbers of one kind (a count, a size, a bandwidth, a time)."""
+
+    reads: Reads  # the kind of number these cues claim
+    rank: int  # when two fields' cues sit equally near a number, the lower rank wins (per kind)
+    after: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    strong: tuple[str, ...] = ()
+    readable: tuple[float, float] | None = None  # a number outside cannot be this field (ms for a time)
+    absurd: float | None = None  # beyond this (in the kind's unit) no real system has it, when not the row's own
+    hint: str | None = None  # the unit to suggest for a bare number ("a dataset of 40" -> " TB")
+    label: str | None = None  # the reading's own name when its number is not yet the field's (a size, not a count)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two unqualified values of one quantity: the one that makes the design harder to meet is used."""
+
+    label: str  # "SLOs": "two different SLOs stated"
+    pick: Literal["min", "max"]
+    word: str | None = None  # "using the stricter ..." (default: larger / smaller)
+
+
+@dataclass(frozen=True)
+class Default:
+    """What the reviewer assumes when the text is silent, and the reason the review shows."""
+
+    value: float | bool | str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ask:
+    """How a silent quantity is asked for when its break-even lies inside the range people plausibly have."""
+
+    name: str  # "latency SLO"
+    unit: str  # the unit the question and the reply use (the canonical one)
+    plausible: tuple[float, float]  # canonical units
+
+
+@dataclass(frozen=True)
+class Quantity:
+    name: str
+    meaning: str  # the schema's description
+    kind: Kind
+    unit: str | None = None  # canonical pint unit of a number ("" for a count); None for flags and choices
+    cues: tuple[Cues, ...] = ()
+    floor: float | None = None  # below this no real system has it (structured input)
+    zero_means_none: bool = False  # exactly 0 is allowed: no data, no checkpoint, no lookups
+    absurd: float | None = None  # above this no real system has it (canonical unit; any time over a century)
+    conflict: Conflict | None = None
+    largest_wins: bool = False  # a later, larger value replaces an earlier one (the peak, the whole fleet)
+    default: Default | None = None
+    ask: Ask | None = None
+    ask_model: tuple[str, str] | None = None  # the LLM facts agent may fill it: (what it is, the unit to answer in)
+
+    @property
+    def numeric(self) -> bool:
+        return self.unit is not None
+
+
+_CATALOG = (
+    r"llm|transformer|language model|model|moe|variants?|checkpoints?",
+    r"llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek|phi|bert|t5",
+)
+# Who holds data of its own: a count of them is the parties ("40 hospitals"); reading/cues.OWNERS also reads them
+# in the plural with no count.
+PARTY_NOUNS = (
+    r"hospitals?|sites?|banks?|clinics?|parties|organi[sz]ations?|institutions?|partners?|companies|labs?"
+    r"|laborator(?:y|ies)|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?"
+    r"|branches"
+)
+_WORKER_NOUNS = (
+    r"gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?"
+    r"|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?"
+)
+
+QUANTITIES: tuple[Quantity, ...] = (
+    Quantity("workload", "serving | training | data_pipeline | agents", "choice"),
+    Quantity("arrival", "how work arrives: request | feed | bounded | per_example_update", "choice"),
+    Quantity(
+        "request_rate",
+        "requests per second at peak",
+        "rate",
+        "1/s",
+        floor=1e-6,
+        absurd=1e10,
+        conflict=Conflict("request rates", "max"),
+        largest_wins=True,
+        ask=Ask("peak request rate", "requests/s", (1.0, 1e5)),  # one request a second .. a large consumer service
+        ask_model=("requests per second at peak", "1/s"),
+    ),
+    Quantity(
+        "concurrent_users",
+        "users or streams served at once",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "count",
+                8,
+                after=(
+                    r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b",
+                    r"^\s*(at once|concurrently|simultaneously|at the same time)\b",
+                    r"\b(users?|sessions?|developers?|customers?|streams?|clients?|conversations?|chats?)\b\s*(at once"
+                    r"|concurrently|simultaneously|at the same time|in parallel|online at)",
+                ),
+                before=(
+                    r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$",
+                ),
+                readable=(2, 1e10),
+            ),
+        ),
+        floor=1,
+        absurd=1e10,
+        conflict=Conflict("concurrent-user counts", "max"),
+        ask=Ask("concurrent users", "users", (1.0, 1e5)),
+        ask_model=("users served at once", ""),
+    ),
+    Quantity(
+        "slo",
+        "latency budget per request, ms",
+        "time",
+        "ms",
+        cues=(
+            Cues(
+                "time",
+                6,
+                after=(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|deadline|end[\s-]to[\s-]end|tail|percentile)\b",),
+                before=(
+                    r"\b(latency|budget|within|under|below|respond\w*|response|answer\w*|end[\s-]to[\s-]end|tail"
+                    r"|must (return|answer|score|complete|reply|decide|reach|arrive|appear)|in less than|no more than"
+                    r"|at most|before|takes? more than|expect\w*)\b[^.]{0,40}$",
+                ),
+                strong=(r"\b(p\d{2,3}(\.\d)?|slo|sla|percentile|latency budget|latency target)\b[^.]{0,60}$",),
+                readable=(1, 120_000),
+            ),
+        ),
+        floor=1e-3,
+        conflict=Conflict("SLOs", "min", "stricter"),
+        ask=Ask("latency SLO", "ms", (10.0, 2000.0)),  # interactive budgets people set
+        ask_model=("latency budget per request", "ms"),
+    ),
+    Quantity(
+        "slo_percentile",
+        "p50 / p95 / p99 ...",
+        "choice",
+        default=Default("p99", "percentile not stated; read as p99"),
+    ),
+    Quantity(
+        "model_params",
+        "model parameters (count)",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "count",
+                2,
+                after=(r"\b(parameters?|params?)\b", words(_CATALOG[0])),
+                before=(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(model|parameter)\s+(size|count)\b[^.]{0,6}$"),
+                strong=(r"\b(" + _CATALOG[1] + r")[\w.-]*\s*$",),
+                readable=(1e5, 1e15),
+            ),
+            # a model's size in bytes ("a 40 MB ranker"), read as parameters at 2 bytes each
+            Cues(
+                "bytes",
+                2,
+                after=(
+                    r"\b(of weights|weights|checkpoint of weights|in total|total)\b",
+                    r"^[\s\w-]{0,25}\b(model|ranker|classifier|detector|network|forest|ensemble)\b",
+                ),
+                before=(
+                    r"\b(weights|model|ranker|classifier|detector|forest|ensemble|network|mlp|embedding tables?)\b"
+                    r"[^.]{0,35}$",
+                ),
+                absurd=1e16,
+                hint="B parameters",
+                label="model_weights",
+            ),
+        ),
+        floor=1,
+        absurd=1e15,
+        conflict=Conflict("model sizes", "max"),
+        ask=Ask("model size", "parameters", (1e8, 1e12)),
+        ask_model=("model parameters", ""),
+    ),
+    Quantity("bytes_per_param", "bytes per parameter from the precision", "bytes", "byte", floor=0.1),
+    Quantity("small_model", "a model that plainly fits one machine (trees, linear, small nets)", "flag"),
+    Quantity(
+        "data_size",
+        "dataset size, bytes",
+        "bytes",
+        "byte",
+        cues=(
+            Cues(
+                "bytes",
+                4,
+                after=(
+                    r"\b(data|dataset|corpus|crawl|logs?|history|records|images|videos|documents|lake|warehouse"
+                    r"|tables?|archive|text|transactions|embeddings|index|files|parquet|events|shards)\b",
+                ),
+                before=(
+                    r"\b(data|dataset|corpus|crawl|logs?|history|records|archive|lake|warehouse|table|store"
+                    r"|collection)\b[^.]{0,30}$",
+                ),
+                hint=" TB",
+            ),
+        ),
+        floor=1,
+        zero_means_none=True,
+        absurd=1e21,
+        largest_wins=True,
+        ask=Ask("data size", "bytes", (1e9, 1e15)),  # 1 GB .. 1 PB
+        ask_model=("dataset size", "GB"),
+    ),
+    Quantity(
+        "fanout",
+        "sequential remote lookups per request",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "count",
+                5,
+                after=(
+                    r"\b(lookups?|look ups?|feature (fetches|reads|calls)|fetches|calls?|rpcs?|backends?"
+                    r"|(micro)?services?|downstream|hops?|shards?|round trips?|requests? to|queries to|reads)\b",
+                ),
+                before=(
+                    r"\bfan\s?out( factor)?( of| to| is| =|:)?\s*$",
+                    r"\bfans? out to\s*$",
+                    r"\b(calls?|queries|hits|contacts|touches)\s*$",
+                ),
+                readable=(2, 1e4),
+            ),
+        ),
+        floor=1e-3,
+        zero_means_none=True,
+        absurd=1e6,
+        conflict=Conflict("fan-outs", "max"),
+        default=Default(1.0, "no remote lookups described; one network hop per request"),
+        ask=Ask("fan-out (sequential lookups per request)", "lookups", (1.0, 30.0)),
+        ask_model=("sequential remote lookups per request", ""),
+    ),
+    Quantity(
+        "hop_latency",
+        "latency of one lookup hop, ms",
+        "time",
+        "ms",
+        cues=(
+            Cues(
+                "time",
+                5,
+                after=(
+                    r"^\s*(each|apiece|per (lookup|hop|call|fetch|read|rpc)|round[\s-]?trip|rtt|network|hop)\b",
+                    r"\bper (lookup|hop|call|fetch|read|rpc)\b",
+                ),
+                before=(r"\b(lookups?|look ups?|rpc|calls?|fetch(es)?)\b[^.]{0,25}$",),
+                strong=(r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$",),
+                readable=(0.001, 200),
+            ),
+        ),
+        floor=1e-4,
+        conflict=Conflict("hop latencies", "max", "slower"),
+        default=Default(0.5, "hop latency not stated; 0.5 ms for a same-datacenter RPC"),
+        ask=Ask("latency of one hop", "ms", (0.1, 5.0)),  # same rack .. cross-zone RPC
+        ask_model=("latency of one lookup", "ms"),
+    ),
+    Quantity(
+        "workers",
+        "GPUs / workers / machines in the design",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "count",
+                4,
+                after=(words(_WORKER_NOUNS),),
+                before=(r"\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$",),
+                readable=(2, 1e7),
+            ),
+        ),
+        floor=1,
+        absurd=1e7,
+        largest_wins=True,
+        ask=Ask("worker count", "workers", (1.0, 4096.0)),
+        ask_model=("GPUs or machines", ""),
+    ),
+    Quantity(
+        "devices_per_node",
+        "accelerators in one node of the design",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "count",
+                1,
+                after=(
+                    r"\b(gpus?|accelerators?|h100s?|a100s?|h200s?|b200s?)\s+(per|in each|on each|a)\s+(node|machine"
+                    r"|server|host|box)",
+                    r"^\s*(gpus?|accelerators?)\s+(each|apiece)\b(?!\s+(with|has|have|of))",
+                ),
+                readable=(1, 64),
+                absurd=1e4,
+            ),
+        ),
+    ),
+    Quantity(
+        "gpu_memory",
+        "memory of one accelerator, bytes",
+        "bytes",
+        "byte",
+        cues=(
+            Cues(
+                "bytes",
+                0,
+                after=(
+                    r"\b(gpus?|hbm\d?e?|vram|accelerators?|cards?|h100s?|a100s?|h200s?|l4s?|of (gpu|device"
+                    r"|accelerator|hbm) memory)\b",
+                ),
+                before=(r"\b(gpu|hbm\d?e?|vram|accelerator|device|h100|a100|h200|l4)s?\b[^.]{0,20}$",),
+            ),
+        ),
+        floor=1e6,
+        absurd=1e13,
+    ),
+    Quantity(
+        "bandwidth",
+        "interconnect bandwidth per link, bytes/s",
+        "bandwidth",
+        "byte/s",
+        cues=(
+            Cues(
+                "bandwidth",
+                1,
+                after=(
+                    r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|between nodes|per port)\b",
+                ),
+                before=(
+                    r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|connected|nodes)\b"
+                    r"[^.]{0,40}$",
+                ),
+            ),
+        ),
+        floor=1e3,
+        absurd=1e14,
+        conflict=Conflict("link bandwidths", "min", "slower"),
+        ask=Ask("interconnect bandwidth", "bytes/s", (1.25e9, 1e11)),  # 10 Gb/s Ethernet .. 800 Gb/s
+        ask_model=("interconnect bandwidth", "GB/s"),
+    ),
+    Quantity(
+        "link_latency",
+        "interconnect per-message latency (alpha), s",
+        "time",
+        "s",
+        cues=(
+            Cues(
+                "time",
+                3,
+                after=(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric)\b",),
+                before=(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric|link|alpha)\b[^.]{0,30}$",),
+                readable=(1e-4, 5),
+            ),
+        ),
+        floor=1e-9,
+    ),
+    Quantity(
+        "step_compute",
+        "compute time of one training step on one worker, s",
+        "time",
+        "s",
+        cues=(
+            Cues(
+                "time",
+                2,
+                after=(r"\bper (training )?(step|iteration)\b",),
+                before=(r"\b(step|iteration|forward[\s/-]*(and[\s-])?backward)\b[^.]{0,25}$",),
+                readable=(1, 3.6e6),
+            ),
+        ),
+        floor=1e-6,
+    ),
+    Quantity(
+        "gradient_size",
+        "bytes all-reduced per step",
+        "bytes",
+        "byte",
+        cues=(
+            Cues(
+                "bytes",
+                1,
+                after=(r"\b(gradients?(?![\s-]boost)|of gradient(?![\s-]boost)|all[\s-]?reduce)\b",),
+                before=(r"\b(gradients?(?![\s-]boost)|all[\s-]?reduces?)\b[^.]{0,25}$",),
+            ),
+        ),
+        floor=1,
+        absurd=1e16,
+    ),
+    Quantity(
+        "tokens",
+        "training tokens (count)",
+        "count",
+        "",
+        cues=(Cues("count", 3, after=(r"\btokens?\b",), before=(r"\btokens?\b[^.]{0,8}$",), readable=(1e5, 1e17)),),
+        floor=1,
+        absurd=1e17,
+        ask=Ask("training tokens", "tokens", (1e9, 3e13)),
+        ask_model=("training tokens", ""),
+    ),
+    Quantity(
+        "deadline",
+        "time allowed for a job or run, s",
+        "time",
+        "s",
+        cues=(
+            Cues(
+                "time",
+                7,
+                after=(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b",),
+                before=(
+                    r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end)\b"
+                    r"[^.]{0,25}$",
+                ),
+                readable=(6e5, 1e11),
+                hint=" h",
+            ),
+        ),
+        floor=1e-3,
+        conflict=Conflict("deadlines", "min", "shorter"),
+        ask=Ask("deadline", "s", (3600.0, 90 * 86400.0)),
+        ask_model=("time allowed for the job", "h"),
+    ),
+    Quantity(
+        "mtbf",
+        "mean time between failures of one device, h",
+        "time",
+        "h",
+        cues=(
+            Cues(
+                "time",
+                1,
+                after=(r"\b(mtbf|between failures)\b",),
+                before=(
+                    r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash)\w*[^.]{0,25}\b(every|(one|1|once)"
+                    r" (per|in)))\b[^.]{0,15}$",
+                    r"\b(1|one|a)\s+(failure|crash|fault|outage)s?\s+(per|every|in)\s*$",
+                ),
+                readable=(3.6e6, 3.2e12),
+                hint=" h",
+            ),
+        ),
+        floor=1e-3,  # h: a device failing every 3.6 s is no device
+        conflict=Conflict("MTBFs", "min", "shorter"),
+        default=Default(50_000.0, "per-device MTBF of 50,000 h (Llama 3: ~50k GPU-hours per interruption)"),
+        ask=Ask("per-device MTBF", "h", (1e4, 1e5)),
+        ask_model=("mean time between failures of one device", "h"),
+    ),
+    Quantity(
+        "checkpoint_write",
+        "time to write one checkpoint, s",
+        "time",
+        "s",
+        cues=(
+            Cues(
+                "time",
+                0,
+                after=(r"\bcheckpoint",),
+                before=(r"\bcheckpoint\w*\b[^.]{0,40}$",),
+                readable=(500, 3.6e6),
+                hint=" s",
+            ),
+        ),
+        floor=1e-3,
+        zero_means_none=True,
+        conflict=Conflict("checkpoint times", "max", "slower"),
+        ask_model=("time to write a checkpoint", "s"),
+    ),
+    Quantity(
+        "parties",
+        "independent organisations or sites (count)",
+        "count",
+        "",
+        cues=(Cues("count", 7, after=(words(PARTY_NOUNS),), readable=(2, 1e10)),),
+        floor=1,
+        absurd=1e10,
+    ),
+    Quantity(
+        "share_data",
+        "may one party hold all the data?",
+        "flag",
+        default=Default(True, "nothing says the data is split across parties who may not share it"),
+    ),
+    Quantity(
+        "spof_ok",
+        "is a single point of failure acceptable?",
+        "flag",
+        default=Default(True, "nothing forbids a single coordinator"),
+    ),
+    Quantity(
+        "multi_region",
+        "does the system span regions / sites?",
+        "flag",
+        default=Default(False, "no regions or sites are named"),
+    ),
+    Quantity(
+        "online_updates",
+        "does the model update from each example?",
+        "flag",
+        default=Default(False, "nothing says the model learns from each example"),
+    ),
+    Quantity(
+        "agents",
+        "number of reasoning agents",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "count",
+                6,
+                after=(r"\bagents?\b(?!\s+(calls?|turns?|steps?|messages?|invocations?))",),
+                before=(r"\bagents?\b[^.]{0,8}$",),
+                readable=(2, 1e8),
+            ),
+        ),
+        floor=1,
+        absurd=1e9,
+        default=Default(1.0, "one model makes each decision; no multi-agent reasoning is described"),
+        ask_model=("number of reasoning agents", ""),
+    ),
+    Quantity(
+        "service_time",
+        "compute time of one request on one server, ms",
+        "time",
+        "ms",
+        cues=(
+            Cues(
+                "time",
+                4,
+                after=(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b",),
+                before=(
+                    r"\b(inference|model|scoring|prediction|forward pass|compute)\s+(time|takes|runs in|needs|costs"
+                    r"|latency)\b[^.]{0,15}$",
+                    r"\b(takes|needs|spends)\b[^.]{0,10}$",
+                ),
+                readable=(0.01, 1e4),
+            ),
+        ),
+        floor=1e-4,  # ms: 100 ns
+    ),
+    Quantity(
+        "output_tokens",
+        "generated tokens per request",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "count",
+                0,
+                after=(
+                    r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer"
+                    r"|reply|completion|query|turn)",
+                    r"^\s*(output|generated|new|completion) tokens?\b",
+                ),
+                readable=(1, 1e6),
+            ),
+        ),
+        floor=1,
+        absurd=1e7,
+        conflict=Conflict("output lengths", "max"),
+        ask=Ask("generated tokens per request", "tokens", (16.0, 4096.0)),
+        ask_model=("generated tokens per request", ""),
+    ),
+    Quantity(
+        "prompt_tokens",
+        "input tokens per request (prompt and context)",
+        "count",
+        "",
+        cues=(Cues("count", 9, readable=(1, 1e7)),),  # read by reading/cues.token_length, not by cue distance
+        absurd=1e8,
+        conflict=Conflict("prompt lengths", "max"),
+    ),
+    Quantity(
+        "token_rate",
+        "generated tokens per second the whole system must produce",
+        "rate",
+        "1/s",
+        floor=1e-6,
+        absurd=1e12,
+        largest_wins=True,
+    ),
+    Quantity("foundation_model", "a foundation / frontier-scale model with no size given", "flag"),
+    Quantity(
+        "stated_ceiling", "a ceiling the text states in words, with no number: data | model | throughput", "choice"
+    ),
+    Quantity("cost_focus", "the text puts cost first", "flag"),
+    Quantity("reliability_focus", "the text puts availability / correctness first", "flag"),
+)
+
+BY_NAME: dict[str, Quantity] = {q.name: q for q in QUANTITIES}
+CANONICAL_UNITS: dict[str, str] = {q.name: q.unit for q in QUANTITIES if q.numeric}
+ABSURD_MS = 100 * 365.25 * 86400e3  # any duration over a century
+
+
+def quantity(name: str) -> Quantity:
+    return BY_NAME[name]
+
+
+def cue_rows(reads: Reads) -> list[tuple[str, Cues]]:
+    """(reading, cues) of every quantity a number of this kind may be, in rank order (ties go to the first); the
+    reading is the field's name, or the cues' label when the number must still be converted to the field."""
+    found = [(c.label or q.name, c) for q in QUANTITIES for c in q.cues if c.reads == reads]
+    return sorted(found, key=lambda pair: pair[1].rank)
+
+
+def field_of(reading: str) -> str:
+    """The field a reading sets ("model_weights" -> "model_params")."""
+    return next((q.name for q in QUANTITIES for c in q.cues if c.label == reading), reading)
