@@ -91,7 +91,7 @@ class Quantity:
 
 
 _CATALOG = (
-    r"llm|transformer|language model|model|moe|variants?|checkpoints?",
+    r"llms?|transformers?|language models?|models?|moe|variants?|checkpoints?",
     r"llama|qwen|mistral|gpt|mixtral|gemma|falcon|deepseek|phi|bert|t5",
 )
 # Who holds data of its own: a count of them is the parties ("40 hospitals"); reading/cues.OWNERS also reads them

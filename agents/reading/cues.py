@@ -224,6 +224,22 @@ def count_in_range(field: str, value: float) -> bool:
     return low <= value <= high
 
 
+# A count names what it counts in its own phrase: a noun after a clause break counts nothing of it ("10000 files, on
+# a machine with 100 cores"), and "three types of worker nodes" counts types.
+_CLAUSE_BREAK = re.compile(
+    r"(?:[,;:]|\s(?:and|or|on|with|in|for|to|from|by|while|which|that|where|when)\s|\sat\s(?!once|the same time))"
+    r"(?!\s*(?:and\s+|or\s+)?\d)"  # "7B and 32B models", "2 to 4 GPUs": a list of numbers shares its noun
+    r"|^\s*(?:types?|kinds?|class(?:es)?|sorts?|categories|flavou?rs?|varieties|tiers?|levels?|groups?)\s+of\b",
+    _I,
+)
+
+
+def own_phrase(after: str) -> str:
+    """The words after a count up to the end of its own phrase: the only ones that may name it."""
+    cut = _CLAUSE_BREAK.search(after)
+    return after[: cut.start()] if cut else after
+
+
 def nearest_field(
     before: str,
     after: str,

@@ -31,7 +31,13 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d
 _SUFFIX = re.compile(r"\s?(k|K|M|B|bn|T)(?![A-Za-z/])")
 _SUFFIX_VALUE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
 _PER_NODE_AFTER = re.compile(r"\s*(?:per|each|a|/)\s*(?:node|server|host|machine|box)\b")
-_NAME_BEFORE = re.compile(r"(?:^|[\s(\[\"'])[A-Za-z][\w.]*[A-Za-z0-9]-$")
+# A model's name right before its size: "BLOOM-176B", "Falcon-40B"; a name and its version, "Olmo 3 7B", "Llama 3.1
+# 405B"; a name cased like one, "OLMo 7B", "OPT 66B" (not "Today 5B", nor a year "In 2023 7B").
+_NAME_BEFORE = re.compile(
+    r"(?:^|[\s(\[\"'])(?:[A-Za-z][\w.]*[A-Za-z0-9]-"
+    r"|[A-Z][\w.-]*\s+v?(?!(?:19|20)\d\d\b)[\d_]{1,2}(?:\.[\d_]+)*\s+"  # "_": its digits masked as a version
+    r"|[A-Z][a-z]*[A-Z][\w.-]*\s+)$"
+)
 _PERCENT_RANGE_TAIL = re.compile(r"[-\u2013]\s*\d+(?:\.\d+)?\s*%")
 _EXPERTS = re.compile(r"\s?[x\u00d7]\s?(\d+(?:\.\d+)?)\s?(B|M|T)\b")
 # "30K requests per day", "2M queries a week", "60K requests daily"; "2,000 answers once a week" is a batch's size
@@ -369,6 +375,10 @@ def _set(
     setattr(facts, name, Fact(value=value, unit=unit, quote=text, assumed=bool(note), assumption=note))
 
 
+def _size_in_name(mention: Mention) -> bool:
+    return not mention.bare and mention.value >= 1e6 and bool(_NAME_BEFORE.search(mention.sentence, 0, mention.start))
+
+
 def classify(mention: Mention) -> str | None:
     """Which SystemFacts field a number measures, from its unit and the nearest cue words."""
     before, after = mention.before(), mention.after()
@@ -385,14 +395,14 @@ def classify(mention: Mention) -> str | None:
             return None  # "each car sends 1 event per second" is a per-item rate, not the load
         return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "request_rate"
     if mention.kind == "count":
-        if not mention.bare and _NAME_BEFORE.search(mention.sentence, 0, mention.start) and mention.value >= 1e6:
+        if _size_in_name(mention):
             return "model_params"  # "BLOOM-176B", "Falcon-40B": the size inside a model's name
         length = cues.token_length(before, after)
         if length == "limit":
             return None  # "a context window of 128k tokens": what the model accepts, not what a request sends
         if length and cues.count_in_range(length, mention.value):
             return length
-        name = cues.nearest_field(before, after, cues.COUNT_CUES, default=None, value=mention.value)
+        name = cues.nearest_field(before, cues.own_phrase(after), cues.COUNT_CUES, default=None, value=mention.value)
         if name is None and cues.EACH_AN_AGENT.search(after):
             return "agents"  # "5,000 characters, and every one of them is an autonomous agent"
         return name
@@ -453,7 +463,7 @@ class _Notes:
         # though only the token count's range admits the number.
         meant = (
             cues.field_ignoring_range(mention.kind, mention.value, mention.before(), mention.after())
-            if mention.kind in ("count", "time")
+            if mention.kind in ("count", "time") and not (mention.kind == "count" and _size_in_name(mention))
             else None
         ) or name
         if (mention.unreadable or mention.unit_word) and self._unreadable(mention, meant):

@@ -45,6 +45,8 @@ _MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e1
 _SCALED = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*-?\s*(thousand|million|billion|trillion)\b", re.I)
 _HALF = re.compile(r"\bhalf an? (?=[a-z])", re.I)
 _SINGLE = re.compile(r"\b(?:a single|one single)\s+(?=[a-z])", re.I)
+# Markdown's inline marks are no words: "each `task` processes a `shard` of data", "**10000** `files`".
+_MARKUP = re.compile(r"`+|\*\*")
 _SECOND = re.compile(r"\bsecond(?=s?\b)", re.I)
 
 # Powers of ten as people type them: "10^9", "10**9", "3 x 10^9", "2.5×10⁹" -> e-notation.
@@ -137,8 +139,14 @@ def _ascii_digit(match: re.Match) -> str:
 _SIZED_ITEMS = re.compile(rf"\s?(?:{DATA_UNIT.pattern}|{TIME_UNIT.pattern})\s+[A-Za-z][\w-]*s\b")
 
 
+# "Llama 3 405B", "Qwen 2 72B": a scale letter on the last group makes it a size of its own, after a version.
+_SCALED_GROUP = re.compile(r"(?:[kKMBT]|bn)\b")
+
+
 def _ungrouped(match: re.Match) -> str:
-    if match.group("sep") == " " and _SIZED_ITEMS.match(match.string, match.end()):
+    if match.group("sep") == " " and (
+        _SIZED_ITEMS.match(match.string, match.end()) or _SCALED_GROUP.match(match.string, match.end())
+    ):
         return match.group(0)
     return match.group(0).replace(match.group("sep"), "")
 
@@ -224,7 +232,7 @@ def _normalized(sentence: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     from text_to_num import alpha2digit
 
     notes: list[tuple[str, str]] = []
-    text = _POWER.sub(_power, fold_numbers(sentence))
+    text = _MARKUP.sub("", _POWER.sub(_power, fold_numbers(sentence)))
     for pattern, value, label in _VAGUE_RE:
         if pattern.search(text):
             notes.append((str(value), f'read "{label}" as {value:,}'))
