@@ -84,6 +84,14 @@ def test_a_statement_is_quoted_with_its_similarity_and_never_replaces_a_number()
         ("A distributed team of five engineers owns the service.", None),
         ("Request volume doubled over the winter and the lone gateway became the bottleneck.", "throughput"),
         ("The bottleneck is the tokenizer, not the traffic.", None),
+        # an architecture spread by its data, and work said to scale over machines with nothing named as outgrowing
+        ("The warehouse is a shared-nothing MPP engine.", "data"),
+        ("Query execution follows a massively parallel processing design.", "data"),
+        ("The curation library uses Dask to scale out across multiple nodes.", "throughput"),
+        ("Jobs scale to thousands of GPUs without code changes.", "throughput"),
+        ("The dedup step could scale across a cluster later.", None),
+        ("The labelling tool does not need to scale across multiple machines.", None),
+        ("The web page scales to small screens.", None),
     ],
 )  # fmt: skip
 def test_a_ceiling_stated_in_words_is_read_with_its_polarity(sentence, ceiling):
@@ -146,3 +154,15 @@ def test_a_description_off_every_topic_never_loads_the_embedding_model():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_batch_job_whose_processing_outgrows_one_machine_is_spread_by_its_data():
+    """Section 1.2's mapping for a data job: a throughput ceiling on a batch pipeline distributes data (Part II,
+    "shard + shuffle a >1-node corpus"), as one on training distributes training."""
+    from ceiling.graph.workflow import run
+
+    review = run(
+        "A nightly batch job deduplicates and filters scanned contracts before they are archived. "
+        "It uses Ray Data to scale out across multiple nodes."
+    )["review"]
+    assert review.ceiling == "throughput" and review.distribute[0] == "data" and "inference" not in review.distribute

@@ -182,10 +182,18 @@ _STRATEGIES = {
     "data": re.compile(
         r"\b(?:distributed|sharded|partitioned)\s+(?:[\w-]+\s+){0,2}?(?:index|indexes|indices|database|datasets?"
         r"|storage|file\s?system|vector store|tables?)\b"
-        r"|\b(?:a|each|one|its)\s+(?:different\s+)?(?:non[\s-]overlapping\s+)?shard\s+of\s+(?:the\s+)?(?:\w+\s+)?(?:data|dataset|input|corpus|index|files)\b",
+        r"|\b(?:a|each|one|its)\s+(?:different\s+)?(?:non[\s-]overlapping\s+)?shard\s+of\s+(?:the\s+)?(?:\w+\s+)?(?:data|dataset|input|corpus|index|files)\b"
+        r"|\bmassively[\s-]parallel[\s-]processing\b|\bmpp\b|\bshared[\s-]nothing\b",  # a database spread by its data
         re.I,
     ),
-    "throughput": re.compile(r"\bdata[\s-]parallel\w*", re.I),
+    "throughput": re.compile(
+        r"\bdata[\s-]parallel\w*"
+        # work said to scale over machines, none named as what outgrew one: "scale across multi-node environments"
+        r"|\bscal\w*\s+(?:out\s+)?(?:across|over|to|on)\s+(?:multi[\s-]node|multiple\s+(?:nodes|machines|servers|hosts)"
+        r"|many\s+(?:nodes|machines|servers)|(?:a|the|large)\s+clusters?\b|(?:hundreds\s+of|thousands\s+of|\d[\d,]*)\s+"
+        r"(?:nodes|machines|servers|gpus))",
+        re.I,
+    ),
 }
 # Spreading that is not the design's: one it might have, or one it had or was given and leaves ("the previous team
 # specified a model-parallel cluster").

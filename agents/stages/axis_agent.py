@@ -23,9 +23,10 @@ WORK_OF_A_SPLIT_MODEL = {"training": "training", "serving": "inference", "agents
 
 
 def primary_axis(ceiling: str, workload: str) -> str | None:
-    """The axis a ceiling points to (Section 1.2's mapping)."""
+    """The axis a ceiling points to (Section 1.2's mapping). A batch data job whose processing outgrows one
+    machine is spread by its data (Part II: "shard + shuffle a >1-node corpus"), as training is by training."""
     if ceiling == "throughput":
-        return "training" if workload == "training" else "inference"
+        return {"training": "training", "data_pipeline": "data"}.get(workload, "inference")
     return {"data": "data", "model": "model"}.get(ceiling)
 
 
