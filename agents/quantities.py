@@ -307,7 +307,10 @@ QUANTITIES: tuple[Quantity, ...] = (
                 "count",
                 4,
                 after=(words(_WORKER_NOUNS),),
-                before=(r"\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$",),
+                # "GPUs: 64", "node count = 12"; not a rate per device ("TPS/GPU: 8,532", "tokens per GPU: 5,000")
+                before=(
+                    r"(?<!/)(?<!per )\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$",
+                ),
                 readable=(2, 1e7),
             ),
         ),

@@ -132,6 +132,20 @@ OWN_PHRASE = [
     ("The job runs on 2 or 3 nodes.", "workers", 3, 0.0),
     ("The portal serves 300 users at once.", "concurrent_users", 300, 0.0),
 ]
+# A device's memory bandwidth is no link between machines; a rate per device is no count of devices; a count of
+# GPUs stated plainly beats a smaller fleet named in a benchmark's sentence.
+DEVICE_SPECS = [
+    ("Each B200 has 8 TB/s of HBM3e memory bandwidth; nodes talk over 400 Gb/s InfiniBand.", "bandwidth", 50 * GB, 0.0),
+    ("HBM bandwidth is 3.35 TB/s per card.", "bandwidth", None, 0.0),
+    ("| Setup | Tokens/s/GPU |\n|---|---|\n| baseline | 4,100 |", "workers", None, 0.0),
+    ("Throughput per GPU: 5,000 tokens per second.", "workers", None, 0.0),
+    (
+        "The 7B run on 16 or 64 A100 GPUs reached 41% MFU. The production job uses 1,024 GPUs.",
+        "workers",
+        1024,
+        0.0,
+    ),
+]
 
 ROWS = (
     MODEL_NAMES
@@ -145,6 +159,7 @@ ROWS = (
     + SAID_IN_PASSING
     + NAMES_WITH_VERSIONS
     + OWN_PHRASE
+    + DEVICE_SPECS
 )
 
 

@@ -36,11 +36,18 @@ _NOT_A_FIELD: dict[str, Cues] = {
         ),
         before=(r"\b(checkpoints?|ram|cache|memories|memory of)\b[^.]{0,20}$",),
     ),
+    # a device's own memory bandwidth ("2.4 TB/s of HBM bandwidth") is no link between machines
     "bandwidth": Cues(
         "bandwidth",
         0,
-        after=(r"\b(to|from) (disk|storage|the checkpoint store|s3|object storage)\b",),
-        before=(r"\b(checkpoint\w*|storage|disk|ssd|nvme|s3|object store|writes?|reads? from)\b[^.]{0,40}$",),
+        after=(
+            r"\b(to|from) (disk|storage|the checkpoint store|s3|object storage)\b",
+            r"^\s*(\w+\s)?(of\s)?(hbm\w*\s|gpu\s|device\s)?memory bandwidth\b",
+        ),
+        before=(
+            r"\b(checkpoint\w*|storage|disk|ssd|nvme|s3|object store|writes?|reads? from)\b[^.]{0,40}$",
+            r"\b(hbm\w*|memory bandwidth)\b[^.]{0,20}$",
+        ),
     ),
 }
 
@@ -75,7 +82,9 @@ MEASURED = re.compile(
 )
 # A machine named in a benchmark is the benchmark's, not the design's fleet.
 BENCHMARKED = re.compile(
-    r"\b(?:observed|measured|sustained|sustains|benchmark\w*|load[\s-]tests?|in staging|in testing)\b", re.I
+    r"\b(?:observed|measured|sustained|sustains|achieves|achieved|benchmark\w*|load[\s-]tests?|in staging"
+    r"|in testing)\b",
+    re.I,
 )
 # Machines the text owns but the design does not run on: "a 512-GPU cluster that sits half idle", "spare capacity".
 NOT_THE_DESIGNS = re.compile(

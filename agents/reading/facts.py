@@ -812,7 +812,9 @@ def _set_fleet(facts: SystemFacts, found: list[tuple[str, fleet.Fleet]], workers
     if devices:
         quote, first = devices
         current = facts.workers
-        counted_devices = any(q == current.quote for q, _ in with_devices) and current.quote != quote
+        counted_devices = current.quote != quote and (
+            any(q == current.quote for q, _ in with_devices) or fleet.counts_accelerators(current.quote)
+        )
         # accelerators named beat a generic count ("100 CPU instances" beside "64 V100 GPUs"), unless a
         # larger count of accelerators was read from another sentence
         if not current.known or not counted_devices or current.value <= first.devices:

@@ -186,6 +186,11 @@ def name_digits(sentence: str) -> list[tuple[int, int]]:
 _GPU_WORDS = re.compile(rf"{_GENERIC}|{_DEVICE}|\btpus?\b", re.I)
 
 
+def counts_accelerators(quote: str | None) -> bool:
+    """Whether a count's sentence is about accelerators ("512 GPUs"), named or not."""
+    return bool(quote and _GPU_WORDS.search(quote))
+
+
 def stated_fleet(workers: float | None, quote: str | None, per_node: float | None) -> tuple[float | None, float | None]:
     """(devices, nodes) of the fleet the design states, from the workers read and their sentence:
     "64 H100s" are devices, "2,500 spot GPU nodes" nodes, "12 nodes x 8 GPUs" both. A count read
