@@ -214,3 +214,12 @@ def test_markdown_has_table_stages_numbers_and_alternative(fraud):
     ):
         assert heading in text
     assert text.count("| 1. Ceiling |") == 1 and "vLLM / Ray Serve" in text
+
+
+def test_between_ceilings_far_past_one_machine_a_stated_size_beats_an_assumed_one():
+    """Both pressures round to 1.00; the model's size is stated, the dataset only assumed from the token count."""
+    from ceiling.graph.workflow import run
+
+    review = run("We train a 50-trillion-parameter recommendation model on 96 GPUs.")["review"]
+    assert review.pressures["data"] == review.pressures["model"] == 1.0
+    assert review.ceiling == "model" and review.distribute[0] == "model"

@@ -245,9 +245,20 @@ def ceilings(facts: SystemFacts, machine: ReferenceMachine) -> dict[str, Pressur
     }
 
 
-def binding(pressures: dict[str, Pressure]) -> str:
-    """The ceiling that ran out (highest pressure), or "none" when no pressure reaches 0.5."""
-    name = max(pressures, key=lambda k: pressures[k].pressure)
+# The size each ceiling's need is computed from: a need resting on an assumed size is weaker evidence.
+_SIZED_BY = {"data": ("data_size",), "model": ("model_params",), "throughput": ("request_rate", "token_rate", "tokens")}
+
+
+def binding(pressures: dict[str, Pressure], facts: SystemFacts | None = None) -> str:
+    """The ceiling that ran out (highest pressure), or "none" when no pressure reaches 0.5. Pressures far past one
+    machine all round to 1.00; between those, one sized by what the text states beats one sized by an assumption
+    (a 100T-parameter model over a dataset assumed from Chinchilla's tokens)."""
+
+    def stated(name: str) -> bool:
+        sized = [getattr(facts, f) for f in _SIZED_BY.get(name, ()) if facts is not None and getattr(facts, f).known]
+        return any(not fact.assumed for fact in sized)
+
+    name = max(pressures, key=lambda k: (pressures[k].pressure, stated(k)))
     return name if pressures[name].binds else "none"
 
 

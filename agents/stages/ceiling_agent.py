@@ -18,7 +18,7 @@ _QUERIES = {
 def decide(state: dict) -> StageDecision:
     facts, machine = state["facts"], state["machine"]
     ceilings = P.ceilings(facts, machine)
-    binding = P.binding(ceilings)
+    binding = P.binding(ceilings, facts)
     order = sorted(ceilings, key=lambda name: -ceilings[name].pressure)
     line = {name: f"{name} {ceilings[name].pressure:.2f} ({ceilings[name].inputs})" for name in order}
     lines = [line[name] for name in order]
