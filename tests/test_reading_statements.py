@@ -166,3 +166,14 @@ def test_a_batch_job_whose_processing_outgrows_one_machine_is_spread_by_its_data
         "It uses Ray Data to scale out across multiple nodes."
     )["review"]
     assert review.ceiling == "throughput" and review.distribute[0] == "data" and "inference" not in review.distribute
+
+
+def test_a_ceiling_stated_in_words_beside_the_computed_one_spreads_its_axis_too():
+    from ceiling.graph.workflow import run
+
+    review = run(
+        "Our chat API serves a 30B mixture-of-experts model at 2,000 requests per second, "
+        "using expert parallelism across the serving nodes."
+    )["review"]
+    assert review.ceiling == "throughput" and review.distribute[:2] == ["inference", "model"]
+    assert "states a model ceiling in words" in review.stages[1]["justification"]

@@ -64,18 +64,26 @@ def decide(state: dict) -> StageDecision:
         )
         query = "flat hexagon every axis low a single machine will do"
     else:
-        work = WORK_OF_A_SPLIT_MODEL.get(facts.text("workload")) if primary == "model" else None
-        distribute = [primary] + [a for a in [work] if a] + [a for a, p in ranked if p >= P.BINDS_AT and a != primary]
+        # A ceiling the text states in words beside the one its numbers show ("large-scale expert parallelism" in a
+        # service whose load binds): the design spreads along that axis too.
+        stated = facts.text("stated_ceiling")
+        also = primary_axis(stated, facts.text("workload")) if stated and stated != ceiling else None
+        split_model = "model" in (primary, also)
+        work = WORK_OF_A_SPLIT_MODEL.get(facts.text("workload")) if split_model else None
+        distribute = [primary] + [a for a in [also, work] if a] + [a for a, p in ranked if p >= P.BINDS_AT]
         distribute = list(dict.fromkeys(distribute))
         kept = [a for a, p in ranked if a not in distribute]
+        forced = [a for a in distribute[1:] if a not in (work, also)]
         why = (
             f"The {ceiling} ceiling from stage 1 points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})"
-            + (f", and a model split over devices runs its {work} over them too" if work else "")
             + (
-                f"; the pressures also force: {', '.join(AXIS_WORDS[a] for a in distribute[1:] if a != work)}"
-                if [a for a in distribute[1:] if a != work]
+                f'; the text also states a {stated} ceiling in words ("{facts.stated_ceiling.quote}"), which points to '
+                f"{AXIS_WORDS[also]}"
+                if also and also != primary
                 else ""
             )
+            + (f", and a model split over devices runs its {work} over them too" if work else "")
+            + (f"; the pressures also force: {', '.join(AXIS_WORDS[a] for a in forced)}" if forced else "")
             + ". Not distributed: "
             + ", ".join(f"{a} ({axes[a]:.2f})" for a in kept)
             + "; distributing along an axis whose ceiling never bound adds cost without relief."
