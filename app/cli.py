@@ -699,6 +699,32 @@ def index(
     )
 
 
+@app.command()
+def doctor(
+    gguf: Annotated[Path | None, typer.Option(help="Check this GGUF instead of the default model.")] = None,
+    server: Annotated[
+        bool, typer.Option("--server/--no-server", help="Start the local server and run a test completion.")
+    ] = True,
+) -> None:
+    """Check that `--llm local` can run here: llama-cpp-python, its CPU build, the model, threads, a completion."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ceiling.app.doctor import diagnose
+
+    console = Console(stderr=True)
+    with console.status("checking the local model (a completion takes ~10 s on 2 cores)..."):
+        checks = diagnose(gguf, server=server)
+    table = Table("check", "status", "found", "what to do")
+    for c in checks:
+        table.add_row(c.name, c.status, c.found, c.todo)
+    Console().print(table)
+    failed = [c.name for c in checks if c.status == "fail"]
+    if failed:
+        typer.echo(f"error: {', '.join(failed)} failed: --llm local will not run here", err=True)
+        raise typer.Exit(1)
+
+
 def run() -> None:
     """The `ceiling` command: click's usage errors become one line (`error: ...`, exit 2), like every other error."""
     if len(sys.argv) == 1:

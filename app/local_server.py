@@ -21,7 +21,56 @@ from pathlib import Path
 from ceiling.app.local_model import MODEL_NAME, LocalModelError, default_gguf
 
 STARTUP_TIMEOUT_S = 180.0
+PREFLIGHT_TIMEOUT_S = 180.0
 CONTEXT_TOKENS = 8192
+# A build that faults on the CPU (llama.cpp's AMX path on VMs that advertise AMX) answers /v1/models and dies on
+# the first prompt of more than one token: the check sends one of a few hundred tokens before any review does.
+PREFLIGHT_PROMPT = " ".join(["The reviewer checks that the local model answers a prompt of a realistic length."] * 24)
+
+
+def thread_count(cores: int | None = None, load: float | None = None) -> int:
+    """llama.cpp threads: CEILING_LLM_THREADS when set, else a thread per core, less one when other work already
+    keeps a core busy (a 1-minute load average of 1 or more): llama.cpp slows several-fold when it has to share."""
+    configured = os.environ.get("CEILING_LLM_THREADS")
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise LocalModelError(f"CEILING_LLM_THREADS={configured!r}: expected a whole number of threads, 1 or more")
+        return int(configured)
+    cores = cores or os.cpu_count() or 2
+    load = os.getloadavg()[0] if load is None else load
+    return max(1, cores - 1) if load >= 1.0 else cores
+
+
+def _signal_name(code: int) -> str:
+    with contextlib.suppress(ValueError):
+        return f" ({signal.Signals(-code).name})" if code < 0 else ""
+    return ""
+
+
+def preflight(base_url: str, name: str, alive=lambda: True, timeout: float = PREFLIGHT_TIMEOUT_S) -> float:
+    """Send one prompt of a few hundred tokens and return the seconds it took; LocalModelError when the server
+    dies on it (`alive()` turns False) or answers with an error."""
+    import httpx
+
+    body = {"model": name, "messages": [{"role": "user", "content": PREFLIGHT_PROMPT}], "max_tokens": 1}
+    started = time.monotonic()
+    try:
+        reply = httpx.post(f"{base_url}/chat/completions", json=body, timeout=timeout)
+    except httpx.HTTPError as exc:
+        if not alive():
+            raise LocalModelError(CRASHED) from None
+        raise LocalModelError(f"the llama.cpp server failed a test prompt: {type(exc).__name__}") from None
+    if not alive():
+        raise LocalModelError(CRASHED)
+    if reply.status_code != 200:
+        raise LocalModelError(f"the llama.cpp server answered a test prompt with HTTP {reply.status_code}")
+    return time.monotonic() - started
+
+
+CRASHED = (
+    "the llama.cpp server crashed on a test prompt of a few hundred tokens: its build uses CPU instructions this "
+    "machine cannot run; rebuild it with `make local` (AVX2 only), then check with `ceiling doctor`"
+)
 
 
 def free_port() -> int:
@@ -70,7 +119,7 @@ def server_command(model: Path, port: int, name: str, threads: int | None = None
         "--model_alias",
         name,
         "--n_threads",
-        str(threads or os.cpu_count() or 2),
+        str(threads or thread_count()),
         "--flash_attn",
         "true",
     ]  # ~5% faster prompt evaluation on CPU (measured), same answers
@@ -119,7 +168,16 @@ def local_server(
             if on_status:
                 on_status(f"starting the local model server on 127.0.0.1:{port}...")
             time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/v1", name
+        base_url = f"http://127.0.0.1:{port}/v1"
+        if on_status:
+            on_status("checking the local model with a test prompt...")
+        try:
+            preflight(base_url, name, alive=lambda: process.poll() is None)
+        except LocalModelError as exc:
+            code = process.poll()
+            said = f"{exc} (exit code {code}{_signal_name(code)})" if code is not None else str(exc)
+            raise LocalModelError(said) from None
+        yield base_url, name
     finally:
         _stop(process)
         signal.signal(signal.SIGTERM, previous)
