@@ -185,6 +185,11 @@ LEGITIMATE = {  # name -> (text, a field, the value read for it)
         "slo",
         50,
     ),
+    "model name with a letter and digits": (
+        CHATBOT + "\n\n| Item | Value |\n|---|---|\n| Encoder | e5-large (335M params) |",
+        "model_params",
+        335e6,
+    ),
     "quoted German product": (
         (
             'The weather model calls the "Wettervorhersage Schnittstelle" of Deutscher Wetterdienst '

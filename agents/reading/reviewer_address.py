@@ -294,7 +294,8 @@ def other_language(sentence: str) -> str | None:
     letters = re.findall(r"[^\W\d_]", text)
     if len(letters) < 8 or (len(re.findall(r"[^\W\d_]{2,}", text)) < 3 and not non_latin):
         return None
-    words = re.findall(r"[^\W\d_]+", text.lower())
+    # whole words only: the "e" of "e5-large" or the "m" of "335M" is no Portuguese "e" nor any grammar word
+    words = re.findall(r"(?<!\w)[^\W\d_]+(?!\w)", text.lower())
     counts = {code: sum(w in vocabulary for w in words) for code, vocabulary in _function_words().items()}
     english = counts.pop("en")
     if english >= 2 and english > max(counts.values()):
