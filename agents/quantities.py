@@ -201,7 +201,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                     r"^[\s\w-]{0,25}\b(model|ranker|classifier|detector|network|forest|ensemble)\b",
                 ),
                 before=(
-                    r"\b(weights|model|ranker|classifier|detector|forest|ensemble|network|mlp|embedding tables?)\b"
+                    r"\b(weights|models?|ranker|classifier|detector|forest|ensemble|network|mlp|embedding tables?)\b"
                     r"[^.]{0,35}$",
                 ),
                 absurd=1e16,

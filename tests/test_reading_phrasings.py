@@ -120,6 +120,22 @@ NAMES_WITH_VERSIONS = [
     ("Today 5B requests arrive every month.", "model_params", None, 0.0),
     ("In 2023 7B tokens were processed.", "model_params", None, 0.0),
 ]
+# A size in brackets after a model's name ("Llama 3.1 (up to 405B)"), a model's size said in bytes with "models".
+SIZES_IN_BRACKETS = [
+    ("Answers come from **Qwen 2** (72B) or **Gemma** (27B), whichever is free.", "model_params", 72 * B, 0.0),
+    ("We host Mistral (up to 123B) for the legal team.", "model_params", 123 * B, 0.0),
+    ("Our ranking models are about 4 terabytes in size.", "model_params", 2e12, 0.0),
+    ("The meeting (2B) room is booked.", "model_params", None, 0.0),
+]
+# A batch's size is no batch job; machines run by whoever joins, with nobody over them, allow no single coordinator.
+MODES_AND_PEERS = [
+    ("Single-batch decoding reaches 9 tokens/s, fast enough for a chat assistant.", "arrival", "request", 0.0),
+    ("The trainer uses mini-batches of 512 examples every night.", "arrival", "bounded", 0.0),
+    ("Inference runs on a volunteer swarm of gaming PCs.", "spof_ok", False, 0.0),
+    ("The model is served peer-to-peer by the users' own laptops.", "spof_ok", False, 0.0),
+    ("GPUs use peer-to-peer transfers over NVLink inside each node.", "spof_ok", None, 0.0),
+    ("Volunteers answer questions on the community-run forum.", "spof_ok", None, 0.0),
+]
 # A count names what it counts in its own phrase: markdown marks are no words, a noun after a clause break is not
 # the count's, "three types of X" counts types, and a list of numbers shares its noun.
 OWN_PHRASE = [
@@ -160,6 +176,8 @@ ROWS = (
     + NAMES_WITH_VERSIONS
     + OWN_PHRASE
     + DEVICE_SPECS
+    + SIZES_IN_BRACKETS
+    + MODES_AND_PEERS
 )
 
 
@@ -169,7 +187,7 @@ def test_the_reader_reads_what_the_text_states(text, field, value, tol):
     got = fact.value if fact.known else None
     if value is None:
         assert got is None, f"read {got!r} from {fact.quote!r}"
-    elif isinstance(value, str):
+    elif isinstance(value, (str, bool)):
         assert got == value, f"read {got!r} from {fact.quote!r}"
     else:
         assert got is not None and abs(got - value) <= tol * value + 1e-9, f"read {got!r} from {fact.quote!r}"

@@ -92,6 +92,9 @@ def test_a_statement_is_quoted_with_its_similarity_and_never_replaces_a_number()
         ("The dedup step could scale across a cluster later.", None),
         ("The labelling tool does not need to scale across multiple machines.", None),
         ("The web page scales to small screens.", None),
+        ("The feature store would hardly fit into a single host's memory.", "data"),
+        ("The ranker's embedding tables could barely fit on one GPU.", None),  # barely fits: it fits
+        ("Its embedding tables will never fit on one GPU.", "model"),
     ],
 )  # fmt: skip
 def test_a_ceiling_stated_in_words_is_read_with_its_polarity(sentence, ceiling):

@@ -444,7 +444,13 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
             r"|\bfive nines\b|\b99\.99+\s?%|\bnobody (trusts|is trusted)\b|\b(keep|continue)\s+(serving|running|working"
             r"|answering)\s+(if|when|even if|even when)\b|\b(must not|cannot|can't|should not|may not|not)\s+(hinge"
             r"|depend|rely)\s+on\s+(a|one|any)\b|\bno (one|1) (party|site|member|organi[sz]ation) (is trusted|may "
-            r"coordinate|controls)",
+            r"coordinate|controls)"
+            # machines run by whoever joins, with nobody over them: a swarm, not a cluster
+            r"|\bpeer[\s-]to[\s-]peer\b(?![\s-]+(?:transfers?|access|cop(?:y|ies)|memory|dma|communication|links?))"
+            r"|\bbittorrent[\s-]style\b|\b(public|decentrali[sz]ed|volunteer) swarms?\b"
+            r"|\bcommunity[\s-](run|operated) (system|network|swarm|cluster|service|infrastructure|compute)\b"
+            r"|\bvolunteer(ed)?\s+(computing|gpus?|nodes?|machines?|hardware)\b"
+            r"|\bwithout (a|any) (central|coordinating) (server|coordinator|operator|authority)\b",
             _I,
         ),
     ),
@@ -687,7 +693,9 @@ _ARRIVAL = {
         _I,
     ),
     "bounded": re.compile(
-        r"\b(nightly|batch(es)?|daily job|weekly|offline|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset"
+        # a batch's size ("single-batch inference", "the batch size", "mini-batches") is no batch job
+        r"\b(nightly|(?<!single[\s-])(?<!mini[\s-])(?<!micro[\s-])batch(es)?(?![\s-]size)|daily job|weekly|offline"
+        r"|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset"
         r"|crawl|archive|training run|epochs?|overnight|every night)\b",
         _I,
     ),

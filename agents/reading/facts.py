@@ -36,7 +36,8 @@ _PER_NODE_AFTER = re.compile(r"\s*(?:per|each|a|/)\s*(?:node|server|host|machine
 _NAME_BEFORE = re.compile(
     r"(?:^|[\s(\[\"'])(?:[A-Za-z][\w.]*[A-Za-z0-9]-"
     r"|[A-Z][\w.-]*\s+v?(?!(?:19|20)\d\d\b)[\d_]{1,2}(?:\.[\d_]+)*\s+"  # "_": its digits masked as a version
-    r"|[A-Z][a-z]*[A-Z][\w.-]*\s+)$"
+    r"|[A-Z][a-z]*[A-Z][\w.-]*\s+"
+    r"|[A-Z][\w.-]*(?:\s+v?[\d_]{1,2}(?:\.[\d_]+)*)?\s*\(\s*(?:up\s+to\s+|about\s+|~)?)$"  # "Llama 3.1 (up to 405B)"
 )
 _PERCENT_RANGE_TAIL = re.compile(r"[-\u2013]\s*\d+(?:\.\d+)?\s*%")
 _EXPERTS = re.compile(r"\s?[x\u00d7]\s?(\d+(?:\.\d+)?)\s?(B|M|T)\b")

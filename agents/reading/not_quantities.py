@@ -32,7 +32,9 @@ NOT_QUANTITIES: dict[str, re.Pattern] = {
     # "GPT-4", the "3" of "Llama-3-70B": a version glued to a name; "BLOOM-176B" keeps its size
     "name version": re.compile(r"\b[A-Z][A-Za-z]*-\d+(?:\.\d+)*(?![\w.])"),
     # the "3.1" of "Llama 3.1 405B", the "2" of "Qwen 2 72B": a version between a name and the model's size
-    "version before a size": re.compile(r"\b[A-Z][A-Za-z]{1,15}\s+v?\d{1,2}(?:\.\d+)*(?=\s+\d+(?:\.\d+)?[BMT]\b)"),
+    "version before a size": re.compile(
+        r"\b[A-Z][A-Za-z]{1,15}\s+v?\d{1,2}(?:\.\d+)*(?=\s+(?:\(\s*(?:up\s+to\s+)?)?\d+(?:\.\d+)?[BMT]\b)"
+    ),
     "time of day": re.compile(
         r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?![\w:])|\b\d{1,2}\s*[ap]\.?m\.?(?!\w)", re.I
     ),

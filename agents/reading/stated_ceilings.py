@@ -68,7 +68,8 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     ),
 }
 _LIMIT = (
-    r"(?:does\s+not|doesn't|do\s+not|don't|cannot|can't|can\s+not|won't|will\s+not|would\s+not|could\s+not|no\s+longer)"
+    r"(?:does\s+not|doesn't|do\s+not|don't|cannot|can't|can\s+not|won't|will\s+not|would\s+not|could\s+not|no\s+longer"
+    r"|(?:would\s+|could\s+|will\s+|can\s+)?(?:hardly|scarcely|never))"
     r"\s+(?:\w+\s+){0,2}?(?:fit|be\s+held|be\s+stored|be\s+served|be\s+handled|keep\s+up|be\s+kept)"
     r"|too\s+(?:large|big|much|many|heavy|high)\s+(?:to\s+fit\s+)?(?:for|in|on|into)"
     r"|outgrows?|outgrew|outgrown|exceeds?|exceeded|surpass\w*|overwhelms?"
