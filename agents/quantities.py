@@ -187,7 +187,8 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "count",
                 2,
-                after=(r"\b(parameters?|params?)\b", words(_CATALOG[0])),
+                # "the 175B training run", "at full 175B scale": a run or a scale is sized by its model
+                after=(r"\b(parameters?|params?)\b", words(_CATALOG[0]), r"^\s*((pre)?training\s+)?(runs?|scale)\b"),
                 before=(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(model|parameter)\s+(size|count)\b[^.]{0,6}$"),
                 strong=(r"\b(" + _CATALOG[1] + r")[\w.-]*\s*$",),
                 readable=(1e5, 1e15),

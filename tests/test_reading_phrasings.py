@@ -136,6 +136,17 @@ MODES_AND_PEERS = [
     ("GPUs use peer-to-peer transfers over NVLink inside each node.", "spof_ok", None, 0.0),
     ("Volunteers answer questions on the community-run forum.", "spof_ok", None, 0.0),
 ]
+# A node written as "NxDEVICE" holds N devices; a run or a scale is sized by its model, a dataset named by its size is
+# no model; "a large number of" is an amount, said so; a simulation runs as a batch.
+HELD_OUT_SHAPES = [
+    ("Pretraining fits on a single 8xH100 80GB node.", "workers", 8, 0.0),
+    ("We rent 3 8XA100 40GB servers for the fine-tune.", "workers", 24, 0.0),
+    ("The 70B training run restarts after every hardware fault.", "model_params", 70 * B, 0.0),
+    ("Ablations stop at 1B; evaluation runs at full 13B scale.", "model_params", 13 * B, 0.0),
+    ("Filtering code for the Pile-800B corpus lives in a branch.", "model_params", None, 0.0),
+    ("The game pits a large number of agents against each other.", "agents", 100, 0.0),
+    ("The simulation replays a day of shoppers through the pricing agent.", "arrival", "bounded", 0.0),
+]
 # A count names what it counts in its own phrase: markdown marks are no words, a noun after a clause break is not
 # the count's, "three types of X" counts types, and a list of numbers shares its noun.
 OWN_PHRASE = [
@@ -178,6 +189,7 @@ ROWS = (
     + DEVICE_SPECS
     + SIZES_IN_BRACKETS
     + MODES_AND_PEERS
+    + HELD_OUT_SHAPES
 )
 
 

@@ -223,3 +223,14 @@ def test_between_ceilings_far_past_one_machine_a_stated_size_beats_an_assumed_on
     review = run("We train a 50-trillion-parameter recommendation model on 96 GPUs.")["review"]
     assert review.pressures["data"] == review.pressures["model"] == 1.0
     assert review.ceiling == "model" and review.distribute[0] == "model"
+
+
+def test_a_data_job_counted_in_tokens_is_sized_by_them():
+    """A corpus given only as a token count ("30 trillion tokens") is ~4 bytes a token, as training assumes."""
+    from ceiling.graph.workflow import run
+
+    review = run("A dedup and quality-filter pipeline over a 40 trillion token web corpus, run as one batch job.")[
+        "review"
+    ]
+    assert review.ceiling == "data" and review.distribute[0] == "data"
+    assert any("4 bytes per token" in a for a in review.assumptions)

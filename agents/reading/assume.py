@@ -84,6 +84,11 @@ def complete(facts: SystemFacts, machine: ReferenceMachine) -> SystemFacts:
         _complete_serving(f)
     elif workload == "training":
         _complete_training(f, machine)
+    elif f.num("tokens"):  # a corpus counted in tokens ("30 trillion tokens"): its bytes, as for training
+        _assume(
+            f, "data_size", f.num("tokens") * 4.0, "byte", "dataset size from the token count at ~4 bytes per token"
+        )
+        _assume(f, "deadline", 24 * 3600.0, "s", "no deadline stated; assumed the job must finish within 24 h")
     else:
         _assume(f, "data_size", 1e12, "byte", "data size not stated; assumed 1 TB")
         _assume(f, "deadline", 24 * 3600.0, "s", "no deadline stated; assumed the job must finish within 24 h")

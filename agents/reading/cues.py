@@ -695,7 +695,7 @@ _ARRIVAL = {
     "bounded": re.compile(
         # a batch's size ("single-batch inference", "the batch size", "mini-batches") is no batch job
         r"\b(nightly|(?<!single[\s-])(?<!mini[\s-])(?<!micro[\s-])batch(es)?(?![\s-]size)|daily job|weekly|offline"
-        r"|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset"
+        r"|backfill|one[\s-]off|once a (day|week|month)|corpus|dataset|simulations?|simulated"
         r"|crawl|archive|training run|epochs?|overnight|every night)\b",
         _I,
     ),

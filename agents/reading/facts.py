@@ -376,8 +376,17 @@ def _set(
     setattr(facts, name, Fact(value=value, unit=unit, quote=text, assumed=bool(note), assumption=note))
 
 
+_DATA_AFTER = re.compile(r"\s*(?:datasets?|corpus|corpora|data|tokens?|documents?|pages?)\b", re.I)
+
+
 def _size_in_name(mention: Mention) -> bool:
-    return not mention.bare and mention.value >= 1e6 and bool(_NAME_BEFORE.search(mention.sentence, 0, mention.start))
+    """A model's size inside its name ("BLOOM-176B"); a dataset named by its size ("RedPajama-1T dataset") is not."""
+    return (
+        not mention.bare
+        and mention.value >= 1e6
+        and bool(_NAME_BEFORE.search(mention.sentence, 0, mention.start))
+        and not _DATA_AFTER.match(mention.sentence, mention.end)
+    )
 
 
 def classify(mention: Mention) -> str | None:

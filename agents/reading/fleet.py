@@ -113,6 +113,8 @@ _EACH_NODE_BEFORE = re.compile(  # "Each host has 8 H100 GPUs", "instances, each
     re.I,
 )
 _NODE_AFTER = re.compile(rf"\s*{_NODE}\b", re.I)  # "2 MI300X boxes": boxes counted, not devices
+_MULTIPLIED = re.compile(rf"\d+{_TIMES}", re.I)  # "8xA100", "8X A100": a count multiplying a device
+_NODES_BEFORE = re.compile(r"(?:(?P<n>\d+)|\ba|\ban|\bone)\s+$", re.I)
 
 
 @dataclass
@@ -149,7 +151,12 @@ def read(sentence: str) -> Fleet:
         ):
             per, count = count, None  # "8 H100s per node": a node's share, not the fleet
         elif count is not None and _NODE_AFTER.match(sentence, match.end()):
-            count = None
+            if _MULTIPLIED.match(sentence, match.start("count")):  # "1 8xA100 40GB node": a node of 8, so many nodes
+                before = _NODES_BEFORE.search(sentence[: match.start("count")])
+                nodes = (_int(before.group("n")) or 1) if before else 1
+                per, count = count, None
+            else:
+                count = None  # "2 MI300X boxes": the boxes are counted, not their devices
         if per is not None and nodes is not None:
             fleet.devices, fleet.per_node = nodes * per, per
         elif count is not None:

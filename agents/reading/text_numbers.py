@@ -33,6 +33,7 @@ _VAGUE = [
     (r"several dozen", 60, "several dozen"),
     (r"a dozen", 12, "a dozen"),
     (r"a handful of", 5, "a handful"),
+    (r"a (?:very )?large number of", 100, "a large number"),
     (r"a couple of", 2, "a couple"),
     (r"a few", 3, "a few"),
     (r"several", 5, "several"),

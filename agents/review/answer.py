@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ceiling.agents.review import prose
 from ceiling.agents.scoring.capacity import FleetNeed
 
 QUESTION_CHARS = 240  # a question quoted back is one line, never a paragraph of the text
@@ -51,15 +52,19 @@ def one_sentence(
         also = f"; also, {why_not}" if why_not else ""
         return (
             f"It does not hold on the fleet stated: {'; '.join(need.sentence() for need in short)} "
-            f"({worst.needed / worst.stated:,.1f}x what it has){also}."
+            f"({prose.number(worst.needed / worst.stated, 3)}x what it has){also}."
         )
     if not feasible:
         return f"It does not hold as designed: {why_not}."
-    budget = (
-        f", with {budget_left_ms:,.1f} ms of the {slo_ms:,.4g} ms budget left after communication"
-        if slo_ms and budget_left_ms is not None
-        else ""
-    )
+    budget = ""
+    if slo_ms and budget_left_ms is not None:
+        left, slo = prose.quantity(budget_left_ms, "ms"), prose.quantity(slo_ms, "ms")
+        budget = (
+            f", with {left} of the {slo} budget left after communication"
+            if budget_left_ms >= 0
+            else f", once the critic's change is made: as described, communication alone overruns the {slo} budget "
+            f"by {prose.quantity(-budget_left_ms, 'ms')}"
+        )
     if sites:  # a legal boundary: the data stays where it is, whatever the machines
         return f"It holds as a design across the {sites:,} sites that keep their own data{budget}."
     if ceiling == "none":
@@ -68,8 +73,7 @@ def one_sentence(
         unlike = any(need.unlike_reference and need.unit == "nodes" for need in capacity)
         lead = "It holds if its nodes are as strong as the reference" if unlike else "It holds on the fleet stated"
         return f"{lead}: {'; '.join(need.sentence() for need in capacity)}{budget}."
-    plural = "s" if machines_needed != 1 else ""
     return (
-        f"It holds on about {machines_needed:,} machine{plural} like the reference ({machine_name}; the text states "
-        f"no fleet){budget}."
+        f"It holds on about {prose.plural(machines_needed, 'machine')} like the reference ({machine_name}; the text "
+        f"states no fleet){budget}."
     )

@@ -10,6 +10,7 @@ import re
 
 from pydantic import BaseModel
 
+from ceiling.agents.review import prose
 from ceiling.agents.schemas import Review
 
 MARKER = "<!-- ceiling-review-json"
@@ -57,10 +58,11 @@ def _numbers(r: Review) -> dict[str, float | None]:
     return out
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+def _fmt(what: str, value) -> str:
+    """A changed number as the review writes it (the unit is in the row's name): 2.4, 17,600, 0.2%."""
+    if what.startswith("P(") and isinstance(value, int | float) and not isinstance(value, bool):
+        return prose.percent(value)
+    return prose.number(value)
 
 
 def _same(a, b) -> bool:
@@ -77,22 +79,37 @@ def diff(old: Review, new: Review) -> list[Difference]:
     ]
     new_numbers = _numbers(new)
     out += [
-        Difference(what=k, before=_fmt(v), after=_fmt(new_numbers.get(k)), kind="number")
+        Difference(what=k, before=_fmt(k, v), after=_fmt(k, new_numbers.get(k)), kind="number")
         for k, v in _numbers(old).items()
         if not _same(v, new_numbers.get(k))
     ]
     return out
 
 
-def markdown(differences: list[Difference]) -> str:
+def summary(differences: list[Difference]) -> str:
+    """One sentence: whether the verdict turned and how many stage answers changed ("1 stage answer changed")."""
     if not differences:
         return "No stage answer or number changed."
-    answers = [d for d in differences if d.kind == "answer"]
-    head = f"{len(answers)} stage answer(s) changed." if answers else "No stage answer changed; only numbers moved."
+    verdict = next((d for d in differences if d.what == "verdict"), None)
+    stages = [d for d in differences if d.kind == "answer" and d.what[:1].isdigit()]
+    said = f"The verdict turned {verdict.after}. " if verdict else ""
+    if stages:
+        return said + f"{prose.plural(len(stages), 'stage answer')} changed."
+    other = [d.what for d in differences if d.kind == "answer" and d is not verdict]
+    return said + (
+        f"No stage answer changed; the {' and the '.join(other)} did."
+        if other
+        else "No stage answer changed; only numbers moved."
+    )
+
+
+def markdown(differences: list[Difference]) -> str:
+    if not differences:
+        return summary(differences)
     rows = ["| | Before | After |", "|---|---|---|"] + [
         f"| {'**' + d.what + '**' if d.kind == 'answer' else d.what} | {d.before} | {d.after} |" for d in differences
     ]
-    return head + "\n\n" + "\n".join(rows)
+    return summary(differences) + "\n\n" + "\n".join(rows)
 
 
 def embed(review: Review) -> str:

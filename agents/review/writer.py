@@ -7,7 +7,7 @@ import math
 import re
 
 from ceiling.agents.reading.fleet import stated_fleet
-from ceiling.agents.review import answer
+from ceiling.agents.review import answer, prose
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring.capacity import FirstToken, FleetNeed, first_token, fleet_needs
@@ -29,12 +29,15 @@ _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]#!|~])")
 _LINE_START_SYNTAX = re.compile(r"^(\d+[.)]|[-+=])")
 
 
-def as_text(text) -> str:
+def as_text(text, inline: bool = False) -> str:
     """Text from a description (or a model) as inert markdown: one line, HTML escaped, markdown
     syntax backslash-escaped, so it is shown as written and never rendered as a heading, image,
-    link, form or comment (nor as the review's embedded-JSON marker)."""
+    link, form or comment (nor as the review's embedded-JSON marker). `inline`: the text goes after
+    something else on its line (a heading's label, a table cell), so a leading "2." is no list."""
     line = html.escape(" ".join(str(text).split()), quote=False)
     line = _MARKDOWN_SYNTAX.sub(r"\\\1", line)
+    if inline:
+        return line
     return _LINE_START_SYNTAX.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], line)
 
 
@@ -143,31 +146,6 @@ def build(state: dict) -> Review:
     )
 
 
-_SCALES = {
-    "bytes": [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1, "B")],
-    "B/s": [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1, "B/s")],
-    "s": [(86400, "days"), (3600, "h"), (1, "s"), (1e-3, "ms")],
-    "count": [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1, "")],
-}
-_KIND = {"bytes": "bytes", "byte": "bytes", "B/s": "B/s", "s": "s", "params": "count", "tokens": "count"}
-
-
-def human(value, unit: str) -> str:
-    """A number with a unit a person reads at a glance: 3e13 bytes -> 30 TB, 1.86e8 s -> 2,153 days."""
-    if value is None:
-        return "-"
-    if isinstance(value, float) and value == float("inf"):
-        return "never"
-    kind = _KIND.get(unit)
-    if kind is None:
-        return f"{_num(float(value))} {unit}".strip()
-    for scale, label in _SCALES[kind]:
-        if abs(value) >= scale or scale == _SCALES[kind][-1][0]:
-            suffix = f" {unit}" if kind == "count" else ""
-            return f"{value / scale:,.3g}{(' ' if label and kind != 'count' else '') + label}{suffix}"
-    return str(value)
-
-
 def llm_report(state: dict, usage: dict) -> dict:
     """What the model proposed per stage, what the critic did, and what it cost."""
     stages = [{"stage": n, **(state["decisions"][n].llm or {})} for n in range(1, 7)]
@@ -184,14 +162,6 @@ def llm_report(state: dict, usage: dict) -> dict:
     }
 
 
-def _num(x) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float) and (abs(x) >= 1e6 or (0 < abs(x) < 1e-3)):
-        return f"{x:.3g}"
-    return f"{x:,.4g}" if isinstance(x, float) else str(x)
-
-
 def _edge(break_even: dict) -> float:
     """How far a quantity is from where the verdict flips, as a factor (1 = on the edge); unknown ones last."""
     now, flips = break_even["current"], break_even["flips_at"]
@@ -204,7 +174,7 @@ def _distance(break_even: dict) -> str:
     factor = _edge(break_even)
     if math.isinf(factor):
         return "-"
-    return "on the edge" if factor < 1.005 else f"{factor:,.2g}x"
+    return "on the edge" if factor < 1.005 else prose.factor(factor)
 
 
 def _calls_answered(r: Review) -> str:
@@ -222,13 +192,13 @@ def _capacity_line(r: Review) -> list[str]:
         return []
     short = any(n.short for n in needs) or (ttft is not None and not ttft.within)
     lead = "**Capacity: short.** " if short else "**Capacity:** "
-    text = "; ".join([n.sentence() for n in needs] + ([ttft.sentence()] if ttft else []))
-    return [lead + text[0].upper() + text[1:] + ".", ""]
+    text = prose.tidy("; ".join([n.sentence() for n in needs] + ([ttft.sentence()] if ttft else [])))
+    return [lead + as_text(text[0].upper() + text[1:], inline=True) + ".", ""]
 
 
 def _what_was_not_read(r: Review) -> list[str]:
-    """Near the top, so the writer of the design sees in seconds what to correct: the sections read
-    as outside the design and the numbers no quantity claimed."""
+    """After the stages (the top says how many there are): the sections read as outside the design and the
+    numbers no quantity claimed, so the writer of the design sees what to correct."""
     if not (r.set_aside or r.unread_numbers):
         return []
     out = ["## Check what was read", ""]
@@ -239,23 +209,131 @@ def _what_was_not_read(r: Review) -> list[str]:
     return [*out, ""]
 
 
+def _not_read_pointer(r: Review) -> str:
+    """One sentence near the top when part of the text was not read, pointing at the list after the stages."""
+    parts = ([prose.plural(len(r.set_aside), "section")] if r.set_aside else []) + (
+        [prose.plural(len(r.unread_numbers), "number")] if r.unread_numbers else []
+    )
+    if not parts:
+        return ""
+    return f" Not read from your text: {' and '.join(parts)} (see *Check what was read*)."
+
+
+def _closest(r: Review) -> dict | None:
+    ranked = sorted((b for b in r.break_evens if not math.isinf(_edge(b))), key=_edge)
+    return ranked[0] if ranked else None
+
+
+def _what_to_do(r: Review) -> list[str]:
+    """What to act on first, right under the verdict: the critic's change when it had to make one, and the
+    quantity closest to where the verdict flips (said as assumed when the text did not state it)."""
+    out = []
+    if r.trace:
+        change = "; then ".join(prose.tidy(step.change) for step in r.trace)
+        lead = "**What the critic changed:** " if r.feasible else "**What the critic tried:** "
+        out += [f"{lead}{as_text(change)} (the design as described: {as_text(prose.tidy(r.trace[0].reason))}).", ""]
+    edge = _closest(r)
+    if edge is not None:
+        unit, factor = edge["unit"], _edge(edge)
+        said = "assumed, so state it in the text" if edge["assumed"] else "as stated"
+        where = "right on it" if factor < 1.005 else f"a factor of {prose.number(factor, 2)} from it"
+        out += [
+            f"**Closest to the edge:** {prose.label(edge['quantity'])}, {prose.quantity(edge['current'], unit)} "
+            f"({said}); the verdict flips at {prose.quantity(edge['flips_at'], unit)}, {where}: "
+            f"{as_text(prose.tidy(edge['meaning']), inline=True)}.",
+            "",
+        ]
+    return out
+
+
+def _tax_answer(t: dict) -> str:
+    """Stage 6's row of Table 1.8.1: the communication tax against its budget, and the failure tax."""
+    comm = prose.quantity(t["communication_ms"], "ms")
+    slo = f" of {prose.quantity(t['slo_ms'], 'ms')} SLO" if t["slo_ms"] else ""
+    return f"{comm} communication{slo}; P(failure in 24 h) {prose.percent(t['failure']['p_any_down'])}"
+
+
+# The failure tax's numbers: a label a reader knows and the unit each is counted in.
+FAILURE_ROWS = {
+    "devices": ("devices", ""),
+    "fleet_mtbf_h": ("fleet MTBF", "h"),
+    "p_any_down": ("P(some failure in 24 h)", "probability"),
+    "interruptions_per_day": ("interruptions per day", ""),
+    "checkpoint_interval_s": ("checkpoint interval (Young/Daly)", "s"),
+    "young_interval_s": ("Young's interval", "s"),
+    "wasted_fraction": ("time lost to failures", "probability"),
+    "replicas_for_four_nines": ("replicas for 99.99% availability", ""),
+    "large_fleet": ("large fleet (failures are routine)", ""),
+    "within_budget": ("failure waste within its bound", ""),
+    "job_shorter_than_interval": ("job shorter than the checkpoint interval (restart, do not checkpoint)", ""),
+}
+
+
+def _failure_rows(failure: dict) -> list[str]:
+    rows = []
+    for key, value in failure.items():
+        if value is None:
+            continue
+        name, unit = FAILURE_ROWS.get(key, (prose.label(key), ""))
+        shown = prose.percent(value) if unit == "probability" else prose.quantity(value, unit)
+        rows.append(f"| failure: {name} | {shown} |")
+    return rows
+
+
+def _within(flag) -> str:
+    return {True: "yes", False: "no"}.get(flag, "-")
+
+
+def _quote(citation: dict) -> str:
+    return (
+        f'> "{as_text(prose.whole_quote(citation["quote"]))}"  \n> ({as_text(citation["section"])}, '
+        f"`{citation['chunk_id']}`)\n"
+    )
+
+
+def stage_section(stage: dict) -> list[str]:
+    """One stage as the review prints it: its answer as a heading, the defended paragraph, its citations."""
+    out = [
+        f"### {stage['stage']}. {stage['name'].capitalize()}: {as_text(prose.tidy(stage['answer']), inline=True)}",
+        "",
+        as_text(prose.tidy(stage["justification"])),
+        "",
+    ]
+    return out + [_quote(c) for c in stage["citations"]]
+
+
+def verdict_line(r: Review) -> str:
+    return (
+        f"**Verdict:** {'feasible' if r.feasible else 'INFEASIBLE'}. Ceiling **{r.ceiling}**; distribute "
+        f"**{', '.join(r.distribute) or 'nothing (one machine)'}**; {r.topology}, {r.mode}, optimizing {r.metric}."
+        + (f" Infeasible because {as_text(prose.tidy(r.infeasible_because))}." if not r.feasible else "")
+    )
+
+
+def _assumption(text: str) -> str:
+    """The field as words ("request_rate: read ..." -> "request rate: read ..."), the rest as written."""
+    name, sep, rest = text.partition(": ")
+    if sep and re.fullmatch(r"[a-z_]+", name):
+        return f"{prose.label(name)}: {rest}"
+    return text
+
+
 def markdown(review: Review, title: str = "the described system") -> str:
+    """The review for people: the answer and the verdict first, then Table 1.8.1, the six stages, what was not
+    read, the numbers, the critic's trace, the alternative, the assumptions; the JSON record last, in a comment."""
     r = review
     out = [
         f"# Design review: {as_text(title)}",
         "",
         *([f'> You asked: "{as_text(r.question)}"', ""] if r.question else []),
-        f"**Answer:** {as_text(r.answer)}",
+        f"**Answer:** {as_text(prose.tidy(r.answer))}",
         "",
-        f"**Verdict:** {'feasible' if r.feasible else 'INFEASIBLE'}. Ceiling **{r.ceiling}**; distribute "
-        f"**{', '.join(r.distribute) or 'nothing (one machine)'}**; "
-        f"{r.topology}, {r.mode}, optimizing {r.metric}."
-        + (f" Infeasible because {as_text(r.infeasible_because)}." if not r.feasible else ""),
+        verdict_line(r),
         "",
         *_capacity_line(r),
-        f"Engine: `{r.engine}`{_calls_answered(r)}. Reference machine: {r.reference_machine}.",
+        *_what_to_do(r),
+        f"Engine: `{r.engine}`{_calls_answered(r)}. Reference machine: {r.reference_machine}.{_not_read_pointer(r)}",
         "",
-        *_what_was_not_read(r),
         "## Table 1.8.1, filled in",
         "",
         "| Stage | Question | Answer | Source |",
@@ -267,22 +345,18 @@ def markdown(review: Review, title: str = "the described system") -> str:
         r.topology,
         r.mode,
         r.metric,
-        f"{_num(r.tax['communication_ms'])} ms communication"
-        + (f" of {_num(r.tax['slo_ms'])} ms SLO" if r.tax["slo_ms"] else "")
-        + f"; P(failure in 24 h) {r.tax['failure']['p_any_down']:.1%}",
+        _tax_answer(r.tax),
     ]
     out += [f"| {row[0]} | {row[1]} | {answer} | {row[2]} |" for row, answer in zip(TABLE_ROWS, answers, strict=True)]
     out += ["", "## The six stages, defended", ""]
     for stage in r.stages:
-        out += [
-            f"### {stage['stage']}. {stage['name'].capitalize()}: {stage['answer']}",
-            "",
-            as_text(stage["justification"]),
-            "",
-        ]
-        out += [f'> "{c["quote"]}"  \n> ({c["section"]}, `{c["chunk_id"]}`)' + "\n" for c in stage["citations"]]
+        out += stage_section(stage)
+    out += _what_was_not_read(r)
     out += ["## Numbers", "", "### Ceiling pressures", "", "| Ceiling | Pressure | Inputs |", "|---|---|---|"]
-    out += [f"| {name} | {p:.2f} | {as_text(r.ceiling_inputs.get(name, ''))} |" for name, p in r.pressures.items()]
+    out += [
+        f"| {name} | {p:.2f} | {as_text(prose.tidy(r.ceiling_inputs.get(name, '')), inline=True)} |"
+        for name, p in r.pressures.items()
+    ]
     out += ["", "### Axis pressures", "", "| Axis | Pressure | |", "|---|---|---|"]
     out += [f"| {a['axis']} | {a['pressure']:.2f} | {'#' * round(a['pressure'] * 20)} |" for a in r.axes]
     t = r.tax
@@ -292,17 +366,18 @@ def markdown(review: Review, title: str = "the described system") -> str:
         "",
         "| Quantity | Value |",
         "|---|---|",
-        f"| communication ({t['kind']}) | {_num(t['communication_ms'])} ms |",
-        f"| SLO | {_num(t['slo_ms'])} ms |",
-        f"| compute per unit of work | {_num(t['compute_ms'])} ms |",
-        f"| budget left | {_num(t['budget_left_ms'])} ms |",
-        f"| within budget | {t['within_budget']} |",
+        f"| communication ({t['kind']}) | {prose.quantity(t['communication_ms'], 'ms')} |",
+        f"| SLO | {prose.quantity(t['slo_ms'], 'ms')} |",
+        f"| compute per unit of work | {prose.quantity(t['compute_ms'], 'ms')} |",
+        f"| budget left | {prose.quantity(t['budget_left_ms'], 'ms')} |",
+        f"| within budget | {_within(t['within_budget'])} |",
     ]
-    out += [f"| failure: {k.replace('_', ' ')} | {_num(v)} |" for k, v in t["failure"].items() if v is not None]
+    out += _failure_rows(t["failure"])
     if r.loops:
+        final = t["final"]
         out += [
-            f"| after the critic's changes: communication | {_num(t['final']['communication_ms'])} ms, within budget "
-            f"{t['final']['within_budget']} |"
+            f"| after the critic's changes: communication | {prose.quantity(final['communication_ms'], 'ms')} "
+            f"({'within budget' if final['within_budget'] else 'over budget'}) |"
         ]
     out += [
         "",
@@ -312,19 +387,20 @@ def markdown(review: Review, title: str = "the described system") -> str:
         "|---|---|---|---|---|---|",
     ]
     out += [
-        f"| {b['quantity']} | {human(b['current'], b['unit'])} | {human(b['flips_at'], b['unit'])} | "
-        f"{_distance(b)} | {'yes' if b['assumed'] else 'no'} | {as_text(b['meaning'])} |"
+        f"| {prose.label(b['quantity'])} | {prose.quantity(b['current'], b['unit'])} | "
+        f"{prose.quantity(b['flips_at'], b['unit'])} | {_distance(b)} | {'yes' if b['assumed'] else 'no'} | "
+        f"{as_text(prose.tidy(b['meaning']), inline=True)} |"
         for b in sorted(r.break_evens, key=_edge)
     ]
     out += ["", "## Critic loop trace", ""]
-    out += [f"{s.loop}. {as_text(s.reason)} -> {as_text(s.change)}" for s in r.trace] or [
+    out += [f"{s.loop}. {as_text(prose.tidy(s.reason))} -> {as_text(prose.tidy(s.change))}" for s in r.trace] or [
         "The critic accepted the first pass: no loop back."
     ]
     out += [
         "",
         "## Strongest alternative",
         "",
-        f"**{as_text(r.alternative.design)}**: {as_text(r.alternative.why_worse)}",
+        f"**{as_text(prose.tidy(r.alternative.design))}**: {as_text(prose.tidy(r.alternative.why_worse))}",
         "",
         "## Playbook",
         "",
@@ -332,20 +408,21 @@ def markdown(review: Review, title: str = "the described system") -> str:
     out += [f"- {axis}: {tool}" for axis, tool in r.playbook.items()] or [
         "- one machine: no distributed framework needed."
     ]
-    out += ["", "## Assumptions (where the description was silent)", ""] + [f"- {as_text(a)}" for a in r.assumptions]
+    out += ["", "## Assumptions (where the description was silent)", ""]
+    out += [f"- {as_text(prose.tidy(_assumption(a)))}" for a in r.assumptions]
     if r.llm:
         out += ["", f"## The LLM's part ({r.engine})", "", "| Stage | Proposed | Critic | Note |", "|---|---|---|---|"]
         out += [
             f"| {s['stage']} | {as_text(s.get('proposed', '-'))} | {s.get('status', '-')} | "
-            f"{as_text(s.get('disagreement') or s.get('retry_reason') or s.get('error') or '')}"
+            f"{as_text(prose.tidy(s.get('disagreement') or s.get('retry_reason') or s.get('error') or ''))}"
             f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |"
             for s in r.llm["stages"]
         ]
         u = r.llm["usage"]
         out += [
             "",
-            f"{u['calls']} calls, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion tokens, "
-            f"{u['seconds']:.1f} s.",
+            f"{prose.plural(u['calls'], 'call')}, {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} "
+            f"completion tokens, {u['seconds']:.1f} s.",
         ]
     if r.ignored_instructions:
         out += ["", "## Ignored text aimed at the reviewer (treated as data)", ""]
