@@ -147,6 +147,13 @@ HELD_OUT_SHAPES = [
     ("The game pits a large number of agents against each other.", "agents", 100, 0.0),
     ("The simulation replays a day of shoppers through the pricing agent.", "arrival", "bounded", 0.0),
 ]
+# Octets, as French writers spell bytes, glued to their number; a word "Go" or "To" after a number is no unit.
+OCTETS = [
+    ("The vector index takes 600Go on disk.", "data_size", 600e9, 0.0),
+    ("The run uses 16xA100(40Go on GCP).", "gpu_memory", 40e9, 0.0),
+    ("Step 3 Go to the console and restart the job.", "data_size", None, 0.0),
+    ("Load 5 To 10 files per worker.", "data_size", None, 0.0),
+]
 # A count names what it counts in its own phrase: markdown marks are no words, a noun after a clause break is not
 # the count's, "three types of X" counts types, and a list of numbers shares its noun.
 OWN_PHRASE = [
@@ -190,6 +197,7 @@ ROWS = (
     + SIZES_IN_BRACKETS
     + MODES_AND_PEERS
     + HELD_OUT_SHAPES
+    + OCTETS
 )
 
 

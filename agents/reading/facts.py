@@ -304,6 +304,8 @@ def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: s
         tail = tail[per_device.end() :]
     skip = len(rest) - len(tail)
     data = DATA_UNIT.match(tail)
+    if data and data.group("oprefix") and tail is not rest:
+        data = None  # octets only glued to their number ("320Go"): "Step 3 Go to", "5 To 10 files" are words
     time = TIME_UNIT.match(tail)
     if data:
         unit, is_rate = data_unit_to_pint(data)

@@ -58,7 +58,7 @@ _DEVICE = (
     + "|".join(re.escape(n).replace(r"\ ", r"[\s-]?") for n in _NAMES)
     + r"))(?:[\s-]*(?:sxm\d?|pcie|nvl))?"
     # "A100 80GB", "MI300Xx192GB", "A100 (40GB)"
-    + r"(?:[\s-]*x?\s*(?P<memory>\d+)\s*gb|\s*\(\s*(?P<memory_in_brackets>\d+)\s*gb\s*\))?s?"
+    + r"(?:[\s-]*x?\s*(?P<memory>\d+)\s*g[bo]|\s*\(\s*(?P<memory_in_brackets>\d+)\s*g[bo](?:\s*\)|\b))?s?"
     + r"(?:\s+(?:gpus?|cards?|chips?|accelerators?|devices?))?"
 )
 _GENERIC = r"(?:gpus?|accelerators?|cards?|chips?|devices?)"

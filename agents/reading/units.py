@@ -45,7 +45,9 @@ DATA_UNIT = re.compile(
     r"(?P<rate>\s*/\s*s(?:ec)?\b|ps\b|it/s\b)?(?![A-Za-z])"
     r"|(?P<bbase>bits|bytes)(?P<brate>\s*/\s*s(?:ec)?\b)?(?![A-Za-z])"
     r"|(?P<wprefix>kilo|mega|giga|tera|peta|exa|kibi|mebi|gibi|tebi|pebi)(?P<wbase>bytes?|bits?)"
-    r"(?P<wrate>\s*(?:/\s*s|per\s+second|a\s+second))?",
+    r"(?P<wrate>\s*(?:/\s*s|per\s+second|a\s+second))?"
+    # octets, as French and other writers spell bytes: "320Go", "40 Go", "2 To"
+    r"|(?P<oprefix>[KMGTP])o(?P<orate>/s)?(?![A-Za-z])",
 )
 
 TIME_WORDS = {
@@ -118,6 +120,8 @@ def data_unit_to_pint(match: re.Match) -> tuple[str, bool]:
     if match.group("wbase"):
         base = "bit" if match.group("wbase").startswith("bit") else "byte"
         return _WORD_PREFIX[match.group("wprefix")] + base, bool(match.group("wrate"))
+    if match.group("oprefix"):
+        return _PREFIX[match.group("oprefix")] + "byte", bool(match.group("orate"))
     if match.group("bbase"):
         return match.group("bbase").rstrip("s"), bool(match.group("brate"))
     base_text = match.group("base")
