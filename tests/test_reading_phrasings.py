@@ -154,6 +154,13 @@ OCTETS = [
     ("Step 3 Go to the console and restart the job.", "data_size", None, 0.0),
     ("Load 5 To 10 files per worker.", "data_size", None, 0.0),
 ]
+# A request's two lengths said as directions ("3k tokens in, ~250 out"), the second with "tokens" left unsaid.
+DIRECTIONS = [
+    ("Each call is about 1,200 tokens in and 300 out.", "prompt_tokens", 1200, 0.0),
+    ("Each call is about 1,200 tokens in and 300 out.", "output_tokens", 300, 0.0),
+    ("Budget roughly 4k tokens in, 150 out, per ticket.", "output_tokens", 150, 0.0),
+    ("The model reads 800 tokens in parallel batches.", "prompt_tokens", None, 0.0),
+]
 # A count names what it counts in its own phrase: markdown marks are no words, a noun after a clause break is not
 # the count's, "three types of X" counts types, and a list of numbers shares its noun.
 OWN_PHRASE = [
@@ -198,6 +205,7 @@ ROWS = (
     + MODES_AND_PEERS
     + HELD_OUT_SHAPES
     + OCTETS
+    + DIRECTIONS
 )
 
 

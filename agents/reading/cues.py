@@ -153,12 +153,20 @@ _A_LIMIT_BEFORE = re.compile(
 )
 
 
+# "3k tokens in, ~250 out": a request's two lengths said as directions, the second with its "tokens" left unsaid.
+_DIRECTION = re.compile(r"^\s*(?P<dir>in|out)\b(?!\s+(?:of|to|the|a|an|front|place|total|parallel)\b)", _I)
+_TOKENS_IN_BEFORE = re.compile(r"\btokens?\s+(?:in|out)\b[^.;]{0,20}$", _I)
+
+
 def token_length(before: str, after: str) -> str | None:
     """Which length per request a count followed by "tokens" is: "output_tokens", "prompt_tokens", "limit" (a
     model's context window, no length at all) or None (training tokens, a corpus, or no cue)."""
     tokens = _TOKENS_NEXT.match(after)
     if not tokens:
-        return None
+        elided = _DIRECTION.match(after) if _TOKENS_IN_BEFORE.search(before) else None
+        return None if not elided else "prompt_tokens" if elided.group("dir").lower() == "in" else "output_tokens"
+    if direction := _DIRECTION.match(tokens.group("rest")):
+        return "prompt_tokens" if direction.group("dir").lower() == "in" else "output_tokens"
     if _A_LIMIT_BEFORE.search(before):
         return "limit"
     kind = (tokens.group("kind") or "").strip()
