@@ -161,6 +161,13 @@ DIRECTIONS = [
     ("Budget roughly 4k tokens in, 150 out, per ticket.", "output_tokens", 150, 0.0),
     ("The model reads 800 tokens in parallel batches.", "prompt_tokens", None, 0.0),
 ]
+# A job's window between two times of day is its deadline, past midnight too; two plain numbers are no clock.
+WINDOWS_OF_DAY = [
+    ("Window: the refresh must finish between 01:00 and 06:00.", "deadline", 5 * 3600, 0.0),
+    ("The batch job runs from 10pm to 4am.", "deadline", 6 * 3600, 0.0),
+    ("Scores of the batch go between 2 and 4.", "deadline", None, 0.0),
+    ("Support is open from 9:00 to 17:00 on weekdays.", "deadline", None, 0.0),
+]
 # A count names what it counts in its own phrase: markdown marks are no words, a noun after a clause break is not
 # the count's, "three types of X" counts types, and a list of numbers shares its noun.
 OWN_PHRASE = [
@@ -206,6 +213,7 @@ ROWS = (
     + HELD_OUT_SHAPES
     + OCTETS
     + DIRECTIONS
+    + WINDOWS_OF_DAY
 )
 
 

@@ -751,6 +751,7 @@ def extract(description: str) -> SystemFacts:
     notes.attach(facts)
     normalized = [normalize(s)[0] for s in kept]
     text = " ".join(normalized)
+    _read_window(facts, kept)
     _extract_flags(facts, text, kept)
     step, workers = facts.num("step_compute"), facts.num("workers")
     if step and workers and cues.PER_WORKER.search(normalize(facts.step_compute.quote or "")[0]):
@@ -783,6 +784,39 @@ def _owners_without_a_count(facts: SystemFacts, sentences: list[str]) -> None:
             note = f'"{plural}" in the plural with no count: read as at least 2 parties'
             facts.parties = Fact(value=2.0, unit="", quote=sentence, assumed=True, assumption=note)
             return
+
+
+# A job's window between two times of day ("must finish between 01:00 and 06:00", "runs from 10pm to 4am"): its
+# length is the deadline; a window past midnight wraps. The clock times themselves are masked as no quantity.
+_CLOCK = r"(?P<{h}>[01]?\d|2[0-3])(?::(?P<{m}>[0-5]\d))?\s*(?P<{p}>[ap]\.?m\.?)?"
+_WINDOW_OF_DAY = re.compile(
+    r"\b(?:between|from)\s+"
+    + _CLOCK.format(h="h1", m="m1", p="p1")
+    + r"\s*(?:and|to|until|till|-|\u2013)\s*"
+    + _CLOCK.format(h="h2", m="m2", p="p2")
+    + r"(?!\s*(?:%|ms|s\b|gb|tb|[a-z]+s\b))",
+    re.I,
+)
+_WINDOW_WORD = re.compile(r"\b(window|finish\w*|complet\w*|done|run\w*|job|batch|must|overnight|nightly)\b", re.I)
+
+
+def _clock_hours(hour: str, minute: str | None, half: str | None) -> float:
+    h = int(hour) % 12 + (12 if half and half.lower().startswith("p") else 0) if half else int(hour)
+    return h + int(minute or 0) / 60
+
+
+def _read_window(facts: SystemFacts, sentences: list[str]) -> None:
+    if facts.deadline.known and not facts.deadline.assumed:
+        return
+    for sentence in sentences:
+        match = _WINDOW_OF_DAY.search(sentence)
+        if not match or not _WINDOW_WORD.search(sentence) or not (":" in match.group() or match.group("p1")):
+            continue  # "between 2 and 4" is no clock: a colon or an am/pm says it is
+        start = _clock_hours(match.group("h1"), match.group("m1"), match.group("p1"))
+        end = _clock_hours(match.group("h2"), match.group("m2"), match.group("p2") or match.group("p1"))
+        hours = (end - start) % 24 or 24
+        facts.deadline = Fact(value=hours * 3600.0, unit="s", quote=sentence)
+        return
 
 
 def _read_statements(facts: SystemFacts, sentences: list[str], normalized: list[str]) -> None:
