@@ -453,8 +453,8 @@ QUANTITIES: tuple[Quantity, ...] = (
                 7,
                 after=(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b",),
                 before=(
-                    r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end)\b"
-                    r"[^.]{0,25}$",
+                    r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end"
+                    r"|lasts?)\b[^.]{0,25}$",
                 ),
                 readable=(6e5, 1e11),
                 hint=" h",
