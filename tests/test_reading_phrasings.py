@@ -161,6 +161,14 @@ DIRECTIONS = [
     ("Budget roughly 4k tokens in, 150 out, per ticket.", "output_tokens", 150, 0.0),
     ("The model reads 800 tokens in parallel batches.", "prompt_tokens", None, 0.0),
 ]
+# Data said to stay with its owners, a word between ("raw recordings stay on each handset"); data kept in a store
+# of the operator's own is no owner's.
+STAYS_WITH_OWNERS = [
+    ("Raw recordings stay on each handset; only gradients travel.", "share_data", False, 0.0),
+    ("Patient scans remain in each hospital.", "share_data", False, 0.0),
+    ("Our logs stay in S3 for a year.", "share_data", None, 0.0),
+    ("The raw cache stays in memory for speed.", "share_data", None, 0.0),
+]
 # A job's window between two times of day is its deadline, past midnight too; two plain numbers are no clock.
 WINDOWS_OF_DAY = [
     ("Window: the refresh must finish between 01:00 and 06:00.", "deadline", 5 * 3600, 0.0),
@@ -216,6 +224,7 @@ ROWS = (
     + OCTETS
     + DIRECTIONS
     + WINDOWS_OF_DAY
+    + STAYS_WITH_OWNERS
 )
 
 

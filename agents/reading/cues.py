@@ -434,7 +434,10 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
             r"|cross)"
             + r"|"
             + _DATA_WORD
-            + r"\s+(stays?|remains?|never leaves?)\s+(on|in|at|within|inside)"
+            # "raw recordings stay on each handset", "scans remain in each hospital"; not "logs stay in S3"
+            + r"(\s+[a-z]+)?\s+(stays?|remains?|never leaves?)\s+(on|in|at|within|inside)\s+"
+            r"(each|every|its|their|our|your|the\s+(owner|user|patient|customer|member|device|phone|handset|hospital|clinic|site|client|bank|branch"
+            r"|premises|edge|country|region)\w*|on[\s-]premises|premises|devices?|phones?|handsets?)\b"
             + r"|\bfederated\b|\bdata residency\b|\b(hipaa|gdpr)\b[^.]{0,40}\b(forbid|prohibit|prevent|bar)",
             _I,
         ),
