@@ -5,7 +5,8 @@ Layout under ``<home>/index`` (``home`` = ``$CEILING_HOME`` or ``~/.cache/ceilin
     chroma/             chromadb PersistentClient, one collection per corpus set (cosine space):
                         "ceiling-corpus" for the packaged chapters, "ceiling-corpus-<key>" for a set with more folders
     state.json          content hash + chunk count of the last complete build (state-<key>.json for other sets)
-    embeddings.sqlite   embedding cache: sha256(model id + text) -> float32 vector
+    embeddings.sqlite   embedding cache: sha256(model id + text) -> float32 vector; and the retrieval cache:
+                        sha256(collection + built index + k + query) -> the ids and scores chromadb answered
 
 Corpus = the packaged chapters (this folder) + extra folders passed to :class:`CorpusIndex`
 + folders named in ``$CEILING_CORPUS`` (``os.pathsep``-separated). Files are the top-level
@@ -14,9 +15,12 @@ folder wins (a user folder can override a packaged chapter).
 
 Speed: :meth:`CorpusIndex.open` reads and hashes the corpus files, re-chunks them in memory
 (milliseconds) and compares the hash with ``state.json``. When it matches, nothing else
-happens: chromadb is imported and opened only at the first query, and the embedding model
-(torch) is loaded only when an embedding is missing from the cache. ``chunk()`` and
-``all_chunk_ids()`` never touch chromadb.
+happens: chromadb is imported and opened only at the first query whose answer is not in the
+retrieval cache, and the embedding model (onnxruntime) is loaded only when an embedding is
+missing from the cache. A query asked before of the same built index (same content hash, same
+build) is answered from the retrieval cache without chromadb (0.6-0.9 s of imports and opening);
+a rebuild gives the index a new build id, so nothing cached of another corpus or build is ever
+read. ``chunk()`` and ``all_chunk_ids()`` never touch chromadb.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -64,6 +69,8 @@ CHROMA_DIR = "chroma"
 _ADD_BATCH = 1000
 # Bump when what goes into the collection changes (e.g. the embedded text): part of the hash.
 INDEX_VERSION = "ceiling-index/1"
+# Bump when what a search returns for the same chromadb answer changes: part of the retrieval cache key.
+RETRIEVAL_VERSION = "ceiling-retrieval/1"
 
 
 class IndexStatus(BaseModel):
@@ -130,7 +137,10 @@ def check_corpus(extra: Iterable[str | Path] = ()) -> None:
 
 
 class EmbeddingCache:
-    """sqlite map sha256(model id + text) -> float32 vector. Thread-safe, process-safe enough."""
+    """sqlite map sha256(model id + text) -> float32 vector. Thread-safe, process-safe enough.
+
+    The same file holds the retrieval cache (table ``hits``): a key made by :class:`CorpusIndex` of the
+    collection, its built state and the query -> the (chunk id, score) pairs chromadb answered."""
 
     def __init__(self, path: Path, model_id: str = MODEL_ID):
         self.path = path
@@ -146,6 +156,9 @@ class EmbeddingCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS hits (key TEXT PRIMARY KEY, collection TEXT NOT NULL, hits TEXT NOT NULL)"
+            )
             self._conn = conn
         return self._conn
 
@@ -174,6 +187,35 @@ class EmbeddingCache:
     def __len__(self) -> int:
         with self._lock:
             return int(self._db().execute("SELECT COUNT(*) FROM emb").fetchone()[0])
+
+    # ---- retrieval cache
+
+    def get_hits(self, key: str) -> list[tuple[str, float]] | None:
+        """The (chunk id, score) pairs stored under ``key``, or None."""
+        with self._lock:
+            row = self._db().execute("SELECT hits FROM hits WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return [(str(cid), float(score)) for cid, score in json.loads(row[0])]
+        except (ValueError, TypeError):
+            return None  # an unreadable row is a miss: chromadb answers and the row is written again
+
+    def put_hits(self, key: str, collection: str, hits: Sequence[tuple[str, float]]) -> None:
+        with self._lock:
+            db = self._db()
+            with db:
+                db.execute(
+                    "INSERT OR REPLACE INTO hits (key, collection, hits) VALUES (?, ?, ?)",
+                    (key, collection, json.dumps([[cid, score] for cid, score in hits])),
+                )
+
+    def forget_hits(self, collection: str) -> None:
+        """Drop every retrieval stored for ``collection`` (its index is being rebuilt)."""
+        with self._lock:
+            db = self._db()
+            with db:
+                db.execute("DELETE FROM hits WHERE collection = ?", (collection,))
 
     def close(self) -> None:
         with self._lock:
@@ -213,6 +255,7 @@ class CorpusIndex:
         self._chunks: list[Chunk] = []
         self._by_id: dict[str, Chunk] = {}
         self._hash = ""
+        self._build_id = ""  # of the built index this object answers from (state.json): part of retrieval keys
         self._collection: Any = None
         self._lock = threading.RLock()
 
@@ -303,6 +346,8 @@ class CorpusIndex:
                         reason = ""
                     else:
                         embedded = self._build(content_hash, chunks)
+            if not reason:
+                self._build_id = self._state_build_id(self._read_state())
             self.status = IndexStatus(
                 built=bool(reason),
                 chunks=len(chunks),
@@ -329,6 +374,11 @@ class CorpusIndex:
                 raise ValueError(f"duplicate chunk id {c.chunk_id}")
             by_id[c.chunk_id] = c
         self._hash, self._chunks, self._by_id = content_hash, chunks, by_id
+
+    @staticmethod
+    def _state_build_id(state: dict[str, Any]) -> str:
+        """The build of the index on disk: its id (``built_at`` for an index built before ids were recorded)."""
+        return str(state.get("build_id") or state.get("built_at") or "")
 
     def _ensure_open(self) -> None:
         if self.status is None:
@@ -362,6 +412,8 @@ class CorpusIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         self._state_path().unlink(missing_ok=True)  # an interrupted build must not look complete
         self._collection = None
+        self._build_id = ""
+        self.cache.forget_hits(self.collection_name)  # answers of the index being replaced (the keys differ anyway)
         vectors, misses = self.embed_texts([embedding_input(c) for c in chunks])
         client = self._client()
         try:
@@ -390,11 +442,13 @@ class CorpusIndex:
             "model": MODEL_ID,
             "files": [str(p) for p in self.files()],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_id": secrets.token_hex(8),
         }
         tmp = self._state_path().with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state, indent=1))
         os.replace(tmp, self._state_path())
         self._collection = col
+        self._build_id = state["build_id"]
         return misses
 
     def collection(self) -> Any:
@@ -436,15 +490,28 @@ class CorpusIndex:
         vecs, _ = self.embed_texts([text])
         return vecs[0]
 
+    def _hits_key(self, query: str, n: int) -> str:
+        """Retrieval cache key: the collection, the corpus and build of its index, ``n`` and the query."""
+        ident = f"{RETRIEVAL_VERSION}\0{self.collection_name}\0{self._hash}\0{self._build_id}\0{n}\0{query}"
+        return hashlib.sha256(ident.encode()).hexdigest()
+
     def search(self, query: str, k: int = 3) -> list[Hit]:
-        """Top-``k`` chunks by cosine similarity to ``query``."""
+        """Top-``k`` chunks by cosine similarity to ``query``.
+
+        From the retrieval cache when this built index answered the same query before (no chromadb, no model);
+        otherwise chromadb answers and the answer is cached."""
         if k <= 0 or not query.strip():
             return []
         self._ensure_open()
         if not self._chunks:
             return []
-        vec = self.query_embedding(query)
         n = min(k, len(self._chunks))
+        with self._lock:
+            key = self._hits_key(query, n) if self._build_id else ""
+        cached = self.cache.get_hits(key) if key else None
+        if cached is not None and len(cached) == n and all(cid in self._by_id for cid, _ in cached):
+            return [Hit(chunk=self._by_id[cid], score=score) for cid, score in cached]
+        vec = self.query_embedding(query)
         include = ["distances", "documents", "metadatas"]
         try:
             res = self.collection().query(query_embeddings=[vec], n_results=n, include=include)
@@ -466,6 +533,10 @@ class CorpusIndex:
                 )
             score = 1.0 - float(dist) if dist is not None else 0.0
             hits.append(Hit(chunk=chunk, score=round(score, 6)))
+        with self._lock:  # the key of the index that answered (a broken one is rebuilt by collection())
+            key = self._hits_key(query, n) if self._build_id else ""
+        if key and len(hits) == n and all(h.chunk.chunk_id in self._by_id for h in hits):
+            self.cache.put_hits(key, self.collection_name, [(h.chunk.chunk_id, h.score) for h in hits])
         return hits
 
     def chunk(self, chunk_id: str) -> Chunk | None:

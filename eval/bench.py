@@ -5,12 +5,15 @@ side by side in one run so the ratio is what counts (the machine is noisy):
   first build   building the corpus index in an empty CEILING_HOME (onnx: exports the graph, then embeds)
   cached open   opening that index again in a new process
   cold new      `ceiling review examples/fraud-scoring.md` as a new process whose stage queries were never
-                embedded (a new kind of design: the query cache holds only the chunks)
-  cold review   the same review as a new process, queries cached
+                embedded nor retrieved (a new kind of design: the caches hold only the chunks' embeddings)
+  cold review   the same review as a new process, queries and their retrievals cached
   warm review   the same review again inside one process
 and, once: eval (rules) `ceiling eval` over every case, eval (replay) `ceiling eval --llm local`.
 Targets (issues): first build <= 10 s, cold new and cold review <= 3 s, warm <= 0.2 s, cached open <= 0.5 s,
 each eval <= 30 s.
+
+The package's sources are compiled first (as `pip install` does): a user's review never compiles them, and with
+PYTHONDONTWRITEBYTECODE set every figure would include compiling whatever changed since the last .pyc (~0.15 s).
 
 Usage: python eval/bench.py [--runs N]
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,14 +72,22 @@ def row(name: str, values: list[float], target: float | None) -> None:
 
 
 def without_queries(home: str) -> str:
-    """A copy of `home` whose embedding cache keeps only the corpus chunks (every stage query is new)."""
+    """A copy of `home` whose caches keep only the corpus chunks' embeddings: every stage query is new, neither
+    embedded nor retrieved. The exported graph is shared, not copied (a link), as a new description reviewed in the
+    same home finds it already checked."""
     import shutil
     import sqlite3
 
     from ceiling.corpus.index import CorpusIndex, embedding_input
 
     copy = tempfile.mkdtemp(prefix="ceiling-bench-")
-    shutil.copytree(home, copy, dirs_exist_ok=True)
+    for entry in Path(home).iterdir():
+        if entry.name == "models":
+            (Path(copy) / entry.name).symlink_to(entry.resolve(), target_is_directory=True)
+        elif entry.is_dir():
+            shutil.copytree(entry, Path(copy) / entry.name)
+        else:
+            shutil.copy2(entry, copy)
     os.environ["CEILING_HOME"] = copy
     index = CorpusIndex()
     index.open()
@@ -85,7 +97,18 @@ def without_queries(home: str) -> str:
         db.executemany(
             "DELETE FROM emb WHERE key = ?", [(k,) for (k,) in db.execute("SELECT key FROM emb") if k not in keep]
         )
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'hits'").fetchone():
+            db.execute("DELETE FROM hits")  # the retrieval cache (corpus/index.py)
     return copy
+
+
+def compile_sources() -> None:
+    """Write the .pyc of every module of the package, as an install does (the benchmark times reviews, not the
+    compiler)."""
+    import compileall
+    import re
+
+    compileall.compile_dir(str(REPO), quiet=1, rx=re.compile(r"[/\\](\.[^/\\]+|tests|out)[/\\]"))
 
 
 def measure(backend: str, runs: int) -> dict[str, list[float]]:
@@ -96,7 +119,10 @@ def measure(backend: str, runs: int) -> dict[str, list[float]]:
         figures["first build"] = [timed([sys.executable, "-c", OPEN], env)]
         figures["cached open"] = [timed([sys.executable, "-c", OPEN], env) for _ in range(runs)]
         cli = [sys.executable, "-m", "ceiling.app.cli", "review", str(FRAUD)]
-        figures["cold new"] = [timed(cli, {**env, "CEILING_HOME": without_queries(home)}) for _ in range(runs)]
+        copies = [without_queries(home) for _ in range(runs)]
+        figures["cold new"] = [timed(cli, {**env, "CEILING_HOME": copy}) for copy in copies]
+        for copy in copies:
+            shutil.rmtree(copy, ignore_errors=True)
         timed(cli, env)  # the first review embeds the stage queries once (query cache)
         figures["cold review"] = [timed(cli, env) for _ in range(runs)]
         out = subprocess.run(
@@ -114,6 +140,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-eval", action="store_true", help="Skip the two eval rows.")
     args = parser.parse_args()
+    compile_sources()
     onnx, torch = measure("onnx", args.runs), measure("torch", args.runs)
     print(f"machine: {os.cpu_count()} cores; runs: {args.runs}; medians in s (onnx is the default backend)")
     print(f"{'':<14}{'onnx':>9}{'torch':>9}{'ratio':>8}   target")

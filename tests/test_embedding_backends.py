@@ -50,23 +50,32 @@ def test_onnx_and_torch_vectors_agree_on_the_corpus_and_on_fifty_sentences(backe
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
 
 
+def flip_a_byte(path: Path) -> None:
+    with path.open("r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        byte = handle.read(1)
+        handle.seek(-1, 1)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+
+
 def test_the_graph_is_written_once_and_rewritten_when_altered(tmp_path, monkeypatch):
-    from ceiling.corpus.embedding import ensure_onnx, packaged_model_dir
+    from ceiling.corpus.bert_onnx import data_path
+    from ceiling.corpus.embedding import _sha256_file, ensure_onnx, packaged_model_dir
 
     monkeypatch.setenv("CEILING_HOME", str(tmp_path))
     first = ensure_onnx(packaged_model_dir())
-    written = first.stat().st_mtime_ns
-    assert ensure_onnx(packaged_model_dir()).stat().st_mtime_ns == written  # checked, not rebuilt
-    with first.open("r+b") as graph:  # one flipped byte in the weights
-        graph.seek(first.stat().st_size // 2)
-        byte = graph.read(1)
-        graph.seek(-1, 1)
-        graph.write(bytes([byte[0] ^ 0xFF]))
-    rebuilt = ensure_onnx(packaged_model_dir())
-    recorded = json.loads(rebuilt.with_suffix(".json").read_text())
-    from ceiling.corpus.embedding import _sha256_file
-
-    assert recorded["onnx_sha256"] == _sha256_file(rebuilt) and recorded["weights_sha256"].startswith("53aa5117")
+    weights = data_path(first)  # the graph's weights, beside it (ONNX external data)
+    assert weights.stat().st_size > 80e6 > 1e5 > first.stat().st_size
+    written = weights.stat().st_mtime_ns
+    assert ensure_onnx(packaged_model_dir()) == first and weights.stat().st_mtime_ns == written  # checked, not rebuilt
+    for altered in (weights, first):  # one flipped byte in the weights, then in the graph
+        flip_a_byte(altered)
+        rebuilt = ensure_onnx(packaged_model_dir())
+        recorded = json.loads(rebuilt.with_suffix(".json").read_text())
+        assert recorded["onnx_sha256"] == _sha256_file(rebuilt) and recorded["data_sha256"] == _sha256_file(weights)
+        assert recorded["weights_sha256"].startswith("53aa5117")
+    left = sorted(path.name for path in first.parent.iterdir())  # no partial files stay behind
+    assert left == sorted([first.name, first.with_suffix(".json").name, weights.name])
     vector = np.array(MiniLMEmbeddingFunction(backend="torch").embed(["one flipped byte"])[0])
     from ceiling.corpus.embedding import OnnxEncoder
 
@@ -122,8 +131,8 @@ def test_reviews_cite_the_same_chunks_with_either_index(two_indexes):
 
 
 def home_with_no_query_cached(corpus_index, target: Path) -> Path:
-    """A copy of the test home (index, exported graph) whose embedding cache holds the chunks only: every
-    query a review makes is one it has never seen."""
+    """A copy of the test home (index, exported graph) whose caches hold the chunks' embeddings only: every
+    query a review makes is one it has never seen, neither embedded nor retrieved."""
     import shutil
     import sqlite3
 
@@ -137,6 +146,7 @@ def home_with_no_query_cached(corpus_index, target: Path) -> Path:
     with sqlite3.connect(target / "index" / "embeddings.sqlite") as db:
         queries = [key for (key,) in db.execute("SELECT key FROM emb") if key not in chunk_keys]
         db.executemany("DELETE FROM emb WHERE key = ?", [(key,) for key in queries])
+        db.execute("DROP TABLE IF EXISTS hits")  # the retrieval cache (corpus/index.py)
     return target
 
 
