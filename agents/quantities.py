@@ -454,7 +454,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                 after=(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b",),
                 before=(
                     r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end"
-                    r"|lasts?)\b[^.]{0,25}$",
+                    r"|lasts|will last)\b[^.]{0,25}$",  # the verb: "the last 30 days of clicks" is data
                 ),
                 readable=(6e5, 1e11),
                 hint=" h",

@@ -177,6 +177,7 @@ WINDOWS_OF_DAY = [
     ("Support is open from 9:00 to 17:00 on weekdays.", "deadline", None, 0.0),
     ("A full retraining run lasts roughly 6 days.", "deadline", 6 * 86400, 0.0),
     ("The outage lasted 3 hours last week.", "deadline", None, 0.0),
+    ("We retrain on the last 30 days of clicks.", "deadline", None, 0.0),
 ]
 # A count names what it counts in its own phrase: markdown marks are no words, a noun after a clause break is not
 # the count's, "three types of X" counts types, and a list of numbers shares its noun.
