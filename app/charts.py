@@ -1,4 +1,5 @@
-"""The review's two pictures, as PNG files: the axis radar and the budget-vs-scale chart.
+"""The review's two pictures, as PNG files: the axis radar and the budget-vs-scale chart; and the review as one
+self-contained HTML page with both embedded (`ceiling review --format html`).
 
 The radar is the chapter's "radar that tells you whom to call": six axis pressures, with
 the 0.5 ring where an axis binds. The second chart plots the communication tax against the
@@ -9,8 +10,12 @@ from the edge. Both are computed from the Review's numbers with the scoring tool
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import math
 from pathlib import Path
+from typing import BinaryIO
 
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring import formulas as scoring
@@ -27,7 +32,7 @@ def _pyplot():
     return plt
 
 
-def radar(review: Review, path: Path) -> Path:
+def radar(review: Review, path: Path | BinaryIO) -> Path | BinaryIO:
     plt = _pyplot()
     order = list(AXES)
     pressures = {a["axis"]: a["pressure"] for a in review.axes}
@@ -64,7 +69,7 @@ def scale_title(review: Review) -> str:
     return TITLES.get(review.tax.get("kind"), "Communication tax")
 
 
-def scale_chart(review: Review, path: Path) -> Path | None:
+def scale_chart(review: Review, path: Path | BinaryIO) -> Path | BinaryIO | None:
     """Budget vs the design's scaling knob; None when the design pays no communication tax."""
     kind = review.tax.get("kind")
     inputs = review.tax.get("inputs") or {}
@@ -147,9 +152,71 @@ def _shuffle(review: Review, inputs: dict, path: Path) -> Path:
     return _save(fig, path)
 
 
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _save(fig, path: Path | BinaryIO) -> Path | BinaryIO:
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     _pyplot().close(fig)
     return path
+
+
+# --- the review as one page to share -------------------------------------------------------------------------------
+PAGE_STYLE = """
+body { font: 16px/1.5 system-ui, sans-serif; color: #1d1d1f; margin: 0; background: #fafafa; }
+main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 2rem 4rem; background: #fff; }
+h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem; margin-top: 2.2rem; }
+table { border-collapse: collapse; margin: .8rem 0; display: block; overflow-x: auto; }
+th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; white-space: nowrap; }
+blockquote { margin: .6rem 0; padding: .1rem 1rem; border-left: 4px solid #c0392b33; color: #444; }
+code { font-size: .85em; background: #f2f2f2; padding: 0 .2rem; border-radius: 3px; }
+figure { display: inline-block; margin: .5rem 1rem .5rem 0; } figcaption { font-size: .9rem; color: #555; }
+img { max-width: 100%; height: auto; }
+"""
+# Nothing on the page may load from anywhere: the charts are data: URIs, the style is inline.
+PAGE_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def _png(draw, review: Review) -> str | None:
+    """A chart as a base64 PNG data URI, or None when there is nothing to draw."""
+    buffer = io.BytesIO()
+    if draw(review, buffer) is None:
+        return None
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def html_page(review: Review, markdown_text: str) -> str:
+    """The review's markdown (as `ceiling review` writes it) as one HTML page with the two charts embedded, to
+    share. Text from a description stays text (the markdown escapes it and raw HTML is never rendered); the JSON
+    record stays in its comment, so `ceiling diff` reads the page as it reads the .md."""
+    from markdown_it import MarkdownIt
+
+    from ceiling.agents.review.diff import embed, visible_part
+
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+    visible = visible_part(markdown_text)
+    heading = visible.split("\n", 1)[0].removeprefix("# ")
+    body = parser.render(visible)
+    figures = [
+        f'<figure><img alt="{html.escape(caption)}" src="{uri}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        for caption, uri in (
+            ("Axis pressures: the radar that tells you whom to call (an axis binds at 0.5)", _png(radar, review)),
+            (f"{scale_title(review)}: the break-point is where the design stops fitting", _png(scale_chart, review)),
+        )
+        if uri is not None
+    ]
+    charts = f'<section class="charts"><h2>Charts</h2>{"".join(figures)}</section>\n'
+    body = (
+        body.replace("<h2>Numbers</h2>", charts + "<h2>Numbers</h2>", 1)
+        if "<h2>Numbers</h2>" in body
+        else body + charts
+    )
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{parser.renderInline(heading)}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n"
+        f"<body>\n<main>\n{body}</main>\n{embed(review)}</body>\n</html>\n"
+    )

@@ -17,13 +17,14 @@ import re
 import shutil
 import tempfile
 import uuid
+import warnings
 from pathlib import Path
 
 import gradio as gr
 
-from ceiling.agents.review import sensitivity, writer
+from ceiling.agents.review import prose, sensitivity, writer
 from ceiling.agents.review.diff import markdown as diff_markdown
-from ceiling.agents.review.diff import visible_part
+from ceiling.agents.review.diff import summary, visible_part
 from ceiling.agents.review.writer import as_text
 from ceiling.agents.schemas import Review
 from ceiling.app import charts
@@ -41,23 +42,60 @@ PLACEHOLDER = (
 )
 
 
+# Tables keep whole words: a narrow column scrolls sideways instead of breaking "Pressure" into "Pressur e" (a
+# collapsed step's content breaks words anywhere by default).
+CSS = """
+#review-chat table { display: block; max-width: 100%; overflow-x: auto; }
+#review-chat th, #review-chat td { word-break: normal; overflow-wrap: normal; }
+#review-chat th { white-space: nowrap; }
+"""
+
+
 def as_data(text: str) -> str:
     """The user's text in a fence longer than any backtick run inside it: shown verbatim."""
     fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
     return f"{fence}text\n{text}\n{fence}"
 
 
+def _stage_title(stage) -> str:
+    return f"Stage {stage.stage} · {stage.name}: {prose.tidy(stage.answer)}"
+
+
 def _stage_message(event: Event) -> dict:
     stage = event.stage
-    cites = "\n".join(f'> "{c.quote}" ({c.section}, `{c.chunk_id}`)' for c in stage.citations)
+    cites = "\n".join(
+        f'> "{as_text(prose.whole_quote(c.quote))}" ({as_text(c.section)}, `{c.chunk_id}`)' for c in stage.citations
+    )
     llm = stage.llm or {}
     proposed = as_text(llm.get("proposed"))
     note = f"\n\n_LLM: proposed {proposed}, critic: {llm.get('status')}_" if llm.get("status") else ""
     return {
         "role": "assistant",
-        "content": f"{as_text(stage.justification)}\n\n{cites}{note}",
-        "metadata": {"title": f"Stage {stage.stage} · {stage.name}: {stage.answer}", "status": "done"},
+        "content": f"{as_text(prose.tidy(stage.justification))}\n\n{cites}{note}",
+        "metadata": {"title": _stage_title(stage), "status": "done"},
     }
+
+
+def _progress_message(title: str) -> dict:
+    """A what-if's re-run as one collapsed step (a line per stage decided), not six messages per pass."""
+    return {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}
+
+
+def _with_stage(progress: dict, event: Event) -> dict:
+    line = f"- {as_text(_stage_title(event.stage), inline=True)}"
+    content = f"{progress['content']}\n{line}" if progress["content"] else line
+    return {**progress, "content": content}
+
+
+def _done(message: dict) -> dict:
+    return {**message, "metadata": {**message["metadata"], "status": "done"}}
+
+
+def _changed(change) -> str:
+    """A changed quantity as a sentence part: "fan-out from 6 to 60", "SLO from 20 ms to 50 ms"."""
+    return (
+        f"{prose.label(change.field)} from {_plain(change.before, change.unit)} to {_plain(change.after, change.unit)}"
+    )
 
 
 def _loop_message(event: Event) -> dict:
@@ -121,17 +159,22 @@ class ChatApp:
         markdown = writer.markdown(review, title)
         md, js, radar, scale = self._outputs(thread_id, review, markdown)
         text = visible_part(markdown)
-        messages = []
-        if event.differences or event.changes:
-            changed = ", ".join(
-                f"{c.field.replace('_', ' ')} {_plain(c.before)} -> {_plain(c.after)}" for c in event.changes
-            )
+        if event.before is not None:  # a what-if: what moved, and the whole review one click away
+            return self._what_if_messages(event, text, radar, scale), md, js
+        messages = [{"role": "assistant", "content": text}, *self._chart_messages(review, radar, scale)]
+        if scale is None:
             messages.append(
-                {"role": "assistant", "content": f"**What changed** ({changed}):\n\n{diff_markdown(event.differences)}"}
+                {"role": "assistant", "content": "This design pays no communication tax to chart (one machine)."}
             )
-        messages.append({"role": "assistant", "content": text})
-        messages.append({"role": "assistant", "content": "**Axis pressures** (the radar that tells you whom to call):"})
-        messages.append({"role": "assistant", "content": {"path": self._staged(radar)}})
+        return messages, md, js
+
+    def _chart_messages(self, review: Review, radar: Path | None, scale: Path | None) -> list[dict]:
+        messages = []
+        if radar is not None:
+            messages.append(
+                {"role": "assistant", "content": "**Axis pressures** (the radar that tells you whom to call):"}
+            )
+            messages.append({"role": "assistant", "content": {"path": self._staged(radar)}})
         if scale is not None:
             messages.append(
                 {
@@ -140,11 +183,51 @@ class ChatApp:
                 }
             )
             messages.append({"role": "assistant", "content": {"path": self._staged(scale)}})
-        else:
-            messages.append(
-                {"role": "assistant", "content": "This design pays no communication tax to chart (one machine)."}
+        return messages
+
+    def _what_if_messages(self, event: Event, text: str, radar: Path, scale: Path | None) -> list[dict]:
+        """A what-if's reply: the quantity changed, the new answer, the diff table, the paragraphs of the stages
+        whose answer or argument changed and the charts whose numbers moved; the whole review stays in a collapsed
+        step (and the downloads), not posted again."""
+        old, new = event.before, event.review
+        changed = "; ".join(_changed(c) for c in event.changes) or "the design"
+        parts = [f"**What changed:** {as_text(changed, inline=True)}. {summary(event.differences)}"]
+        if event.differences:
+            parts += [f"**Answer:** {as_text(prose.tidy(new.answer))}", writer.verdict_line(new)]
+            parts.append(diff_markdown(event.differences).split("\n\n", 1)[1])
+        moved = [
+            after
+            for before, after in zip(old.stages, new.stages, strict=False)
+            if (before["answer"], before["justification"]) != (after["answer"], after["justification"])
+        ]
+        if new.trace and new.trace != old.trace:
+            change = "; then ".join(prose.tidy(step.change) for step in new.trace)
+            parts.append(
+                f"**The critic sent it back and changed it:** {as_text(change, inline=True)}. The stages below "
+                "are the design after that change."
             )
-        return messages, md, js
+        for stage in moved:
+            parts.append("\n".join(writer.stage_section(stage)[:3]).replace("### ", "#### ", 1))
+        if event.differences and not moved:
+            parts.append("No stage's argument changed; only the numbers above moved.")
+        messages = [{"role": "assistant", "content": "\n\n".join(parts)}]
+        numbers = {d.what for d in event.differences if d.kind == "number"}
+        messages += self._chart_messages(
+            new,
+            radar if any(what.endswith("axis pressure") for what in numbers) else None,
+            scale if numbers & {"communication (ms)", "SLO (ms)", "budget left (ms)"} else None,
+        )
+        messages.append(
+            {
+                "role": "assistant",
+                "content": text,
+                "metadata": {
+                    "title": "The whole review, updated (open it here, or download it below)",
+                    "status": "done",
+                },
+            }
+        )
+        return messages
 
     # --- one user message --------------------------------------------------------------------
     def respond(self, message: dict | str, history: list[dict], state):
@@ -171,19 +254,36 @@ class ChatApp:
             history = [*history, {"role": "assistant", "content": f"**Cannot review that:** {exc}"}]
             yield history, state, *downloads, None
             return
+        follow_up, progress = False, None  # a what-if re-runs into one collapsed step per pass (its index)
         for event in events:
-            if event.kind == "stage":
+            if event.kind == "note" and event.rerun_from is not None and event.rerun_from <= 6:
+                follow_up, progress = True, len(history)
+                history = [*history, _progress_message(event.text.rstrip("."))]
+            elif event.kind == "stage" and follow_up:
+                if progress is None:
+                    progress = len(history)
+                    history = [*history, _progress_message("Stages decided again after the critic's change")]
+                history = [*history[:progress], _with_stage(history[progress], event), *history[progress + 1 :]]
+            elif event.kind == "stage":
                 history = [*history, _stage_message(event)]
             elif event.kind == "loop":
+                if progress is not None:
+                    history = [*history[:progress], _done(history[progress]), *history[progress + 1 :]]
+                    progress = None
                 history = [*history, _loop_message(event)]
             elif event.kind == "question":
                 history = [*history, _question_message(event)]
             elif event.kind in ("note", "critic", "stopped"):
                 history = [*history, {"role": "assistant", "content": event.text}]
             elif event.kind == "review":
+                if progress is not None:
+                    history = [*history[:progress], _done(history[progress]), *history[progress + 1 :]]
                 messages, md, js = self._review_messages(thread_id, event)
                 history = [*history, *messages]
                 downloads = [gr.update(value=self._staged(path), visible=True) for path in (md, js)]
+            yield history, state, *downloads, None
+        if any((m.get("metadata") or {}).get("status") == "pending" for m in history):  # stopped mid-way
+            history = [_done(m) if (m.get("metadata") or {}).get("status") == "pending" else m for m in history]
             yield history, state, *downloads, None
         self.threads.save_transcript(thread_id, _title(history), history)
 
@@ -287,9 +387,9 @@ class ChatApp:
         return review
 
 
-def _plain(value) -> str:
-    """60.0 -> "60", 5e10 -> "5e+10": a changed quantity as people write it."""
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def _plain(value, unit: str = "") -> str:
+    """A changed quantity as people write it: (60.0, "") -> "60", (50.0, "ms") -> "50 ms", 5e10 -> "50 billion"."""
+    return prose.quantity(value, unit) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
 
 
 def _checked(text: str, name: str) -> str:
@@ -320,7 +420,11 @@ def _title(history: list[dict]) -> str:
 
 def build(threads: Threads) -> gr.Blocks:
     app = ChatApp(threads)
-    with gr.Blocks(title="ceiling") as demo:
+    # Gradio 6 takes the page's CSS at launch(), Gradio 5 (which pyproject allows) only here; 6 still honours it.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The parameters have been moved", category=UserWarning)
+        demo = gr.Blocks(title="ceiling", css=CSS)
+    with demo:
         gr.Markdown(
             f"## {TITLE}\nSix stages (ceiling -> axis -> topology -> mode -> metric -> tax), "
             "each cited to Chapter 1.8, with the numbers computed and a critic that sends the design back "

@@ -43,6 +43,10 @@ class ReviewFormat(StrEnum):
     markdown = "markdown"
     json = "json"
     junit = "junit"
+    html = "html"
+
+
+SUFFIXES = {ReviewFormat.json: ".review.json", ReviewFormat.html: ".review.html"}  # -o DIR: one file per design
 
 
 def _fail(message: str) -> None:
@@ -221,8 +225,9 @@ def review(
         typer.Option(
             "--format",
             "-f",
-            help="markdown (for people), json (the stable contract) or junit (JUnit XML for CI: a testcase per design "
-            "and per --fail-on check).",
+            help="markdown (for people; drawn with rich on a terminal), json (the stable contract), junit (JUnit XML "
+            "for CI: a testcase per design and per --fail-on check) or html (one self-contained page with the two "
+            "charts, to share).",
         ),
     ] = ReviewFormat.markdown,
     output: Annotated[
@@ -284,7 +289,7 @@ def review(
                 check_writable(path)
         except InputError as exc:
             _fail(str(exc))
-    suffix = ".review.json" if format is ReviewFormat.json else ".review.md"
+    suffix = SUFFIXES.get(format, ".review.md")
     targets = dict(zip(sources, gate.review_file_names(sources, suffix), strict=True)) if folder else {}
     outcomes, readable = [], []
     for source in sources:
@@ -298,8 +303,7 @@ def review(
 
     def write(outcome: gate.Outcome, source: str, full_markdown: str) -> None:
         if format is not ReviewFormat.junit:  # the JUnit file is written once, at the end
-            text = outcome.review.model_dump_json(indent=2) + "\n" if format is ReviewFormat.json else full_markdown
-            _emit(text, output / targets[source] if folder else output)
+            _emit(_as(format, outcome.review, full_markdown), output / targets[source] if folder else output, format)
         for finding in outcome.findings:
             typer.echo(f"{outcome.source}: {finding.check}: {finding.message}", err=True)
 
@@ -405,24 +409,44 @@ def _warm_up(folders: tuple[Path, ...], status) -> None:
     import ceiling.graph.workflow  # noqa: F401 (langgraph and the agents: ~1 s of imports)
 
 
-def _for_the_screen(text: str) -> str:
-    """A markdown review as a terminal shows it: without the JSON record embedded for `ceiling diff` (half the
-    text, and the last screen a user would see). Written to a file or a pipe, the record stays."""
+def _as(format: ReviewFormat, review, full_markdown: str) -> str:
+    """One review in the chosen format (the markdown keeps its JSON record; so does the HTML page)."""
+    if format is ReviewFormat.json:
+        return review.model_dump_json(indent=2) + "\n"
+    if format is ReviewFormat.html:
+        from ceiling.app.charts import html_page
+
+        return html_page(review, full_markdown)
+    return full_markdown
+
+
+def _show_on_the_terminal(text: str) -> None:
+    """A markdown review drawn for a terminal by rich (headings, tables, quotes), without the JSON record embedded
+    for `ceiling diff` (half the text, and the last screen a user would see). A file or a pipe gets the markdown and
+    its record, as written."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
     from ceiling.agents.review.diff import MARKER, visible_part
 
-    if MARKER not in text:
-        return text
-    return (
-        visible_part(text).rstrip() + "\n\n(Written with -o FILE or through a pipe, the review keeps the JSON "
-        "record `ceiling diff` reads.)\n"
-    )
+    console = Console(highlight=False)
+    console.print(Markdown(visible_part(text).rstrip(), hyperlinks=False))
+    if MARKER in text:
+        console.print(
+            "\n(Written with -o FILE or through a pipe, the review keeps the JSON record `ceiling diff` reads.)",
+            style="dim",
+            markup=False,
+        )
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, format: ReviewFormat | None = None) -> None:
     from ceiling.app.inputs import InputError, write_text_file
 
     if output is None:
-        sys.stdout.write(_for_the_screen(text) if sys.stdout.isatty() else text)
+        if format is ReviewFormat.markdown and sys.stdout.isatty():
+            _show_on_the_terminal(text)
+        else:
+            sys.stdout.write(text)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -434,7 +458,10 @@ def _emit(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-@app.command()
+@app.command(
+    help="Show the quantities read from a description: one line each, with its value and unit and a short quote (or "
+    "the assumption made where the text is silent); --verbose gives the whole sentence."
+)
 def facts(
     source: SourceArg,
     format: Annotated[
@@ -443,9 +470,12 @@ def facts(
     complete: Annotated[
         bool, typer.Option("--assumed/--stated", help="Also show the values assumed where the text is silent.")
     ] = True,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="The whole sentence each quantity was read from.")
+    ] = False,
     machine: MachineOpt = None,
 ) -> None:
-    """Show the quantities read from a description, each with its quote or its assumption."""
+    """`ceiling facts`: its help is in the decorator (one paragraph)."""
     description, given, reference, _ = _load(source, machine)
     from ceiling.agents.reading import assume
     from ceiling.agents.reading.facts import extract
@@ -459,15 +489,27 @@ def facts(
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="SystemFacts", show_lines=False)
-    for column in ("field", "value", "unit", "source"):
-        table.add_column(column, overflow="fold")
+    from ceiling.agents.review import prose
+
+    rows = []
     for name, fact in result.facts():
         if fact.value is None:
             continue
-        source_text = f"assumed: {fact.assumption}" if fact.assumed else f'"{fact.quote}"'
-        table.add_row(name, str(fact.value), fact.unit, escape(source_text))  # the user's text, not rich markup
+        if fact.assumed:
+            source_text = f"assumed: {fact.assumption}"
+        else:
+            source_text = f'"{fact.quote if verbose else _short_quote(fact.quote or "", fact.value)}"'
+        rows.append((name, prose.quantity(fact.value, fact.unit), escape(source_text)))  # the user's text, not markup
     console = Console()
+    table = Table(title="SystemFacts", box=None, pad_edge=False, header_style="bold")
+    # one line per quantity: the name and the value whole, the source cut to the terminal unless --verbose
+    widths = [max([len(column)] + [len(row[at]) for row in rows]) for at, column in enumerate(("quantity", "value"))]
+    table.add_column("quantity", no_wrap=True, min_width=widths[0])
+    table.add_column("value", no_wrap=True, min_width=widths[1], justify="right")
+    left = max(20, console.width - sum(widths) - 4)  # what the line has room for after the name and the value
+    table.add_column("read from", no_wrap=not verbose, overflow="fold" if verbose else "ellipsis", max_width=left)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     for sentence in result.ignored_instructions:
         console.print(f"[yellow]ignored (text aimed at the reviewer):[/yellow] {escape(sentence)}")
@@ -475,6 +517,28 @@ def facts(
         console.print(f"[yellow]set aside[/yellow] {escape(section)}")
     for number in result.unread_numbers:
         console.print(f"[yellow]not read:[/yellow] {escape(number)}")
+
+
+SHORT_QUOTE_CHARS = 44
+
+
+def _short_quote(quote: str, value) -> str:
+    """The few words of a quote around the number it gave ("...a hard p99 budget of 20 ms."), whole when short."""
+    import re
+
+    quote = " ".join(quote.split())
+    if len(quote) <= SHORT_QUOTE_CHARS:
+        return quote
+    at = 0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        shown = {f"{value:g}", f"{value:,.0f}", f"{value:,g}"}
+        found = [m.start() for m in re.finditer(r"\d[\d,.]*", quote) if m.group(0).rstrip(".,") in shown]
+        at = found[0] if found else 0
+    start = max(0, min(at - SHORT_QUOTE_CHARS // 2, len(quote) - SHORT_QUOTE_CHARS))
+    start = quote.rfind(" ", 0, start) + 1 if start else 0  # whole words
+    end = quote.find(" ", start + SHORT_QUOTE_CHARS)
+    end = len(quote) if end < 0 else end
+    return ("…" if start else "") + quote[start:end] + ("…" if end < len(quote) else "")
 
 
 @app.command("eval")

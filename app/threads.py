@@ -55,6 +55,7 @@ class Event(BaseModel):
     loop: LoopStep | None = None
     questions: list[dict] = []
     review: Review | None = None
+    before: Review | None = None  # after a what-if: the review it changed (the chat shows what moved)
     changes: list[followup.Change] = []
     differences: list[Difference] = []
     rerun_from: int | None = None
@@ -214,6 +215,7 @@ class Threads:
             if event.kind == "review" and old is not None:
                 event.differences = diff(old, event.review)
                 event.changes = changes
+                event.before = old
             yield event
 
     @staticmethod

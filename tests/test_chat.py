@@ -304,3 +304,64 @@ def test_a_new_review_in_a_thread_keeps_no_verdict_of_the_last(threads):
     _run(threads.start(tid, FRAUD))
     review = threads.review_of(tid)
     assert review.feasible and review.infeasible_because is None
+
+
+def _reply(app, history: list, state, message: str) -> tuple[list[dict], list, dict]:
+    """The chat's messages for one user message (the real ChatApp over real threads, as the browser gets them)."""
+    *_, (after, state, *_) = app.respond(message, history, state)  # the last of what it yields is the page
+    return after[len(history) :], after, state
+
+
+def _visible(messages: list[dict]) -> str:
+    """The text a reader sees without opening a collapsed step."""
+    return "\n".join(
+        m["content"]
+        for m in messages
+        if isinstance(m["content"], str) and (m.get("metadata") or {}).get("status") != "done"
+    )
+
+
+def test_a_what_if_reply_shows_what_changed_not_the_whole_review_again(tmp_path, corpus_index):
+    from ceiling.app.chat import ChatApp
+
+    app = ChatApp(Threads(tmp_path / "chat"))
+    first, history, state = _reply(app, [], None, FRAUD)
+    assert sum("## Table 1.8.1, filled in" in _visible([m]) for m in first) == 1  # the first review, in full
+
+    reply, history, state = _reply(app, history, state, "what if the fan-out were 60?")
+    collapsed = [m for m in reply if (m.get("metadata") or {}).get("status") == "done"]
+    whole = [m for m in collapsed if m["metadata"]["title"].startswith("The whole review")]
+    assert len(whole) == 1 and "## Table 1.8.1, filled in" in whole[0]["content"]  # one click away
+    shown = _visible(reply)
+    assert "Table 1.8.1" not in shown and len(shown) < len(_visible(first)) / 2
+    assert "**What changed:** fan-out from 6 to 60. 1 stage answer changed." in shown
+    assert "| **6. tax** | within budget | over budget |" in shown and "| communication (ms) | 2.4 | 24 |" in shown
+    assert "**The critic sent it back and changed it:** cut the fan-out from 60 to 25 lookups" in shown
+    assert "#### 6. Tax: 10 ms of 20 ms SLO" in shown and "#### 1. Ceiling" not in shown  # only the stage that moved
+    # the re-run is a collapsed step per pass (a line per stage), not six messages each time
+    passes = [m for m in collapsed if m not in whole and not m["metadata"]["title"].startswith("Critic")]
+    assert [m["metadata"]["title"] for m in passes] == [
+        "Re-running from stage 6",
+        "Stages decided again after the critic's change",
+    ]
+    assert passes[1]["content"].count("\n- Stage ") == 5 and "Critic: sent the design back (loop 1)" in {
+        (m.get("metadata") or {}).get("title") for m in reply
+    }
+
+    _, history, state = _reply(app, [], None, FRAUD)  # a new thread (a new browser): the fan-out back at 6
+    reply, *_ = _reply(app, history, state, "the SLO is 50 ms")
+    shown = _visible(reply)
+    assert "**What changed:** SLO from 20 ms to 50 ms. No stage answer changed; only numbers moved." in shown
+    assert "| budget left (ms) | 17.6 | 47.6 |" in shown and "#### 6. Tax: 2.4 ms of 50 ms SLO" in shown
+
+
+def test_the_chat_writes_math_as_text_and_quotes_whole(tmp_path, corpus_index):
+    """The chapter's "$2.4$ ms" is written as "2.4 ms" (the chat renders no LaTeX), and a passage cut mid-sentence
+    says so with an ellipsis."""
+    from ceiling.app.chat import ChatApp
+
+    app = ChatApp(Threads(tmp_path / "chat"))
+    first, *_ = _reply(app, [], None, FRAUD)
+    text = "\n".join(m["content"] for m in first if isinstance(m["content"], str))
+    assert "$2.4$" not in text and "communication tax of 2.4 ms leaves 17.6 ms of the 20 ms budget" in text
+    assert "so the design is comfortably …" in text

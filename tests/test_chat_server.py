@@ -67,9 +67,54 @@ def test_review_follow_up_and_restart_in_a_real_browser(server, browser):
     page.get_by_text("What changed").wait_for(timeout=30_000)
     assert "Table 1.8.1, filled in" in _chat(page)
     _send(page, "the SLO is 50 ms")
-    page.get_by_text("slo 20 -> 50").wait_for(timeout=30_000)
-    page.get_by_text("slo 20 -> 50").scroll_into_view_if_needed()
+    page.get_by_text("SLO from 20 ms to 50 ms").wait_for(timeout=30_000)
+    page.get_by_text("SLO from 20 ms to 50 ms").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "after-restart.png"), full_page=True)
+
+
+# Words a table cell shows on more than one line (a header broken mid-word: "Pressur" / "e").
+BROKEN_WORDS_JS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('#review-chat th, #review-chat td')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.data.matchAll(/[A-Za-z]{2,}/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        if (new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1) broken.push(word[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_tables_keep_whole_words_in_a_narrow_window_and_a_what_if_is_not_the_review_again(server, browser):
+    page = browser.new_context(viewport={"width": 700, "height": 1400}).new_page()
+    page.goto(server.url)
+    _send(page, FRAUD)
+    page.get_by_text("Table 1.8.1, filled in").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.evaluate(BROKEN_WORDS_JS) == []
+    assert "$2.4$" not in _chat(page) and "tax of 2.4 ms leaves 17.6 ms" in _chat(page)  # math written as text
+    review = len(_chat(page))
+
+    _send(page, "what if the fan-out were 60?")
+    page.get_by_text("What changed").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.evaluate(BROKEN_WORDS_JS) == []
+    text = _chat(page)
+    assert len(text) - review < review / 3, "the what-if reposted the review"  # was twice the page
+    assert text.count("Table 1.8.1, filled in") == 1 and "fan-out from 6 to 60" in text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "follow-up-narrow.png"), full_page=True)
+    page.get_by_text("The whole review, updated").click()  # one click away
+    page.wait_for_function(
+        "document.querySelector('#review-chat').innerText.split('Table 1.8.1, filled in').length === 3",
+        timeout=10_000,
+    )
+    assert page.evaluate(BROKEN_WORDS_JS) == []  # inside the opened step too
 
 
 def test_bad_input_gets_a_clear_message_and_text_stays_data(server, browser):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,17 +172,17 @@ def test_usage_errors_are_one_line_too(args, message):
     assert result.returncode == 2 and result.stderr.decode().strip() == message
 
 
-def test_a_terminal_shows_the_review_without_its_json_record_and_a_pipe_keeps_it(corpus_index):
-    """On a terminal the last screen is the review, not the JSON `ceiling diff` reads; a pipe or file keeps it."""
-    import os
+def on_a_terminal(*args: str, columns: int = 100) -> str:
+    """What a user sees: the command run on a pseudo-terminal of this width (stdout only; the status goes to stderr)."""
+    import fcntl
     import pty
+    import struct
+    import termios
 
-    from ceiling.agents.review.diff import MARKER
-
-    fraud = str(Path(__file__).resolve().parents[1] / "examples" / "fraud-scoring.md")
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     process = subprocess.Popen(
-        [sys.executable, "-m", "ceiling.app.cli", "review", fraud], stdout=follower, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "ceiling.app.cli", *args], stdout=follower, stderr=subprocess.DEVNULL
     )
     os.close(follower)
     shown = b""
@@ -195,10 +196,83 @@ def test_a_terminal_shows_the_review_without_its_json_record_and_a_pipe_keeps_it
         shown += chunk
     os.close(leader)
     assert process.wait(timeout=120) == 0
-    screen = shown.decode()
-    assert "Table 1.8.1" in screen and MARKER not in screen and "keeps the JSON record" in screen
-    piped = subprocess.run([sys.executable, "-m", "ceiling.app.cli", "review", fraud], capture_output=True, timeout=120)
-    assert MARKER in piped.stdout.decode()
+    return shown.decode()
+
+
+def test_a_terminal_gets_the_review_drawn_by_rich_and_a_pipe_the_markdown_with_its_record(corpus_index):
+    """On a terminal the review is drawn (bold, tables with rules, no markdown syntax) and the last screen is the
+    review, not the JSON `ceiling diff` reads; a pipe or file gets the markdown and the record, as before."""
+    from ceiling.agents.review.diff import MARKER
+
+    screen = on_a_terminal("review", str(FRAUD))
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    assert "\x1b[1m" in screen  # rich's bold: drawn, not printed
+    assert MARKER not in text and "keeps the JSON record" in text
+    assert "**Answer:**" not in text and "|---|" not in text and not re.search(r"^\s*#{1,6} ", text, re.M)
+    assert "Design review: Card-fraud scoring service" in text and "─" in text  # a table rule
+    # the answer and the verdict open the review, then Table 1.8.1, then the stages
+    order = [text.index(s) for s in ("Answer:", "Verdict:", "Table 1.8.1, filled in", "1. Ceiling: throughput")]
+    assert order == sorted(order)
+    assert all(len(line) <= 100 for line in text.splitlines())  # drawn to the terminal's width
+    piped = subprocess.run([sys.executable, "-m", "ceiling.app.cli", "review", str(FRAUD)], capture_output=True)
+    out = piped.stdout.decode()
+    assert out.startswith("# Design review: Card-fraud scoring service") and MARKER in out
+    assert "| 1. Ceiling | Which resource ran out: data, model, or throughput? | throughput |" in out
+
+
+def test_html_is_one_self_contained_page_with_both_charts_and_the_record(tmp_path, browser, corpus_index):
+    """--format html: a page to share that needs nothing else (the charts are data: URIs, the style inline, nothing
+    fetched), shows the description's text as text, and `ceiling diff` still reads (its JSON record is kept)."""
+    import base64
+
+    design = tmp_path / "design.md"
+    design.write_text(FRAUD.read_text() + '\n\nOur "<script>alert(1)</script>" note: the scorer runs <b>hot</b>.\n')
+    page = tmp_path / "review.html"
+    done = ceiling("review", str(design), "--format", "html", "-o", str(page))
+    assert done.returncode == 0, done.stderr.decode()
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "Content-Security-Policy" in text
+    assert "<script" not in text and "<b>hot" not in text  # the description's markup is text
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)"', text)
+    assert [alt.split(":")[0] for alt, _ in images] == ["Axis pressures", "Budget left vs fan-out"]
+    assert all(base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n" for _, data in images)
+    assert not re.search(r'(src|href)="(?!data:|#)', text)  # nothing to fetch
+    fetched = []
+    tab = browser.new_page()
+    tab.on("request", lambda request: fetched.append(request.url))
+    tab.goto(page.as_uri())
+    assert tab.locator("h1").inner_text() == "Design review: Card-fraud scoring service"
+    assert tab.locator("table").first.locator("th").all_inner_texts() == ["Stage", "Question", "Answer", "Source"]
+    assert tab.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth > 400).length") == 2
+    assert [url for url in fetched if not url.startswith(("file:", "data:"))] == []
+    tab.close()
+    same = ceiling("diff", str(page), str(page))
+    assert same.returncode == 0 and b"No stage answer or number changed" in same.stdout
+
+
+def test_several_designs_to_a_folder_as_html(tmp_path, corpus_index):
+    other = tmp_path / "other.md"
+    other.write_text("A small internal tool classifies 20 support tickets a minute with a logistic regression model.")
+    done = ceiling("review", str(FRAUD), str(other), "-f", "html", "-o", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr.decode()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fraud-scoring.review.html", "other.review.html"]
+
+
+def test_facts_are_one_line_each_with_value_unit_and_a_short_quote(corpus_index):
+    """`ceiling facts`: a line per quantity, its value written with its unit (30,000/s, 20 ms, yes, 80 GB) and a
+    few words of the sentence it was read from; --verbose gives the whole sentence."""
+    lines = ceiling("facts", str(FRAUD)).stdout.decode().splitlines()
+    row = {line.split()[0]: line for line in lines if line.strip() and not line.startswith(" ")}
+    assert "30,000/s" in row["request_rate"] and "assumed" in row["request_rate"]
+    assert "20 ms" in row["slo"] and "budget of 20 ms" in row["slo"]
+    assert " 0.4 ms " in row["hop_latency"] and "0.4" in row["hop_latency"].split('"')[1]
+    assert " yes " in row["small_model"] and " 80 GB " in row["gpu_memory"] and " 50,000 h " in row["mtbf"]
+    sentence = "At peak we see tens of thousands of authorizations per second, and each one must be answered"
+    shown = "\n".join(line for line in lines if not line.startswith("not read"))
+    assert sentence not in " ".join(shown.split()) and not re.search(r"\bTrue\b|30000\.0|8e\+10|80000000000", shown)
+    assert len([line for line in lines if line.startswith("slo ")]) == 1  # one line, not a wrapped paragraph
+    verbose = " ".join(ceiling("facts", str(FRAUD), "--verbose").stdout.decode().split())
+    assert sentence + " within a hard p99 budget of 20 ms." in verbose
 
 
 def test_a_ci_gate_fails_on_an_infeasible_design_and_still_writes_the_review(tmp_path, corpus_index):
