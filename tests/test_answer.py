@@ -17,7 +17,12 @@ from ceiling.graph.workflow import run
          "I need to ask for more boxes?"),
         ("Open questions: Kafka or Pulsar? Will 32 nodes be enough?", "Will 32 nodes be enough?"),
         ("**Q: is this over-provisioned?**", "Q: is this over-provisioned?"),
+        ("Plan: 2 nodes of 8 H100. does 16 GPUs get us there or am I kidding myself?", "does 16 GPUs get us "
+         "there or am I kidding myself?"),
+        ("Is this sane for launch day, or do we need a bigger cluster?", "Is this sane for launch day, or do we "
+         "need a bigger cluster?"),
         ("Should the topics be keyed by user or by session?", None),  # a choice, not whether it holds
+        ("Which region should host the replicas?", None),
         ("A service at 2,000 req/s on 8 GPUs.", None),
     ],
 )  # fmt: skip

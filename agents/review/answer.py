@@ -21,7 +21,10 @@ _SENTENCE = re.compile(r"[^.!?\n]*[.!?\n]?")
 _ABOUT_FIT = re.compile(
     r"\b(hold(s)?( up)?|enough|fits?|scales?|work(s)?|feasible|viable|keep up|handle|cope|sufficient|realistic"
     r"|more (boxes|machines|nodes|gpus|servers|hardware|capacity|budget)|need more|(is|are) (this|it|we) (ok|okay|fine)"
-    r"|over[\s-]?(provisioned|kill)|under[\s-]?provisioned)\b",
+    r"|over[\s-]?(provisioned|kill)|under[\s-]?provisioned"
+    # as people ask it in chat: "does 16 GPUs get us there or am I kidding myself?", "will it survive launch day?"
+    r"|get (us|me|you|them) there|kidding (myself|ourselves)|make it|survive|cut it|good enough|pull (this|it) off"
+    r"|(is|are) (this|that|it) (sane|crazy|reasonable|doable))\b",
     re.IGNORECASE,
 )
 
