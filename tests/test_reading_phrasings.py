@@ -169,6 +169,16 @@ STAYS_WITH_OWNERS = [
     ("Our logs stay in S3 for a year.", "share_data", None, 0.0),
     ("The raw cache stays in memory for speed.", "share_data", None, 0.0),
 ]
+# A store sized in bits is sized in bytes ("7.68 Tb of memory"; a link's Gb/s stays bits); "in a week" is one week;
+# a fleet "using N" of its devices runs N.
+TYPED_LOOSELY = [
+    ("The vectors need about 6 Tb of memory.", "data_size", 6e12, 0.0),
+    ("Each round sends 2 Gb of updates.", "data_size", 0.25e9, 0.0),
+    ("The crawl must be downloaded in a week.", "deadline", 7 * 86400, 0.0),
+    ("The job runs once a week.", "deadline", None, 0.0),
+    ("We own 96 H100 GPUs, using 64 GPUs for the run and keeping the rest spare.", "workers", 64, 0.0),
+    ("We have 16 A100 GPUs using 2 NVLink bridges.", "workers", 16, 0.0),
+]
 # A job's window between two times of day is its deadline, past midnight too; two plain numbers are no clock.
 WINDOWS_OF_DAY = [
     ("Window: the refresh must finish between 01:00 and 06:00.", "deadline", 5 * 3600, 0.0),
@@ -226,6 +236,7 @@ ROWS = (
     + DIRECTIONS
     + WINDOWS_OF_DAY
     + STAYS_WITH_OWNERS
+    + TYPED_LOOSELY
 )
 
 

@@ -69,6 +69,10 @@ _PER_SECONDS = {
 _PER_DEVICE_TIME = re.compile(
     r"(?:gpu|device|node|server|machine|accelerator|chip|card)[\s-]+(?=(?:hours?|days?|years?)\b)", re.I
 )
+_STORED_AFTER = re.compile(
+    r"\s*(?:of\s+)?(?:ram|memory|storage|disk|ssd|nvme|hbm\w*|vram|dram|ddr\w*|of\s+(?:host|gpu|device)\s+memory)\b",
+    re.I,
+)
 _LARGEST_WINS = ("request_rate", "data_size", "token_rate", "workers")
 _PER_ITEM_FIELDS = ("request_rate", "concurrent_users")  # "each car sends 1 event per second" is one item's share
 _NEGATIVE = re.compile(r"(?:(?:^|[\s(\[:=,~])-|\b(?:minus|negative)\s+)$", re.I)
@@ -309,6 +313,10 @@ def _mention(match: re.Match, sentence: str, quote: str, notes: list, written: s
     time = TIME_UNIT.match(tail)
     if data:
         unit, is_rate = data_unit_to_pint(data)
+        if not is_rate and unit.endswith("bit") and _STORED_AFTER.match(tail, data.end()):
+            # "7.68 Tb of memory", "a 16Gb RAM box": a store is sized in bytes, whatever letter was typed
+            unit = unit[:-3] + "byte"
+            guessed = [*guessed, f'"{data.group()}" of memory or storage read as {unit}s']
         kind = "bandwidth" if is_rate else "bytes"
         value = convert(value, unit + ("/second" if is_rate else ""), "byte/second" if is_rate else "byte")
         mention = Mention(

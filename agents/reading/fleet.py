@@ -112,6 +112,11 @@ _EACH_NODE_BEFORE = re.compile(  # "Each host has 8 H100 GPUs", "instances, each
     rf"|\b{_NODE}\s+(?:of|with)\s*$",
     re.I,
 )
+_USING = re.compile(
+    rf"\b(?:using|uses|runs?\s+on|running\s+on|trains?\s+on)\s+(?:only\s+)?{_COUNT.format(name='n')}\s+"
+    rf"(?:of\s+(?:them|these|those)\s+)?(?:[\w-]+\s+)?{_GENERIC}",
+    re.I,
+)
 _NODE_AFTER = re.compile(rf"\s*{_NODE}\b", re.I)  # "2 MI300X boxes": boxes counted, not devices
 _MULTIPLIED = re.compile(rf"\d+{_TIMES}", re.I)  # "8xA100", "8X A100": a count multiplying a device
 _NODES_BEFORE = re.compile(r"(?:(?P<n>\d+)|\ba|\ban|\bone)\s+$", re.I)
@@ -166,6 +171,11 @@ def read(sentence: str) -> Fleet:
         else:
             fleet.per_node = per
         fleet.spans = [match.span(g) for g in groups if groups.get(g) and g not in ("device", "each_first")]
+        used = _USING.search(sentence, match.end())
+        if used and fleet.devices and _int(used.group("n")) < fleet.devices:
+            # "416 A100 GPUs (52 nodes) - using 384 gpus (48 nodes) and keeping 32 in reserve": the part it runs
+            fleet.devices = _int(used.group("n"))
+            fleet.spans.append(used.span("n"))
         if groups.get("memory_before"):
             fleet.memory, fleet.memory_stated = float(groups["memory_before"]) * GB, True
         break

@@ -46,6 +46,8 @@ _MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e1
 _SCALED = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*-?\s*(thousand|million|billion|trillion)\b", re.I)
 _HALF = re.compile(r"\bhalf an? (?=[a-z])", re.I)
 _SINGLE = re.compile(r"\b(?:a single|one single)\s+(?=[a-z])", re.I)
+# "in a week", "within an hour": one of that time (not "once a week", "2M requests a day")
+_ONE_SPAN = re.compile(r"\b(in|within|inside)\s+an?\s+(?=(?:second|minute|hour|day|week|month|year)\b)", re.I)
 # Markdown's inline marks are no words: "each `task` processes a `shard` of data", "**10000** `files`".
 _MARKUP = re.compile(r"`+|\*\*")
 _SECOND = re.compile(r"\bsecond(?=s?\b)", re.I)
@@ -248,4 +250,5 @@ def _normalized(sentence: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)
     text = text.replace("qqsecqq", "second")
     text = _SINGLE.sub("1 ", text)
+    text = _ONE_SPAN.sub(lambda m: f"{m.group(1)} 1 ", text)
     return text, tuple(notes)
