@@ -133,8 +133,17 @@ QUANTITIES: tuple[Quantity, ...] = (
                 after=(
                     r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b",
                     r"^\s*(at once|concurrently|simultaneously|at the same time)\b",
-                    r"\b(users?|sessions?|developers?|customers?|streams?|clients?|conversations?|chats?)\b\s*(at once"
-                    r"|concurrently|simultaneously|at the same time|in parallel|online at)",
+                    words(
+                        r"users?",
+                        r"sessions?",
+                        r"developers?",
+                        r"customers?",
+                        r"streams?",
+                        r"clients?",
+                        r"conversations?",
+                        r"chats?",
+                    )
+                    + r"\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)",
                 ),
                 before=(
                     r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$",
@@ -157,13 +166,52 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "time",
                 6,
-                after=(r"\b(p\d{2,3}(\.\d)?|slo|sla|latency|budget|deadline|end[\s-]to[\s-]end|tail|percentile)\b",),
-                before=(
-                    r"\b(latency|budget|within|under|below|respond\w*|response|answer\w*|end[\s-]to[\s-]end|tail"
-                    r"|must (return|answer|score|complete|reply|decide|reach|arrive|appear)|in less than|no more than"
-                    r"|at most|before|takes? more than|expect\w*)\b[^.]{0,40}$",
+                after=(
+                    words(
+                        r"p\d{2,3}(\.\d)?",
+                        r"slo",
+                        r"sla",
+                        r"latency",
+                        r"budget",
+                        r"deadline",
+                        r"end[\s-]to[\s-]end",
+                        r"tail",
+                        r"percentile",
+                    ),
                 ),
-                strong=(r"\b(p\d{2,3}(\.\d)?|slo|sla|percentile|latency budget|latency target)\b[^.]{0,60}$",),
+                before=(
+                    words(
+                        r"latency",
+                        r"budget",
+                        r"within",
+                        r"under",
+                        r"below",
+                        r"respond\w*",
+                        r"response",
+                        r"answer\w*",
+                        r"end[\s-]to[\s-]end",
+                        r"tail",
+                        r"must (return|answer|score|complete|reply|decide|reach|arrive|appear)",
+                        r"in less than",
+                        r"no more than",
+                        r"at most",
+                        r"before",
+                        r"takes? more than",
+                        r"expect\w*",
+                    )
+                    + r"[^.]{0,40}$",
+                ),
+                strong=(
+                    words(
+                        r"p\d{2,3}(\.\d)?",
+                        r"slo",
+                        r"sla",
+                        r"percentile",
+                        r"latency budget",
+                        r"latency target",
+                    )
+                    + r"[^.]{0,60}$",
+                ),
                 readable=(1, 120_000),
             ),
         ),
@@ -198,12 +246,29 @@ QUANTITIES: tuple[Quantity, ...] = (
                 "bytes",
                 2,
                 after=(
-                    r"\b(of weights|weights|checkpoint of weights|in total|total)\b",
+                    words(
+                        r"of weights",
+                        r"weights",
+                        r"checkpoint of weights",
+                        r"in total",
+                        r"total",
+                    ),
                     r"^[\s\w-]{0,25}\b(model|ranker|classifier|detector|network|forest|ensemble)\b",
                 ),
                 before=(
-                    r"\b(weights|models?|ranker|classifier|detector|forest|ensemble|network|mlp|embedding tables?)\b"
-                    r"[^.]{0,35}$",
+                    words(
+                        r"weights",
+                        r"models?",
+                        r"ranker",
+                        r"classifier",
+                        r"detector",
+                        r"forest",
+                        r"ensemble",
+                        r"network",
+                        r"mlp",
+                        r"embedding tables?",
+                    )
+                    + r"[^.]{0,35}$",
                 ),
                 absurd=1e16,
                 hint="B parameters",
@@ -228,12 +293,48 @@ QUANTITIES: tuple[Quantity, ...] = (
                 "bytes",
                 4,
                 after=(
-                    r"\b(data|dataset|corpus|crawl|logs?|history|records|images|videos|documents|lake|warehouse"
-                    r"|tables?|archive|text|transactions|embeddings|index|files|parquet|events|shards)\b",
+                    words(
+                        r"data",
+                        r"dataset",
+                        r"corpus",
+                        r"crawl",
+                        r"logs?",
+                        r"history",
+                        r"records",
+                        r"images",
+                        r"videos",
+                        r"documents",
+                        r"lake",
+                        r"warehouse",
+                        r"tables?",
+                        r"archive",
+                        r"text",
+                        r"transactions",
+                        r"embeddings",
+                        r"index",
+                        r"files",
+                        r"parquet",
+                        r"events",
+                        r"shards",
+                    ),
                 ),
                 before=(
-                    r"\b(data|dataset|corpus|crawl|logs?|history|records|archive|lake|warehouse|table|store"
-                    r"|collection)\b[^.]{0,30}$",
+                    words(
+                        r"data",
+                        r"dataset",
+                        r"corpus",
+                        r"crawl",
+                        r"logs?",
+                        r"history",
+                        r"records",
+                        r"archive",
+                        r"lake",
+                        r"warehouse",
+                        r"table",
+                        r"store",
+                        r"collection",
+                    )
+                    + r"[^.]{0,30}$",
                 ),
                 hint=" TB",
             ),
@@ -255,8 +356,23 @@ QUANTITIES: tuple[Quantity, ...] = (
                 "count",
                 5,
                 after=(
-                    r"\b(lookups?|look ups?|feature (fetches|reads|calls)|fetches|calls?|rpcs?|backends?"
-                    r"|(micro)?services?|downstream|hops?|shards?|round trips?|requests? to|queries to|reads)\b",
+                    words(
+                        r"lookups?",
+                        r"look ups?",
+                        r"feature (fetches|reads|calls)",
+                        r"fetches",
+                        r"calls?",
+                        r"rpcs?",
+                        r"backends?",
+                        r"(micro)?services?",
+                        r"downstream",
+                        r"hops?",
+                        r"shards?",
+                        r"round trips?",
+                        r"requests? to",
+                        r"queries to",
+                        r"reads",
+                    ),
                 ),
                 before=(
                     r"\bfan\s?out( factor)?( of| to| is| =|:)?\s*$",
@@ -287,7 +403,16 @@ QUANTITIES: tuple[Quantity, ...] = (
                     r"^\s*(each|apiece|per (lookup|hop|call|fetch|read|rpc)|round[\s-]?trip|rtt|network|hop)\b",
                     r"\bper (lookup|hop|call|fetch|read|rpc)\b",
                 ),
-                before=(r"\b(lookups?|look ups?|rpc|calls?|fetch(es)?)\b[^.]{0,25}$",),
+                before=(
+                    words(
+                        r"lookups?",
+                        r"look ups?",
+                        r"rpc",
+                        r"calls?",
+                        r"fetch(es)?",
+                    )
+                    + r"[^.]{0,25}$",
+                ),
                 strong=(r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$",),
                 readable=(0.001, 200),
             ),
@@ -350,8 +475,18 @@ QUANTITIES: tuple[Quantity, ...] = (
                 "bytes",
                 0,
                 after=(
-                    r"\b(gpus?|hbm\d?e?|vram|accelerators?|cards?|h100s?|a100s?|h200s?|l4s?|of (gpu|device"
-                    r"|accelerator|hbm) memory)\b",
+                    words(
+                        r"gpus?",
+                        r"hbm\d?e?",
+                        r"vram",
+                        r"accelerators?",
+                        r"cards?",
+                        r"h100s?",
+                        r"a100s?",
+                        r"h200s?",
+                        r"l4s?",
+                        r"of (gpu|device|accelerator|hbm) memory",
+                    ),
                 ),
                 before=(r"\b(gpu|hbm\d?e?|vram|accelerator|device|h100|a100|h200|l4)s?\b[^.]{0,20}$",),
             ),
@@ -369,11 +504,33 @@ QUANTITIES: tuple[Quantity, ...] = (
                 "bandwidth",
                 1,
                 after=(
-                    r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|between nodes|per port)\b",
+                    words(
+                        r"ethernet",
+                        r"infiniband",
+                        r"nvlink",
+                        r"roce",
+                        r"network",
+                        r"links?",
+                        r"interconnect",
+                        r"fabric",
+                        r"between nodes",
+                        r"per port",
+                    ),
                 ),
                 before=(
-                    r"\b(ethernet|infiniband|nvlink|roce|network|links?|interconnect|fabric|connected|nodes)\b"
-                    r"[^.]{0,40}$",
+                    words(
+                        r"ethernet",
+                        r"infiniband",
+                        r"nvlink",
+                        r"roce",
+                        r"network",
+                        r"links?",
+                        r"interconnect",
+                        r"fabric",
+                        r"connected",
+                        r"nodes",
+                    )
+                    + r"[^.]{0,40}$",
                 ),
             ),
         ),
@@ -392,8 +549,29 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "time",
                 3,
-                after=(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric)\b",),
-                before=(r"\b(infiniband|nvlink|roce|ethernet|interconnect|fabric|link|alpha)\b[^.]{0,30}$",),
+                after=(
+                    words(
+                        r"infiniband",
+                        r"nvlink",
+                        r"roce",
+                        r"ethernet",
+                        r"interconnect",
+                        r"fabric",
+                    ),
+                ),
+                before=(
+                    words(
+                        r"infiniband",
+                        r"nvlink",
+                        r"roce",
+                        r"ethernet",
+                        r"interconnect",
+                        r"fabric",
+                        r"link",
+                        r"alpha",
+                    )
+                    + r"[^.]{0,30}$",
+                ),
                 readable=(1e-4, 5),
             ),
         ),
@@ -453,8 +631,22 @@ QUANTITIES: tuple[Quantity, ...] = (
                 7,
                 after=(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b",),
                 before=(
-                    r"\b(deadline|finish\w*|complet\w*|done|within|in|window|nightly|overnight|run takes|must end"
-                    r"|lasts|will last)\b[^.]{0,25}$",  # the verb: "the last 30 days of clicks" is data
+                    words(
+                        r"deadline",
+                        r"finish\w*",
+                        r"complet\w*",
+                        r"done",
+                        r"within",
+                        r"in",
+                        r"window",
+                        r"nightly",
+                        r"overnight",
+                        r"run takes",
+                        r"must end",
+                        r"lasts",
+                        r"will last",
+                    )
+                    + r"[^.]{0,25}$",  # the verb: "the last 30 days of clicks" is data
                 ),
                 readable=(6e5, 1e11),
                 hint=" h",
@@ -573,8 +765,20 @@ QUANTITIES: tuple[Quantity, ...] = (
                 4,
                 after=(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b",),
                 before=(
-                    r"\b(inference|model|scoring|prediction|forward pass|compute)\s+(time|takes|runs in|needs|costs"
-                    r"|latency)\b[^.]{0,15}$",
+                    words(
+                        r"inference",
+                        r"model",
+                        r"scoring",
+                        r"prediction",
+                        r"forward pass",
+                        r"compute)\s+(time",
+                        r"takes",
+                        r"runs in",
+                        r"needs",
+                        r"costs",
+                        r"latency",
+                    )
+                    + r"[^.]{0,15}$",
                     r"\b(takes|needs|spends)\b[^.]{0,10}$",
                 ),
                 readable=(0.01, 1e4),
