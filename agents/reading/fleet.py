@@ -52,6 +52,29 @@ DEVICES: dict[str, float] = {
     "tpu v5p": 95,
     "tpu v6e": 32,
 }
+# Accelerator -> (dense bf16/fp16 tensor TFLOP/s, memory bandwidth TB/s) of one device, from the vendors' data sheets
+# (dense, not the "with sparsity" figure). A design's node is compared with the reference node by these: compute for
+# training and prefill, memory bandwidth for decode. A device not listed is counted as a reference device, said so.
+SPEEDS: dict[str, tuple[float, float]] = {
+    "h100": (989, 3.35),
+    "h200": (989, 4.8),
+    "h800": (989, 3.35),
+    "h20": (148, 4.0),
+    "a100": (312, 2.0),
+    "a800": (312, 2.0),
+    "a10g": (125, 0.6),
+    "a10": (125, 0.6),
+    "a6000": (155, 0.77),
+    "l40s": (362, 0.86),
+    "l40": (181, 0.86),
+    "l4": (121, 0.3),
+    "t4": (65, 0.32),
+    "v100": (125, 0.9),
+    "b200": (2250, 8.0),
+    "mi300x": (1307, 5.3),
+    "tpu v4": (275, 1.2),
+    "tpu v5e": (197, 0.82),
+}
 _NAMES = sorted(DEVICES, key=len, reverse=True)  # "a100" before "a10", "l40s" before "l40" and "l4"
 _DEVICE = (
     r"(?P<device>(?:nvidia\s+|amd\s+|google\s+|intel\s+)?(?:"
@@ -182,8 +205,7 @@ def read(sentence: str) -> Fleet:
     device = _DEVICE_ALONE.search(sentence)
     if device:
         fleet.device = " ".join(device.group("device").lower().split())
-        key = re.sub(r"^(?:nvidia|amd|google|intel)\s+", "", fleet.device).replace("-", " ")
-        key = key if key in DEVICES else key.replace(" ", "")
+        key = device_key(fleet.device)
         written = next((g for g in ("memory", "memory_in_brackets") if device.group(g)), None)
         if written:
             fleet.memory, fleet.memory_stated = float(device.group(written)) * GB, True
@@ -193,6 +215,12 @@ def read(sentence: str) -> Fleet:
         elif key in DEVICES:
             fleet.memory = DEVICES[key] * GB
     return fleet
+
+
+def device_key(name: str) -> str:
+    """The vocabulary's key for a device as written ("NVIDIA A100", "tpu-v4")."""
+    key = re.sub(r"^(?:nvidia|amd|google|intel)\s+", "", " ".join(name.lower().split())).replace("-", " ")
+    return key if key in DEVICES else key.replace(" ", "")
 
 
 def name_digits(sentence: str) -> list[tuple[int, int]]:

@@ -73,7 +73,7 @@ def one_sentence(
     if ceiling == "none":
         return f"It holds on one machine ({machine_name}): no ceiling binds, so nothing needs distributing{budget}."
     if capacity:
-        unlike = any(need.unlike_reference and need.unit == "nodes" for need in capacity)
+        unlike = any(need.unlike_reference and not need.counted_in and need.unit == "nodes" for need in capacity)
         lead = "It holds if its nodes are as strong as the reference" if unlike else "It holds on the fleet stated"
         return f"{lead}: {'; '.join(need.sentence() for need in capacity)}{budget}."
     return (

@@ -43,7 +43,19 @@ def as_text(text, inline: bool = False) -> str:
 
 def _fleet_needs(facts, pressures, machine) -> list:
     devices, nodes = stated_fleet(facts.num("workers"), facts.workers.quote, facts.num("devices_per_node"))
-    return fleet_needs(pressures, devices, nodes, machine.gpus, _unlike(facts, machine))
+    return fleet_needs(pressures, devices, nodes, machine.gpus, _unlike(facts, machine), _design_node(facts, machine))
+
+
+def _design_node(facts, machine):
+    """The design's node by its device's own speeds, when the text names a device unlike the reference's."""
+    from ceiling.agents.reading import fleet
+    from ceiling.agents.reading.text_numbers import normalize
+    from ceiling.agents.scoring.capacity import design_node
+
+    quotes = (facts.workers.quote, facts.devices_per_node.quote, facts.gpu_memory.quote)
+    device = next((d for q in quotes if q and (d := fleet.read(normalize(q)[0]).device)), None)
+    node = design_node(device, facts.num("devices_per_node"), machine)
+    return node if node and (abs(node.compute - 1) > 0.01 or abs(node.bandwidth - 1) > 0.01) else None
 
 
 def _unlike(facts, machine) -> str | None:

@@ -20,6 +20,55 @@ from ceiling.agents.scoring import formulas
 from ceiling.agents.scoring.pressures import SERVING_HEADROOM, Pressure, is_llm
 
 
+class DesignNode(BaseModel):
+    """The design's own node against the reference node: how many reference nodes of compute and of memory bandwidth
+    one of its nodes is worth (issue 24: the device's own specs, not only its memory)."""
+
+    device: str
+    per_node: float
+    compute: float  # one design node's dense FLOP/s over one reference node's
+    bandwidth: float  # its memory bandwidth over the reference node's
+
+    def said(self) -> str:
+        return (
+            f"nodes of {self.per_node:g} x {self.device.upper()}, each "
+            f"{self.compute:.2g}x a reference node's compute and {self.bandwidth:.2g}x its memory bandwidth"
+        )
+
+
+def design_node(device: str | None, per_node: float | None, machine) -> DesignNode | None:
+    """The design's node from its device's data-sheet speeds; None for a device the vocabulary does not list."""
+    from ceiling.agents.reading.fleet import SPEEDS, device_key
+
+    speeds = SPEEDS.get(device_key(device)) if device else None
+    if speeds is None:
+        return None
+    per = per_node or machine.gpus
+    tflops, tbps = speeds
+    return DesignNode(
+        device=device,
+        per_node=per,
+        compute=per * tflops * 1e12 / (machine.gpus * machine.gpu_peak_flops_per_s),
+        bandwidth=per * tbps * 1e12 / (machine.gpus * machine.hbm_bytes_per_s),
+    )
+
+
+def _in_design_nodes(pressure: Pressure, node: DesignNode) -> tuple[float, dict[str, float]] | None:
+    """A throughput need in the design's own nodes: training and prefill scale by compute, decode by memory
+    bandwidth; a small model's CPU time does not depend on the accelerator (None: counted as reference nodes)."""
+    if pressure.parts:
+        parts = {
+            phase: ratio / (node.compute if phase == "prefill" else node.bandwidth)
+            for phase, ratio in pressure.parts.items()
+        }
+        return max(parts.values()), parts
+    if pressure.unit == "s":  # training: FLOPs against the deadline
+        return pressure.ratio / node.compute, {}
+    if pressure.unit == "tokens/s":  # decode: weights read per token
+        return pressure.ratio / node.bandwidth, {}
+    return None
+
+
 class FleetNeed(BaseModel):
     ceiling: str
     unit: str  # "nodes", "accelerators" or "machines"
@@ -28,6 +77,7 @@ class FleetNeed(BaseModel):
     short: bool
     parts: dict[str, int] = {}  # a need made of phases (an LLM's prefill and decode): each one's count
     unlike_reference: str | None = None  # the design's nodes are not the reference machine's: how they differ
+    counted_in: str | None = None  # the need is counted in the design's own nodes: which (DesignNode.said)
 
     def sentence(self) -> str:
         phases = ", ".join(f"{phase} alone {count:,}" for phase, count in self.parts.items())
@@ -35,7 +85,9 @@ class FleetNeed(BaseModel):
         said = f"{need}; the design states {_said(self.stated)}"
         if self.short:
             said += f", short by {_said(self.needed - self.stated)}"
-        if self.unlike_reference and self.unit == "nodes":
+        if self.counted_in and self.unit == "nodes":
+            said += f" (counted in the design's own {self.counted_in})"
+        elif self.unlike_reference and self.unit == "nodes":
             said += (
                 f" (counted as reference nodes: {self.unlike_reference}; pass --machine with its node to count its own)"
             )
@@ -57,6 +109,7 @@ def fleet_needs(
     nodes: float | None,
     gpus_per_reference_node: int,
     unlike_reference: str | None = None,
+    node: DesignNode | None = None,
 ) -> list[FleetNeed]:
     """One line per binding ceiling, for the part of the fleet the text states; [] when it states none.
 
@@ -64,15 +117,16 @@ def fleet_needs(
     devices is read as reference nodes of `gpus_per_reference_node`, and a count of nodes gives no
     count of accelerators)."""
     if nodes is None and devices:
-        nodes = devices / gpus_per_reference_node
+        nodes = devices / (node.per_node if node else gpus_per_reference_node)
     stated = {"model": ("accelerators", devices), "throughput": ("nodes", nodes), "data": ("machines", nodes)}
     found = []
     for name, pressure in pressures.items():
         unit, have = stated[name]
         if not pressure.binds or pressure.unit == "parties" or not have:  # a legal boundary needs sites
             continue
-        needed = _count(pressure.ratio)
-        parts = {phase: _count(ratio) for phase, ratio in pressure.parts.items()}
+        own = _in_design_nodes(pressure, node) if node and name == "throughput" else None
+        ratio, part_ratios = own if own else (pressure.ratio, pressure.parts)
+        needed = _count(ratio)
         found.append(
             FleetNeed(
                 ceiling=name,
@@ -80,8 +134,9 @@ def fleet_needs(
                 needed=needed,
                 stated=have,
                 short=needed > have + 1e-9,
-                parts=parts,
+                parts={phase: _count(r) for phase, r in part_ratios.items()},
                 unlike_reference=unlike_reference,
+                counted_in=node.said() if own else None,
             )
         )
     return found
