@@ -234,3 +234,18 @@ def test_a_data_job_counted_in_tokens_is_sized_by_them():
     ]
     assert review.ceiling == "data" and review.distribute[0] == "data"
     assert any("4 bytes per token" in a for a in review.assumptions)
+
+
+def test_the_critic_never_shrinks_a_stated_fleet_below_what_the_deadline_needs():
+    """13B x 1T tokens in 10 days needs ~320 GPUs at MFU 0.4; over 10 Gb/s Ethernet the all-reduce outlasts the
+    compute beyond a handful. No worker count meets both: the review says the link must change, keeps the fleet."""
+    from ceiling.graph.workflow import run
+
+    review = run(
+        "We pretrain a 13B model on 1T tokens on 512 GPUs (64 nodes of 8 H100) within 10 days; the nodes are linked "
+        "by 10 Gb/s Ethernet."
+    )["review"]
+    assert not review.feasible
+    assert not any("cut the workers" in step.change for step in review.trace)
+    assert "no worker count meets both" in review.infeasible_because
+    assert review.topology == "centralized" and "training" in review.distribute  # the design as described, not one box

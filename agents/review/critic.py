@@ -82,7 +82,7 @@ def review(state: dict, chunk_text) -> Finding:
             f"one machine cannot relieve the {ceiling} ceiling (pressure "
             f"{decisions[1].evidence.pressures[ceiling].pressure:.2f})"
         )
-    final += check_deadline(state)
+    final += check_deadline(state) + check_no_worker_count_fits(state)
     reasons += final
     return Finding(ok=not reasons, reasons=reasons, tax_broken=bool(tax), final=bool(final))
 
@@ -103,6 +103,43 @@ def check_deadline(state: dict) -> list[str]:
         "deadline: "
         "the communication tax has become the binding ceiling"
     ]
+
+
+def check_no_worker_count_fits(state: dict) -> list[str]:
+    """The critic never shrinks a stated fleet below what the deadline needs: when the all-reduce over the design's
+    link fits only fewer workers than the deadline needs (the collective already two-level), no worker count meets
+    both, and the review says so instead of cutting the fleet."""
+    design, comm = state["design"], state["decisions"][6].evidence.communication
+    if comm.kind != "all-reduce" or comm.within_budget or design.workers is not None:
+        return []
+    workers, mp = int(comm.inputs["workers"]), int(comm.inputs.get("model_parallel", 1))
+    if workers > state["machine"].gpus and "two-level collective" not in design.changes:
+        return []  # the collective comes first
+    need = _workers_the_deadline_needs(state)
+    fits = mp * _largest_fitting_workers(
+        comm.inputs["step_compute_s"] / mp,
+        comm.inputs["gradient_bytes"] / mp,
+        comm.inputs["bandwidth_bytes_per_s"],
+        comm.inputs["alpha_s"],
+        max(workers // mp, 1),
+    )
+    if need is None or not fits < need <= workers:
+        return []
+    return [
+        f"the all-reduce over this link outlasts the compute beyond {fits:,} workers, but the deadline needs at least "
+        f"{need:,}: no worker count meets both, so the link or the collective must change (a faster fabric, gradient "
+        "compression, fewer and larger steps), not the fleet"
+    ]
+
+
+def _workers_the_deadline_needs(state: dict) -> int | None:
+    """The fewest GPUs that finish a training run by its deadline (the stage 1 arithmetic); None for other work."""
+    facts, machine = state["facts"], state["machine"]
+    deadline = facts.num("deadline")
+    if facts.text("workload") != "training" or not deadline:
+        return None
+    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0)
+    return math.ceil(scoring.training_time_s(flops, 1, machine.gpu_peak_flops_per_s, machine.mfu) / deadline)
 
 
 def exhausted(state: dict) -> bool:
