@@ -184,6 +184,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                         r"latency",
                         r"budget",
                         r"within",
+                        r"inside",
                         r"under",
                         r"below",
                         r"respond\w*",
@@ -284,6 +285,11 @@ QUANTITIES: tuple[Quantity, ...] = (
     Quantity("bytes_per_param", "bytes per parameter from the precision", "bytes", "byte", floor=0.1),
     Quantity("small_model", "a model that plainly fits one machine (trees, linear, small nets)", "flag"),
     Quantity(
+        "recommender",
+        "a ranking or recommendation model (embedding tables, candidates scored): it decodes no tokens",
+        "flag",
+    ),
+    Quantity(
         "data_size",
         "dataset size, bytes",
         "bytes",
@@ -372,6 +378,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                         r"requests? to",
                         r"queries to",
                         r"reads",
+                        r"(agent|llm|model) (turns?|calls?)",  # sequential turns of agents answering one request
                     ),
                 ),
                 before=(
@@ -414,7 +421,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                     + r"[^.]{0,25}$",
                 ),
                 strong=(r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$",),
-                readable=(0.001, 200),
+                readable=(0.001, 60_000),  # a same-rack RPC .. one call to a remote LLM (agents' hops)
             ),
         ),
         floor=1e-4,

@@ -200,3 +200,14 @@ def test_a_device_without_listed_speeds_is_counted_as_a_reference_device_and_sai
     ]
     need = _throughput_need(review)
     assert need["counted_in"] is None and "pass --machine with its node" in review.answer
+
+
+def test_a_recommender_of_llm_size_is_served_by_its_candidates_not_by_decoding_tokens():
+    """1.6T parameters of embedding tables at 85k QPS: the model ceiling counts accelerators for the tables, and the
+    throughput is the rankers' CPU time (85,000 req/s x 10 ms over 96 cores: 9 machines), not 68,000 LLM nodes."""
+    review = run(
+        "The home-feed ranker is a DLRM model whose embedding tables hold about 1.6 trillion parameters in fp16. At "
+        "peak the feed sends 85,000 requests per second with a 25 ms p99 budget. We run 24 hosts of 8 A100 40GB."
+    )["review"]
+    assert review.ceiling == "model"
+    assert _throughput_need(review)["needed"] == 9 and review.feasible

@@ -179,6 +179,22 @@ TYPED_LOOSELY = [
     ("We own 96 H100 GPUs, using 64 GPUs for the run and keeping the rest spare.", "workers", 64, 0.0),
     ("We have 16 A100 GPUs using 2 NVLink bridges.", "workers", 16, 0.0),
 ]
+# Multi-agent designs as people write them: a reply "inside 20 seconds" is the budget, one call of a remote model is a
+# hop of seconds, "4-6 agent turns" are the sequential hops (the largest carried); data that "never leaves the
+# device" stays with its owner.
+AGENTS_AND_OWNERS = [
+    ("Users expect an answer inside 15 seconds.", "slo", 15000, 0.0),
+    ("Each agent turn is one LLM call of about 2.5 s per call.", "hop_latency", 2500, 0.0),
+    ("A case takes 3-5 agent turns before the reply.", "fanout", 5, 0.0),
+    ("Voice clips never leave the phone; only gradients are uploaded.", "share_data", False, 0.0),
+    ("Call 555-1234 for the on-call engineer.", "fanout", None, 0.0),
+]
+# A ranker of LLM size is no LLM: it scores candidates, no tokens decoded (set only where it changes the arithmetic).
+RANKERS = [
+    ("The DLRM ranker has 1.6 trillion parameters in its embedding tables.", "recommender", True, 0.0),
+    ("A small ranking model (about 50M parameters) scores the results.", "recommender", None, 0.0),
+    ("We serve a 70B chat model to 2,000 users.", "recommender", None, 0.0),
+]
 # A job's window between two times of day is its deadline, past midnight too; two plain numbers are no clock.
 WINDOWS_OF_DAY = [
     ("Window: the refresh must finish between 01:00 and 06:00.", "deadline", 5 * 3600, 0.0),
@@ -237,6 +253,8 @@ ROWS = (
     + WINDOWS_OF_DAY
     + STAYS_WITH_OWNERS
     + TYPED_LOOSELY
+    + AGENTS_AND_OWNERS
+    + RANKERS
 )
 
 

@@ -416,7 +416,8 @@ def percentile(context: str) -> str | None:
 # ---- flags -------------------------------------------------------------------------------
 _DATA_WORD = (
     r"(data|records?|patients?|raw|pii|personal|logs?|images?|transactions?|information|datasets?|scans?|samples"
-    r"|customer|keystrokes|text|messages|emails|documents|photos|health|medical|financial)"
+    r"|customer|keystrokes|text|messages|emails|documents|photos|health|medical|financial|recordings?|audio|voice"
+    r"|videos?|clips|typing|locations?)"
 )
 FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
     (
@@ -438,6 +439,12 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
             + r"(\s+[a-z]+)?\s+(stays?|remains?|never leaves?)\s+(on|in|at|within|inside)\s+"
             r"(each|every|its|their|our|your|the\s+(owner|user|patient|customer|member|device|phone|handset|hospital|clinic|site|client|bank|branch"
             r"|premises|edge|country|region)\w*|on[\s-]premises|premises|devices?|phones?|handsets?)\b"
+            # "keystrokes never leave the device": the data stays where its owner is
+            + r"|"
+            + _DATA_WORD
+            + r"(\s+[a-z]+)?\s+(never|do not|don't|does not|doesn't|must not|may not|cannot|can't)\s+leaves?\s+"
+            r"(the|their|its|each|a|your|our)\s+(device|phone|handset|hospital|clinic|site|premises|client|laptop|car"
+            r"|bank|branch|country|region|building|user)s?\b"
             + r"|\bfederated\b|\bdata residency\b|\b(hipaa|gdpr)\b[^.]{0,40}\b(forbid|prohibit|prevent|bar)",
             _I,
         ),
@@ -489,6 +496,15 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
             r"|\bcontinual(ly)? (learning|learns?|updat\w*)\b|\bincremental(ly)? (update|train|learn)\w*"
             r"|\bper[\s-](example|event|sample) (update|gradient)s?\b|\bbandits?\b"
             r"|\bweights (change|move) with every\b",
+            _I,
+        ),
+    ),
+    (
+        "recommender",
+        True,
+        re.compile(
+            r"\b(dlrm|two[\s-]tower|recommend(er|ation) (model|system|ranker)s?|(ranking|ranker|ctr|click[\s-]through"
+            r"|retrieval) models?|rankers?|embedding tables?)\b",
             _I,
         ),
     ),

@@ -25,6 +25,7 @@ from ceiling.agents.reading import cues, fleet, layout, not_quantities, reviewer
 from ceiling.agents.reading.text_numbers import MAX_DIGITS, clean, fold_numbers, normalize
 from ceiling.agents.reading.units import DATA_UNIT, TIME_UNIT, convert, data_unit_to_pint, time_unit_to_pint
 from ceiling.agents.schemas import Fact, SystemFacts
+from ceiling.agents.scoring.pressures import LLM_PARAMS
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9*\-•])|\n\s*\n|\n(?=\s*(?:[-*•#>|]|\d+[.)]\s))")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\d])")
@@ -279,6 +280,8 @@ def _joins(first: Mention, second: Mention) -> bool:
         ahead = _NOUN.match(gap)
         if noun and ahead and ahead.group(1).lower() == noun.group(1).lower():
             gap = gap[ahead.end() :]
+        elif re.fullmatch(r"\s*[-\u2013]\s*", gap) and noun:
+            pass  # "4-6 agent turns", "3–5 replicas": a dash between two counts of one noun is a range
         elif not re.search(r"\b(?:from|between)\s+$", first.before(12)):
             return False
     return _JOINED.fullmatch(gap) is not None
@@ -930,6 +933,9 @@ def _extract_flags(facts: SystemFacts, text: str, sentences: list[str]) -> None:
         quote = _quote_for(pattern, sentences)
         if quote is not None and not getattr(facts, name).known:
             _set(facts, name, value, "", quote=quote)
+    params = facts.num("model_params")
+    if facts.flag("recommender") and (facts.flag("small_model") or (params is not None and params < LLM_PARAMS)):
+        facts.recommender = Fact()  # it only tells a ranker from an LLM of the same size: said where it matters
     numbers = {
         "serving": ["request_rate", "slo", "concurrent_users", "fanout"],
         "training": ["tokens", "gradient_size", "step_compute", "checkpoint_write"],

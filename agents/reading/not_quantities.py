@@ -28,6 +28,9 @@ NOT_QUANTITIES: dict[str, re.Pattern] = {
         rf"|\b{_YEAR}(?=\s*[-\u2013]\s*{_YEAR}\b)|(?<=[-\u2013]){_YEAR}\b",
         re.I,
     ),
+    "phone number": re.compile(
+        r"(?<![\w.-])(?:\+?\d{1,3}[\s.-])?(?:\(\d{2,4}\)\s?|\d{3}[\s.-])\d{3,4}[.-]\d{4}\b|\b\d{3}-\d{4}\b"
+    ),
     "ordinal": re.compile(r"\b\d+(?:st|nd|rd|th)\b(?!\s*percentile)", re.I),  # "the 1st token"; "99th percentile" stays
     # "GPT-4", the "3" of "Llama-3-70B": a version glued to a name; "BLOOM-176B" keeps its size
     "name version": re.compile(r"\b[A-Z][A-Za-z]*-\d+(?:\.\d+)*(?![\w.])"),

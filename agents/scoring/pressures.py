@@ -54,7 +54,10 @@ def _pressure(name: str, need: float, capacity: float, unit: str, inputs: str) -
 
 def is_llm(facts: SystemFacts) -> bool:
     params = facts.num("model_params")
-    return params is not None and params >= LLM_PARAMS and not facts.flag("small_model")
+    # a ranker scores candidates through embedding lookups and a small dense net: no weights read per token
+    return (
+        params is not None and params >= LLM_PARAMS and not facts.flag("small_model") and not facts.flag("recommender")
+    )
 
 
 def model_bytes_needed(facts: SystemFacts) -> tuple[float, str]:
