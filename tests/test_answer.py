@@ -83,3 +83,15 @@ def test_finding_the_question_reads_a_text_without_sentence_ends_in_linear_time(
     seconds(100)
     small, large = seconds(2_000), seconds(8_000)
     assert large / small < 8, f"4x the text took {large / small:.1f}x the time (quadratic: 16x)"
+
+
+def test_several_agents_on_one_machine_are_answered_as_distributed_reasoning_with_their_turns_taxed():
+    """4 agents, 5 sequential turns of 1.5 s against a 30 s reply budget: 7.5 s of it; no ceiling binds."""
+    review = run(
+        "A planner agent, a search agent, a writer agent and a critic agent answer each support ticket. Each agent "
+        "turn is one LLM call (~1.5 s per call); a ticket takes 3-5 agent turns. Customers expect a reply inside "
+        "30 seconds. We get about 2 tickets per second."
+    )["review"]
+    assert review.ceiling == "none" and review.distribute == ["intelligence"]
+    assert review.tax["communication_ms"] == 7500
+    assert "the 4 agents share it" in review.answer and "nothing needs distributing" not in review.answer

@@ -188,6 +188,9 @@ AGENTS_AND_OWNERS = [
     ("A case takes 3-5 agent turns before the reply.", "fanout", 5, 0.0),
     ("Voice clips never leave the phone; only gradients are uploaded.", "share_data", False, 0.0),
     ("Call 555-1234 for the on-call engineer.", "fanout", None, 0.0),
+    ("Both agents are GPT-4o-mini calls.", "fanout", None, 0.0),  # the "4" of a model's name is no count
+    ("Each reply goes through the gateway (~0.9 s median per call, p99 2 s).", "slo", None, 0.0),
+    ("Each reply goes through the gateway (~0.9 s median per call, p99 2 s).", "hop_latency", 900, 0.0),
 ]
 # A ranker of LLM size is no LLM: it scores candidates, no tokens decoded (set only where it changes the arithmetic).
 RANKERS = [

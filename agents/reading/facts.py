@@ -70,6 +70,7 @@ _PER_SECONDS = {
 _PER_DEVICE_TIME = re.compile(
     r"(?:gpu|device|node|server|machine|accelerator|chip|card)[\s-]+(?=(?:hours?|days?|years?)\b)", re.I
 )
+_PER_CALL = re.compile(r"\bper\s+(?:call|hop|lookup|rpc|request to|agent turn|turn)\b", re.I)
 _STORED_AFTER = re.compile(
     r"\s*(?:of\s+)?(?:ram|memory|storage|disk|ssd|nvme|hbm\w*|vram|dram|ddr\w*|of\s+(?:host|gpu|device)\s+memory)\b",
     re.I,
@@ -699,6 +700,8 @@ def extract(description: str) -> SystemFacts:
             if name is None and mention.kind != "percent" and len(facts.unread_numbers) < MAX_UNREAD:
                 facts.unread_numbers.append(f'"{mention.text()}" in "{_clipped(quote)}"')
             continue
+        if name == "slo" and _PER_CALL.search(re.split(r"[(;]", mention.before(80))[-1]):
+            name = "hop_latency"  # "(~1.2 s median per call, p95 3 s)": one call's latency, not the answer's budget
         if name == "slo" and cues.measured_not_target(mention.before(80)):
             measured.append(f'"{mention.text()}" is a measured result, not a target: not read as the latency budget')
             continue

@@ -33,7 +33,7 @@ NOT_QUANTITIES: dict[str, re.Pattern] = {
     ),
     "ordinal": re.compile(r"\b\d+(?:st|nd|rd|th)\b(?!\s*percentile)", re.I),  # "the 1st token"; "99th percentile" stays
     # "GPT-4", the "3" of "Llama-3-70B": a version glued to a name; "BLOOM-176B" keeps its size
-    "name version": re.compile(r"\b[A-Z][A-Za-z]*-\d+(?:\.\d+)*(?![\w.])"),
+    "name version": re.compile(r"\b[A-Z][A-Za-z]*-\d+(?:\.\d+)*[a-z]{0,2}(?![\w.])"),  # "GPT-4o-mini" too
     # the "3.1" of "Llama 3.1 405B", the "2" of "Qwen 2 72B": a version between a name and the model's size
     "version before a size": re.compile(
         r"\b[A-Z][A-Za-z]{1,15}\s+v?\d{1,2}(?:\.\d+)*(?=\s+(?:\(\s*(?:up\s+to\s+)?)?\d+(?:\.\d+)?[BMT]\b)"

@@ -47,6 +47,7 @@ def one_sentence(
     budget_left_ms: float | None,
     slo_ms: float | None,
     sites: int | None = None,
+    agents: int | None = None,
 ) -> str:
     """The answer: does it hold, on what, and if not, by how much it falls short (the first check that fails)."""
     short = [need for need in capacity if need.short]
@@ -70,6 +71,11 @@ def one_sentence(
         )
     if sites:  # a legal boundary: the data stays where it is, whatever the machines
         return f"It holds as a design across the {sites:,} sites that keep their own data{budget}."
+    if ceiling == "none" and agents:  # intelligence is distributed whatever the machines (Section 1.8.1, Stage 2)
+        return (
+            f"It holds on one machine ({machine_name}): no ceiling binds; the {agents:,} agents share it, and only "
+            f"their reasoning is distributed{budget}."
+        )
     if ceiling == "none":
         return f"It holds on one machine ({machine_name}): no ceiling binds, so nothing needs distributing{budget}."
     if capacity:
