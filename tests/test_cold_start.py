@@ -141,3 +141,25 @@ def test_a_rebuilt_index_is_asked_again_and_answers_as_the_cache_did(home):
     after.open()
     assert after.search(query, k=3) == asked and after._collection is not None  # a new build: chromadb again
     after.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "collecting"),
+    [
+        (["ceiling", "review", "design.md", "-o", "out.md"], False),
+        (["ceiling", "facts", "design.md"], False),
+        (["ceiling", "chat"], True),
+        (["ceiling", "eval", "--llm", "local"], True),
+        (["ceiling", "mcp"], True),
+    ],
+)
+def test_a_one_shot_command_pauses_the_garbage_collector_and_a_long_running_one_keeps_it(argv, collecting):
+    """~0.5 s of a cold review on 2 cores is collector passes over objects that live until exit (eval/bench.py)."""
+    code = (
+        "import gc, sys\n"
+        "from ceiling.app.cli import _pause_the_collector\n"
+        f"_pause_the_collector({argv!r})\n"
+        "print(gc.isenabled())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == str(collecting), done.stderr
