@@ -57,9 +57,10 @@ def home(tmp_path, corpus_index) -> Path:
     return target
 
 
-def review(home: Path, *corpus: Path) -> dict:
+def _last_json_line(home: Path, code: str, *args: str) -> dict:
+    """Run `code` in a new Python process with CEILING_HOME=home; the JSON object its last line prints."""
     result = subprocess.run(
-        [sys.executable, "-c", REVIEW, str(FRAUD), *map(str, corpus)],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -67,6 +68,10 @@ def review(home: Path, *corpus: Path) -> dict:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def review(home: Path, *corpus: Path) -> dict:
+    return _last_json_line(home, REVIEW, str(FRAUD), *map(str, corpus))
 
 
 def cli_review(home: Path, output: Path) -> dict[str, bool]:
@@ -79,15 +84,7 @@ def cli_review(home: Path, output: Path) -> dict[str, bool]:
         finally:
             print(json.dumps({{m: m in sys.modules for m in ("chromadb", "onnxruntime", "torch")}}))
         """)
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "CEILING_HOME": str(home)},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return _last_json_line(home, code)
 
 
 def test_a_review_asked_before_needs_neither_chromadb_nor_the_model_and_says_the_same(home, tmp_path):
