@@ -386,3 +386,19 @@ def test_the_first_number_of_a_percentage_range_is_a_percentage():
 def test_named_accelerators_are_the_fleet_beside_a_larger_count_of_cpu_machines():
     facts = extract("The cluster has 64 V100 GPUs for the dense part and 100 CPU instances for the embeddings.")
     assert facts.workers.value == 64
+
+
+def test_a_chat_message_in_lower_case_splits_into_sentences_and_keeps_its_abbreviations():
+    text = "plan is 2 nodes of 8x H100 for now. traffic peaks around 45 req/s, e.g. during EU mornings. ok?"
+    assert split_sentences(text) == [
+        "plan is 2 nodes of 8x H100 for now.",
+        "traffic peaks around 45 req/s, e.g. during EU mornings.",
+        "ok?",
+    ]
+
+
+def test_a_number_with_no_time_unit_does_not_make_a_rate_read_elsewhere_an_assumption():
+    facts = extract("we stuff the last 10 messages of the thread into the prompt. traffic peaks around 45 req/s.")
+    assert facts.request_rate.value == 45 and not facts.request_rate.assumed
+    alone = extract("we stuff the last 10 messages of the thread into the prompt.")
+    assert alone.request_rate.value is None and "gives no time unit" in (alone.request_rate.assumption or "")

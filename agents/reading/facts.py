@@ -27,7 +27,12 @@ from ceiling.agents.reading.units import DATA_UNIT, TIME_UNIT, convert, data_uni
 from ceiling.agents.schemas import Fact, SystemFacts
 from ceiling.agents.scoring.pressures import LLM_PARAMS
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9*\-•])|\n\s*\n|\n(?=\s*(?:[-*•#>|]|\d+[.)]\s))")
+# A sentence ends at . ! ? (or ;) before a capital, and at . ! ? before a lower-case word too: chat messages start
+# theirs in lower case ("... 2 nodes for now. traffic is ~1.2M/day"); an abbreviation's period is re-joined below. A
+# clause after ";" stays in its sentence ("...; our 4 GPUs prove it" belongs to what it continues).
+_SENTENCE_SPLIT = re.compile(
+    r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9*\-•])|(?<=[.!?])\s+(?=[a-z])|\n\s*\n|\n(?=\s*(?:[-*•#>|]|\d+[.)]\s))"
+)
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\d])")
 _SUFFIX = re.compile(r"\s?(k|K|M|B|bn|T)(?![A-Za-z/])")
 _SUFFIX_VALUE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
@@ -184,7 +189,7 @@ def _written_numbers(quote: str) -> set[str]:
 # A period that ends an abbreviation ends no sentence: "e.g. Llama", "approx. 20 ms", "Fig. 3".
 _ABBREVIATION_END = re.compile(
     r"\b(?:e\.g|i\.e|vs|approx|cf|fig|figs|sec|eq|eqs|no|nos|al|ca|resp|incl|esp|mr|mrs|dr|inc|ltd"
-    r"|corp|dept|u\.s)\.$",
+    r"|corp|dept|u\.s|etc|a\.k\.a|viz|approx|min|max|avg|est|ft|pp|vol|ref|refs|ver|v|p\.s|p\.p\.s|n\.b)\.$",
     re.I,
 )
 
@@ -474,12 +479,17 @@ class _Notes:
     """What the reader refused to read or had to choose, per field, for the assumptions list."""
 
     by_field: dict[str, list[str]] = field(default_factory=dict)
+    if_unread: set[str] = field(default_factory=set)  # notes dropped when their field is read after all
     candidates: dict[str, list[_Candidate]] = field(default_factory=dict)
 
-    def add(self, name: str, note: str) -> None:
+    def add(self, name: str, note: str, only_if_unread: bool = False) -> None:
+        """`only_if_unread`: a note about another number that might have been this field ("10 messages" with no
+        time unit), kept only when the field is read from nothing else."""
         name = "workers" if name == "devices_per_node" else field_of(name)  # a node's devices are the fleet's
         if note not in self.by_field.setdefault(name, []):
             self.by_field[name].append(note)
+        if only_if_unread:
+            self.if_unread.add(note)
 
     def usable(self, mention: Mention, name: str | None) -> bool:
         """False for a number that must not be read; says why when the writer plainly meant a field."""
@@ -518,7 +528,9 @@ class _Notes:
             return True
         if mention.kind == "count" and mention.bare and cues.rate_without_time(mention.after()):
             self.add(
-                "request_rate", f'"{mention.text()}" gives no time unit (per second? per day?): not read as a rate'
+                "request_rate",
+                f'"{mention.text()}" gives no time unit (per second? per day?): not read as a rate',
+                only_if_unread=True,
             )
         return False
 
@@ -611,6 +623,10 @@ class _Notes:
         which `assume.complete` extends with the value it assumes instead."""
         for name, found in self.by_field.items():
             fact = getattr(facts, name)
+            if fact.value is not None:
+                found = [note for note in found if note not in self.if_unread]
+            if not found:
+                continue
             text = "; ".join(found)
             if fact.value is None:
                 setattr(facts, name, Fact(assumed=True, assumption=text))
