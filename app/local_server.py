@@ -57,7 +57,7 @@ def preflight(base_url: str, name: str, alive=lambda: True, timeout: float = PRE
     try:
         reply = httpx.post(f"{base_url}/chat/completions", json=body, timeout=timeout)
     except httpx.HTTPError as exc:
-        if not alive():
+        if not _still_alive(alive):
             raise LocalModelError(CRASHED) from None
         raise LocalModelError(f"the llama.cpp server failed a test prompt: {type(exc).__name__}") from None
     if not alive():
@@ -65,6 +65,17 @@ def preflight(base_url: str, name: str, alive=lambda: True, timeout: float = PRE
     if reply.status_code != 200:
         raise LocalModelError(f"the llama.cpp server answered a test prompt with HTTP {reply.status_code}")
     return time.monotonic() - started
+
+
+def _still_alive(alive, grace_s: float = 3.0) -> bool:
+    """Whether the server lives on after a dropped connection: a process killed by a signal closes its socket a
+    moment before the kernel reports it gone, so it gets a few seconds to be seen exiting."""
+    deadline = time.monotonic() + grace_s
+    while alive():
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 CRASHED = (
