@@ -89,13 +89,9 @@ def review(state: dict, chunk_text) -> Finding:
 
 def check_deadline(state: dict) -> list[str]:
     """Re-check stage 1 after the critic cut the workers: did the tax move the ceiling?"""
-    facts, design, machine = state["facts"], state["design"], state["machine"]
-    deadline = facts.num("deadline")
-    if facts.text("workload") != "training" or design.workers is None or not deadline:
-        return []
-    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0)
-    seconds = scoring.training_time_s(flops, design.workers, machine.gpu_peak_flops_per_s, machine.mfu)
-    if seconds <= deadline:
+    design, deadline = state["design"], state["facts"].num("deadline")
+    seconds = _training_seconds(state, design.workers) if design.workers is not None else None
+    if seconds is None or seconds <= deadline:
         return []
     return [
         f"with {design.workers} workers the run needs {seconds / 86400:,.1f} days, over the "
@@ -112,17 +108,12 @@ def check_no_worker_count_fits(state: dict) -> list[str]:
     design, comm = state["design"], state["decisions"][6].evidence.communication
     if comm.kind != "all-reduce" or comm.within_budget or design.workers is not None:
         return []
-    workers, mp = int(comm.inputs["workers"]), int(comm.inputs.get("model_parallel", 1))
+    workers = int(comm.inputs["workers"])
     if workers > state["machine"].gpus and "two-level collective" not in design.changes:
         return []  # the collective comes first
-    need = _workers_the_deadline_needs(state)
-    fits = mp * _largest_fitting_workers(
-        comm.inputs["step_compute_s"] / mp,
-        comm.inputs["gradient_bytes"] / mp,
-        comm.inputs["bandwidth_bytes_per_s"],
-        comm.inputs["alpha_s"],
-        max(workers // mp, 1),
-    )
+    one_gpu = _training_seconds(state, 1)
+    need = math.ceil(one_gpu / state["facts"].num("deadline")) if one_gpu is not None else None
+    fits = _workers_that_fit(comm)
     if need is None or not fits < need <= workers:
         return []
     return [
@@ -132,14 +123,28 @@ def check_no_worker_count_fits(state: dict) -> list[str]:
     ]
 
 
-def _workers_the_deadline_needs(state: dict) -> int | None:
-    """The fewest GPUs that finish a training run by its deadline (the stage 1 arithmetic); None for other work."""
+def _training_seconds(state: dict, workers: int) -> float | None:
+    """How long the training run takes on `workers` GPUs (the stage 1 arithmetic); None unless a training run has a
+    deadline to meet."""
     facts, machine = state["facts"], state["machine"]
-    deadline = facts.num("deadline")
-    if facts.text("workload") != "training" or not deadline:
+    if facts.text("workload") != "training" or not facts.num("deadline"):
         return None
     flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0)
-    return math.ceil(scoring.training_time_s(flops, 1, machine.gpu_peak_flops_per_s, machine.mfu) / deadline)
+    return scoring.training_time_s(flops, workers, machine.gpu_peak_flops_per_s, machine.mfu)
+
+
+def _workers_that_fit(comm) -> int:
+    """The most workers whose all-reduce no longer outlasts the compute: data-parallel ranks (each all-reduces 1/mp
+    of the gradient) times the model-parallel degree, never below one model copy."""
+    workers, mp = int(comm.inputs["workers"]), int(comm.inputs.get("model_parallel", 1))
+    ranks = _largest_fitting_workers(
+        comm.inputs["step_compute_s"] / mp,
+        comm.inputs["gradient_bytes"] / mp,
+        comm.inputs["bandwidth_bytes_per_s"],
+        comm.inputs["alpha_s"],
+        max(workers // mp, 1),
+    )
+    return ranks * mp
 
 
 def exhausted(state: dict) -> bool:
@@ -192,15 +197,7 @@ def revise(state: dict) -> tuple[Design, str]:
             return design, change
         mp = int(comm.inputs.get("model_parallel", 1))
         if "fewer workers" not in tried and workers > mp:
-            # Count data-parallel ranks (each all-reduces 1/mp of the gradient); never below one model copy.
-            ranks = _largest_fitting_workers(
-                comm.inputs["step_compute_s"] / mp,
-                comm.inputs["gradient_bytes"] / mp,
-                comm.inputs["bandwidth_bytes_per_s"],
-                comm.inputs["alpha_s"],
-                max(workers // mp, 1),
-            )
-            n = ranks * mp
+            n = _workers_that_fit(comm)
             design.workers, change = (
                 n,
                 f"cut the workers from {workers} to {n}, where the all-reduce no longer outlasts the compute",
