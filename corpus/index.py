@@ -3,7 +3,8 @@
 Layout under ``<home>/index`` (``home`` = ``$CEILING_HOME`` or ``~/.cache/ceiling``)::
 
     chroma/             chromadb PersistentClient, one collection per corpus set (cosine space):
-                        "ceiling-corpus" for the packaged chapters, "ceiling-corpus-<key>" for a set with more folders
+                        "ceiling-corpus" for the packaged chapters, "ceiling-corpus-<key>" for a set with more folders;
+                        beside each, "<collection>-sentences": its quotable sentences, searched for citations
     state.json          content hash + chunk count of the last complete build (state-<key>.json for other sets)
     embeddings.sqlite   embedding cache: sha256(model id + text) -> float32 vector; and the retrieval cache:
                         sha256(collection + built index + k + query) -> the ids and scores chromadb answered
@@ -43,6 +44,7 @@ from pydantic import BaseModel
 
 from .chunking import CHUNKER_VERSION, Chunk, CorpusError, chunk_text, corpus_files, read_corpus_file
 from .embedding import MODEL_ID, MiniLMEmbeddingFunction, ceiling_home, default_embedding_function
+from .sentences import Piece, citable_pieces
 
 __all__ = [
     "COLLECTION",
@@ -52,6 +54,7 @@ __all__ = [
     "EmbeddingCache",
     "Hit",
     "IndexStatus",
+    "SentenceHit",
     "check_corpus",
     "corpus_folders",
     "set_key",
@@ -68,7 +71,7 @@ CACHE_FILE = "embeddings.sqlite"
 CHROMA_DIR = "chroma"
 _ADD_BATCH = 1000
 # Bump when what goes into the collection changes (e.g. the embedded text): part of the hash.
-INDEX_VERSION = "ceiling-index/1"
+INDEX_VERSION = "ceiling-index/2"  # 2: the sentence collection
 # Bump when what a search returns for the same chromadb answer changes: part of the retrieval cache key.
 RETRIEVAL_VERSION = "ceiling-retrieval/1"
 
@@ -80,7 +83,7 @@ class IndexStatus(BaseModel):
     chunks: int
     seconds: float
     reason: str = ""  # "cached", "no index", "corpus changed", "rebuild requested", ...
-    embedded: int = 0  # chunks that had to go through the model (cache misses)
+    embedded: int = 0  # chunks and quotable sentences that had to go through the model (cache misses)
     content_hash: str = ""
     path: str = ""
 
@@ -89,6 +92,14 @@ class Hit(BaseModel):
     """One search result: the chunk and its cosine similarity to the query."""
 
     chunk: Chunk
+    score: float
+
+
+class SentenceHit(BaseModel):
+    """One sentence search result: a quotable piece of ``chunk`` and its cosine similarity to the query."""
+
+    chunk: Chunk
+    text: str
     score: float
 
 
@@ -224,6 +235,12 @@ class EmbeddingCache:
                 self._conn = None
 
 
+def _pieces_of(chunks: Sequence[Chunk]) -> dict[str, Piece]:
+    """The quotable sentences of ``chunks`` by id "<chunk id>#<n>" (the order of the corpus)."""
+    pieces = [p for c in chunks for p in citable_pieces(c.chunk_id, c.section, c.text)]
+    return {f"{p.chunk_id}#{i}": p for i, p in enumerate(pieces)}
+
+
 # --------------------------------------------------------------------------- index
 
 
@@ -254,9 +271,12 @@ class CorpusIndex:
         self.status: IndexStatus | None = None
         self._chunks: list[Chunk] = []
         self._by_id: dict[str, Chunk] = {}
+        self._pieces: dict[str, Piece] = {}  # quotable sentences by id "<chunk id>#<n>"
+        self.sentences_name = f"{self.collection_name}-sentences"
         self._hash = ""
         self._build_id = ""  # of the built index this object answers from (state.json): part of retrieval keys
         self._collection: Any = None
+        self._sentence_collection: Any = None
         self._lock = threading.RLock()
 
     # ---- corpus
@@ -299,14 +319,18 @@ class CorpusIndex:
         except (OSError, ValueError):
             return {}
 
-    def _stale(self, content_hash: str, n_chunks: int) -> str:
+    def _stale(self, content_hash: str, n_chunks: int, n_sentences: int) -> str:
         """Why the on-disk index does not match the corpus ("" when it does)."""
         state = self._read_state()
         if not state or not (self.path / CHROMA_DIR).is_dir():
             return "no index"
         if state.get("content_hash") != content_hash:
             return "corpus changed"
-        if state.get("chunks") != n_chunks or state.get("collection") != self.collection_name:
+        if (
+            state.get("chunks") != n_chunks
+            or state.get("sentences") != n_sentences
+            or state.get("collection") != self.collection_name
+        ):
             return "index incomplete"
         return ""
 
@@ -329,7 +353,7 @@ class CorpusIndex:
     def needs_build(self) -> bool:
         """Whether `open()` will have to embed the corpus (slow: loads the model)."""
         content_hash, chunks = self._read_corpus()
-        return bool(self._stale(content_hash, len(chunks)))
+        return bool(self._stale(content_hash, len(chunks), len(_pieces_of(chunks))))
 
     def open(self, rebuild: bool = False) -> IndexStatus:
         """Make the index match the corpus; rebuild only if the content hash changed."""
@@ -337,12 +361,12 @@ class CorpusIndex:
             t0 = time.perf_counter()
             content_hash, chunks = self._read_corpus()
             self._set_chunks(content_hash, chunks)
-            reason = "rebuild requested" if rebuild else self._stale(content_hash, len(chunks))
+            reason = "rebuild requested" if rebuild else self._stale(content_hash, len(chunks), len(self._pieces))
             embedded = 0
             if reason:
                 with self._build_lock():
                     # another process may have built the same corpus while we waited
-                    if not rebuild and not self._stale(content_hash, len(chunks)):
+                    if not rebuild and not self._stale(content_hash, len(chunks), len(self._pieces)):
                         reason = ""
                     else:
                         embedded = self._build(content_hash, chunks)
@@ -374,6 +398,7 @@ class CorpusIndex:
                 raise ValueError(f"duplicate chunk id {c.chunk_id}")
             by_id[c.chunk_id] = c
         self._hash, self._chunks, self._by_id = content_hash, chunks, by_id
+        self._pieces = _pieces_of(chunks)
 
     @staticmethod
     def _state_build_id(state: dict[str, Any]) -> str:
@@ -408,35 +433,53 @@ class CorpusIndex:
                 vecs[i] = v
         return [v for v in vecs if v is not None], len(missing)
 
-    def _build(self, content_hash: str, chunks: list[Chunk]) -> int:
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._state_path().unlink(missing_ok=True)  # an interrupted build must not look complete
-        self._collection = None
-        self._build_id = ""
-        self.cache.forget_hits(self.collection_name)  # answers of the index being replaced (the keys differ anyway)
-        vectors, misses = self.embed_texts([embedding_input(c) for c in chunks])
-        client = self._client()
+    def _create(self, client: Any, name: str, content_hash: str, rows: list[tuple[str, str, dict, list]]) -> Any:
+        """A new collection ``name`` holding ``rows`` of (id, document, metadata, embedding)."""
         try:
-            client.delete_collection(self.collection_name)
+            client.delete_collection(name)
         except Exception:  # noqa: BLE001 - absent collection (NotFoundError/ValueError by version)
             pass
         col = client.create_collection(
-            self.collection_name,
+            name,
             embedding_function=self.embedding_function,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"content_hash": content_hash, "chunker": CHUNKER_VERSION, "model": MODEL_ID},
         )
-        for i in range(0, len(chunks), _ADD_BATCH):
-            part = chunks[i : i + _ADD_BATCH]
-            col.add(
-                ids=[c.chunk_id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[{"doc": c.doc, "section": c.section} for c in part],
-                embeddings=vectors[i : i + _ADD_BATCH],
-            )
+        for i in range(0, len(rows), _ADD_BATCH):
+            ids, documents, metadatas, embeddings = zip(*rows[i : i + _ADD_BATCH], strict=True)
+            col.add(ids=list(ids), documents=list(documents), metadatas=list(metadatas), embeddings=list(embeddings))
+        return col
+
+    def _build(self, content_hash: str, chunks: list[Chunk]) -> int:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._state_path().unlink(missing_ok=True)  # an interrupted build must not look complete
+        self._collection = self._sentence_collection = None
+        self._build_id = ""
+        for name in (self.collection_name, self.sentences_name):  # answers of the index being replaced
+            self.cache.forget_hits(name)
+        pieces = list(self._pieces.items())
+        vectors, misses = self.embed_texts([embedding_input(c) for c in chunks] + [p.text for _, p in pieces])
+        chunk_vectors, piece_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
+        client = self._client()
+        col = self._create(
+            client,
+            self.collection_name,
+            content_hash,
+            [
+                (c.chunk_id, c.text, {"doc": c.doc, "section": c.section}, v)
+                for c, v in zip(chunks, chunk_vectors, strict=True)
+            ],
+        )
+        sentences = self._create(
+            client,
+            self.sentences_name,
+            content_hash,
+            [(pid, p.text, {"chunk_id": p.chunk_id}, v) for (pid, p), v in zip(pieces, piece_vectors, strict=True)],
+        )
         state = {
             "content_hash": content_hash,
             "chunks": len(chunks),
+            "sentences": len(pieces),
             "collection": self.collection_name,
             "chunker": CHUNKER_VERSION,
             "model": MODEL_ID,
@@ -447,21 +490,31 @@ class CorpusIndex:
         tmp = self._state_path().with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state, indent=1))
         os.replace(tmp, self._state_path())
-        self._collection = col
+        self._collection, self._sentence_collection = col, sentences
         self._build_id = state["build_id"]
         return misses
 
     def collection(self) -> Any:
-        """The chromadb collection (opens the client on first use; rebuilds a broken index)."""
+        """The chromadb collection of chunks (opens the client on first use; rebuilds a broken index)."""
+        return self._open_collection(sentences=False)
+
+    def sentence_collection(self) -> Any:
+        """The chromadb collection of quotable sentences (opens the client on first use; rebuilds a broken index)."""
+        return self._open_collection(sentences=True)
+
+    def _open_collection(self, sentences: bool) -> Any:
         with self._lock:
             self._ensure_open()
-            if self._collection is not None:
-                return self._collection
-            col = None
+            col = self._sentence_collection if sentences else self._collection
+            if col is not None:
+                return col
+            name, expected = (
+                (self.sentences_name, len(self._pieces)) if sentences else (self.collection_name, len(self._chunks))
+            )
             try:
-                col = self._client().get_collection(self.collection_name, embedding_function=self.embedding_function)
+                col = self._client().get_collection(name, embedding_function=self.embedding_function)
                 meta = col.metadata or {}
-                if meta.get("content_hash") != self._hash or col.count() != len(self._chunks):
+                if meta.get("content_hash") != self._hash or col.count() != expected:
                     col = None
             except Exception as exc:  # noqa: BLE001 - missing/corrupt collection: rebuild below
                 log.warning("corpus index unusable (%s); rebuilding", " ".join(str(exc).split())[:200])
@@ -479,8 +532,11 @@ class CorpusIndex:
                     content_hash=self._hash,
                     path=str(self.path),
                 )
-                col = self._collection
-            self._collection = col
+                return self._sentence_collection if sentences else self._collection
+            if sentences:
+                self._sentence_collection = col
+            else:
+                self._collection = col
             return col
 
     # ---- queries
@@ -490,54 +546,56 @@ class CorpusIndex:
         vecs, _ = self.embed_texts([text])
         return vecs[0]
 
-    def _hits_key(self, query: str, n: int) -> str:
+    def _hits_key(self, name: str, query: str, n: int) -> str:
         """Retrieval cache key: the collection, the corpus and build of its index, ``n`` and the query."""
-        ident = f"{RETRIEVAL_VERSION}\0{self.collection_name}\0{self._hash}\0{self._build_id}\0{n}\0{query}"
+        ident = f"{RETRIEVAL_VERSION}\0{name}\0{self._hash}\0{self._build_id}\0{n}\0{query}"
         return hashlib.sha256(ident.encode()).hexdigest()
 
-    def search(self, query: str, k: int = 3) -> list[Hit]:
-        """Top-``k`` chunks by cosine similarity to ``query``.
+    def _nearest(self, query: str, k: int, sentences: bool) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the ``k`` chunks (or sentences) nearest ``query``, best first.
 
         From the retrieval cache when this built index answered the same query before (no chromadb, no model);
         otherwise chromadb answers and the answer is cached."""
         if k <= 0 or not query.strip():
             return []
         self._ensure_open()
-        if not self._chunks:
+        known, name = (self._pieces, self.sentences_name) if sentences else (self._by_id, self.collection_name)
+        n = min(k, len(known))
+        if not n:
             return []
-        n = min(k, len(self._chunks))
         with self._lock:
-            key = self._hits_key(query, n) if self._build_id else ""
+            key = self._hits_key(name, query, n) if self._build_id else ""
         cached = self.cache.get_hits(key) if key else None
-        if cached is not None and len(cached) == n and all(cid in self._by_id for cid, _ in cached):
-            return [Hit(chunk=self._by_id[cid], score=score) for cid, score in cached]
+        if cached is not None and len(cached) == n and all(i in known for i, _ in cached):
+            return cached
         vec = self.query_embedding(query)
-        include = ["distances", "documents", "metadatas"]
         try:
-            res = self.collection().query(query_embeddings=[vec], n_results=n, include=include)
+            res = self._open_collection(sentences).query(query_embeddings=[vec], n_results=n, include=["distances"])
         except Exception:  # noqa: BLE001 - e.g. the collection was rebuilt by another CorpusIndex
             with self._lock:
-                self._collection = None
-            res = self.collection().query(query_embeddings=[vec], n_results=n, include=include)
-        hits: list[Hit] = []
-        ids = res["ids"][0]
-        dists = res["distances"][0] if res.get("distances") else [None] * len(ids)
-        docs = res["documents"][0] if res.get("documents") else [None] * len(ids)
-        metas = res["metadatas"][0] if res.get("metadatas") else [None] * len(ids)
-        for cid, dist, doc, meta in zip(ids, dists, docs, metas, strict=True):
-            chunk = self._by_id.get(cid)
-            if chunk is None:  # should not happen: the collection matches the content hash
-                meta = meta or {}
-                chunk = Chunk(
-                    chunk_id=cid, doc=str(meta.get("doc", "")), section=str(meta.get("section", "")), text=doc or ""
-                )
-            score = 1.0 - float(dist) if dist is not None else 0.0
-            hits.append(Hit(chunk=chunk, score=round(score, 6)))
-        with self._lock:  # the key of the index that answered (a broken one is rebuilt by collection())
-            key = self._hits_key(query, n) if self._build_id else ""
-        if key and len(hits) == n and all(h.chunk.chunk_id in self._by_id for h in hits):
-            self.cache.put_hits(key, self.collection_name, [(h.chunk.chunk_id, h.score) for h in hits])
+                self._collection = self._sentence_collection = None
+            res = self._open_collection(sentences).query(query_embeddings=[vec], n_results=n, include=["distances"])
+        hits = [
+            (i, round(1.0 - float(dist), 6))
+            for i, dist in zip(res["ids"][0], res["distances"][0], strict=True)
+            if i in known  # always, as the collection matches the content hash
+        ]
+        with self._lock:  # the key of the index that answered (a broken one is rebuilt by _open_collection)
+            key = self._hits_key(name, query, n) if self._build_id else ""
+        if key and len(hits) == n:
+            self.cache.put_hits(key, name, hits)
         return hits
+
+    def search(self, query: str, k: int = 3) -> list[Hit]:
+        """Top-``k`` chunks by cosine similarity to ``query`` (see ``_nearest`` for the cache)."""
+        return [Hit(chunk=self._by_id[i], score=score) for i, score in self._nearest(query, k, sentences=False)]
+
+    def search_sentences(self, query: str, k: int = 10) -> list[SentenceHit]:
+        """Top-``k`` quotable sentences (or clauses) of the corpus by cosine similarity to ``query``."""
+        return [
+            SentenceHit(chunk=self._by_id[self._pieces[i].chunk_id], text=self._pieces[i].text, score=score)
+            for i, score in self._nearest(query, k, sentences=True)
+        ]
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         """The chunk with this id, or None (for checking that citations resolve)."""
@@ -555,5 +613,5 @@ class CorpusIndex:
     def close(self) -> None:
         """Drop the chromadb handle and the cache connection (the files stay)."""
         with self._lock:
-            self._collection = None
+            self._collection = self._sentence_collection = None
             self.cache.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ceiling.eval.cases import Case
+from ceiling.eval.citation_support import JUDGEMENTS, judge_review
 
 STAGE_FIELDS = ("ceiling", "distribute", "topology", "mode", "metric", "tax")
 
@@ -22,6 +23,7 @@ class CaseResult(BaseModel):
     answers: dict[str, str]
     citations: int = 0
     citations_valid: int = 0
+    citation_support: dict[int, dict[str, int]] = {}  # stage -> supporting / generic / contradicting quotes
     llm_proposals: int = 0
     llm_survived: int = 0
     calls: int = 0
@@ -115,6 +117,7 @@ def score(case: Case, review, chunk_text, facts=None) -> CaseResult:
         checks=checks,
         citations=len(citations),
         citations_valid=valid,
+        citation_support=judge_review(review),
         answers={
             "ceiling": review.ceiling,
             "distribute": ", ".join(review.distribute) or "none",
@@ -143,6 +146,12 @@ def summarize(all_results: list[CaseResult]) -> dict:
         return round(sum(values) / len(values), 4) if values else None
 
     per_field = {f: rate([ok for r in results if (ok := r.stage_ok(f)) is not None]) for f in STAGE_FIELDS}
+    support = {
+        stage: {j: sum(r.citation_support.get(stage, {}).get(j, 0) for r in results) for j in JUDGEMENTS}
+        for stage in range(1, len(STAGE_FIELDS) + 1)
+    }
+    judged = {j: sum(s[j] for s in support.values()) for j in JUDGEMENTS}
+    quotes = sum(judged.values())
     checks = [c for r in results for c in r.checks]
     proposals = sum(r.llm_proposals for r in results)
     n = max(len(results), 1)
@@ -156,6 +165,15 @@ def summarize(all_results: list[CaseResult]) -> dict:
         "read": rate([c.passed for c in checks if c.name.startswith("read.")]),
         "loops": rate([c.passed for c in checks if c.name == "loops"]),
         "citations_valid": rate([c.passed for c in checks if c.name == "citations"]),
+        # of the quotes of the labelled chapter (eval/citation_support.py): the share that supports its answer, and
+        # the share that does not argue for another answer
+        "citation_support": round(judged["supporting"] / quotes, 4) if quotes else None,
+        "citations_not_contradicting": round(1 - judged["contradicting"] / quotes, 4) if quotes else None,
+        "citation_support_per_stage": {
+            f: round(s["supporting"] / sum(s.values()), 4) if sum(s.values()) else None
+            for f, s in zip(STAGE_FIELDS, support.values(), strict=True)
+        },
+        "citation_counts": judged,
         "llm_survival": round(sum(r.llm_survived for r in results) / proposals, 4) if proposals else None,
         "calls_per_case": round(sum(r.calls for r in results) / n, 2),
         "tokens_per_case": round(sum(r.prompt_tokens + r.completion_tokens for r in results) / n, 1),

@@ -357,11 +357,12 @@ def test_a_what_if_reply_shows_what_changed_not_the_whole_review_again(tmp_path,
 
 def test_the_chat_writes_math_as_text_and_quotes_whole(tmp_path, corpus_index):
     """The chapter's "$2.4$ ms" is written as "2.4 ms" (the chat renders no LaTeX), and a passage cut mid-sentence
-    says so with an ellipsis."""
+    says so with an ellipsis: a clause quoted from a longer sentence opens with one, and none stops mid-way."""
     from ceiling.app.chat import ChatApp
 
     app = ChatApp(Threads(tmp_path / "chat"))
     first, *_ = _reply(app, [], None, FRAUD)
     text = "\n".join(m["content"] for m in first if isinstance(m["content"], str))
     assert "$2.4$" not in text and "communication tax of 2.4 ms leaves 17.6 ms of the 20 ms budget" in text
-    assert "so the design is comfortably …" in text
+    assert "… the per-request communication tax of 2.4 ms" in text and "so the design is comfortably feasible." in text
+    assert "comfortably …" not in text

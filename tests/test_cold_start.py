@@ -20,20 +20,21 @@ from ceiling.corpus.index import CorpusIndex
 REPO = Path(__file__).resolve().parents[1]
 FRAUD = REPO / "examples" / "fraud-scoring.md"
 
-# A review in a process of its own: the citations of each stage, the queries it retrieved (a spy that calls through)
+# A review in a process of its own: the citations of each stage, the claims it searched the corpus's sentences for (a
+# spy that calls through)
 # and which heavy modules it loaded.
 REVIEW = textwrap.dedent("""
     import json, sys
     from ceiling.corpus.index import CorpusIndex
     from ceiling.graph.workflow import run
 
-    queries, search = [], CorpusIndex.search
+    queries, search = [], CorpusIndex.search_sentences
 
-    def spy(self, query, k=3):
+    def spy(self, query, k=10):
         queries.append(query)
         return search(self, query, k)
 
-    CorpusIndex.search = spy
+    CorpusIndex.search_sentences = spy
     state = run(open(sys.argv[1]).read(), corpus=sys.argv[2:])
     cited = {n: [c.chunk_id for c in d.citations] for n, d in sorted(state["decisions"].items())}
     loaded = {m: m in sys.modules for m in ("chromadb", "onnxruntime", "torch")}
@@ -103,12 +104,13 @@ def test_a_changed_corpus_is_not_answered_from_the_retrieval_cache(home, tmp_pat
         "# Gossip Membership\n\nEvery node periodically picks a random peer and swaps its view of the cluster.\n"
     )
     before = review(home, mine)
-    assert before["loaded"]["chromadb"] and len(before["queries"]) == 6
+    # one claim per answer cited: stage 2 distributes inference and coordination
+    assert before["loaded"]["chromadb"] and len(before["queries"]) == 7
     cached = review(home, mine)
     assert not cached["loaded"]["chromadb"] and cached["cited"] == before["cited"]
 
-    # A chapter that says, word for word, what stage 1 asks: the closest passage there is, if the index is asked.
-    (mine / "binding.md").write_text(f"# Which Ceiling Binds\n\n{before['queries'][0]}.\n")
+    # A chapter that states, word for word, stage 1's claim: the closest sentence there is, if the index is asked.
+    (mine / "binding.md").write_text(f"# Which Ceiling Binds\n\n{before['queries'][0]}\n")
     after = review(home, mine)
     assert after["loaded"]["chromadb"]  # the corpus changed: its index is rebuilt and asked again
     assert after["cited"]["1"][0].startswith("binding:"), after["cited"]["1"]

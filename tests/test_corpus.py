@@ -25,7 +25,7 @@ from ceiling.corpus.embedding import (
     verify_model,
 )
 from ceiling.corpus.index import DEFAULT_CORPUS_DIR, CorpusIndex
-from ceiling.corpus.retrieve import Passage, best_quote, default_index, reset_default_index, retrieve
+from ceiling.corpus.retrieve import Passage, default_index, reset_default_index, retrieve
 
 SOURCE = DEFAULT_CORPUS_DIR / "chapter-01-section-08.txt"
 DOC = "chapter-01-section-08"
@@ -201,24 +201,6 @@ def test_plain_text_hard_wrapped_user_file():
     assert all(c.text in text for c in chunks)
 
 
-# --------------------------------------------------------------------------- best_quote
-
-
-def test_best_quote_is_an_exact_substring():
-    text = chunk_document(SOURCE)[6].text  # a long "Stage ..." paragraph
-    for q in ["communication tax alpha-beta", "federated learning", "zzz unrelated", ""]:
-        quote = best_quote(text, q)
-        assert quote and quote in text and len(quote) <= 240
-    stage6 = _chunk_starting(chunk_document(SOURCE), "Stage 6, the tax to budget.")
-    assert best_quote(stage6.text, "alpha-beta cost model") == (
-        "We make these estimates rigorous with the alpha-beta cost model of Chapter 3."
-    )
-    long = "word " * 100 + "end."
-    q = best_quote(long, "word", max_chars=50)
-    assert q in long and len(q) <= 50 and not q.endswith(" ") and q.endswith("word")
-    assert best_quote("", "x") == ""
-
-
 # --------------------------------------------------------------------------- embedding model
 
 
@@ -359,7 +341,7 @@ def test_user_chapter_is_indexed_and_retrieved(built):
     assert idx.chunk(hits[0].chunk.chunk_id) == hits[0].chunk
 
 
-def test_retrieve_returns_passages_with_citable_quotes(built):
+def test_retrieve_returns_passages_and_sentence_search_quotes_them_verbatim(built):
     idx = built[0]
     for q in ["which ceiling binds first", "alpha-beta communication tax fan-out", "memory bandwidth decoding"]:
         passages = retrieve(q, k=3, index=idx)
@@ -367,8 +349,9 @@ def test_retrieve_returns_passages_with_citable_quotes(built):
         for p in passages:
             chunk = idx.chunk(p.chunk_id)
             assert chunk is not None and chunk.text == p.text and chunk.section == p.section
-            quote = best_quote(p.text, q)
-            assert quote and quote in chunk.text and len(quote) <= 240
+        sentences = idx.search_sentences(q, k=4)
+        assert len(sentences) == 4 and all(s.text in s.chunk.text for s in sentences)
+        assert [s.score for s in sentences] == sorted((s.score for s in sentences), reverse=True)
 
 
 def test_default_index_follows_env(built, monkeypatch):
@@ -493,7 +476,9 @@ def test_corpus_change_triggers_rebuild(built, tmp_path, monkeypatch):
         "the cluster, so membership changes reach all nodes in logarithmic rounds.\n"
     )
     idx, st = open_()
-    assert st.built and st.reason == "corpus changed" and st.chunks == base + 1 and st.embedded == 1
+    # one new chunk and its one quotable sentence go through the model; nothing else does
+    assert st.built and st.reason == "corpus changed" and st.chunks == base + 1 and st.embedded == 2
+    assert idx.search_sentences("peers swap their view of the cluster", k=1)[0].chunk.doc == "gossip"
     assert idx.search("random peer exchange of cluster membership views", k=1)[0].chunk.doc == "gossip"
     assert not open_()[1].built
 

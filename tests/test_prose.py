@@ -103,10 +103,14 @@ def test_tidy_rewrites_the_rules_prose_and_leaves_quoted_text_alone():
     )
 
 
-def test_a_quote_is_a_whole_sentence_or_says_where_it_stops():
+def test_a_quote_is_a_whole_sentence_or_says_where_it_starts_and_stops():
     assert prose.whole_quote("Answer the rows top to bottom.") == "Answer the rows top to bottom."
-    assert prose.whole_quote("leaves $17.6$ ms of the $20$ ms budget, so the design is comfortably") == (
-        "leaves 17.6 ms of the 20 ms budget, so the design is comfortably …"
+    # a clause quoted from a longer sentence opens mid-sentence, and says so
+    assert prose.whole_quote("an interactive assistant optimizes tail latency") == (
+        "… an interactive assistant optimizes tail latency …"
+    )
+    assert prose.whole_quote("A passage cut at $17.6$ ms of the $20$ ms budget, so the design is comfortably") == (
+        "A passage cut at 17.6 ms of the 20 ms budget, so the design is comfortably …"
     )
     assert prose.plain_math(r"$6 \times 0.4 = 2.4$ and $\frac{C}{N}$") == "6 × 0.4 = 2.4 and C/N"
 

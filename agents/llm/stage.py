@@ -200,13 +200,17 @@ def check(
         problems.append(f"numbers no tool produced: {', '.join(f'{n:g}' for n in numbers[:5])}")
     if stage == 6 and expected == "within budget" and _SAYS_OVER.search(proposal.justification):
         problems.append("the prose says the tax breaks the budget; the numbers say it is within")
-    # Citations that do not resolve are dropped (the rule agent's stand in); not worth a retry.
+    # Citations that do not resolve, or quote a sentence that does not state the rule behind the answer (the rule
+    # agent's citations are those: agents/stages/citing.py), are dropped and the rule agent's stand in; not worth a
+    # retry (the model was shown the passage for the stage's question, which need not state the answer's rule).
+    supporting = {rc.quote.rstrip(" .") for rc in rule.citations}
     citations = []
     for c in getattr(proposal, "citations", []):
         chunk_id = getattr(c, "chunk_id", passage_id)
         text = chunk_text(chunk_id) if chunk_id else None
-        if text is not None and c.quote.strip() and c.quote.strip() in text:
-            citations.append(Citation(chunk_id=chunk_id, section=_section(chunk_id), quote=c.quote.strip()))
+        quote = c.quote.strip()
+        if text is not None and quote and quote in text and quote.rstrip(" .") in supporting:
+            citations.append(Citation(chunk_id=chunk_id, section=_section(chunk_id), quote=quote))
     return problems, citations, numbers
 
 

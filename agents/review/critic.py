@@ -22,11 +22,10 @@ class Finding(BaseModel):
 
 
 def check_citations(decisions: dict, chunk_text) -> list[str]:
-    """Every citation must name a real chunk and quote text that occurs in it."""
+    """Every citation must name a real chunk and quote text that occurs in it. A stage may cite nothing: the
+    corpus then states no rule for its answer, and the review says so rather than quote filler."""
     problems = []
     for stage, decision in sorted(decisions.items()):
-        if not decision.citations:
-            problems.append(f"stage {stage} has no citation")
         for citation in decision.citations:
             text = chunk_text(citation.chunk_id)
             if text is None:

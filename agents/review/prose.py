@@ -243,9 +243,11 @@ _ENDS = re.compile(r"""[.!?:;…][)"'”’\]]*$""")
 
 
 def whole_quote(text: str) -> str:
-    """A quoted passage as a reader should see it: LaTeX as text, and an ellipsis where it stops mid-sentence."""
+    """A quoted passage as a reader should see it: LaTeX as text, and an ellipsis where it starts or stops
+    mid-sentence (a clause quoted alone: "… an interactive assistant optimizes tail latency …")."""
     text = plain_math(" ".join(str(text).split()))
-    return text if _ENDS.search(text) else text.rstrip(" ,;") + " …"
+    text = text if _ENDS.search(text) else text.rstrip(" ,;") + " …"
+    return "… " + text if text[:1].islower() else text
 
 
 def label(name: str) -> str:

@@ -312,6 +312,8 @@ def stage_section(stage: dict) -> list[str]:
         as_text(prose.tidy(stage["justification"])),
         "",
     ]
+    if not stage["citations"]:
+        return out + ["> The chapter states no rule for this answer that could be quoted.\n"]
     return out + [_quote(c) for c in stage["citations"]]
 
 

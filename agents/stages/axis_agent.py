@@ -43,7 +43,7 @@ def decide(state: dict) -> StageDecision:
             "distributed, "
             f"although the {ceiling} ceiling still points to {AXIS_WORDS[primary]} (pressure {axes[primary]:.2f})."
         )
-        query = "a heavy communication tax can itself become the binding ceiling"
+        cited = ["tax_bound"]  # a situation of stage 2, not an axis: the tax itself binds
     elif primary is None and axes["intelligence"] >= P.BINDS_AT:
         # Section 1.8.1, Stage 2: "a system of many reasoning entities distributes intelligence", ceiling or not.
         distribute = ["intelligence"]
@@ -54,7 +54,6 @@ def decide(state: dict) -> StageDecision:
             + ", ".join(f"{a} ({p:.2f})" for a, p in ranked if a != "intelligence")
             + "."
         )
-        query = "a system of many reasoning entities distributes intelligence"
     elif primary is None:
         distribute: list[str] = []
         why = (
@@ -62,7 +61,6 @@ def decide(state: dict) -> StageDecision:
             + ", ".join(f"{a} {p:.2f}" for a, p in ranked)
             + "). One machine will do; spend the headcount on the product."
         )
-        query = "flat hexagon every axis low a single machine will do"
     else:
         # A ceiling the text states in words beside the one its numbers show ("large-scale expert parallelism" in a
         # service whose load binds): the design spreads along that axis too.
@@ -88,12 +86,13 @@ def decide(state: dict) -> StageDecision:
             + ", ".join(f"{a} ({axes[a]:.2f})" for a in kept)
             + "; distributing along an axis whose ceiling never bound adds cost without relief."
         )
-        query = f"{ceiling} ceiling sends you to {AXIS_WORDS[primary]} axis"
+    if not (state["design"].single_machine and primary is not None):
+        cited = distribute or ["none"]
     return StageDecision(
         stage=2,
         name="axis",
         answer=", ".join(distribute) if distribute else "none (one machine)",
         justification=why,
-        citations=cite(query),
+        citations=cite(2, *cited),
         evidence=AxisEvidence(axes=axes, ranked=ranked, distribute=distribute, primary=primary),
     )

@@ -8,12 +8,6 @@ from ceiling.agents.scoring import pressures as P
 from ceiling.agents.stages.citing import cite
 from ceiling.agents.stages.evidence import CeilingEvidence
 
-_QUERIES = {
-    "data": "data ceiling: the data is too big for one machine's memory or disk, distribute data",
-    "model": "model ceiling: the model is too big for one accelerator's memory, distribute the model",
-    "throughput": "throughput ceiling: the request volume exceeds one server's throughput, binding ceiling",
-}
-
 
 def decide(state: dict) -> StageDecision:
     facts, machine = state["facts"], state["machine"]
@@ -32,7 +26,6 @@ def decide(state: dict) -> StageDecision:
             + "; ".join(lines)
             + "); give the size or load to have it computed."
         )
-        query = _QUERIES[stated]
     elif binding == "none":
         answer = "none"
         why = (
@@ -42,7 +35,6 @@ def decide(state: dict) -> StageDecision:
             "checklist is moot: "
             "distribution is forced by a ceiling, never chosen for elegance."
         )
-        query = "if none binds the correct design is a single machine"
     else:
         c = ceilings[binding]
         others = [n for n, p in ceilings.items() if n != binding and p.binds]
@@ -58,13 +50,12 @@ def decide(state: dict) -> StageDecision:
                 else ""
             )
         )
-        query = _QUERIES[binding]
     return StageDecision(
         stage=1,
         name="ceiling",
         answer=answer,
         justification=why,
-        citations=cite(query),
+        citations=cite(1, binding if binding in ("data", "model", "throughput") else "none"),
         evidence=CeilingEvidence(
             ceiling=binding,
             pressures=ceilings,

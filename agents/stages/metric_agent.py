@@ -50,7 +50,6 @@ def decide(state: dict) -> StageDecision:
     )
     metric, reason = choose(inputs.mode, inputs.cost_focus, inputs.reliability_focus, inputs.slo_stated)
     why = f"Stage 4 set the mode to {mode}, so {reason}."
-    query = f"dominant metric {metric} optimize declare which one the design optimizes"
     return StageDecision(
-        stage=5, name="metric", answer=metric, justification=why, citations=cite(query), evidence=inputs
+        stage=5, name="metric", answer=metric, justification=why, citations=cite(5, metric), evidence=inputs
     )

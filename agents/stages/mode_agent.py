@@ -44,11 +44,12 @@ def decide(state: dict) -> StageDecision:
         )
         + "."
     )
-    query = f"{mode} processing mode how work arrives how fresh the answer must be"
     evidence = ModeEvidence(
         arrival=facts.text("arrival"),
         model_updates_per_example=bool(facts.flag("online_updates")),
         workload=facts.text("workload"),
         slo_ms=slo,
     )
-    return StageDecision(stage=4, name="mode", answer=mode, justification=why, citations=cite(query), evidence=evidence)
+    return StageDecision(
+        stage=4, name="mode", answer=mode, justification=why, citations=cite(4, mode), evidence=evidence
+    )

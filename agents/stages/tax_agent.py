@@ -133,12 +133,11 @@ def decide(state: dict) -> StageDecision:
     tax = compute(state)
     metric = state["decisions"][5].answer
     why = f"Stage 5 optimizes {metric}, so the tax is budgeted against it: " + _describe(tax)
-    query = "communication tax failure tax budget loop back to stage one with fewer workers alpha-beta"
     return StageDecision(
         stage=6,
         name="tax",
         answer=_short(tax),
         justification=why,
-        citations=cite(query),
+        citations=cite(6, "within budget" if tax.communication.within_budget else "over budget"),
         evidence=tax,
     )

@@ -49,13 +49,6 @@ def decide(state: dict) -> StageDecision:
         f"Trust boundaries read from the text: may the parties pool their data? {_said(share)}; is a single point "
         f"of failure acceptable? {_said(spof)}; does it span regions? {_said(regions)}."
     )
-    query = {
-        "single-machine": "if none binds the correct design is a single machine",
-        "decentralized": "decentralized topology forced when no party may hold all the data single point of failure "
-        "federated",
-        "hybrid": "hybrid topology centralized within a region decentralized across regions",
-        "centralized": "centralized topology one coordinator many workers simplest right default",
-    }[topology]
     return StageDecision(
-        stage=3, name="topology", answer=topology, justification=why, citations=cite(query), evidence=facts_used
+        stage=3, name="topology", answer=topology, justification=why, citations=cite(3, topology), evidence=facts_used
     )
