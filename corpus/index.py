@@ -610,6 +610,11 @@ class CorpusIndex:
         self._ensure_open()
         return list(self._chunks)
 
+    def sentences(self) -> list[Piece]:
+        """The quotable sentences of the corpus, in corpus order."""
+        self._ensure_open()
+        return list(self._pieces.values())
+
     def close(self) -> None:
         """Drop the chromadb handle and the cache connection (the files stay)."""
         with self._lock:

@@ -5,7 +5,8 @@ side by side in one run so the ratio is what counts (the machine is noisy):
   first build   building the corpus index in an empty CEILING_HOME (onnx: exports the graph, then embeds)
   cached open   opening that index again in a new process
   cold new      `ceiling review examples/fraud-scoring.md` as a new process whose stage queries were never
-                embedded nor retrieved (a new kind of design: the caches hold only the chunks' embeddings)
+                embedded nor retrieved (a new kind of design: the caches hold only the corpus's chunks and
+                sentences, as its index was built)
   cold review   the same review as a new process, queries and their retrievals cached
   warm review   the same review again inside one process
 and, once: eval (rules) `ceiling eval` over every case, eval (replay) `ceiling eval --llm local`.
@@ -72,7 +73,8 @@ def row(name: str, values: list[float], target: float | None) -> None:
 
 
 def without_queries(home: str) -> str:
-    """A copy of `home` whose caches keep only the corpus chunks' embeddings: every stage query is new, neither
+    """A copy of `home` whose caches keep only the corpus's embeddings (chunks and quotable sentences, as the index
+    build leaves them): every stage query and claim is new, neither
     embedded nor retrieved. The exported graph is shared, not copied (a link), as a new description reviewed in the
     same home finds it already checked."""
     import shutil
@@ -92,6 +94,7 @@ def without_queries(home: str) -> str:
     index = CorpusIndex()
     index.open()
     keep = {index.cache.key(embedding_input(chunk)) for chunk in index.chunks()}
+    keep |= {index.cache.key(piece.text) for piece in index.sentences()}  # the quotable sentences are the corpus's
     index.close()
     with sqlite3.connect(Path(copy) / "index" / "embeddings.sqlite") as db:
         db.executemany(

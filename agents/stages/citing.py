@@ -35,12 +35,24 @@ def _search_terms(stage: int, key: str) -> tuple[str, list[str], list[str], list
     return entry["claim"], entry["names"], rivals, [*later, stage_questions()[stage]["question"]]
 
 
+@cache
+def _all_texts() -> tuple[str, ...]:
+    """Every text a citation search embeds besides the corpus: the claims and the stages' questions."""
+    from ceiling.agents.llm.prompting import stage_questions
+
+    questions = [stage["question"] for stage in stage_questions().values()]
+    return (*(e["claim"] for answers in claims().values() for e in answers.values()), *questions)
+
+
 def cite(stage: int, *keys: str, index=None) -> list[Citation]:
     """One quote per answer key (stage 2 gives one per axis distributed) that states its rule; none for a key the
     corpus states no rule for (the writer says so), and never the same sentence twice. ``index``: a CorpusIndex
     (the running review's corpus by default)."""
+    from ceiling.corpus.retrieve import default_index
     from ceiling.corpus.support import supporting
 
+    index = index if index is not None else default_index()
+    index.embed_texts(_all_texts())  # every claim and question in one batch, the first time (later: cache hits)
     out: list[Citation] = []
     for key in keys:
         for support in supporting(*_search_terms(stage, key), k=1 + len(out), index=index):
