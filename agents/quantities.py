@@ -84,6 +84,7 @@ class Quantity:
     default: Default | None = None
     ask: Ask | None = None
     ask_model: tuple[str, str] | None = None  # the LLM facts agent may fill it: (what it is, the unit to answer in)
+    counts: str | None = None  # a count the LLM facts agent proposes must name one of these in its quote
 
     @property
     def numeric(self) -> bool:
@@ -101,6 +102,39 @@ PARTY_NOUNS = (
     r"|laborator(?:y|ies)|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?"
     r"|branches"
 )
+# Who or what is served at once: a count of them is concurrency ("300 developers at once").
+AT_ONCE_NOUNS = words(
+    r"users?",
+    r"people",
+    r"persons?",
+    r"employees?",
+    r"staff",
+    r"sessions?",
+    r"developers?",
+    r"engineers?",
+    r"analysts?",
+    r"customers?",
+    r"clients?",
+    r"students?",
+    r"patients?",
+    r"clinicians?",
+    r"doctors?",
+    r"nurses?",
+    r"players?",
+    r"viewers?",
+    r"visitors?",
+    r"shoppers?",
+    r"subscribers?",
+    r"callers?",
+    r"drivers?",
+    r"riders?",
+    r"streams?",
+    r"conversations?",
+    r"chats?",
+)
+# What sends a stream of its own: a count of them is streams served at once too ("48 vibration sensors").
+STREAM_SOURCES = words(r"sensors?", r"cameras?", r"meters?", r"vehicles?", r"cars?", r"feeds?", r"microphones?")
+AT_ONCE = r"(at once|concurrently|simultaneously|at the same time)"  # concurrency, never a rate
 _WORKER_NOUNS = (
     r"gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?"
     r"|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?"
@@ -132,18 +166,8 @@ QUANTITIES: tuple[Quantity, ...] = (
                 8,
                 after=(
                     r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b",
-                    r"^\s*(at once|concurrently|simultaneously|at the same time)\b",
-                    words(
-                        r"users?",
-                        r"sessions?",
-                        r"developers?",
-                        r"customers?",
-                        r"streams?",
-                        r"clients?",
-                        r"conversations?",
-                        r"chats?",
-                    )
-                    + r"\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)",
+                    rf"^\s*{AT_ONCE}\b",
+                    AT_ONCE_NOUNS + r"\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)",
                 ),
                 before=(
                     r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$",
@@ -156,6 +180,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         conflict=Conflict("concurrent-user counts", "max"),
         ask=Ask("concurrent users", "users", (1.0, 1e5)),
         ask_model=("users served at once", ""),
+        counts=f"{AT_ONCE_NOUNS}|{STREAM_SOURCES}",
     ),
     Quantity(
         "slo",

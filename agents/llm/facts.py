@@ -199,6 +199,30 @@ def verify(facts: SystemFacts, description: str, additions: list) -> tuple[Syste
     return result, notes
 
 
+COUNTS = {q.name: re.compile(q.counts, re.I) for q in QUANTITIES if q.counts}
+
+
+def _misnamed(item, mention) -> str | None:
+    """Why a proposed number is not the quantity the model named, from its own quote; None when it may be.
+
+    A rate needs a time unit ("500 employees are asking at the same time" is no request rate: it is concurrency);
+    a count must name what it counts (a count of users names people: "each question retrieves 20 chunks" does not).
+    """
+    from ceiling.agents.quantities import AT_ONCE
+    from ceiling.agents.reading.facts import PER_TIME
+
+    if CANONICAL_UNITS[item.field] == "1/s":
+        at_once = re.search(AT_ONCE, item.quote, re.I)
+        if at_once:
+            return f"{at_once.group(0)!r} states concurrency, not a rate"
+        if (mention is None or mention.kind != "rate") and not PER_TIME.search(item.quote):
+            return "a rate needs a time unit in its quote (per second, an hour, a day), and the quote has none"
+    counts = COUNTS.get(item.field)
+    if counts is not None and not counts.search(item.quote):
+        return f"the quote does not name what a count of {item.field.replace('_', ' ')} counts"
+    return None
+
+
 def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | None, str | None]:
     """(the addition's value in the field's canonical unit, None) or (None, why it is dropped)."""
     from ceiling.agents.reading.cues import count_in_range
@@ -217,6 +241,9 @@ def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | 
     if not count_in_range(item.field, item.value):
         return None, "not a plausible value for that field"
     mention = _reading(item.quote, item.value, description)
+    why = _misnamed(item, mention)
+    if why:
+        return None, why
     if mention is not None and mention.kind in _UNIT_KINDS:
         allowed, meant = _unit_allows(mention, item.field)
         if not allowed:

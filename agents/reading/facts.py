@@ -70,6 +70,12 @@ _PER_SECONDS = {
     "wk": 7 * 86400,
     "month": 30.44 * 86400,  # a mean month (365.25 / 12 days)
 }
+# A time unit a rate is counted in, as text says it: "per second", "an hour", "/min", "daily", "qps".
+PER_TIME = re.compile(
+    r"(?:\bper|\ba|\ban|\beach|\bevery|/)\s*(?:" + "|".join(sorted(_PER_SECONDS, key=len, reverse=True)) + r")s?\b"
+    r"|\b(?:" + "|".join(_ADVERB_PER) + r"|[qrt]ps|hz)\b",
+    re.I,
+)
 
 
 _PER_DEVICE_TIME = re.compile(

@@ -7,7 +7,7 @@ import math
 import re
 
 from ceiling.agents.reading.fleet import stated_fleet
-from ceiling.agents.review import answer, prose
+from ceiling.agents.review import answer, origins, prose
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring.capacity import FirstToken, FleetNeed, first_token, fleet_needs
@@ -156,6 +156,8 @@ def build(state: dict) -> Review:
         unread_numbers=facts.unread_numbers,
         capacity=[need.model_dump() for need in capacity],
         first_token=ttft.model_dump() if ttft else None,
+        facts_used=[used.model_dump() for used in origins.facts_used(facts)],
+        without_model=origins.without_model(facts, state["machine"]),
     )
 
 
@@ -188,6 +190,14 @@ def _distance(break_even: dict) -> str:
     if math.isinf(factor):
         return "-"
     return "on the edge" if factor < 1.005 else prose.factor(factor)
+
+
+def _origin(r: Review, break_even: dict) -> str:
+    """Where a break-even's current value came from, as the review names it (origins.SAID)."""
+    used = next((f for f in r.facts_used if f["field"] == break_even["quantity"]), None)
+    if used is None:
+        return origins.SAID["assumed" if break_even["assumed"] else "read"]
+    return origins.SAID[used["origin"]]
 
 
 def _calls_answered(r: Review) -> str:
@@ -346,6 +356,7 @@ def markdown(review: Review, title: str = "the described system") -> str:
         verdict_line(r),
         "",
         *_capacity_line(r),
+        *([f"**Check this:** {as_text(prose.tidy(r.without_model))}", ""] if r.without_model else []),
         *_what_to_do(r),
         f"Engine: `{r.engine}`{_calls_answered(r)}. Reference machine: {r.reference_machine}.{_not_read_pointer(r)}",
         "",
@@ -398,12 +409,12 @@ def markdown(review: Review, title: str = "the described system") -> str:
         "",
         "### Break-even values (where the verdict flips), closest to the edge first",
         "",
-        "| Quantity | Now | Flips at | Distance | Assumed? | Meaning |",
+        "| Quantity | Now | Flips at | Distance | From | Meaning |",
         "|---|---|---|---|---|---|",
     ]
     out += [
         f"| {prose.label(b['quantity'])} | {prose.quantity(b['current'], b['unit'])} | "
-        f"{prose.quantity(b['flips_at'], b['unit'])} | {_distance(b)} | {'yes' if b['assumed'] else 'no'} | "
+        f"{prose.quantity(b['flips_at'], b['unit'])} | {_distance(b)} | {_origin(r, b)} | "
         f"{as_text(prose.tidy(b['meaning']), inline=True)} |"
         for b in sorted(r.break_evens, key=_edge)
     ]
