@@ -61,6 +61,14 @@ class Default:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """What a design does about a quantity its budget turns on (the review's findings, ranked by distance)."""
+
+    holds: str  # "below" or "above": the side of the break-even where the budget holds
+    change: str  # the design change that moves the quantity there
+
+
+@dataclass(frozen=True)
 class Ask:
     """How a silent quantity is asked for when its break-even lies inside the range people plausibly have."""
 
@@ -85,6 +93,7 @@ class Quantity:
     ask: Ask | None = None
     ask_model: tuple[str, str] | None = None  # the LLM facts agent may fill it: (what it is, the unit to answer in)
     counts: str | None = None  # a count the LLM facts agent proposes must name one of these in its quote
+    fix: Fix | None = None  # a budget the verdict turns on: the side of its edge where it holds, and how to get there
 
     @property
     def numeric(self) -> bool:
@@ -245,6 +254,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         conflict=Conflict("SLOs", "min", "stricter"),
         ask=Ask("latency SLO", "ms", (10.0, 2000.0)),  # interactive budgets people set
         ask_model=("latency budget per request", "ms"),
+        fix=Fix("above", "agree a looser budget with the product, or take lookups off the request path"),
     ),
     Quantity(
         "slo_percentile",
@@ -421,6 +431,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         default=Default(1.0, "no remote lookups described; one network hop per request"),
         ask=Ask("fan-out (sequential lookups per request)", "lookups", (1.0, 30.0)),
         ask_model=("sequential remote lookups per request", ""),
+        fix=Fix("below", "fetch the lookups in parallel or in one batch, or co-locate the features with the model"),
     ),
     Quantity(
         "hop_latency",
@@ -454,6 +465,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         default=Default(0.5, "hop latency not stated; 0.5 ms for a same-datacenter RPC"),
         ask=Ask("latency of one hop", "ms", (0.1, 5.0)),  # same rack .. cross-zone RPC
         ask_model=("latency of one lookup", "ms"),
+        fix=Fix("below", "put the store in the same rack or process as the service, or cache what it reads"),
     ),
     Quantity(
         "workers",
@@ -477,6 +489,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         largest_wins=True,
         ask=Ask("worker count", "workers", (1.0, 4096.0)),
         ask_model=("GPUs or machines", ""),
+        fix=Fix("below", "use fewer, larger workers (more compute per all-reduce), or a faster interconnect"),
     ),
     Quantity(
         "devices_per_node",
@@ -571,6 +584,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         conflict=Conflict("link bandwidths", "min", "slower"),
         ask=Ask("interconnect bandwidth", "bytes/s", (1.25e9, 1e11)),  # 10 Gb/s Ethernet .. 800 Gb/s
         ask_model=("interconnect bandwidth", "GB/s"),
+        fix=Fix("above", "a faster interconnect, gradient compression, or fewer workers across the slow link"),
     ),
     Quantity(
         "link_latency",
@@ -713,6 +727,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         default=Default(50_000.0, "per-device MTBF of 50,000 h (Llama 3: ~50k GPU-hours per interruption)"),
         ask=Ask("per-device MTBF", "h", (1e4, 1e5)),
         ask_model=("mean time between failures of one device", "h"),
+        fix=Fix("above", "checkpoint more often and run spares, or replace the parts that fail most"),
     ),
     Quantity(
         "checkpoint_write",

@@ -7,7 +7,7 @@ import math
 import re
 
 from ceiling.agents.reading.fleet import stated_fleet
-from ceiling.agents.review import answer, origins, prose
+from ceiling.agents.review import answer, findings, origins, prose
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring.capacity import FirstToken, FleetNeed, first_token, fleet_needs
@@ -157,6 +157,7 @@ def build(state: dict) -> Review:
         capacity=[need.model_dump() for need in capacity],
         first_token=ttft.model_dump() if ttft else None,
         facts_used=[used.model_dump() for used in origins.facts_used(facts)],
+        findings=[f.model_dump() for f in findings.findings([b.model_dump() for b in break_evens])],
         without_model=origins.without_model(facts, state["machine"]),
     )
 
@@ -179,10 +180,7 @@ def llm_report(state: dict, usage: dict) -> dict:
 
 def _edge(break_even: dict) -> float:
     """How far a quantity is from where the verdict flips, as a factor (1 = on the edge); unknown ones last."""
-    now, flips = break_even["current"], break_even["flips_at"]
-    if not now or not flips or math.isinf(flips) or now <= 0 or flips <= 0:
-        return math.inf
-    return max(now / flips, flips / now)
+    return findings.distance(break_even["current"], break_even["flips_at"])
 
 
 def _distance(break_even: dict) -> str:
@@ -409,14 +407,14 @@ def markdown(review: Review, title: str = "the described system") -> str:
         "",
         "### Break-even values (where the verdict flips), closest to the edge first",
         "",
-        "| Quantity | Now | Flips at | Distance | From | Meaning |",
-        "|---|---|---|---|---|---|",
+        "| Quantity | Now | Flips at | Distance | From | Meaning | Change |",
+        "|---|---|---|---|---|---|---|",
     ]
     out += [
         f"| {prose.label(b['quantity'])} | {prose.quantity(b['current'], b['unit'])} | "
         f"{prose.quantity(b['flips_at'], b['unit'])} | {_distance(b)} | {_origin(r, b)} | "
-        f"{as_text(prose.tidy(b['meaning']), inline=True)} |"
-        for b in sorted(r.break_evens, key=_edge)
+        f"{as_text(prose.tidy(b['meaning']), inline=True)} | {as_text(prose.tidy(f['change']), inline=True)} |"
+        for b, f in zip(sorted(r.break_evens, key=_edge), r.findings, strict=True)
     ]
     out += ["", "## Critic loop trace", ""]
     out += [f"{s.loop}. {as_text(prose.tidy(s.reason))} -> {as_text(prose.tidy(s.change))}" for s in r.trace] or [

@@ -1,0 +1,37 @@
+"""Findings: every quantity the verdict turns on, ranked by distance to its edge, each with the change that acts on it.
+Descriptions written for these tests."""
+
+from __future__ import annotations
+
+from ceiling.agents.review.findings import distance
+from ceiling.graph.workflow import run
+
+OVER = (
+    "Fraud scoring for card payments with a gradient-boosted model: 2,000 requests per second, a p99 budget of 50 ms, "
+    "and every request makes 40 sequential lookups to the profile store at 2 ms per lookup."
+)
+
+
+def test_a_budget_past_its_edge_comes_first_with_the_change_that_fixes_it():
+    review = run(OVER)["review"]
+    first = review.findings[0]
+    fanout = next(f for f in review.findings if f["quantity"] == "fanout")
+    assert fanout["past_edge"] and fanout["now"] == 40 and fanout["edge"] == 25
+    assert "in parallel" in fanout["change"] and "bring it below the edge" in fanout["change"]
+    assert first["past_edge"]  # what to fix first is a broken budget, not a comfortable one
+    slo = next(f for f in review.findings if f["quantity"] == "slo")
+    assert slo["past_edge"] and slo["edge"] == 80 and "looser budget" in slo["change"]
+
+
+def test_findings_are_every_break_even_closest_first_and_say_what_was_assumed():
+    for text in (OVER, "A nightly batch job that scores 2 TB of logs with a small gradient-boosted model."):
+        review = run(text)["review"]
+        assert sorted(f["quantity"] for f in review.findings) == sorted(b["quantity"] for b in review.break_evens)
+        distances = [distance(f["now"], f["edge"]) for f in review.findings]
+        assert distances == sorted(distances) and [f["rank"] for f in review.findings] == list(
+            range(1, len(review.findings) + 1)
+        )
+        assumed = {b["quantity"] for b in review.break_evens if b["assumed"]}
+        assert all(
+            f["change"].startswith("state it in the text") == (f["quantity"] in assumed) for f in review.findings
+        )
