@@ -144,6 +144,9 @@ AT_ONCE_NOUNS = words(
 # What sends a stream of its own: a count of them is streams served at once too ("48 vibration sensors").
 STREAM_SOURCES = words(r"sensors?", r"cameras?", r"meters?", r"vehicles?", r"cars?", r"feeds?", r"microphones?")
 AT_ONCE = r"(at once|concurrently|simultaneously|at the same time)"  # concurrency, never a rate
+# "our 250 support agents" are people: a role that makes an agent a person, not a reasoning model
+HUMAN_AGENT_ROLES = ("support", "human", "sales", "service", "call center", "call-center", "contact center", "live")
+_NOT_PEOPLE = "".join(rf"(?<!\b{role} )" for role in HUMAN_AGENT_ROLES)
 _WORKER_NOUNS = (
     r"gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?"
     r"|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?"
@@ -176,6 +179,8 @@ QUANTITIES: tuple[Quantity, ...] = (
                 after=(
                     r"^\s*(\w+\s){0,2}(concurrent|simultaneous|active|live)\b",
                     rf"^\s*{AT_ONCE}\b",
+                    rf"^\s*(of them|{AT_ONCE_NOUNS})\s+(online|logged[- ]in|connected)\b",  # "250 of them online"
+                    rf"^\s*(online|logged[- ]in|connected)\s+{AT_ONCE_NOUNS}",  # "2,000 online users"
                     AT_ONCE_NOUNS + r"\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)",
                 ),
                 before=(
@@ -791,8 +796,8 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "count",
                 6,
-                after=(r"\bagents?\b(?!\s+(calls?|turns?|steps?|messages?|invocations?))",),
-                before=(r"\bagents?\b[^.]{0,8}$",),
+                after=(_NOT_PEOPLE + r"\bagents?\b(?!\s+(calls?|turns?|steps?|messages?|invocations?))",),
+                before=(_NOT_PEOPLE + r"\bagents?\b[^.]{0,8}$",),
                 readable=(2, 1e8),
             ),
         ),

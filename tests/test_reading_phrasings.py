@@ -220,6 +220,17 @@ OWN_PHRASE = [
     ("The job runs on 2 or 3 nodes.", "workers", 3, 0.0),
     ("The portal serves 300 users at once.", "concurrent_users", 300, 0.0),
 ]
+# Agents who are people ("our support agents", "human agents") are no reasoning agents; people "online" at once are
+# concurrency, whether named ("3,000 users online") or pointed to ("about 250 of them online").
+PEOPLE_AND_AGENTS = [
+    ("The bot drafts replies for our 120 support agents to approve.", "agents", None, 0.0),
+    ("Escalations go to 15 human agents on the night shift.", "agents", None, 0.0),
+    ("Escalations go to 15 human agents on the night shift.", "concurrent_users", None, 0.0),
+    ("A crew of 6 LLM agents plans each trip.", "agents", 6, 0.0),
+    ("Our call-center staff, about 400 of them online on weekdays, use the assistant.", "concurrent_users", 400, 0.0),
+    ("At peak there are 2,500 users online in the editor.", "concurrent_users", 2500, 0.0),
+    ("We ship 40 online courses a year.", "concurrent_users", None, 0.0),
+]
 # A device's memory bandwidth is no link between machines; a rate per device is no count of devices; a count of
 # GPUs stated plainly beats a smaller fleet named in a benchmark's sentence.
 DEVICE_SPECS = [
@@ -258,6 +269,7 @@ ROWS = (
     + TYPED_LOOSELY
     + AGENTS_AND_OWNERS
     + RANKERS
+    + PEOPLE_AND_AGENTS
 )
 
 
