@@ -95,3 +95,14 @@ def test_several_agents_on_one_machine_are_answered_as_distributed_reasoning_wit
     assert review.ceiling == "none" and review.distribute == ["intelligence"]
     assert review.tax["communication_ms"] == 7500
     assert "the 4 agents share it" in review.answer and "nothing needs distributing" not in review.answer
+
+
+def test_a_fleet_planned_for_a_design_one_machine_holds_is_said_to_be_more_than_it_needs():
+    """A Slack question written for this test: two nodes planned for a chat model one node serves."""
+    text = (
+        "we're putting a 13B chat model in front of our support staff (about 250 of them online during the day). "
+        "answers are ~400 tokens. we were planning on 2 nodes of 8x A100 80GB. does this hold up?"
+    )
+    review = run(text)["review"]
+    assert review.ceiling == "none" and review.feasible
+    assert "16 workers the text plans are more than one such machine's 8" in review.answer

@@ -48,6 +48,8 @@ def one_sentence(
     slo_ms: float | None,
     sites: int | None = None,
     agents: int | None = None,
+    devices_stated: float | None = None,
+    machine_devices: int = 8,
 ) -> str:
     """The answer: does it hold, on what, and if not, by how much it falls short (the first check that fails)."""
     short = [need for need in capacity if need.short]
@@ -75,6 +77,11 @@ def one_sentence(
         return (
             f"It holds on one machine ({machine_name}): no ceiling binds; the {agents:,} agents share it, and only "
             f"their reasoning is distributed{budget}."
+        )
+    if ceiling == "none" and devices_stated and devices_stated > machine_devices:  # planned more than one machine
+        return (
+            f"It holds on one machine ({machine_name}): no ceiling binds, so the {devices_stated:,.0f} workers the "
+            f"text plans are more than one such machine's {machine_devices}, and more than it needs{budget}."
         )
     if ceiling == "none":
         return f"It holds on one machine ({machine_name}): no ceiling binds, so nothing needs distributing{budget}."

@@ -101,6 +101,8 @@ def build(state: dict) -> Review:
             None if facts.slo.assumed else comm.slo_ms,  # an assumed budget is no answer to the design's writer
             int(pressures["data"].need) if pressures["data"].unit == "parties" and pressures["data"].binds else None,
             int(facts.num("agents")) if "intelligence" in d[2].evidence.distribute else None,
+            None if facts.workers.assumed else facts.num("workers"),
+            state["machine"].gpus,
         ),
         ceiling=d[1].evidence.ceiling,
         pressures={name: round(p.pressure, 2) for name, p in pressures.items()},
