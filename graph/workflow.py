@@ -16,9 +16,10 @@ from langgraph.types import interrupt
 from ceiling.agents.reading import assume
 from ceiling.agents.reading import facts as facts_agent
 from ceiling.agents.review import alternative, critic, sensitivity, writer
-from ceiling.agents.schemas import Fact, LoopStep, StageDecision, SystemFacts
+from ceiling.agents.schemas import Fact, LoopStep, SystemFacts
 from ceiling.agents.scoring.taxes import Design
 from ceiling.agents.stages.table import STAGES as STAGE_TABLE
+from ceiling.agents.stages.table import decide_all
 from ceiling.graph import context
 from ceiling.graph.context import ContextInput, RunContext
 from ceiling.graph.state import ReviewInput, ReviewOutput, ReviewState
@@ -74,14 +75,6 @@ def facts_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     # facts, and a chat thread's what-ifs re-run on the machine its review used. A new review answers afresh.
     pass_state = {**new_pass(raw, run_context.machine), "machine": run_context.machine, "engine": run_context.engine}
     return {**pass_state, "facts_notes": notes, "decisions": {}, "answered": [], "review": None, "markdown": None}
-
-
-def decide_all(facts: SystemFacts, machine) -> dict[int, StageDecision]:
-    """The rule agents' six decisions for `facts` on the design as described (no LLM, ~ms)."""
-    probe: dict = {"facts": facts, "machine": machine, "design": Design(), "loops": 0, "decisions": {}}
-    for number, agent in STAGES.items():
-        probe["decisions"] = {**probe["decisions"], number: agent.decide(probe)}
-    return probe["decisions"]
 
 
 def ask_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:

@@ -59,7 +59,7 @@ def without_model(facts, machine) -> str | None:
         return None
     from ceiling.agents.reading import assume
     from ceiling.agents.schemas import Fact
-    from ceiling.graph.workflow import decide_all
+    from ceiling.agents.stages.table import decide_all
 
     bare = facts.model_copy(deep=True)
     for name in facts.llm_filled:

@@ -57,3 +57,13 @@ STAGES: tuple[Stage, ...] = (
 )  # fmt: skip
 BY_NUMBER: dict[int, Stage] = {stage.number: stage for stage in STAGES}
 BY_NODE: dict[str, Stage] = {stage.node: stage for stage in STAGES}
+
+
+def decide_all(facts, machine) -> dict:
+    """The rule agents' six decisions (stage -> StageDecision) for `facts` on the design as described (no LLM, ~ms)."""
+    from ceiling.agents.scoring.taxes import Design
+
+    probe: dict = {"facts": facts, "machine": machine, "design": Design(), "loops": 0, "decisions": {}}
+    for stage in STAGES:
+        probe["decisions"] = {**probe["decisions"], stage.number: stage.agent.decide(probe)}
+    return probe["decisions"]
