@@ -111,6 +111,11 @@ PARTY_NOUNS = (
     r"|laborator(?:y|ies)|universities|retailers?|insurers?|phones?|edge devices?|devices|wearables|members?|tenants?"
     r"|branches"
 )
+# What a dataset is called, before or after its size ("a 3 TB corpus", "logs: 40 TB")
+_DATA_NOUNS = (r"data", r"dataset", r"corpus", r"crawl", r"logs?", r"history", r"records")
+# What a bandwidth between machines is said to run over
+_FABRICS = (r"infiniband", r"nvlink", r"roce", r"ethernet", r"interconnect", r"fabric")
+_LINKS = (*_FABRICS, r"network", r"links?")
 # Who or what is served at once: a count of them is concurrency ("300 developers at once").
 AT_ONCE_NOUNS = words(
     r"users?",
@@ -340,13 +345,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                 4,
                 after=(
                     words(
-                        r"data",
-                        r"dataset",
-                        r"corpus",
-                        r"crawl",
-                        r"logs?",
-                        r"history",
-                        r"records",
+                        *_DATA_NOUNS,
                         r"images",
                         r"videos",
                         r"documents",
@@ -366,13 +365,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                 ),
                 before=(
                     words(
-                        r"data",
-                        r"dataset",
-                        r"corpus",
-                        r"crawl",
-                        r"logs?",
-                        r"history",
-                        r"records",
+                        *_DATA_NOUNS,
                         r"archive",
                         r"lake",
                         r"warehouse",
@@ -553,35 +546,8 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "bandwidth",
                 1,
-                after=(
-                    words(
-                        r"ethernet",
-                        r"infiniband",
-                        r"nvlink",
-                        r"roce",
-                        r"network",
-                        r"links?",
-                        r"interconnect",
-                        r"fabric",
-                        r"between nodes",
-                        r"per port",
-                    ),
-                ),
-                before=(
-                    words(
-                        r"ethernet",
-                        r"infiniband",
-                        r"nvlink",
-                        r"roce",
-                        r"network",
-                        r"links?",
-                        r"interconnect",
-                        r"fabric",
-                        r"connected",
-                        r"nodes",
-                    )
-                    + r"[^.]{0,40}$",
-                ),
+                after=(words(*_LINKS, r"between nodes", r"per port"),),
+                before=(words(*_LINKS, r"connected", r"nodes") + r"[^.]{0,40}$",),
             ),
         ),
         floor=1e3,
@@ -600,29 +566,8 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "time",
                 3,
-                after=(
-                    words(
-                        r"infiniband",
-                        r"nvlink",
-                        r"roce",
-                        r"ethernet",
-                        r"interconnect",
-                        r"fabric",
-                    ),
-                ),
-                before=(
-                    words(
-                        r"infiniband",
-                        r"nvlink",
-                        r"roce",
-                        r"ethernet",
-                        r"interconnect",
-                        r"fabric",
-                        r"link",
-                        r"alpha",
-                    )
-                    + r"[^.]{0,30}$",
-                ),
+                after=(words(*_FABRICS),),
+                before=(words(*_FABRICS, r"link", r"alpha") + r"[^.]{0,30}$",),
                 readable=(1e-4, 5),
             ),
         ),
