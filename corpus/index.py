@@ -498,10 +498,6 @@ class CorpusIndex:
         """The chromadb collection of chunks (opens the client on first use; rebuilds a broken index)."""
         return self._open_collection(sentences=False)
 
-    def sentence_collection(self) -> Any:
-        """The chromadb collection of quotable sentences (opens the client on first use; rebuilds a broken index)."""
-        return self._open_collection(sentences=True)
-
     def _open_collection(self, sentences: bool) -> Any:
         with self._lock:
             self._ensure_open()

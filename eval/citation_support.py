@@ -48,8 +48,10 @@ def answer_keys(review) -> dict[int, list[str]]:
     }
 
 
-def judge(stage: int, keys: list[str], quote: str) -> Support:
-    answers = labels()[stage]
+def judge(stage: int, keys: list[str], quote: str, answers: dict[str, list[str]] | None = None) -> Support:
+    """How ``quote`` stands to the answer ``keys`` of ``stage``, by the labels of its answers (``answers``: another
+    chapter's, for that stage; the packaged chapter's by default)."""
+    answers = labels()[stage] if answers is None else answers
     if any(_same(quote, s) for key in keys for s in answers.get(key) or []):
         return "supporting"
     others = [a for a, sentences in answers.items() if a not in keys and any(_same(quote, s) for s in sentences or [])]

@@ -14,7 +14,7 @@ import yaml
 from ceiling.agents.stages.citing import cite, claims
 from ceiling.corpus.index import CorpusIndex
 from ceiling.corpus.sentences import citable, citable_pieces, sentence_spans
-from ceiling.eval.citation_support import JUDGEMENTS
+from ceiling.eval.citation_support import JUDGEMENTS, judge
 
 
 @pytest.mark.parametrize(
@@ -158,16 +158,12 @@ def test_a_chapter_written_by_someone_else_is_quoted_for_what_it_supports(heldou
     """tests/corpus_heldout/: lecture notes on the same checklist, written with their labels by a helper who never
     saw the search or its claims. Of the answers quoted, 90% or more quote a labelled sentence, none a sentence
     labelled only for another answer of the stage."""
-    from ceiling.eval.citation_support import _same
-
     labels = {int(k): v for k, v in yaml.safe_load((HELDOUT / "support.yaml").read_text()).items() if str(k).isdigit()}
     counts = dict.fromkeys(JUDGEMENTS, 0)
     for stage, answers in labels.items():
         for key in answers:
             for quote in quotes(stage, key, heldout_index):
-                own = any(_same(quote, s) for s in answers[key] or [])
-                other = any(_same(quote, s) for a, ss in answers.items() if a != key for s in ss or [])
-                counts["supporting" if own else "contradicting" if other else "generic"] += 1
+                counts[judge(stage, [key], quote, answers)] += 1
     quoted = sum(counts.values())
     assert quoted >= 15, counts  # most answers find their rule in a chapter that states them all
     assert counts["supporting"] >= 0.9 * quoted and counts["contradicting"] == 0, counts

@@ -6,11 +6,14 @@ checks (no question restated, no other answer argued, cite nothing rather than f
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 
 from ceiling.agents.schemas import Citation
 
 __all__ = ["cite", "claims"]
+
+_WARMED: weakref.WeakSet = weakref.WeakSet()  # the indexes whose claim and question vectors are in their cache
 
 
 @cache
@@ -52,7 +55,9 @@ def cite(stage: int, *keys: str, index=None) -> list[Citation]:
     from ceiling.corpus.support import supporting
 
     index = index if index is not None else default_index()
-    index.embed_texts(_all_texts())  # every claim and question in one batch, the first time (later: cache hits)
+    if index not in _WARMED:  # every claim and question in one batch, once per index (a miss loads the model once)
+        index.embed_texts(_all_texts())
+        _WARMED.add(index)
     out: list[Citation] = []
     for key in keys:
         for support in supporting(*_search_terms(stage, key), k=1 + len(out), index=index):
