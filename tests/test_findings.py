@@ -35,3 +35,17 @@ def test_findings_are_every_break_even_closest_first_and_say_what_was_assumed():
         assert all(
             f["change"].startswith("state it in the text") == (f["quantity"] in assumed) for f in review.findings
         )
+
+
+def test_a_quantity_the_text_never_states_is_said_to_be_unstated_not_inside_its_edge():
+    """An LLM service with no prompt length: where prefill would bind is known, the prompt length is not."""
+    from ceiling.agents.review.writer import markdown
+
+    review = run("A 13B model answers 50 questions per second; each answer is about 300 tokens.")["review"]
+    unknown = [f for f in review.findings if f["now"] is None]
+    assert unknown, [f["quantity"] for f in review.findings]
+    for finding in unknown:
+        assert "not stated" in finding["finding"] and not finding["past_edge"]
+        assert finding["change"].startswith("state it in the text")
+    row = next(line for line in markdown(review).splitlines() if line.startswith("| prompt tokens |"))
+    assert "| not stated |" in row and "your text" not in row

@@ -50,6 +50,8 @@ def _finding(break_even: dict) -> tuple[str, str, bool]:
     quantity, now, edge = break_even["quantity"], break_even["current"], break_even["flips_at"]
     name, meaning = _label(quantity), break_even["meaning"]
     fix = FIXES.get(quantity)
+    if now is None:  # the text gives no value and none is assumed: only where it would flip is known
+        return f"{name}: not stated ({meaning})", "state it in the text to have it checked against the edge", False
     if fix is not None:
         past = now is not None and (now > edge if fix.holds == "below" else now < edge)
         change = (

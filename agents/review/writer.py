@@ -194,6 +194,8 @@ def _distance(break_even: dict) -> str:
 
 def _origin(r: Review, break_even: dict) -> str:
     """Where a break-even's current value came from, as the review names it (origins.SAID)."""
+    if break_even["current"] is None:
+        return "not stated"
     used = next((f for f in r.facts_used if f["field"] == break_even["quantity"]), None)
     if used is None:
         return origins.SAID["assumed" if break_even["assumed"] else "read"]
