@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["count", "bytes", "bandwidth", "time", "rate", "flag", "choice"]
-Reads = Literal["count", "bytes", "bandwidth", "time"]
+Reads = Literal["count", "bytes", "bandwidth", "time", "percent"]
 
 
 def words(*alternatives: str) -> str:
@@ -157,6 +157,24 @@ _WORKER_NOUNS = (
     r"|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?"
 )
 
+
+# how a setting's name meets its value: "TP=8", "hidden size: 8192", "micro-batch of 4", "global batch size was 1,024"
+_SAID_AS = r"\s*(:|=|of|is|was|were|set to)?\s*(about|around|~)?\s*$"
+
+
+def _shape(name: str, meaning: str, rank: int, readable: tuple[float, float], *, after=(), before=()) -> Quantity:
+    """A count of the model's shape or of a run's parallelism, read only next to its own words: after the number
+    ("80 layers"), or a setting's name right before it (`before` gives the names; the connector is `_SAID_AS`)."""
+    before = tuple(pattern + _SAID_AS for pattern in before)
+    cues = Cues("count", rank, after=after, before=before, readable=readable)
+    return Quantity(name, meaning, "count", "", cues=(cues,), floor=readable[0], absurd=readable[1])
+
+
+# "41% MFU", "an MFU of 0.38", "model FLOPs utilization: 40%"
+_MFU_AFTER = r"^\s*(mfu|model flops? utili[sz]ation)\b"
+_MFU_BEFORE = r"\b(mfu|model flops? utili[sz]ation)\s*(of|:|=|is|at|around|about|near)?\s*(~|about|around)?\s*$"
+
+
 QUANTITIES: tuple[Quantity, ...] = (
     Quantity("workload", "serving | training | data_pipeline | agents", "choice"),
     Quantity("arrival", "how work arrives: request | feed | bounded | per_example_update", "choice"),
@@ -187,6 +205,8 @@ QUANTITIES: tuple[Quantity, ...] = (
                     rf"^\s*(of them|{AT_ONCE_NOUNS})\s+(online|logged[- ]in|connected)\b",  # "250 of them online"
                     rf"^\s*(online|logged[- ]in|connected)\s+{AT_ONCE_NOUNS}",  # "2,000 online users"
                     AT_ONCE_NOUNS + r"\s*(at once|concurrently|simultaneously|at the same time|in parallel|online at)",
+                    # "400 people use it at the same time": a short verb phrase between the people and "at once"
+                    AT_ONCE_NOUNS + r"\s+(?!per\b|a\b|an\b|each\b)([a-z']+\s+){1,3}" + AT_ONCE + r"\b",
                 ),
                 before=(
                     r"\b(concurrency|concurrent users?|simultaneous users?)\s*(of|:|=|is|around|about|up to)?\s*$",
@@ -824,6 +844,125 @@ QUANTITIES: tuple[Quantity, ...] = (
         absurd=1e12,
         largest_wins=True,
     ),
+    # The model's shape and the parallelism of a training run (issue 23): read when stated, never assumed here; the
+    # scoring tool assumes what it needs for one check and lists it (agents/scoring/shapes.py, memory.py).
+    _shape(
+        "layers",
+        "transformer layers of the model",
+        10,
+        (1, 1000),
+        after=(r"^\s*(transformer |decoder |hidden )?(layers|blocks)\b",),
+        before=(r"\b(num_layers|n_layers|num_hidden_layers|layers)",),
+    ),
+    _shape(
+        "hidden_size",
+        "hidden size (model width) of the model",
+        11,
+        (64, 1e6),
+        before=(r"\b(hidden[ _](size|dim\w*)|d_model|model (dim\w*|width))",),
+    ),
+    _shape(
+        "attention_heads",
+        "attention (query) heads per layer",
+        12,
+        (1, 4096),
+        after=(r"^\s*(attention |query )?heads\b",),
+        before=(r"\b(num_attention_heads|n_heads|attention heads)",),
+    ),
+    _shape(
+        "kv_heads",
+        "key-value heads per layer (grouped-query attention)",
+        13,
+        (1, 4096),
+        after=(r"^\s*(kv|key[ -]value) (heads|groups)\b",),
+        before=(r"\b(num_key_value_heads|n_kv_heads|kv heads|key[ -]value heads|query groups)",),
+    ),
+    _shape(
+        "sequence_length",
+        "tokens per training sequence",
+        14,
+        (16, 1e7),
+        after=(r"^\s*-?tokens?[ -](long )?sequences\b",),
+        before=(r"\b(sequence length|seq(uence)?[ _-]len(gth)?|max_seq_len|seq_length|training context)",),
+    ),
+    _shape(
+        "micro_batch",
+        "sequences in one micro-batch",
+        15,
+        (1, 1e5),
+        after=(r"^\s*(sequences? )?per micro[ -]?batch\b",),
+        before=(r"\bmicro[ -]?batch(es)?( size)?", r"\b(micro_batch_size|mbs)"),
+    ),
+    _shape(
+        "global_batch",
+        "sequences in one optimizer step across all data-parallel ranks",
+        16,
+        (1, 1e8),
+        before=(r"\b(global[ _-]?batch([ _-]size)?|gbs)",),
+    ),
+    _shape(
+        "micro_batches", "micro-batches per pipelined step", 17, (1, 1e5), after=(r"^\s*micro[ -]?batches\b(?! of)",)
+    ),
+    _shape(
+        "tensor_parallel",
+        "tensor-parallel degree (GPUs one layer is split over)",
+        18,
+        (1, 4096),
+        after=(r"^([\s-]*way|\s*x|[\s-]*fold)\s+tensor[ -]?(model[ -])?parallel", r"^[\s-]*way tp\b"),
+        before=(
+            r"(?<![*x×])(?<![*x×] )\b(tp|tensor[ -]?(model[ -])?parallel(ism|_size)?( size| degree)?"
+            r"|tensor_model_parallel_size)",
+        ),
+    ),
+    _shape(
+        "pipeline_parallel",
+        "pipeline-parallel degree (stages)",
+        19,
+        (1, 4096),
+        after=(r"^([\s-]*way|\s*x|[\s-]*fold)\s+pipeline", r"^\s*pipeline stages\b", r"^[\s-]*stage pipeline\b"),
+        before=(
+            r"(?<![*x×])(?<![*x×] )\b(pp|pipeline[ -]?(model[ -])?parallel(ism|_size)?( size| degree)?"
+            r"|pipeline_model_parallel_size)",
+        ),
+    ),
+    Quantity(
+        "mfu",
+        "model FLOPs utilisation a training run reaches (a fraction of peak)",
+        "count",
+        "",
+        cues=(
+            Cues(
+                "percent",
+                0,
+                after=(_MFU_AFTER,),
+                before=(_MFU_BEFORE,),
+                readable=(1, 100),
+                absurd=100,
+                label="mfu_percent",
+            ),
+            Cues("count", 22, before=(_MFU_BEFORE,), readable=(0.01, 1)),
+        ),
+        floor=0.01,
+        absurd=1.0,
+    ),
+    # a recommendation model's sparse side (issue 24 part 3): what its embedding all-to-all moves each step
+    _shape(
+        "embedding_dim",
+        "width of one embedding vector (a recommendation model's sparse features)",
+        20,
+        (2, 1e5),
+        after=(r"^[\s-]*(-?dim(ension(al)?)?s?|-d)\s+(embeddings?|vectors?)\b",),
+        before=(r"\b(embedding[ _](dim(ension)?|size|width)s?)",),
+    ),
+    _shape(
+        "sparse_features",
+        "sparse (categorical) features, each looked up in an embedding table",
+        21,
+        (1, 1e5),
+        after=(r"^\s*(sparse|categorical)( input)? features\b", r"^\s*embedding tables\b"),
+    ),
+    Quantity("recomputation", "activation recomputation in training: none | selective | full", "choice"),
+    Quantity("zero_stage", "ZeRO stage of the optimizer state's sharding: 1 | 2 | 3 (FSDP is 3)", "choice"),
     Quantity("foundation_model", "a foundation / frontier-scale model with no size given", "flag"),
     Quantity(
         "stated_ceiling", "a ceiling the text states in words, with no number: data | model | throughput", "choice"

@@ -185,6 +185,8 @@ class Review(BaseModel):
     unread_numbers: list[str] = Field(default_factory=list)  # numbers of the text the review did not use
     capacity: list[dict] = Field(default_factory=list)  # each binding ceiling's need vs the fleet the text states
     first_token: dict | None = None  # an LLM service with a stated prompt length: its time to first token, at least
+    training_fleet: dict | None = None  # a training run on its stated fleet: memory per GPU, bubble, TP placement
+    embedding_exchange: dict | None = None  # a sharded recommendation model's all-to-all per step
     findings: list[dict] = Field(default_factory=list)  # break-evens ranked by distance to the edge, with a change
     facts_used: list[dict] = Field(default_factory=list)  # every quantity used: value, unit, origin, quote, reason
     without_model: str | None = None  # the rules' answers without the numbers only the LLM read, when they differ

@@ -45,7 +45,7 @@ def test_cues_claim_numbers_of_the_rows_kind_or_a_labelled_reading():
                 assert c.readable[0] < c.readable[1]
 
 
-@pytest.mark.parametrize("reads", ["count", "bytes", "bandwidth", "time"])
+@pytest.mark.parametrize("reads", ["count", "bytes", "bandwidth", "time", "percent"])
 def test_each_kind_ranks_its_readings_once(reads):
     ranks = [c.rank for _, c in cue_rows(reads)]
     assert len(ranks) == len(set(ranks)), f"two {reads} readings share a rank: ties would depend on row order"

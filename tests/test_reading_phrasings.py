@@ -230,6 +230,16 @@ PEOPLE_AND_AGENTS = [
     ("Our call-center staff, about 400 of them online on weekdays, use the assistant.", "concurrent_users", 400, 0.0),
     ("At peak there are 2,500 users online in the editor.", "concurrent_users", 2500, 0.0),
     ("We ship 40 online courses a year.", "concurrent_users", None, 0.0),
+    # a short verb phrase between the people and "at the same time"
+    ("~400 people use it at the same time during the day.", "concurrent_users", 400, 0.0),
+    ("About 90 analysts query the cluster concurrently at month end.", "concurrent_users", 90, 0.0),
+    ("12 engineers review it at the end of the week.", "concurrent_users", None, 0.0),
+]
+# A vocabulary is the tokens a model knows: no request length and no training data.
+VOCABULARIES = [
+    ("- **Vocabulary size**: 131,072 tokens", "tokens", None, 0.0),
+    ("Llama 3 uses a 128k-token vocabulary and was pretrained on 15T tokens.", "tokens", 15e12, 0.0),
+    ("The tokenizer's vocab of 50,257 tokens is GPT-2's; prompts are 900 tokens.", "prompt_tokens", 900, 0.0),
 ]
 # A device's memory bandwidth is no link between machines; a rate per device is no count of devices; a count of
 # GPUs stated plainly beats a smaller fleet named in a benchmark's sentence.
@@ -248,6 +258,7 @@ DEVICE_SPECS = [
 
 ROWS = (
     MODEL_NAMES
+    + VOCABULARIES
     + FLEETS
     + RANGES
     + NOT_QUANTITIES

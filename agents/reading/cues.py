@@ -67,6 +67,7 @@ def _table(reads: str) -> dict[str, tuple[list[re.Pattern], ...]]:
 COUNT_CUES = _table("count")
 BYTES_CUES = _table("bytes")
 BANDWIDTH_CUES = _table("bandwidth")
+PERCENT_CUES = _table("percent")
 _TIME_CUES = _table("time")
 
 # Plausible ranges per field (ms for a time): a number outside the range cannot be that field.
@@ -151,6 +152,11 @@ _NOUN_AFTER_TOKENS = re.compile(r"^\s*(of\s+(\w+\s+)?|(per|each|a)\s+)?(?P<noun>
 _A_LIMIT_BEFORE = re.compile(
     r"\b(context[\s-](window|length|limit)|window|max(imum)?|up to|supports?|limits?|capped at)\b[^.]{0,25}$", _I
 )
+# "sequences of 4,096 tokens": a training sequence's length, not a request's
+_A_SEQUENCE_BEFORE = re.compile(r"\bsequences? of\s*(about|around|~|up to)?\s*$", _I)
+# "vocabulary size: 131,072 tokens", "a 32k-token vocabulary": the tokens a model knows, no length, no training data
+_A_VOCABULARY_BEFORE = re.compile(r"\bvocab(ulary)?([ _]size)?\W{0,4}(of|is|=|:)?\s*(about|~)?\s*$", _I)
+_A_VOCABULARY_AFTER = re.compile(r"^\s*(vocab(ular(y|ies))?|tokenizer)\b", _I)
 
 
 # "3k tokens in, ~250 out": a request's two lengths said as directions, the second with its "tokens" left unsaid.
@@ -159,15 +165,19 @@ _TOKENS_IN_BEFORE = re.compile(r"\btokens?\s+(?:in|out)\b[^.;]{0,20}$", _I)
 
 
 def token_length(before: str, after: str) -> str | None:
-    """Which length per request a count followed by "tokens" is: "output_tokens", "prompt_tokens", "limit" (a
-    model's context window, no length at all) or None (training tokens, a corpus, or no cue)."""
+    """Which length a count followed by "tokens" is: "output_tokens", "prompt_tokens", "sequence_length" (a
+    training sequence's), "limit" (a model's context window or vocabulary, no length at all) or None (training
+    tokens, a corpus, or no cue)."""
     tokens = _TOKENS_NEXT.match(after)
     if not tokens:
         elided = _DIRECTION.match(after) if _TOKENS_IN_BEFORE.search(before) else None
         return None if not elided else "prompt_tokens" if elided.group("dir").lower() == "in" else "output_tokens"
-    if direction := _DIRECTION.match(tokens.group("rest")):
+    rest = tokens.group("rest")
+    if direction := _DIRECTION.match(rest):
         return "prompt_tokens" if direction.group("dir").lower() == "in" else "output_tokens"
-    if _A_LIMIT_BEFORE.search(before):
+    if _A_SEQUENCE_BEFORE.search(before):
+        return "sequence_length"
+    if any((_A_LIMIT_BEFORE.search(before), _A_VOCABULARY_BEFORE.search(before), _A_VOCABULARY_AFTER.match(rest))):
         return "limit"
     kind = (tokens.group("kind") or "").strip()
     if kind:
@@ -316,7 +326,10 @@ ABSURD_ABOVE = {q.name: q.absurd for q in quantities.QUANTITIES if q.absurd is n
 ABSURD_MS = quantities.ABSURD_MS
 # A reading whose limit is not its field's (a model's size in bytes, devices in one node).
 _ABSURD_READ = {
-    (name, kind): c.absurd for kind in ("count", "bytes") for name, c in quantities.cue_rows(kind) if c.absurd
+    (name, kind): c.absurd
+    for kind in ("count", "bytes", "percent")
+    for name, c in quantities.cue_rows(kind)
+    if c.absurd
 }
 
 
@@ -520,6 +533,24 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
             _I,
         ),
     ),
+    # how a training run keeps its activations (Korthikanti et al. 2022); the first pattern that matches is read
+    (
+        "recomputation",
+        "selective",
+        re.compile(r"\bselective (activation )?(recomputation|recompute|checkpointing)\b", _I),
+    ),
+    (
+        "recomputation",
+        "full",
+        re.compile(
+            r"\b(full |activation |gradient )(recomputation|recompute|checkpointing)\b|\brecomput\w+ (the |all )?"
+            r"activations\b",
+            _I,
+        ),
+    ),
+    ("zero_stage", "3", re.compile(r"\bzero[ -]?(stage[ -]?)?3\b|\bfsdp\b|\bfully[ -]sharded\b", _I)),
+    ("zero_stage", "2", re.compile(r"\bzero[ -]?(stage[ -]?)?2\b", _I)),
+    ("zero_stage", "1", re.compile(r"\bzero[ -]?(stage[ -]?)?1\b|\bdistributed optimi[sz]er\b", _I)),
     (
         "cost_focus",
         True,

@@ -429,6 +429,8 @@ def classify(mention: Mention) -> str | None:
         if cues.PER_ITEM_BEFORE.search(before):
             return None  # "each car sends 1 event per second" is a per-item rate, not the load
         return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "request_rate"
+    if mention.kind == "percent":
+        return cues.nearest_field(before, cues.own_phrase(after), cues.PERCENT_CUES, default=None)
     if mention.kind == "count":
         if _size_in_name(mention):
             return "model_params"  # "BLOOM-176B", "Falcon-40B": the size inside a model's name
@@ -759,6 +761,8 @@ def extract(description: str) -> SystemFacts:
             if value > facts.num(name):  # the peak rate and the largest dataset are what ceilings see
                 setattr(facts, name, Fact(value=value, unit=unit, quote=mention.quote))
             continue
+        if name == "mfu_percent":
+            name, value, unit = "mfu", value / 100.0, ""  # a share is kept as a fraction
         if name == "model_weights":
             name, value, unit = "model_params", value / 2.0, ""
             mention.notes = [*mention.notes, "parameters from the weights' size at 2 bytes per parameter"]

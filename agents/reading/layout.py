@@ -62,20 +62,35 @@ def tables_as_sentences(text: str) -> str:
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# A line of settings: a name, "=" or ":", one number and at most a unit ("TP=4", "GPUs = 384", "seq_len: 4096")
+_SETTING = re.compile(r"^[A-Za-z][\w .*-]{0,40}?\s*[=:]\s*\d[\d,._]*\s*[A-Za-z%/]{0,8}$")
+
+
+def _settings(block: list[str]) -> bool:
+    """A block of settings lines only: the design's configuration, read as its sentences (not code)."""
+    return bool(block) and all(_SETTING.match(line) for line in block)
 
 
 def cut_code_blocks(text: str) -> tuple[str, list[str]]:
     """(the text without its fenced code blocks, each block as a set-aside line): commands and
-    code carry numbers of a program, not quantities of the design."""
+    code carry numbers of a program, not quantities of the design. A block of settings lines only
+    ("TP=4", "GPUs = 384") is the design's configuration: each line is kept as a sentence."""
     kept: list[str] = []
     aside: list[str] = []
     block: list[str] | None = None
+
+    def close(block: list[str]) -> None:
+        if _settings(block):
+            kept.extend(["", *(f"{line}." for line in block), ""])
+        else:
+            aside.append("(a code block: not read as the design) " + " ".join(block)[:300])
+
     for line in text.split("\n"):
         if _FENCE.match(line):
             if block is None:
                 block = []
             else:
-                aside.append("(a code block: not read as the design) " + " ".join(block)[:300])
+                close(block)
                 block = None
             continue
         if block is None:
@@ -83,7 +98,7 @@ def cut_code_blocks(text: str) -> tuple[str, list[str]]:
         elif line.strip():
             block.append(line.strip())
     if block:  # an unclosed fence runs to the end, as markdown renders it
-        aside.append("(a code block: not read as the design) " + " ".join(block)[:300])
+        close(block)
     return "\n".join(kept), aside
 
 

@@ -9,6 +9,7 @@ import math
 from pydantic import BaseModel
 
 from ceiling.agents.scoring import formulas as scoring
+from ceiling.agents.scoring.pressures import training_seconds
 from ceiling.agents.scoring.taxes import Design
 
 LOCAL_HOP_MS = 0.05  # an in-process / shared-memory feature read on the scoring replica
@@ -81,9 +82,23 @@ def review(state: dict, chunk_text) -> Finding:
             f"one machine cannot relieve the {ceiling} ceiling (pressure "
             f"{decisions[1].evidence.pressures[ceiling].pressure:.2f})"
         )
-    final += check_deadline(state) + check_no_worker_count_fits(state)
+    final += check_deadline(state) + check_no_worker_count_fits(state) + check_tensor_parallel(state)
     reasons += final
     return Finding(ok=not reasons, reasons=reasons, tax_broken=bool(tax), final=bool(final))
+
+
+def check_tensor_parallel(state: dict) -> list[str]:
+    """A serving replica whose tensor-parallel all-reduces alone use up the SLO: no lookup change, and no collapse to
+    one machine of a model that needs several GPUs, fixes that, so the critic says what would instead of looping."""
+    comm = state["decisions"][6].evidence.communication
+    tp = comm.inputs.get("tensor_parallel_ms", 0.0) if comm.kind == "fan-out" else 0.0
+    if not tp or comm.slo_ms is None or tp < comm.slo_ms:
+        return []
+    return [
+        f"the replica's tensor-parallel all-reduces of the prompt take {tp:,.0f} ms of the {comm.slo_ms:,.0f} ms SLO "
+        "on their own: no change to the lookups fixes that; keep tensor parallelism inside one node (split across "
+        "nodes by pipeline) or serve from fewer, larger GPUs"
+    ]
 
 
 def check_deadline(state: dict) -> list[str]:
@@ -125,11 +140,10 @@ def check_no_worker_count_fits(state: dict) -> list[str]:
 def _training_seconds(state: dict, workers: int) -> float | None:
     """How long the training run takes on `workers` GPUs (the stage 1 arithmetic); None unless a training run has a
     deadline to meet."""
-    facts, machine = state["facts"], state["machine"]
+    facts = state["facts"]
     if facts.text("workload") != "training" or not facts.num("deadline"):
         return None
-    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0)
-    return scoring.training_time_s(flops, workers, machine.gpu_peak_flops_per_s, machine.mfu)
+    return training_seconds(facts, state["machine"], workers)
 
 
 def _workers_that_fit(comm) -> int:

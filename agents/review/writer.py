@@ -11,6 +11,7 @@ from ceiling.agents.review import answer, findings, origins, prose
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring.capacity import FirstToken, FleetNeed, first_token, fleet_needs
+from ceiling.agents.scoring.training_fleet import EmbeddingExchange, TrainingFleet, embedding_exchange, training_fleet
 from ceiling.agents.stages.table import STAGES
 
 # Code 1.8.2 of the chapter: the tool that owns each axis.
@@ -41,9 +42,21 @@ def as_text(text, inline: bool = False) -> str:
     return _LINE_START_SYNTAX.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], line)
 
 
-def _fleet_needs(facts, pressures, machine) -> list:
+def _fleet(facts, pressures, machine) -> tuple[list[FleetNeed], TrainingFleet | None, EmbeddingExchange | None]:
+    """Each binding ceiling's need against the fleet stated, a training run's memory and layout on it, and a sharded
+    recommendation model's embedding exchange."""
     devices, nodes = stated_fleet(facts.num("workers"), facts.workers.quote, facts.num("devices_per_node"))
-    return fleet_needs(pressures, devices, nodes, machine.gpus, _unlike(facts, machine), _design_node(facts, machine))
+    layout = training_fleet(facts, machine, devices)
+    needs = fleet_needs(
+        pressures,
+        devices,
+        nodes,
+        machine.gpus,
+        _unlike(facts, machine),
+        _design_node(facts, machine),
+        layout.bubble if layout else None,
+    )
+    return needs, layout, embedding_exchange(facts, machine, devices)
 
 
 def _design_node(facts, machine):
@@ -79,15 +92,15 @@ def build(state: dict) -> Review:
     break_evens = d[1].evidence.break_evens + first.break_evens
     final = d[6].evidence.communication
     facts = state["facts"]
-    capacity = _fleet_needs(facts, pressures, state["machine"])
+    capacity, layout, exchange = _fleet(facts, pressures, state["machine"])
     short = [need for need in capacity if need.short]  # feasible only when the stated fleet covers every need
     ttft = first_token(facts, state["machine"])
     late = ttft is not None and not ttft.within
-    feasible = state["feasible"] and not short and not late
-    # the checks no critic revision can fix (machines, a prompt's prefill), said beside the critic's own reason
-    why_not = "; ".join(
-        [reason for reason in [state.get("infeasible_because")] if reason] + ([ttft.sentence()] if late else [])
-    )
+    over = layout is not None and layout.blocks
+    feasible = state["feasible"] and not short and not late and not over
+    # the checks no critic revision can fix (machines, a prompt's prefill, memory per GPU), beside the critic's reason
+    unfixable = ([ttft.sentence()] if late else []) + ([layout.sentence()] if over else [])
+    why_not = "; ".join([reason for reason in [state.get("infeasible_because")] if reason] + unfixable)
     return Review(
         question=answer.question_asked(state.get("description", "")),
         answer=answer.one_sentence(
@@ -146,7 +159,7 @@ def build(state: dict) -> Review:
         infeasible_because="; ".join(
             [reason for reason in [state.get("infeasible_because")] if reason]
             + (["the fleet the text states is short: " + "; ".join(n.sentence() for n in short)] if short else [])
-            + ([ttft.sentence()] if late else [])
+            + unfixable
         )
         or None,
         reference_machine=state["machine"].name,
@@ -158,6 +171,8 @@ def build(state: dict) -> Review:
         unread_numbers=facts.unread_numbers,
         capacity=[need.model_dump() for need in capacity],
         first_token=ttft.model_dump() if ttft else None,
+        training_fleet=layout.model_dump() if layout else None,
+        embedding_exchange=exchange.model_dump() if exchange else None,
         facts_used=[used.model_dump() for used in origins.facts_used(facts)],
         findings=[f.model_dump() for f in findings.findings([b.model_dump() for b in break_evens])],
         without_model=origins.without_model(facts, state["machine"]),
@@ -213,11 +228,14 @@ def _capacity_line(r: Review) -> list[str]:
     """The fleet the text states against each binding ceiling's need, in the units each counts."""
     needs = [FleetNeed(**c) for c in r.capacity]
     ttft = FirstToken(**r.first_token) if r.first_token else None
-    if not needs and ttft is None:
+    layout = TrainingFleet(**r.training_fleet) if r.training_fleet else None
+    exchange = EmbeddingExchange(**r.embedding_exchange) if r.embedding_exchange else None
+    if not needs and ttft is None and layout is None and exchange is None:
         return []
-    short = any(n.short for n in needs) or (ttft is not None and not ttft.within)
+    short = any(n.short for n in needs) or (ttft is not None and not ttft.within) or (layout and layout.blocks)
     lead = "**Capacity: short.** " if short else "**Capacity:** "
-    text = prose.tidy("; ".join([n.sentence() for n in needs] + ([ttft.sentence()] if ttft else [])))
+    said = [n.sentence() for n in needs] + [x.sentence() for x in (ttft, layout, exchange) if x is not None]
+    text = prose.tidy("; ".join(said))
     return [lead + as_text(text[0].upper() + text[1:], inline=True) + ".", ""]
 
 

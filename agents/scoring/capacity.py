@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from ceiling.agents.scoring import formulas
 from ceiling.agents.scoring.pressures import SERVING_HEADROOM, Pressure, is_llm
+from ceiling.agents.scoring.shapes import shape_of
 
 
 class DesignNode(BaseModel):
@@ -78,10 +79,13 @@ class FleetNeed(BaseModel):
     parts: dict[str, int] = {}  # a need made of phases (an LLM's prefill and decode): each one's count
     unlike_reference: str | None = None  # the design's nodes are not the reference machine's: how they differ
     counted_in: str | None = None  # the need is counted in the design's own nodes: which (DesignNode.said)
+    bubble: float | None = None  # a pipelined training run: the share of each step its stages idle, paid in time
 
     def sentence(self) -> str:
         phases = ", ".join(f"{phase} alone {count:,}" for phase, count in self.parts.items())
         need = f"the {self.ceiling} ceiling needs about {self.needed:,} {self.unit}" + (f" ({phases})" * bool(phases))
+        if self.bubble:
+            need += f" (its pipeline idles {self.bubble:.0%} of each step)"
         said = f"{need}; the design states {_said(self.stated)}"
         if self.short:
             said += f", short by {_said(self.needed - self.stated)}"
@@ -110,6 +114,7 @@ def fleet_needs(
     gpus_per_reference_node: int,
     unlike_reference: str | None = None,
     node: DesignNode | None = None,
+    bubble: float | None = None,
 ) -> list[FleetNeed]:
     """One line per binding ceiling, for the part of the fleet the text states; [] when it states none.
 
@@ -126,6 +131,8 @@ def fleet_needs(
             continue
         own = _in_design_nodes(pressure, node) if node and name == "throughput" else None
         ratio, part_ratios = own if own else (pressure.ratio, pressure.parts)
+        idles = bubble if name == "throughput" and pressure.unit == "s" else None  # a pipelined run's deadline
+        ratio /= 1 - (idles or 0.0)
         needed = _count(ratio)
         found.append(
             FleetNeed(
@@ -137,6 +144,7 @@ def fleet_needs(
                 parts={phase: _count(r) for phase, r in part_ratios.items()},
                 unlike_reference=unlike_reference,
                 counted_in=node.said() if own else None,
+                bubble=idles,
             )
         )
     return found
@@ -149,28 +157,74 @@ class FirstToken(BaseModel):
     gpus_per_replica: int
     slo_s: float | None
     within: bool
+    tensor_parallel_s: float = 0.0  # of `seconds`: the replica's all-reduces of the prompt's activations
+    across_nodes: bool = False  # the replica spans nodes, so those all-reduces cross the inter-node fabric
 
     def sentence(self) -> str:
+        link = "the inter-node fabric" if self.across_nodes else "NVLink"
+        tp = (
+            f", of which {self.tensor_parallel_s * 1000:,.0f} ms are its tensor-parallel all-reduces over {link}"
+            if self.tensor_parallel_s
+            else ""
+        )
         said = (
             f"time to first token at least {self.seconds * 1000:,.0f} ms (one prompt's prefill on a "
-            f"{self.gpus_per_replica}-GPU replica)"
+            f"{self.gpus_per_replica}-GPU replica{tp})"
         )
+        if self.across_nodes:
+            said += "; a pipeline split across the nodes would keep tensor parallelism inside one, where it belongs"
         if self.slo_s is None:
             return said
         where = "inside" if self.within else "over"
         return f"{said}, {where} the {self.slo_s * 1000:,.0f} ms budget"
 
 
+def replica_gpus(facts, machine) -> int:
+    """GPUs one serving replica spans: the power of two whose memory holds the weights with headroom (as stage 1)."""
+    served = formulas.weights_bytes(facts.num("model_params"), facts.num("bytes_per_param") or 2.0) * SERVING_HEADROOM
+    memory = facts.num("gpu_memory") or machine.gpu_memory_bytes
+    return 2 ** math.ceil(math.log2(max(served / memory, 1.0)))  # tensor parallelism splits by powers of two
+
+
+def prefill_tensor_parallel_s(facts, machine) -> tuple[float, bool]:
+    """(seconds, across nodes) of one stated prompt's tensor-parallel all-reduces on its replica: two per layer of
+    prompt x hidden x 2 bytes (Megatron), over NVLink inside a node, else the fabric. (0, False) unless the text
+    states the prompt of an LLM whose shape is known and whose replica spans GPUs."""
+    prompt, shape = facts.num("prompt_tokens"), shape_of(facts)
+    if not (prompt and shape and is_llm(facts)):
+        return 0.0, False
+    gpus = replica_gpus(facts, machine)
+    if gpus == 1:
+        return 0.0, False
+    across = gpus > (facts.num("devices_per_node") or machine.gpus)
+    bandwidth, alpha = (
+        (machine.inter_bandwidth_bytes_per_s, machine.inter_alpha_s)
+        if across
+        else (machine.intra_bandwidth_bytes_per_s, machine.intra_alpha_s)
+    )
+    seconds = formulas.tensor_parallel_comm_s(
+        gpus, shape.layers, int(prompt), 1, shape.hidden_size, 2.0, bandwidth, alpha, all_reduces_per_layer=2
+    )
+    return seconds, across
+
+
 def first_token(facts, machine) -> FirstToken | None:
-    """Prefill FLOPs of one stated prompt / (the GPUs one replica needs to hold the weights x peak x MFU); None
-    unless the text states the prompt length of an LLM service. The lookups and tensor-parallel all-reduces before
-    the first token only add to it: a bound, not an estimate."""
+    """Prefill FLOPs of one stated prompt / (the GPUs one replica needs to hold the weights x peak x MFU), plus its
+    tensor-parallel all-reduces (`prefill_tensor_parallel_s`). None unless the text states the prompt length of an
+    LLM service. The lookups before the first token only add to it: a bound, not an estimate."""
     prompt, params = facts.num("prompt_tokens"), facts.num("model_params")
     if not (prompt and params and is_llm(facts)):
         return None
-    served = formulas.weights_bytes(params, facts.num("bytes_per_param") or 2.0) * SERVING_HEADROOM  # as stage 1
-    memory = facts.num("gpu_memory") or machine.gpu_memory_bytes
-    gpus = 2 ** math.ceil(math.log2(max(served / memory, 1.0)))  # tensor parallelism splits by powers of two
+    gpus = replica_gpus(facts, machine)
     seconds = formulas.prefill_flops(params, prompt) / (gpus * machine.gpu_peak_flops_per_s * machine.prefill_mfu)
+    tp, across = prefill_tensor_parallel_s(facts, machine)
     slo = facts.num("slo") / 1000 if facts.num("slo") and not facts.slo.assumed else None
-    return FirstToken(seconds=seconds, gpus_per_replica=gpus, slo_s=slo, within=slo is None or seconds <= slo)
+    total = seconds + tp
+    return FirstToken(
+        seconds=total,
+        gpus_per_replica=gpus,
+        slo_s=slo,
+        within=slo is None or total <= slo,
+        tensor_parallel_s=tp,
+        across_nodes=across,
+    )

@@ -443,14 +443,17 @@ def tensor_parallel_comm_s(
     bytes_per_value: float,
     bandwidth_bytes_per_s: float,
     alpha_s: float,
+    all_reduces_per_layer: int = 4,
 ) -> float:
     """Time of the tensor-parallel all-reduces of one micro-batch, none overlapped: T = 4 L x ring all-reduce of
     M = s b h x bytes per value over t ranks, i.e. 4 L [2 (t - 1) alpha + 2 (t - 1) / t x M / B].
 
-    They sit on the critical path of every layer, which is why tensor parallelism belongs inside a node.
+    They sit on the critical path of every layer, which is why tensor parallelism belongs inside a node. A forward
+    pass alone (an LLM's prefill) runs two per layer: pass all_reduces_per_layer=2.
 
     Args: tensor_parallel (t, ranks); layers (L); seq_len_tokens (s); micro_batch (b); hidden_size (h);
-    bytes_per_value (bytes); bandwidth_bytes_per_s, one link's (B, bytes/s); alpha_s (alpha, s). Returns seconds.
+    bytes_per_value (bytes); bandwidth_bytes_per_s, one link's (B, bytes/s); alpha_s (alpha, s);
+    all_reduces_per_layer (4 in training, 2 in a forward pass). Returns seconds.
     Source: Narayanan et al. 2021, Sec. 3.2; Thakur, Rabenseifner & Gropp 2005 (the ring).
     Example: GPT-3 175B at 2,048 tokens, micro-batch 1, bf16, t = 8: NVLink (450 GB/s, 0.5 us) against
     InfiniBand (50 GB/s, 5 us), in ms.
@@ -459,7 +462,11 @@ def tensor_parallel_comm_s(
     [77.8, 703.3]
     """
     message_bytes = seq_len_tokens * micro_batch * hidden_size * bytes_per_value
-    return 4.0 * layers * ring_allreduce_s(tensor_parallel, message_bytes, bandwidth_bytes_per_s, alpha_s)
+    return (
+        all_reduces_per_layer
+        * layers
+        * ring_allreduce_s(tensor_parallel, message_bytes, bandwidth_bytes_per_s, alpha_s)
+    )
 
 
 # ---------------------------------------------------------------------------

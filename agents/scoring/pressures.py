@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ceiling.agents.scoring import formulas as scoring
 from ceiling.agents.scoring.reference import ReferenceMachine
+from ceiling.agents.scoring.shapes import shape_of
 from ceiling.agents.scoring.taxes import BreakEven
 
 if TYPE_CHECKING:  # the schemas import this module (stage evidence holds Pressure): no import back at run time
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # the schemas import this module (stage evidence holds Pressu
 BINDS_AT = 0.5
 LLM_PARAMS = 1e8  # above this a model is served from GPU memory, token by token
 TRAINING_STATE_BYTES_PER_PARAM = 16  # mixed-precision Adam (ZeRO paper)
+EMBEDDING_STATE_BYTES_PER_PARAM = 4  # a recommender's tables: fp32 rows, row-wise AdaGrad (DLRM, TorchRec)
 SERVING_HEADROOM = 1.2  # KV cache and activations on top of the weights
 STREAM_TOKENS_PER_S = 20  # one interactive user reading a streamed answer
 
@@ -62,6 +64,12 @@ def is_llm(facts: SystemFacts) -> bool:
 
 def model_bytes_needed(facts: SystemFacts) -> tuple[float, str]:
     params = facts.num("model_params") or 0.0
+    if facts.text("workload") == "training" and facts.flag("recommender"):
+        return (
+            params * EMBEDDING_STATE_BYTES_PER_PARAM,
+            f"{params:.3g} params x {EMBEDDING_STATE_BYTES_PER_PARAM} B (fp32 embedding rows; a row-wise optimizer "
+            "keeps one value per row)",
+        )
     if facts.text("workload") == "training":
         return (
             params * TRAINING_STATE_BYTES_PER_PARAM,
@@ -115,7 +123,8 @@ def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
         )
     storage = size / machine.local_disk_bytes
     deadline = facts.num("deadline")
-    if workload == "data_pipeline" and deadline:
+    # a batch job's rows, or a recommender's samples (its compute is lookups and a small dense net), read in a window
+    if deadline and (workload == "data_pipeline" or (workload == "training" and facts.flag("recommender"))):
         scan_s = size / machine.scan_bytes_per_s
         scan = scan_s / deadline
         if scan > storage:
@@ -136,22 +145,78 @@ def data_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
     )
 
 
+KV_BYTES_PER_VALUE = 2.0  # the KV cache is kept in 16 bits whatever the weights' precision
+
+
+class KvRead(BaseModel):
+    """The KV cache one reference node's decode batch reads per step and holds, at the stated context."""
+
+    per_token_bytes: float
+    mean_context: float  # tokens a sequence holds on average while it decodes: prompt + half the output
+    batch: int  # sequences decoded together: the reference batch, or fewer when their caches fill the node
+    step_bytes: float
+    shape: str
+
+
+def kv_read(facts: SystemFacts, machine: ReferenceMachine, weights: float) -> KvRead | None:
+    """None unless the text states the prompt length and the model's shape is stated or named (shapes.shape_of)."""
+    shape, prompt = shape_of(facts), facts.num("prompt_tokens")
+    if shape is None or not prompt:
+        return None
+    out_tokens = facts.num("output_tokens") or 0.0
+    per_token = scoring.kv_cache_bytes_per_token(shape.layers, shape.kv_heads, shape.head_dim, KV_BYTES_PER_VALUE)
+    free = machine.gpus * (facts.num("gpu_memory") or machine.gpu_memory_bytes) - weights
+    fits = math.floor(free / ((prompt + out_tokens) * per_token)) if free > 0 else machine.decode_batch
+    batch = max(1, min(machine.decode_batch, fits))
+    mean_context = prompt + out_tokens / 2
+    return KvRead(
+        per_token_bytes=per_token,
+        mean_context=mean_context,
+        batch=batch,
+        step_bytes=batch * mean_context * per_token,
+        shape=shape.said(),
+    )
+
+
+def decode_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tuple[float, str]:
+    """(tokens/s, how) one reference node decodes: each step reads the weights and, when the context and the model's
+    shape are known, the KV cache of every sequence in the batch (FORMULAS.md check 14 is the weights-only case)."""
+    weights = scoring.weights_bytes(facts.num("model_params"), facts.num("bytes_per_param") or 2.0)
+    bandwidth = machine.gpus * machine.hbm_bytes_per_s
+    kv = kv_read(facts, machine, weights)
+    if kv is None:
+        capacity = scoring.decode_tokens_per_s(machine.gpus, machine.hbm_bytes_per_s, weights, machine.decode_batch)
+        how = (
+            f"{machine.gpus} GPUs x {machine.hbm_bytes_per_s / 1e12:g} TB/s / {weights / 1e9:,.1f} GB weights x batch "
+            f"{machine.decode_batch} = {capacity:,.0f} tok/s"
+        )
+        if facts.num("prompt_tokens"):  # the context is known, the cache's size per token is not
+            how += " (weights only: name the model or state its layers and KV heads to count its KV cache)"
+        return capacity, how
+    step = scoring.decode_step_time_s(weights, kv.step_bytes, bandwidth)
+    capacity = kv.batch / step
+    limited = ", as many as fit beside the weights" if kv.batch < machine.decode_batch else ""
+    how = (
+        f"batch {kv.batch}{limited} / ({weights / 1e9:,.1f} GB weights + {kv.batch} x {kv.mean_context:,.0f} tokens x "
+        f"{kv.per_token_bytes / 1e6:.3g} MB of KV cache = {kv.step_bytes / 1e9:,.1f} GB) x {machine.gpus} GPUs x "
+        f"{machine.hbm_bytes_per_s / 1e12:g} TB/s = {capacity:,.0f} tok/s ({kv.shape})"
+    )
+    return capacity, how
+
+
 def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tuple[float, float, str, str]:
     """(demand, capacity, unit, how) for serving on one reference machine; an LLM's decode alone (its prefill is
     `prefill_need`)."""
     rate = facts.num("request_rate") or 0.0
     if is_llm(facts):
-        weights = scoring.weights_bytes(facts.num("model_params"), facts.num("bytes_per_param") or 2.0)
-        capacity = scoring.decode_tokens_per_s(machine.gpus, machine.hbm_bytes_per_s, weights, machine.decode_batch)
+        capacity, capacity_how = decode_capacity(facts, machine)
         out_tokens = facts.num("output_tokens") or 0.0
         users = facts.num("concurrent_users") or 0.0
         stated = facts.num("token_rate") or 0.0
         demand = max(rate * out_tokens, users * STREAM_TOKENS_PER_S, stated)
         how = (
             f"demand max({rate:,.0f} req/s x {out_tokens:,.0f} tokens, {users:,.0f} streams x {STREAM_TOKENS_PER_S} "
-            f"tok/s, stated {stated:,.0f} tok/s) = {demand:,.0f} tok/s; "
-            f"capacity {machine.gpus} GPUs x {machine.hbm_bytes_per_s / 1e12:g} TB/s / {weights / 1e9:,.1f} GB weights "
-            f"x batch {machine.decode_batch} = {capacity:,.0f} tok/s"
+            f"tok/s, stated {stated:,.0f} tok/s) = {demand:,.0f} tok/s; capacity {capacity_how}"
         )
         return demand, capacity, "tokens/s", how
     service_ms = facts.num("service_time") or machine.small_model_request_ms
@@ -211,6 +276,17 @@ def serving_throughput(facts: SystemFacts, machine: ReferenceMachine) -> Pressur
     return decode.model_copy(update={"inputs": both, "parts": parts})
 
 
+def _recomputation(facts: SystemFacts) -> str:
+    """Full recomputation runs each forward pass twice: 8 P D (as stated only; selective costs ~3%, so 6 P D)."""
+    return "full" if facts.text("recomputation") == "full" else "none"
+
+
+def training_seconds(facts: SystemFacts, machine: ReferenceMachine, gpus: int) -> float:
+    """How long the stated run takes on `gpus` of the reference's GPUs, at the stated MFU or the reference's."""
+    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, _recomputation(facts))
+    return scoring.training_time_s(flops, gpus, machine.gpu_peak_flops_per_s, facts.num("mfu") or machine.mfu)
+
+
 def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressure:
     workload = facts.text("workload")
     if workload == "training" and facts.flag("online_updates") and facts.num("request_rate"):
@@ -218,19 +294,33 @@ def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressur
         return _pressure(
             "throughput", demand, capacity, unit.replace("requests", "updates"), how.replace("req/s", "updates/s")
         )
+    if workload == "training" and facts.flag("recommender"):
+        # its parameters are embedding rows looked up, not multiplied: 6 P D would count a 2T-parameter table as 2T
+        # of dense compute per sample
+        return _pressure(
+            "throughput",
+            0.0,
+            1.0,
+            "s",
+            "a recommendation model's compute is its dense layers, not its embedding tables: not counted from its "
+            "parameters (state its samples per second or its step time)",
+        )
     if workload == "training":
         params, tokens, deadline = facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, facts.num("deadline")
-        flops = scoring.training_flops(params, tokens)
-        seconds = scoring.training_time_s(flops, machine.gpus, machine.gpu_peak_flops_per_s, machine.mfu)
+        recompute, mfu = _recomputation(facts), facts.num("mfu") or machine.mfu
+        flops = scoring.training_flops(params, tokens, recompute)
+        seconds = training_seconds(facts, machine, machine.gpus)
         if not deadline:
             return _pressure("throughput", 0.0, 1.0, "s", "no deadline stated")
+        factor = "8 (full activation recomputation, as stated)" if recompute == "full" else "6"
         return _pressure(
             "throughput",
             seconds,
             deadline,
             "s",
-            f"6 x {params:.3g} params x {tokens:.3g} tokens = {flops:.3g} FLOPs = {seconds / 86400:,.1f} days on one "
-            f"node ({machine.gpus} x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {machine.mfu}) vs "
+            f"{factor} x {params:.3g} params x {tokens:.3g} tokens = {flops:.3g} FLOPs = {seconds / 86400:,.1f} days "
+            f"on one node ({machine.gpus} x {machine.gpu_peak_flops_per_s / 1e12:g} TFLOP/s x MFU {mfu:g}"
+            f"{' as stated' if facts.num('mfu') else ''}) vs "
             f"{deadline / 86400:,.1f} days allowed",
         )
     if workload in ("serving", "agents"):
@@ -304,7 +394,9 @@ def ceiling_break_evens(
     """For each ceiling input, the value at which that ceiling would start (or stop) binding."""
     out: list[BreakEven] = []
 
-    def add(quantity: str, current: float | None, flips_at: float, unit: str, meaning: str) -> None:
+    def add(
+        quantity: str, current: float | None, flips_at: float, unit: str, meaning: str, assumed: bool | None = None
+    ) -> None:
         out.append(
             BreakEven(
                 quantity=quantity,
@@ -312,7 +404,7 @@ def ceiling_break_evens(
                 flips_at=flips_at,
                 unit=unit,
                 meaning=meaning,
-                assumed=getattr(facts, quantity).assumed,
+                assumed=getattr(facts, quantity).assumed if assumed is None else assumed,
             )
         )
 
@@ -374,6 +466,16 @@ def ceiling_break_evens(
                 "1/s",
                 "one machine's request capacity runs out here",
             )
+            rate = facts.num("request_rate")
+            if rate:  # the CPU time per request is the small model's capacity: stated, or the machine's, assumed
+                add(
+                    "service_time",
+                    facts.num("service_time") or machine.small_model_request_ms,
+                    machine.cpu_cores * 1000.0 / rate,
+                    "ms",
+                    "one machine's CPUs run out at this much compute per request",
+                    assumed=facts.num("service_time") is None,
+                )
     requests = prefills_per_s(facts)
     if workload in ("serving", "agents") and is_llm(facts) and requests:
         per_token = requests * scoring.prefill_flops(facts.num("model_params"), 1.0)

@@ -64,13 +64,15 @@ class FailureTax(BaseModel):
     job_shorter_than_interval: bool | None = None  # a job that ends before its first checkpoint needs a restart plan
 
 
-def serving_comm(facts: SystemFacts, design: Design) -> CommunicationTax:
+def serving_comm(facts: SystemFacts, design: Design, tensor_parallel_ms: float = 0.0) -> CommunicationTax:
+    """The lookups on the request path (F x alpha) and, for an LLM replica split over GPUs, the tensor-parallel
+    all-reduces of its prompt (capacity.prefill_tensor_parallel_s), against the SLO."""
     fanout = design.fanout if design.fanout is not None else facts.num("fanout") or 0.0
     hop = design.hop_latency_ms if design.hop_latency_ms is not None else facts.num("hop_latency") or 0.0
     if design.single_machine:
         fanout, hop = fanout, 0.0
     slo = facts.num("slo")
-    tax = scoring.comm_tax_ms(fanout, hop)
+    tax = scoring.comm_tax_ms(fanout, hop) + tensor_parallel_ms
     left = scoring.budget_left_ms(slo, tax) if slo is not None else None
     service = facts.num("service_time")
     within = left is not None and left > 0 and (service is None or service <= left)
@@ -81,8 +83,10 @@ def serving_comm(facts: SystemFacts, design: Design) -> CommunicationTax:
         budget_left_ms=None if left is None else round(left, 6),
         within_budget=within,
         compute_ms=service,
-        formula="F x alpha (sequential lookups)",
-        inputs={"fanout": fanout, "hop_latency_ms": hop},
+        formula="F x alpha (sequential lookups)"
+        + (" + the replica's tensor-parallel all-reduces of the prompt" if tensor_parallel_ms else ""),
+        inputs={"fanout": fanout, "hop_latency_ms": hop}
+        | ({"tensor_parallel_ms": round(tensor_parallel_ms, 3)} if tensor_parallel_ms else {}),
     )
 
 
@@ -237,29 +241,33 @@ def _bisect(f, low: float, high: float, steps: int = 200) -> float:
 
 
 def serving_break_evens(facts: SystemFacts, tax: CommunicationTax) -> list[BreakEven]:
+    """Where each input of the serving tax flips it: the lookups get what the SLO leaves after the replica's
+    tensor-parallel all-reduces, which no lookup change moves."""
     fanout, hop, slo = tax.inputs["fanout"], tax.inputs["hop_latency_ms"], tax.slo_ms
     if not slo:
         return []
+    fixed = tax.inputs.get("tensor_parallel_ms", 0.0)
+    budget = slo - fixed
     out = []
-    if hop > 0:
+    if hop > 0 and budget > 0:
         out.append(
             BreakEven(
                 quantity="fanout",
                 current=fanout,
-                flips_at=scoring.fanout_break_point(slo, hop),
+                flips_at=scoring.fanout_break_point(budget, hop),
                 unit="lookups",
-                meaning=f"{slo:g} ms / {hop:g} ms per hop: this many sequential lookups consume the whole budget",
+                meaning=f"{budget:g} ms / {hop:g} ms per hop: this many sequential lookups consume the whole budget",
                 assumed=facts.fanout.assumed,
             )
         )
-    if fanout > 0:
+    if fanout > 0 and budget > 0:
         out.append(
             BreakEven(
                 quantity="hop_latency",
                 current=hop,
-                flips_at=slo / fanout,
+                flips_at=budget / fanout,
                 unit="ms",
-                meaning=f"a hop this slow makes {fanout:g} lookups consume the whole {slo:g} ms",
+                meaning=f"a hop this slow makes {fanout:g} lookups consume the whole {budget:g} ms",
                 assumed=facts.hop_latency.assumed,
             )
         )
@@ -267,9 +275,11 @@ def serving_break_evens(facts: SystemFacts, tax: CommunicationTax) -> list[Break
         BreakEven(
             quantity="slo",
             current=slo,
-            flips_at=fanout * hop,
+            flips_at=fanout * hop + fixed,
             unit="ms",
-            meaning="an SLO tighter than this is used up by the lookups alone",
+            meaning="an SLO tighter than this is used up by the lookups alone"
+            if not fixed
+            else "an SLO tighter than this is used up by the lookups and the tensor-parallel all-reduces",
             assumed=facts.slo.assumed,
         )
     )

@@ -19,9 +19,16 @@ def choose(mode: str, cost_focus: bool, reliability_focus: bool, slo_stated: boo
     if mode in ("streaming", "online"):
         if reliability_focus:
             return "reliability", "a feed that must never lose an event optimizes reliability"
+        if cost_focus:  # the design declares its metric (Stage 5); a latency bound it states becomes a constraint
+            return (
+                "cost",
+                "a feed the text says must be cheap optimizes cost; keeping up and its latency bound are constraints",
+            )
         if slo_stated:
             return "latency", "the feed has a stated latency bound, so freshness (latency) is what is optimized"
         return "throughput", "an unbounded feed with no stated latency bound must above all keep up: throughput"
+    if reliability_focus:  # a job that must never lose a record declares reliability, whatever its mode
+        return "reliability", "a job whose failures are unacceptable optimizes reliability; throughput is a deadline"
     if cost_focus:
         return (
             "cost",

@@ -16,11 +16,13 @@ _REASON = {
 
 
 def choose(arrival: str | None, online_updates: bool, workload: str | None) -> str:
-    if online_updates:
+    if online_updates or arrival == "per_example_update":  # "updates the model itself from each arriving example"
         return "online"
     if arrival == "feed":
         return "streaming"
-    if arrival == "request" or (arrival in (None, "unknown") and workload in ("serving", "agents")):
+    # nothing known of the arrival: a service, or a text whose workload is unread, is taken as interactive, the
+    # safe side of "the classic error of building a batch system for an interactive requirement"
+    if arrival == "request" or (arrival in (None, "unknown") and workload in ("serving", "agents", None)):
         return "interactive"
     return "batch"
 

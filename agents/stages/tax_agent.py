@@ -7,6 +7,7 @@ import math
 from ceiling.agents.reading.fleet import stated_fleet
 from ceiling.agents.schemas import StageDecision
 from ceiling.agents.scoring import taxes as T
+from ceiling.agents.scoring.capacity import prefill_tensor_parallel_s
 from ceiling.agents.stages.citing import cite
 from ceiling.agents.stages.evidence import TaxEvidence
 
@@ -34,7 +35,8 @@ def compute(state: dict) -> TaxEvidence:
         failure = T.failure_tax(facts, nodes * machine.gpus if facts.num("workers") is None else nodes, training=False)
         break_evens = []
     else:
-        comm = T.serving_comm(facts, design)
+        tp_s = 0.0 if design.single_machine else prefill_tensor_parallel_s(facts, machine)[0]
+        comm = T.serving_comm(facts, design, tp_s * 1000)
         failure = T.failure_tax(facts, serving_devices(facts, machines, machine.gpus), training=False)
         break_evens = T.serving_break_evens(facts, comm)
     return TaxEvidence(communication=comm, failure=failure, break_evens=break_evens, machines=machines)
