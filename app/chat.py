@@ -93,9 +93,10 @@ def _done(message: dict) -> dict:
 
 def _changed(change) -> str:
     """A changed quantity as a sentence part: "fan-out from 6 to 60", "SLO from 20 ms to 50 ms"."""
-    return (
+    said = (
         f"{prose.label(change.field)} from {_plain(change.before, change.unit)} to {_plain(change.after, change.unit)}"
     )
+    return said + (" (read by the LLM: check it)" if change.by_model else "")
 
 
 def _loop_message(event: Event) -> dict:

@@ -193,11 +193,15 @@ class Threads:
         values = self.snapshot(thread_id).values
         old = values.get("review")
         changes = followup.read_changes(message, values["raw_facts"])
+        dropped: list[str] = []
+        if not changes and self.context.llm is not None:  # the rules are blind to this phrasing: ask the model
+            changes, dropped = self._model_reads(message, values["raw_facts"])
         if not changes:
+            why = f" The model's reading did not check out ({'; '.join(dropped)})." if dropped else ""
             yield Event(
                 kind="note",
                 text='I could not read a changed quantity from that. Try e.g. "what if the fan-out were 12?", '
-                '"we move to 400 Gb/s InfiniBand" or "the SLO is 50 ms"; or start a new review.',
+                f'"we move to 400 Gb/s InfiniBand" or "the SLO is 50 ms"; or start a new review.{why}',
             )
             return
         raw = followup.apply(changes, values["raw_facts"])
@@ -217,6 +221,17 @@ class Threads:
                 event.changes = changes
                 event.before = old
             yield event
+
+    def _model_reads(self, message: str, facts) -> tuple[list[followup.Change], list[str]]:
+        """The model's what-ifs from a message the rules could not read, each checked as a proposed fact is; a
+        model that fails to answer is a note, never a lost thread."""
+        from ceiling.agents.llm import followup as model_followup
+        from ceiling.agents.llm.client import LLMError
+
+        try:
+            return model_followup.read_changes(message, facts, self.context.llm)
+        except LLMError as exc:
+            return [], [f"the model did not answer: {exc}"]
 
     @staticmethod
     def _first_affected(values: dict, facts) -> int:

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
+from ceiling.agents.llm.client import LLMClient, LLMSettings
 from ceiling.app.local_model import MODEL_NAME
+from ceiling.eval.recording import make_vcr, use_cassette
 
 RECORD = os.environ.get("CEILING_RECORD") == "1"
 ENGINE = os.environ.get("ENGINE", "local")  # `make record ENGINE=openai` records the configured endpoint
 MODEL = os.environ.get("CEILING_LLM_MODEL", MODEL_NAME) if ENGINE == "openai" else MODEL_NAME
+CASSETTES = Path(__file__).parent / "cassettes"
+RECORD_ONLY = {n for n in os.environ.get("CEILING_RECORD_ONLY", "").split(",") if n}  # re-record just these cassettes
 
 
 def endpoint(tools: bool = False) -> Iterator[tuple[str, str]]:
@@ -31,3 +36,19 @@ def endpoint(tools: bool = False) -> Iterator[tuple[str, str]]:
 
     with local_server(None, ceiling_home() / "models", tools=tools) as live:
         yield live
+
+
+def client_for(endpoint, **overrides) -> LLMClient:
+    base_url, model = endpoint
+    json_mode = "json_object" if ENGINE == "openai" else "json_object_schema"
+    api_key = os.environ.get("OPENAI_API_KEY", "not-needed")
+    return LLMClient(
+        LLMSettings(base_url=base_url, model=model, json_mode=json_mode, api_key=api_key, max_retries=0, **overrides)
+    )
+
+
+def recorded(name: str):
+    record = RECORD and (not RECORD_ONLY or name in RECORD_ONLY)
+    recorder = make_vcr(MODEL, record=record)
+    recorder.cassette_library_dir = str(CASSETTES / MODEL)
+    return use_cassette(recorder, f"{name}.yaml", record)

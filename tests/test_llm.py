@@ -4,23 +4,19 @@ never a silent call. `make record` re-records against a live server (see README)
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from llm_endpoint import ENGINE, MODEL, RECORD
+from llm_endpoint import CASSETTES, MODEL, client_for, recorded
 from llm_endpoint import endpoint as live_or_dead_endpoint
 
 from ceiling.agents.llm.client import LLMClient, LLMError, LLMSettings
-from ceiling.eval.recording import make_vcr, use_cassette
 from ceiling.graph.workflow import run
 
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
-CASSETTES = Path(__file__).parent / "cassettes"
-RECORD_ONLY = {n for n in os.environ.get("CEILING_RECORD_ONLY", "").split(",") if n}  # re-record just these cassettes
 REVIEWED = [
     "chapter_fraud.md",
     "chapter_code_assistant.md",
@@ -34,22 +30,6 @@ REVIEWED = [
 @pytest.fixture(scope="session")
 def endpoint():
     yield from live_or_dead_endpoint()
-
-
-def client_for(endpoint, **overrides) -> LLMClient:
-    base_url, model = endpoint
-    json_mode = "json_object" if ENGINE == "openai" else "json_object_schema"
-    api_key = os.environ.get("OPENAI_API_KEY", "not-needed")
-    return LLMClient(
-        LLMSettings(base_url=base_url, model=model, json_mode=json_mode, api_key=api_key, max_retries=0, **overrides)
-    )
-
-
-def recorded(name: str):
-    record = RECORD and (not RECORD_ONLY or name in RECORD_ONLY)
-    recorder = make_vcr(MODEL, record=record)
-    recorder.cassette_library_dir = str(CASSETTES / MODEL)
-    return use_cassette(recorder, f"{name}.yaml", record)
 
 
 @pytest.fixture(scope="module")

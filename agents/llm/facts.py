@@ -31,11 +31,14 @@ def _same_number(written: float, value: float) -> bool:
 
 
 def _states_number(quote: str, value: float) -> bool:
-    """The quote must say the number itself (digits or words), not merely sit near it."""
+    """The quote must say the number itself (digits or words), not merely sit near it: as the ledger reads free
+    numbers, or as the rule reader reads a number glued to its unit ("2ms a hop", "a 70B model")."""
     from ceiling.agents.llm.ledger import numbers_in
+    from ceiling.agents.reading.facts import find_mentions
     from ceiling.agents.reading.text_numbers import normalize
 
-    return value != 0 and any(_same_number(n, value) for n in numbers_in(normalize(quote)[0]))
+    said = numbers_in(normalize(quote)[0]) + [n for m in find_mentions(quote) for n in (m.written, m.value)]
+    return value != 0 and any(_same_number(n, value) for n in said)
 
 
 def _reading(quote: str, value: float, description: str):
@@ -101,6 +104,17 @@ def _schema(fields: list[str], most: int) -> type[BaseModel]:
     quote = (str, Field(json_schema_extra={"maxLength": QUOTE_CHARS}))
     item = create_model("LLMFact", field=(Literal[tuple(fields)], ...), value=(float, ...), unit=(str, ""), quote=quote)  # type: ignore[valid-type]
     return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=min(most, len(fields)))))
+
+
+def listing(fields: list[str], current: SystemFacts | None = None) -> str:
+    """The fields a prompt offers the model, one a line: name, meaning and the unit to answer in (and, given
+    `current`, the value the design has now)."""
+
+    def now(name: str) -> str:
+        value = current.num(name) if current is not None else None
+        return "" if current is None else f" = {value:g}" if value is not None else " = not stated"
+
+    return "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]{now(name)}" for name in fields)
 
 
 # Only what the stages of each workload use is worth a question.
@@ -175,10 +189,9 @@ def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, lis
             "LLM facts agent not asked: no number the rules left unread could be a missing field "
             f"({', '.join(missing)}) by its unit and cue words"
         ]
-    listing = "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in missing)
     messages = [
         system_message(description, getattr(client.settings, "tools", False)),
-        {"role": "user", "content": template("facts.txt").substitute(fields=listing)},
+        {"role": "user", "content": template("facts.txt").substitute(fields=listing(missing))},
     ]
     reply = client.complete_json(messages, _schema(missing, len(set(unread))), purpose="facts")
     return verify(facts, description, reply.facts)

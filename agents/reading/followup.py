@@ -32,6 +32,7 @@ class Change(BaseModel):
     after: float | bool | str | None
     unit: str = ""
     quote: str
+    by_model: bool = False  # read by the LLM from a message the rules could not read (agents/llm/followup.py)
 
 
 def _stated(facts: SystemFacts) -> dict[str, Fact]:
@@ -58,6 +59,8 @@ def apply(changes: list[Change], raw: SystemFacts) -> SystemFacts:
     updated = raw.model_copy(deep=True)
     for change in changes:
         setattr(updated, change.field, Fact(value=change.after, unit=change.unit, quote=change.quote))
+        if change.by_model and change.field not in updated.llm_filled:
+            updated.llm_filled.append(change.field)  # its origin stays "the LLM (check it)"
         if change.field == "model_params" and float(change.after) >= LLM_PARAMS and updated.flag("small_model"):
             updated.small_model = Fact()  # a model this size is no longer the "small model" the description named
     return updated
