@@ -302,7 +302,14 @@ QUANTITIES: tuple[Quantity, ...] = (
                 "count",
                 2,
                 # "the 175B training run", "at full 175B scale": a run or a scale is sized by its model
-                after=(r"\b(parameters?|params?)\b", words(_CATALOG[0]), r"^\s*((pre)?training\s+)?(runs?|scale)\b"),
+                after=(
+                    r"\b(parameters?|params?)\b",
+                    words(_CATALOG[0]),
+                    r"^\s*((pre)?training\s+)?(runs?|scale)\b",
+                    # a model named by its role: "our 70B assistant", "a 13B chatbot", "the 8B instruct"
+                    r"^\s*"
+                    + words(r"assistants?", r"chat ?bots?", r"copilots?", r"coders?", r"instruct", r"chat", r"base"),
+                ),
                 before=(r"\b(parameters?|params?)\b[^.]{0,6}$", r"\b(model|parameter)\s+(size|count)\b[^.]{0,6}$"),
                 strong=(r"\b(" + _CATALOG[1] + r")[\w.-]*\s*$",),
                 readable=(1e5, 1e15),
@@ -815,7 +822,9 @@ QUANTITIES: tuple[Quantity, ...] = (
                 after=(
                     r"\b(output|generated|new|completion)?\s*tokens? (per|each|a|for every) (response|request|answer"
                     r"|reply|completion|query|turn)",
-                    r"^\s*(output|generated|new|completion) tokens?\b",
+                    # "new tokens" alone may be a corpus ("the day's 1T new tokens"): reading/cues.token_length takes
+                    # it as an output length only in an output's range
+                    r"^\s*(output|generated|completion) tokens?\b",
                 ),
                 readable=(1, 1e6),
             ),

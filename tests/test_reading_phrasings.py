@@ -235,6 +235,14 @@ PEOPLE_AND_AGENTS = [
     ("About 90 analysts query the cluster concurrently at month end.", "concurrent_users", 90, 0.0),
     ("12 engineers review it at the end of the week.", "concurrent_users", None, 0.0),
 ]
+# A model named by its role ("our 70B assistant"); "new tokens" by the trillion are a corpus, not a reply's length.
+ROLES_AND_CORPORA = [
+    ("Every night we continue-pretraining our 70B assistant on new data.", "model_params", 70e9, 0.0),
+    ("A 13B chatbot answers the help desk.", "model_params", 13e9, 0.0),
+    ("We run 40 bots against the staging site.", "model_params", None, 0.0),
+    ("We train on the day's 1T new tokens.", "tokens", 1e12, 0.0),
+    ("Each reply is about 300 new tokens.", "output_tokens", 300, 0.0),
+]
 # A vocabulary is the tokens a model knows: no request length and no training data.
 VOCABULARIES = [
     ("- **Vocabulary size**: 131,072 tokens", "tokens", None, 0.0),
@@ -258,6 +266,7 @@ DEVICE_SPECS = [
 
 ROWS = (
     MODEL_NAMES
+    + ROLES_AND_CORPORA
     + VOCABULARIES
     + FLEETS
     + RANGES
