@@ -192,3 +192,14 @@ def test_tables_that_fit_one_gpu_are_replicated_and_exchange_nothing():
         run("A two-tower recommendation model with 5B parameters trained on 8 GPUs.")["review"].embedding_exchange
         is None
     )
+
+
+def test_the_gradient_all_reduce_runs_over_the_data_parallel_ranks_the_layout_leaves():
+    """TP 8 x PP 4 on 512 GPUs: 16 data-parallel ranks, each all-reducing 1/32 of the gradient (not a split derived
+    from the model's size)."""
+    review = run(MEGATRON_RUN.format(recompute="selective activation recomputation"))["review"]
+    assert review.tax["inputs"]["model_parallel"] == 32 and review.tax["kind"] == "all-reduce"
+    assert any(a.startswith("training FLOPs: 6 x params x tokens") for a in review.assumptions)
+    assert not any(a.startswith("training layout:") for a in review.assumptions)  # the text states every input
+    assumed = run("We pretrain a 30B model on 1T tokens on 256 H100s in 40 days.")["review"].assumptions
+    assert any(a.startswith("training layout: sequence length") for a in assumed)

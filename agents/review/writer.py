@@ -71,6 +71,15 @@ def _design_node(facts, machine):
     return node if node and (abs(node.compute - 1) > 0.01 or abs(node.bandwidth - 1) > 0.01) else None
 
 
+def _scoring_assumptions(facts, layout: TrainingFleet | None) -> list[str]:
+    """What the scoring tool assumed beyond the facts: a training run's layout, and its FLOPs per token."""
+    said = [f"training layout: {assumed}" for assumed in (layout.assumed if layout else [])]
+    if facts.text("workload") == "training" and facts.num("tokens") and not facts.flag("recommender"):
+        if facts.text("recomputation") != "full":
+            said.append("training FLOPs: 6 x params x tokens (no full activation recomputation stated; with it, 8 x)")
+    return said
+
+
 def _unlike(facts, machine) -> str | None:
     """How the design's nodes differ from the reference machine, when the text says (devices per node, memory)."""
     per, memory = facts.num("devices_per_node") or machine.gpus, facts.num("gpu_memory") or machine.gpu_memory_bytes
@@ -153,7 +162,9 @@ def build(state: dict) -> Review:
             for s in (d[i] for i in range(1, 7))
         ],
         alternative=state["alternative"],
-        assumptions=facts.assumptions() + [f"reference machine: {state['machine'].name}"],
+        assumptions=facts.assumptions()
+        + _scoring_assumptions(facts, layout)
+        + [f"reference machine: {state['machine'].name}"],
         engine=state.get("engine", "deterministic"),
         feasible=feasible,
         infeasible_because="; ".join(

@@ -129,7 +129,13 @@ def training_comm(
     1/mp of the gradient, across workers/mp ranks (the usual FSDP/3D-parallel layout)."""
     compute = facts.num("step_compute") or 0.0
     gradient, bandwidth, alpha = facts.num("gradient_size") or 0.0, facts.num("bandwidth"), facts.num("link_latency")
-    mp = model_parallel_degree(model_bytes, facts.num("gpu_memory") or machine.gpu_memory_bytes, workers)
+    stated = int((facts.num("tensor_parallel") or 1) * (facts.num("pipeline_parallel") or 1))
+    # the layout the text states decides the data-parallel ranks; otherwise the split the model's size needs
+    mp = (
+        min(stated, max(workers, 1))
+        if stated > 1
+        else model_parallel_degree(model_bytes, facts.num("gpu_memory") or machine.gpu_memory_bytes, workers)
+    )
     ranks, message = max(workers // mp, 1), gradient / mp
     comm = allreduce_s(design, ranks, message, bandwidth, alpha, machine) if ranks > 1 else 0.0
     per_worker = compute / max(workers, 1)
