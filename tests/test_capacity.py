@@ -215,3 +215,13 @@ def test_a_recommender_of_llm_size_is_served_by_its_candidates_not_by_decoding_t
     )["review"]
     assert review.ceiling == "model"
     assert _throughput_need(review)["needed"] == 9 and review.feasible
+
+
+def test_a_need_that_rests_on_an_assumed_input_says_so():
+    """A deadline the text never gives is assumed (30 days): the shortfall counted against it tells the writer to
+    state it; a need the text sizes in full says nothing of the kind."""
+    assumed = run("We pretrain a 70B model on 2T tokens on 16 nodes of 8 H100s.")["review"]
+    need = next(c for c in assumed.capacity if c["ceiling"] == "throughput")
+    assert need["assumed"] == ["deadline"] and "(on an assumed deadline: state it)" in assumed.answer
+    stated = run("We pretrain a 70B model on 2T tokens on 16 nodes of 8 H100s within 60 days.")["review"]
+    assert next(c for c in stated.capacity if c["ceiling"] == "throughput")["assumed"] == []

@@ -11,6 +11,7 @@ from ceiling.agents.review import answer, findings, origins, prose
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring.capacity import FirstToken, FleetNeed, first_token, fleet_needs
+from ceiling.agents.scoring.pressures import assumed_inputs
 from ceiling.agents.scoring.training_fleet import EmbeddingExchange, TrainingFleet, embedding_exchange, training_fleet
 from ceiling.agents.stages.table import STAGES
 
@@ -56,6 +57,7 @@ def _fleet(facts, pressures, machine) -> tuple[list[FleetNeed], TrainingFleet | 
         _design_node(facts, machine),
         layout.bubble if layout else None,
     )
+    needs = [need.model_copy(update={"assumed": assumed_inputs(need.ceiling, facts)}) for need in needs]
     return needs, layout, embedding_exchange(facts, machine, devices)
 
 

@@ -80,6 +80,7 @@ class FleetNeed(BaseModel):
     unlike_reference: str | None = None  # the design's nodes are not the reference machine's: how they differ
     counted_in: str | None = None  # the need is counted in the design's own nodes: which (DesignNode.said)
     bubble: float | None = None  # a pipelined training run: the share of each step its stages idle, paid in time
+    assumed: list[str] = []  # the need's inputs the text does not state, each assumed (the answer says to state them)
 
     def sentence(self) -> str:
         phases = ", ".join(f"{phase} alone {count:,}" for phase, count in self.parts.items())
@@ -89,6 +90,8 @@ class FleetNeed(BaseModel):
         said = f"{need}; the design states {_said(self.stated)}"
         if self.short:
             said += f", short by {_said(self.needed - self.stated)}"
+        if self.assumed:
+            said += f" (on an assumed {' and '.join(name.replace('_', ' ') for name in self.assumed)}: state it)"
         if self.counted_in and self.unit == "nodes":
             said += f" (counted in the design's own {self.counted_in})"
         elif self.unlike_reference and self.unit == "nodes":

@@ -342,6 +342,19 @@ def ceilings(facts: SystemFacts, machine: ReferenceMachine) -> dict[str, Pressur
 _SIZED_BY = {"data": ("data_size",), "model": ("model_params",), "throughput": ("request_rate", "token_rate", "tokens")}
 
 
+# Every input a ceiling's need is computed from, per workload: a need resting on one assumed says so.
+NEED_INPUTS = {
+    "data": ("data_size",),
+    "model": ("model_params",),
+    "throughput": ("model_params", "request_rate", "output_tokens", "prompt_tokens", "tokens", "deadline"),
+}
+
+
+def assumed_inputs(name: str, facts: SystemFacts) -> list[str]:
+    """The inputs of ceiling `name` the text does not state (each assumed), as the review names them."""
+    return [field for field in NEED_INPUTS.get(name, ()) if getattr(facts, field).assumed]
+
+
 def binding(pressures: dict[str, Pressure], facts: SystemFacts | None = None) -> str:
     """The ceiling that ran out (highest pressure), or "none" when no pressure reaches 0.5. Pressures far past one
     machine all round to 1.00; between those, one sized by what the text states beats one sized by an assumption
