@@ -229,7 +229,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         cues=(
             Cues(
                 "time",
-                6,
+                7,
                 after=(
                     words(
                         r"p\d{2,3}(\.\d)?",
@@ -651,7 +651,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         cues=(
             Cues(
                 "time",
-                7,
+                8,
                 after=(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b",),
                 before=(
                     words(
@@ -679,6 +679,26 @@ QUANTITIES: tuple[Quantity, ...] = (
         conflict=Conflict("deadlines", "min", "shorter"),
         ask=Ask("deadline", "s", (3600.0, 90 * 86400.0)),
         ask_model=("time allowed for the job", "h"),
+    ),
+    Quantity(
+        "round_period",
+        "time one federated round may take (a new global model every ...), s",
+        "time",
+        "s",
+        cues=(
+            Cues(
+                "time",
+                6,  # before the SLO and the deadline: "each round must finish within 2 minutes" is a round's budget
+                after=(r"^\s*(per|a|each|every) round\b",),
+                # a round named before its time is explicit: it outweighs the "within" of an SLO
+                strong=(
+                    r"\b(rounds?|global model|aggregat\w*|federated averag\w*)\b[^.]{0,60}"
+                    r"\b(every|each|per|within|in|takes?|lasts?)\s*(about|~|around)?\s*$",
+                ),
+                readable=(1e3, 1e9),
+            ),
+        ),
+        floor=1e-3,
     ),
     Quantity(
         "mtbf",

@@ -225,3 +225,19 @@ def test_a_need_that_rests_on_an_assumed_input_says_so():
     assert need["assumed"] == ["deadline"] and "(on an assumed deadline: state it)" in assumed.answer
     stated = run("We pretrain a 70B model on 2T tokens on 16 nodes of 8 H100s within 60 days.")["review"]
     assert next(c for c in stated.capacity if c["ceiling"] == "throughput")["assumed"] == []
+
+
+def test_a_federated_round_is_taxed_against_the_round_period_the_text_states():
+    """Issue 24 part 4: 40 hospitals, 300M parameters in bf16 over 1 Gb/s links: 2 x (600 MB / 125 MB/s + 20 ms)
+    = 9.64 s a round per site. A new model every ten minutes leaves 590 s for training; rounds of 5 s cannot be met,
+    and the critic says what would fix it rather than changing links it does not own."""
+    text = (
+        "Forty hospitals train one shared 300M-parameter triage model with federated averaging; no patient record may "
+        "leave a hospital. Each hospital has a 1 Gb/s WAN link, and {period}."
+    )
+    fits = run(text.format(period="we want a new global model every ten minutes"))["review"]
+    assert (fits.tax["slo_ms"], fits.tax["within_budget"]) == (600_000, True)
+    assert fits.tax["budget_left_ms"] == pytest.approx(600_000 - 9_640)
+    late = run(text.format(period="each round must finish within 5 seconds"))["review"]
+    assert not late.feasible and late.loops == 0
+    assert "longer than the 5 s a round may take" in late.infeasible_because

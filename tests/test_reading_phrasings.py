@@ -243,6 +243,14 @@ ROLES_AND_CORPORA = [
     ("We train on the day's 1T new tokens.", "tokens", 1e12, 0.0),
     ("Each reply is about 300 new tokens.", "output_tokens", 300, 0.0),
 ]
+# How long a federated round may take, said as people plan rounds; a checkpoint's period is no round's.
+ROUNDS = [
+    ("Each hospital has a 1 Gb/s link, and we want a new global model every ten minutes.", "round_period", 600, 0.0),
+    ("Each round must finish within 2 minutes.", "round_period", 120, 0.0),
+    ("Each round must finish within 2 minutes.", "slo", None, 0.0),
+    ("The aggregator runs a round every 30 minutes.", "round_period", 1800, 0.0),
+    ("We checkpoint every 30 minutes.", "round_period", None, 0.0),
+]
 # A vocabulary is the tokens a model knows: no request length and no training data.
 VOCABULARIES = [
     ("- **Vocabulary size**: 131,072 tokens", "tokens", None, 0.0),
@@ -267,6 +275,7 @@ DEVICE_SPECS = [
 ROWS = (
     MODEL_NAMES
     + ROLES_AND_CORPORA
+    + ROUNDS
     + VOCABULARIES
     + FLEETS
     + RANGES

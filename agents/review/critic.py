@@ -68,6 +68,11 @@ def check_tax(decisions: dict) -> list[str]:
             f"communication ({comm.communication_ms:,.1f} ms/step) exceeds the compute it enables "
             f"({comm.compute_ms:,.1f} ms/step per worker)"
         ]
+    if comm.kind == "federated round":
+        return [
+            f"each site's update and the new model take {comm.communication_ms / 1000:,.1f} s over its own link, "
+            f"longer than the {comm.slo_ms / 1000:,.0f} s a round may take"
+        ]
     return [f"shuffle plus compute overrun the job window by {-comm.budget_left_ms / 1000:,.0f} s"]
 
 
@@ -83,8 +88,21 @@ def review(state: dict, chunk_text) -> Finding:
             f"{decisions[1].evidence.pressures[ceiling].pressure:.2f})"
         )
     final += check_deadline(state) + check_no_worker_count_fits(state) + check_tensor_parallel(state)
+    final += check_federated_round(state)
     reasons += final
     return Finding(ok=not reasons, reasons=reasons, tax_broken=bool(tax), final=bool(final))
+
+
+def check_federated_round(state: dict) -> list[str]:
+    """A round that outlasts its period over the sites' own links: the critic owns no site's link, so it says what
+    would fix it instead of changing the design."""
+    comm = state["decisions"][6].evidence.communication
+    if comm.kind != "federated round" or comm.within_budget:
+        return []
+    return [
+        "no change the critic can make fixes the sites' links: a longer round, a smaller update (compression, fewer "
+        "or frozen parameters) or faster site links would"
+    ]
 
 
 def check_tensor_parallel(state: dict) -> list[str]:

@@ -305,7 +305,8 @@ def _what_to_do(r: Review) -> list[str]:
 def _tax_answer(t: dict) -> str:
     """Stage 6's row of Table 1.8.1: the communication tax against its budget, and the failure tax."""
     comm = prose.quantity(t["communication_ms"], "ms")
-    slo = f" of {prose.quantity(t['slo_ms'], 'ms')} SLO" if t["slo_ms"] else ""
+    budget = "round" if t["kind"] == "federated round" else "SLO"  # a round's period is its budget
+    slo = f" of {prose.quantity(t['slo_ms'], 'ms')} {budget}" if t["slo_ms"] else ""
     return f"{comm} communication{slo}; P(failure in 24 h) {prose.percent(t['failure']['p_any_down'])}"
 
 

@@ -163,17 +163,19 @@ def federated_round_comm(facts: SystemFacts) -> CommunicationTax:
     """One round of training across sites whose data stays home, over the slowest link a round crosses: each site's
     update up and the new model down over its own link, and every site's update into the aggregator when the text
     states its link too (the fastest link stated; the sites' is the slowest). No round period is read, so the round
-    time is the tax to budget, not a verdict."""
+    time is the tax to budget, not a verdict; a stated round period ("a new global model every ten minutes") is the
+    budget the round's transfer must fit."""
     update = facts.num("gradient_size") or 0.0
     sites = int(facts.num("parties") or 0)
     site_link, latency = facts.num("bandwidth"), facts.num("link_latency") or 0.0
     per_site = scoring.site_round_s(update, site_link, latency)
+    period = facts.num("round_period")
     return CommunicationTax(
         kind="federated round",
         communication_ms=round(per_site * 1000, 3),
-        slo_ms=None,
-        budget_left_ms=None,
-        within_budget=True,
+        slo_ms=None if period is None else period * 1000,
+        budget_left_ms=None if period is None else round((period - per_site) * 1000, 3),
+        within_budget=period is None or per_site <= period,
         compute_ms=None,
         formula="each site's update up and the new model down over its own link: 2 x (update / link + latency)",
         inputs={

@@ -81,7 +81,17 @@ def _describe(tax: TaxEvidence) -> str:
             f"the {i['sites']:,.0f} sites' own {i['site_link_bytes_per_s'] * 8 / 1e9:g} Gb/s links: "
             f"{comm.communication_ms / 1000:,.2f} s per site per round, and "
             f"{i['aggregator_inbound_s_at_site_link']:,.1f} s for an aggregator on a link like theirs to take in "
-            "every update; no round period is stated, so the round time is the tax to plan the rounds around"
+            "every update; "
+            + (
+                "no round period is stated, so the round time is the tax to plan the rounds around"
+                if comm.slo_ms is None
+                else f"against the {comm.slo_ms / 1000:,.0f} s a round may take, "
+                + (
+                    f"{comm.budget_left_ms / 1000:,.1f} s are left for training"
+                    if comm.within_budget
+                    else "OVER budget"
+                )
+            )
         )
     else:
         text = (
@@ -122,7 +132,11 @@ def _describe(tax: TaxEvidence) -> str:
 
 def _short(tax: TaxEvidence) -> str:
     comm, failure = tax.communication, tax.failure
-    if comm.slo_ms is not None:
+    if comm.kind == "federated round" and comm.slo_ms is not None:
+        text = (
+            f"{comm.communication_ms / 1000:,.3g} s per {comm.kind} per site of the {comm.slo_ms / 1000:,.0f} s round"
+        )
+    elif comm.slo_ms is not None:
         text = f"{comm.communication_ms:g} ms of {comm.slo_ms:g} ms SLO ({comm.budget_left_ms:g} ms left)"
     elif comm.compute_ms is None:
         text = f"{comm.communication_ms / 1000:,.3g} s per {comm.kind} per site"
