@@ -159,20 +159,27 @@ _WORKER_NOUNS = (
 
 
 # how a setting's name meets its value: "TP=8", "hidden size: 8192", "micro-batch of 4", "global batch size was 1,024"
-_SAID_AS = r"\s*(:|=|of|is|was|were|set to)?\s*(about|around|~)?\s*$"
+_SAID_AS = r"\s*(:|=|of|is|was|were|set to|holds?|has|contains)?\s*(about|around|~|only|just)?\s*$"
 
 
-def _shape(name: str, meaning: str, rank: int, readable: tuple[float, float], *, after=(), before=()) -> Quantity:
+def _shape(
+    name: str, meaning: str, rank: int, readable: tuple[float, float], *, after=(), before=(), largest_wins=False
+) -> Quantity:
     """A count of the model's shape or of a run's parallelism, read only next to its own words: after the number
     ("80 layers"), or a setting's name right before it (`before` gives the names; the connector is `_SAID_AS`)."""
     before = tuple(pattern + _SAID_AS for pattern in before)
     cues = Cues("count", rank, after=after, before=before, readable=readable)
-    return Quantity(name, meaning, "count", "", cues=(cues,), floor=readable[0], absurd=readable[1])
+    return Quantity(
+        name, meaning, "count", "", cues=(cues,), floor=readable[0], absurd=readable[1], largest_wins=largest_wins
+    )
 
 
 # "41% MFU", "an MFU of 0.38", "model FLOPs utilization: 40%"
 _MFU_AFTER = r"^\s*(mfu|model flops? utili[sz]ation)\b"
-_MFU_BEFORE = r"\b(mfu|model flops? utili[sz]ation)\s*(of|:|=|is|at|around|about|near)?\s*(~|about|around)?\s*$"
+_MFU_BEFORE = (
+    r"\b(mfu|model flops? utili[sz]ation)\W{0,3}(\s*\(mfu\))?\s*(of|:|=|is|at|around|about|near|reached)?"
+    r"\s*(~|about|around|only|just)?\s*$"
+)
 
 
 QUANTITIES: tuple[Quantity, ...] = (
@@ -693,7 +700,8 @@ QUANTITIES: tuple[Quantity, ...] = (
                 # a round named before its time is explicit: it outweighs the "within" of an SLO
                 strong=(
                     r"\b(rounds?|global model|aggregat\w*|federated averag\w*)\b[^.]{0,60}"
-                    r"\b(every|each|per|within|in|takes?|lasts?)\s*(about|~|around)?\s*$",
+                    r"\b(every|each|per|within|in|takes?|lasts?|capped at|limited to|timeout\W{0,3})"
+                    r"\s*(about|~|around)?\s*$",
                 ),
                 readable=(1e3, 1e9),
             ),
@@ -880,14 +888,19 @@ QUANTITIES: tuple[Quantity, ...] = (
         "transformer layers of the model",
         10,
         (1, 1000),
-        after=(r"^\s*(transformer |decoder |hidden )?(layers|blocks)\b",),
+        after=(
+            r"^\s*(transformer |decoder |hidden )?(layers|blocks)\b(?!\s+of\s+(?!(transformer|attention|decoder)))",
+            r"^-(layer|block)\b",
+        ),
         before=(r"\b(num_layers|n_layers|num_hidden_layers|layers)",),
+        largest_wins=True,  # "48 layers in 6 stages of 8 layers each": the model's count is the largest
     ),
     _shape(
         "hidden_size",
         "hidden size (model width) of the model",
         11,
         (64, 1e6),
+        after=(r"^-?(dim(ension(al)?)?|d)\s+hidden\b",),
         before=(r"\b(hidden[ _](size|dim\w*)|d_model|model (dim\w*|width))",),
     ),
     _shape(
@@ -903,7 +916,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         "key-value heads per layer (grouped-query attention)",
         13,
         (1, 4096),
-        after=(r"^\s*(kv|key[ -]value) (heads|groups)\b",),
+        after=(r"^\s*(kv|key[ -]value) (heads?|groups?)\b",),
         before=(r"\b(num_key_value_heads|n_kv_heads|kv heads|key[ -]value heads|query groups)",),
     ),
     _shape(
@@ -930,7 +943,12 @@ QUANTITIES: tuple[Quantity, ...] = (
         before=(r"\b(global[ _-]?batch([ _-]size)?|gbs)",),
     ),
     _shape(
-        "micro_batches", "micro-batches per pipelined step", 17, (1, 1e5), after=(r"^\s*micro[ -]?batches\b(?! of)",)
+        "micro_batches",
+        "micro-batches per pipelined step",
+        17,
+        (1, 1e5),
+        after=(r"^\s*micro[ -]?batches\b(?! of)",),
+        before=(r"\b(num_micro_?batches|micro_?batches per step)",),
     ),
     _shape(
         "tensor_parallel",
@@ -951,7 +969,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         after=(r"^([\s-]*way|\s*x|[\s-]*fold)\s+pipeline", r"^\s*pipeline stages\b", r"^[\s-]*stage pipeline\b"),
         before=(
             r"(?<![*x×])(?<![*x×] )\b(pp|pipeline[ -]?(model[ -])?parallel(ism|_size)?( size| degree)?"
-            r"|pipeline_model_parallel_size)",
+            r"|pipeline_model_parallel_size|pipeline[ -]stages)",
         ),
     ),
     Quantity(
@@ -988,7 +1006,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         "sparse (categorical) features, each looked up in an embedding table",
         21,
         (1, 1e5),
-        after=(r"^\s*(sparse|categorical)( input)? features\b", r"^\s*embedding tables\b"),
+        after=(r"^\s*((sparse|categorical)\s+){1,2}(input\s+)?features\b", r"^\s*embedding tables\b"),
     ),
     Quantity("recomputation", "activation recomputation in training: none | selective | full", "choice"),
     Quantity("zero_stage", "ZeRO stage of the optimizer state's sharding: 1 | 2 | 3 (FSDP is 3)", "choice"),

@@ -153,7 +153,7 @@ _A_LIMIT_BEFORE = re.compile(
     r"\b(context[\s-](window|length|limit)|window|max(imum)?|up to|supports?|limits?|capped at)\b[^.]{0,25}$", _I
 )
 # "sequences of 4,096 tokens": a training sequence's length, not a request's
-_A_SEQUENCE_BEFORE = re.compile(r"\bsequences? of\s*(about|around|~|up to)?\s*$", _I)
+_A_SEQUENCE_BEFORE = re.compile(r"\bsequences?\b(\s+(are|were)\s+\w+)?\s+(of|to|at)\s*(about|around|~|up to)?\s*$", _I)
 # "vocabulary size: 131,072 tokens", "a 32k-token vocabulary": the tokens a model knows, no length, no training data
 _A_VOCABULARY_BEFORE = re.compile(r"\bvocab(ulary)?([ _]size)?\W{0,4}(of|is|=|:)?\s*(about|~)?\s*$", _I)
 _A_VOCABULARY_AFTER = re.compile(r"^\s*(vocab(ular(y|ies))?|tokenizer)\b", _I)
@@ -432,6 +432,8 @@ _DATA_WORD = (
     r"|customer|keystrokes|text|messages|emails|documents|photos|health|medical|financial|recordings?|audio|voice"
     r"|videos?|clips|typing|locations?)"
 )
+# "ZeRO-3", "ZeRO stage 2", a DeepSpeed config's "zero_optimization": {"stage": 1}
+_ZERO = r"\bzero[ -]?(stage[ -]?)?{stage}\b|\bzero_optimization\W{{0,12}}stage\W{{0,4}}{stage}\b"
 FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
     (
         "share_data",
@@ -536,6 +538,15 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
     # how a training run keeps its activations (Korthikanti et al. 2022); the first pattern that matches is read
     (
         "recomputation",
+        "none",
+        re.compile(
+            r"\b(no|without|disabled?|turned off|not using)\s+(any\s+)?(activation |gradient )?(recomputation|recompute"
+            r"|checkpointing)\b|\b(activation|gradient) (recomputation|checkpointing) (is |was )?(off|disabled)\b",
+            _I,
+        ),
+    ),
+    (
+        "recomputation",
         "selective",
         re.compile(r"\bselective (activation )?(recomputation|recompute|checkpointing)\b", _I),
     ),
@@ -548,9 +559,9 @@ FLAG_PATTERNS: list[tuple[str, object, re.Pattern]] = [
             _I,
         ),
     ),
-    ("zero_stage", "3", re.compile(r"\bzero[ -]?(stage[ -]?)?3\b|\bfsdp\b|\bfully[ -]sharded\b", _I)),
-    ("zero_stage", "2", re.compile(r"\bzero[ -]?(stage[ -]?)?2\b", _I)),
-    ("zero_stage", "1", re.compile(r"\bzero[ -]?(stage[ -]?)?1\b|\bdistributed optimi[sz]er\b", _I)),
+    ("zero_stage", "3", re.compile(_ZERO.format(stage=3) + r"|\bfsdp\b|\bfully[ -_]?sharded\b|\bfull_shard\b", _I)),
+    ("zero_stage", "2", re.compile(_ZERO.format(stage=2), _I)),
+    ("zero_stage", "1", re.compile(_ZERO.format(stage=1) + r"|\bdistributed optimi[sz]er\b", _I)),
     (
         "cost_focus",
         True,
