@@ -174,6 +174,8 @@ def _shape(
     )
 
 
+# a round trip or a round-robin is no federated round
+_NOT_A_ROUND = r"(?![ -](trips?|robin))"
 # "41% MFU", "an MFU of 0.38", "model FLOPs utilization: 40%"
 _MFU_AFTER = r"^\s*(mfu|model flops? utili[sz]ation)\b"
 _MFU_BEFORE = (
@@ -696,10 +698,10 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "time",
                 6,  # before the SLO and the deadline: "each round must finish within 2 minutes" is a round's budget
-                after=(r"^\s*(per|a|each|every) round\b",),
+                after=(r"^\s*(per|a|each|every) round\b" + _NOT_A_ROUND,),
                 # a round named before its time is explicit: it outweighs the "within" of an SLO
                 strong=(
-                    r"\b(rounds?|global model|aggregat\w*|federated averag\w*)\b[^.]{0,60}"
+                    r"\b(rounds?\b" + _NOT_A_ROUND + r"|global model|aggregat\w*|federated averag\w*)\b[^.]{0,60}"
                     r"\b(every|each|per|within|in|takes?|lasts?|capped at|limited to|timeout\W{0,3})"
                     r"\s*(about|~|around)?\s*$",
                 ),

@@ -250,6 +250,8 @@ ROUNDS = [
     ("Each round must finish within 2 minutes.", "slo", None, 0.0),
     ("The aggregator runs a round every 30 minutes.", "round_period", 1800, 0.0),
     ("We checkpoint every 30 minutes.", "round_period", None, 0.0),
+    ("The gateway takes 1.5 s a round trip.", "round_period", None, 0.0),  # a round trip is no round
+    ("The round-robin balancer re-routes in 2 s.", "round_period", None, 0.0),
 ]
 # A vocabulary is the tokens a model knows: no request length and no training data.
 VOCABULARIES = [
