@@ -203,3 +203,11 @@ def test_the_gradient_all_reduce_runs_over_the_data_parallel_ranks_the_layout_le
     assert not any(a.startswith("training layout:") for a in review.assumptions)  # the text states every input
     assumed = run("We pretrain a 30B model on 1T tokens on 256 H100s in 40 days.")["review"].assumptions
     assert any(a.startswith("training layout: sequence length") for a in assumed)
+
+
+def test_the_all_reduce_says_which_link_it_crosses():
+    """Issue 24 part 4: inside one node the gradient crosses NVLink; across nodes, the fabric."""
+    inside = run("We fine-tune a 7B model on 1B tokens on 8 H100s in one node within 2 days.")["review"]
+    across = run("We pretrain a 7B model on 1T tokens on 64 H100s within 30 days.")["review"]
+    assert "over NVLink inside one node" in inside.stages[5]["justification"]
+    assert "over the inter-node fabric" in across.stages[5]["justification"]

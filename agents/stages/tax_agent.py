@@ -60,7 +60,17 @@ def _copies(n: int) -> str:
     return "1 copy" if n == 1 else f"{n:,} copies"
 
 
-def _describe(tax: TaxEvidence) -> str:
+def _link(tax: TaxEvidence, gpus_per_node: int) -> str:
+    """The link an all-reduce crosses, as the review names it (issue 24 part 4): words only, no new numbers."""
+    comm = tax.communication
+    if comm.inputs["workers"] <= gpus_per_node:
+        return "over NVLink inside one node"
+    if "two-level" in comm.formula:
+        return "over NVLink inside each node and the inter-node fabric between them"
+    return "over the inter-node fabric"
+
+
+def _describe(tax: TaxEvidence, gpus_per_node: int) -> str:
     comm, failure = tax.communication, tax.failure
     if comm.kind == "fan-out":
         f, h = comm.inputs["fanout"], comm.inputs["hop_latency_ms"]
@@ -71,7 +81,7 @@ def _describe(tax: TaxEvidence) -> str:
     elif comm.kind == "all-reduce":
         text = (
             f"communication tax {comm.communication_ms:,.2f} ms per step ({comm.formula}, {comm.inputs['workers']:.0f} "
-            "workers) "
+            f"workers, {_link(tax, gpus_per_node)}) "
             f"against {comm.compute_ms:,.2f} ms of compute per worker per step"
         )
     elif comm.kind == "federated round":
@@ -148,7 +158,7 @@ def _short(tax: TaxEvidence) -> str:
 def decide(state: dict) -> StageDecision:
     tax = compute(state)
     metric = state["decisions"][5].answer
-    why = f"Stage 5 optimizes {metric}, so the tax is budgeted against it: " + _describe(tax)
+    why = f"Stage 5 optimizes {metric}, so the tax is budgeted against it: " + _describe(tax, state["machine"].gpus)
     return StageDecision(
         stage=6,
         name="tax",
