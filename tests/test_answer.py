@@ -3,6 +3,8 @@ the fleet stated against the need first. Descriptions written for these tests.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ceiling.agents.review.answer import question_asked
@@ -106,3 +108,13 @@ def test_a_fleet_planned_for_a_design_one_machine_holds_is_said_to_be_more_than_
     review = run(text)["review"]
     assert review.ceiling == "none" and review.feasible
     assert "16 workers the text plans are more than one such machine's 8" in review.answer
+
+
+def test_an_assumed_budget_is_said_to_be_one_and_a_rare_failure_reads_as_a_period():
+    """Stage 4 names the SLO the mode is held to; when the text gives none, the review says it assumed it. A fleet of
+    4 devices fails about once in 526 days (0.0019 a day): "0.00 interruptions/day" said nothing."""
+    silent = run("A chat assistant on a 13B model serves 400 users at once.")["review"]
+    assert "(assumed: the text states none, so state it)" in silent.stages[3]["justification"]
+    fraud = run((Path(__file__).resolve().parents[1] / "examples" / "fraud-scoring.md").read_text())["review"]
+    assert "the budget is 20 ms p99." in fraud.stages[3]["justification"]
+    assert "about one interruption every 526 days" in fraud.stages[5]["justification"]

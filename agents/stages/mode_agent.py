@@ -41,6 +41,7 @@ def decide(state: dict) -> StageDecision:
         )
         + (
             f"; the budget is {slo:g} ms {facts.text('slo_percentile') or ''}"
+            + (" (assumed: the text states none, so state it)" if facts.slo.assumed else "")
             if mode in ("interactive", "streaming") and slo
             else ""
         )

@@ -56,6 +56,16 @@ def _hours(h: float) -> str:
     return f"{h:,.0f} h" if h >= 100 else f"{h:,.1f} h"  # "12,500 h", not "12,500.0 h"
 
 
+def _per_day(rate: float) -> str:
+    """Interruptions a day as people say them: "0.12 interruptions/day", or "about one every 526 days" for a small
+    fleet whose rate would print as 0.00."""
+    if rate <= 0:
+        return "no interruptions expected"
+    if rate < 0.01:
+        return f"about one interruption every {1 / rate:,.0f} days"
+    return f"{rate:,.2f} interruptions/day"
+
+
 def _copies(n: int) -> str:
     return "1 copy" if n == 1 else f"{n:,} copies"
 
@@ -118,7 +128,7 @@ def _describe(tax: TaxEvidence, gpus_per_node: int) -> str:
     text += (
         f"Failure tax: {failure.devices:,} devices, fleet MTBF {_hours(failure.fleet_mtbf_h)}, P(some failure in 24 h) "
         f"{failure.p_any_down:.1%}, "
-        f"{failure.interruptions_per_day:,.2f} interruptions/day"
+        f"{_per_day(failure.interruptions_per_day)}"
     )
     if failure.job_shorter_than_interval:
         text += (
