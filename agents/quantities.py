@@ -490,7 +490,11 @@ QUANTITIES: tuple[Quantity, ...] = (
                     )
                     + r"[^.]{0,25}$",
                 ),
-                strong=(r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$",),
+                strong=(
+                    r"\b(hop|round[\s-]?trip|rtt|network latency)\b[^.]{0,25}$",
+                    # "40 calls to the store, each about 2 ms": a distributive "each" right before a time is one call's
+                    r"(?<![\w-])(each|apiece)\s*((about|around|roughly|~|at|taking|takes|costing|of)\s*){0,2}$",
+                ),
                 readable=(0.001, 60_000),  # a same-rack RPC .. one call to a remote LLM (agents' hops)
             ),
         ),

@@ -253,6 +253,19 @@ ROUNDS = [
     ("The gateway takes 1.5 s a round trip.", "round_period", None, 0.0),  # a round trip is no round
     ("The round-robin balancer re-routes in 2 s.", "round_period", None, 0.0),
 ]
+# A distributive "each" right before a time is one call's latency, not the budget said after it.
+EACH_BEFORE = [
+    ("The search API makes 40 calls to the store, each about 2 ms, under a 50 ms p99 budget.", "hop_latency", 2, 0.0),
+    ("The search API makes 40 calls to the store, each about 2 ms, under a 50 ms p99 budget.", "slo", 50, 0.0),
+    (
+        "Agents call the LLM 6 times, each taking about 1.2 s; the user expects a reply in 20 s.",
+        "hop_latency",
+        1200,
+        0.0,
+    ),
+    ("We have 3 replicas, each at 40 ms p99.", "slo", 40, 0.0),
+    ("Each request must be answered within 50 ms.", "hop_latency", None, 0.0),
+]
 # A vocabulary is the tokens a model knows: no request length and no training data.
 VOCABULARIES = [
     ("- **Vocabulary size**: 131,072 tokens", "tokens", None, 0.0),
@@ -278,6 +291,7 @@ ROWS = (
     MODEL_NAMES
     + ROLES_AND_CORPORA
     + ROUNDS
+    + EACH_BEFORE
     + VOCABULARIES
     + FLEETS
     + RANGES
