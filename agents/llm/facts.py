@@ -106,15 +106,9 @@ def _schema(fields: list[str], most: int) -> type[BaseModel]:
     return create_model("LLMFacts", facts=(list[item], Field(default_factory=list, max_length=min(most, len(fields)))))
 
 
-def listing(fields: list[str], current: SystemFacts | None = None) -> str:
-    """The fields a prompt offers the model, one a line: name, meaning and the unit to answer in (and, given
-    `current`, the value the design has now)."""
-
-    def now(name: str) -> str:
-        value = current.num(name) if current is not None else None
-        return "" if current is None else f" = {value:g}" if value is not None else " = not stated"
-
-    return "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]{now(name)}" for name in fields)
+def listing(fields: list[str]) -> str:
+    """The fields a prompt offers the model, one a line: name, meaning and the unit to answer in."""
+    return "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in fields)
 
 
 # Only what the stages of each workload use is worth a question.
