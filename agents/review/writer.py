@@ -11,7 +11,7 @@ from ceiling.agents.review import answer, findings, origins, prose
 from ceiling.agents.review.diff import embed
 from ceiling.agents.schemas import AXES, Review
 from ceiling.agents.scoring.capacity import FirstToken, FleetNeed, first_token, fleet_needs
-from ceiling.agents.scoring.pressures import assumed_inputs
+from ceiling.agents.scoring.pressures import assumed_inputs, recomputation
 from ceiling.agents.scoring.training_fleet import EmbeddingExchange, TrainingFleet, embedding_exchange, training_fleet
 from ceiling.agents.stages.table import STAGES
 
@@ -77,7 +77,7 @@ def _scoring_assumptions(facts, layout: TrainingFleet | None) -> list[str]:
     """What the scoring tool assumed beyond the facts: a training run's layout, and its FLOPs per token."""
     said = [f"training layout: {assumed}" for assumed in (layout.assumed if layout else [])]
     if facts.text("workload") == "training" and facts.num("tokens") and not facts.flag("recommender"):
-        if facts.text("recomputation") != "full":
+        if recomputation(facts) != "full":
             said.append("training FLOPs: 6 x params x tokens (no full activation recomputation stated; with it, 8 x)")
     return said
 

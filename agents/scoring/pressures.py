@@ -276,14 +276,14 @@ def serving_throughput(facts: SystemFacts, machine: ReferenceMachine) -> Pressur
     return decode.model_copy(update={"inputs": both, "parts": parts})
 
 
-def _recomputation(facts: SystemFacts) -> str:
+def recomputation(facts: SystemFacts) -> str:
     """Full recomputation runs each forward pass twice: 8 P D (as stated only; selective costs ~3%, so 6 P D)."""
     return "full" if facts.text("recomputation") == "full" else "none"
 
 
 def training_seconds(facts: SystemFacts, machine: ReferenceMachine, gpus: int) -> float:
     """How long the stated run takes on `gpus` of the reference's GPUs, at the stated MFU or the reference's."""
-    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, _recomputation(facts))
+    flops = scoring.training_flops(facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, recomputation(facts))
     return scoring.training_time_s(flops, gpus, machine.gpu_peak_flops_per_s, facts.num("mfu") or machine.mfu)
 
 
@@ -307,7 +307,7 @@ def throughput_ceiling(facts: SystemFacts, machine: ReferenceMachine) -> Pressur
         )
     if workload == "training":
         params, tokens, deadline = facts.num("model_params") or 0.0, facts.num("tokens") or 0.0, facts.num("deadline")
-        recompute, mfu = _recomputation(facts), facts.num("mfu") or machine.mfu
+        recompute, mfu = recomputation(facts), facts.num("mfu") or machine.mfu
         flops = scoring.training_flops(params, tokens, recompute)
         seconds = training_seconds(facts, machine, machine.gpus)
         if not deadline:
