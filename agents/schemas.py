@@ -190,6 +190,7 @@ class Review(BaseModel):
     findings: list[dict] = Field(default_factory=list)  # break-evens ranked by distance to the edge, with a change
     facts_used: list[dict] = Field(default_factory=list)  # every quantity used: value, unit, origin, quote, reason
     without_model: str | None = None  # the rules' answers without the numbers only the LLM read, when they differ
+    mismatches: list[dict] = Field(default_factory=list)  # values the LLM reads differently (origins.Mismatch)
     llm: dict | None = Field(
         None, description="LLM engine only: per-stage proposals and the critic's verdicts, token usage"
     )

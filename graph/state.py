@@ -9,6 +9,7 @@ from typing import (
 
 from typing_extensions import TypedDict
 
+from ceiling.agents.review.origins import Mismatch
 from ceiling.agents.schemas import Alternative, LoopStep, Review, StageDecision, SystemFacts
 from ceiling.agents.scoring.reference import ReferenceMachine
 from ceiling.agents.scoring.taxes import Design
@@ -53,6 +54,7 @@ class ReviewState(TypedDict, total=False):
     facts: SystemFacts  # plus the stated assumptions
     answered: list[str]  # fields the user gave when asked (never asked again in the thread)
     facts_notes: list[str]  # what the LLM facts agent added or had dropped
+    mismatches: list[Mismatch]  # values read by the rules that the LLM reads differently, verdict recomputed
     design: Design
     decisions: Annotated[dict[int, StageDecision], merge]
     first_tax: TaxEvidence  # stage 6 of the first pass: the system as described

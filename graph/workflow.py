@@ -19,7 +19,6 @@ from ceiling.agents.review import alternative, critic, sensitivity, writer
 from ceiling.agents.schemas import Fact, LoopStep, SystemFacts
 from ceiling.agents.scoring.taxes import Design
 from ceiling.agents.stages.table import STAGES as STAGE_TABLE
-from ceiling.agents.stages.table import decide_all
 from ceiling.graph import context
 from ceiling.graph.context import ContextInput, RunContext
 from ceiling.graph.state import ReviewInput, ReviewOutput, ReviewState
@@ -62,19 +61,34 @@ def facts_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     given = structured_facts(state)
     raw = given or facts_agent.extract(state["description"])
     notes: list[str] = []
+    mismatches: list = []
     client = run_context.llm
     if client is not None and not given:
         from ceiling.agents.llm import facts as llm_facts
+        from ceiling.agents.llm import mismatches as llm_mismatches
         from ceiling.agents.llm.client import LLMError
 
         try:
-            raw, notes = llm_facts.fill(raw, state["description"], client)
+            raw, notes = llm_facts.fill(raw, state["description"], client, run_context.machine)
         except LLMError as exc:
             notes = [f"LLM facts agent failed, rule facts kept: {exc}"]
+        try:
+            mismatches, checked = llm_mismatches.check(raw, state["description"], client, run_context.machine)
+            notes += checked
+        except LLMError as exc:
+            notes.append(f"LLM mismatch check failed, the rules' reading stands unchecked: {exc}")
     # The machine and the engine go into the state once, here: the agents and the writer read them beside the
     # facts, and a chat thread's what-ifs re-run on the machine its review used. A new review answers afresh.
     pass_state = {**new_pass(raw, run_context.machine), "machine": run_context.machine, "engine": run_context.engine}
-    return {**pass_state, "facts_notes": notes, "decisions": {}, "answered": [], "review": None, "markdown": None}
+    return {
+        **pass_state,
+        "facts_notes": notes,
+        "mismatches": mismatches,
+        "decisions": {},
+        "answered": [],
+        "review": None,
+        "markdown": None,
+    }
 
 
 def ask_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
@@ -84,10 +98,8 @@ def ask_node(state: ReviewState, runtime: Runtime[RunContext]) -> dict:
     (an empty map keeps the assumed values). Quantities that cannot change the verdict are never asked."""
     if not context.of(runtime).ask:
         return {}
-    decisions = decide_all(state["facts"], state["machine"])
-    break_evens = decisions[1].evidence.break_evens + decisions[6].evidence.break_evens
     answered = set(state.get("answered") or [])
-    questions = [q for q in sensitivity.questions(state["facts"], break_evens) if q.field not in answered]
+    questions = [q for q in sensitivity.open_questions(state["facts"], state["machine"]) if q.field not in answered]
     if not questions:
         return {}
     answers = (interrupt({"questions": [q.model_dump() for q in questions]}) or {}).get("answers", {})

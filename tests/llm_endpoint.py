@@ -52,3 +52,11 @@ def recorded(name: str):
     recorder = make_vcr(MODEL, record=record)
     recorder.cassette_library_dir = str(CASSETTES / MODEL)
     return use_cassette(recorder, f"{name}.yaml", record)
+
+
+def proposals(*items: dict) -> list:
+    """Candidate values (field, value, unit, quote) as the facts agent's schema parses them: inputs of the verifiers
+    the model's replies go through (agents/llm/facts.verify, agents/llm/mismatches.verify)."""
+    from ceiling.agents.llm.facts import _schema
+
+    return _schema(sorted({i["field"] for i in items}), most=len(items)).model_validate({"facts": list(items)}).facts

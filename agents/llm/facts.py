@@ -80,16 +80,26 @@ def _could_keep(mention, field: str) -> bool:
     return count_in_range(field, mention.written)
 
 
-def _already_read(facts: SystemFacts, quote: str, value: float) -> str | None:
-    """The field the rule reader already took this number from, in this sentence, if any."""
-    from ceiling.agents.llm.ledger import unsupported
+def _already_read(facts: SystemFacts, quote: str, value: float, mention) -> str | None:
+    """The field the rule reader already took this number from, in this sentence, if any: the same amount in that
+    field's unit ("2 ms" is a hop latency of 0.002 s; a bare count only matches a count)."""
+    from ceiling.agents.reading.units import convert
 
     squashed = _squash(quote)
     for name, fact in facts.facts():
         if fact.assumed or not fact.quote or not isinstance(fact.value, (int, float)) or isinstance(fact.value, bool):
             continue
-        same_sentence = squashed in _squash(fact.quote) or _squash(fact.quote) in squashed
-        if same_sentence and not unsupported(f"{value:g}", [float(fact.value)]):
+        if not (squashed in _squash(fact.quote) or _squash(fact.quote) in squashed):
+            continue
+        try:
+            amount = (
+                value
+                if mention is None
+                else convert(mention.value, mention.unit or "dimensionless", fact.unit or "dimensionless")
+            )
+        except Exception:  # pint raises several types for mismatched units: not this field's number
+            continue
+        if _same_number(amount, float(fact.value)):
             return name
     return None
 
@@ -111,7 +121,7 @@ def listing(fields: list[str]) -> str:
     return "\n".join(f"- {name}: {ASKABLE[name][0]} [{ASKABLE[name][1] or 'count'}]" for name in fields)
 
 
-# Only what the stages of each workload use is worth a question.
+# The quantities a what-if may change, per workload: what the stages of each use.
 RELEVANT = {
     "serving": (
         "request_rate",
@@ -161,19 +171,25 @@ def _fillable(unread: list[float], description: str, missing: list[str]) -> list
     return [value for value in unread if could_fill(value)]
 
 
-def fill(facts: SystemFacts, description: str, client) -> tuple[SystemFacts, list[str]]:
-    """(facts with verified additions, notes on what was dropped and why)."""
-    from ceiling.agents.scoring.pressures import is_llm
+def assumptions_that_matter(facts: SystemFacts, machine) -> list[str]:
+    """The fields the rules left unstated whose assumed value could flip the verdict: break-even inside the
+    plausible range (the questions an interactive review asks the user). Only those are worth the model's effort."""
+    from ceiling.agents.reading import assume
+    from ceiling.agents.review.sensitivity import open_questions
 
-    workload = facts.text("workload") or "serving"
-    missing = [name for name in RELEVANT.get(workload, RELEVANT["serving"]) if getattr(facts, name).value is None]
-    if facts.flag("small_model"):
-        missing = [name for name in missing if name not in ("model_params", "output_tokens")]
-    if facts.num("request_rate") is not None and not is_llm(facts):
-        # the scoring tool reads concurrent users only as token streams or as a stand-in for a missing rate
-        missing = [name for name in missing if name != "concurrent_users"]
-    if not missing or not description.strip():
+    return [q.field for q in open_questions(assume.complete(facts, machine), machine) if q.field in ASKABLE]
+
+
+def fill(facts: SystemFacts, description: str, client, machine=None) -> tuple[SystemFacts, list[str]]:
+    """(facts with verified additions, notes on what was dropped and why). `machine`: the reference machine the
+    review runs on (None: the default one)."""
+    from ceiling.agents.scoring.reference import load_machine
+
+    if not description.strip():
         return facts, []
+    missing = assumptions_that_matter(facts, machine or load_machine(None))
+    if not missing:
+        return facts, ["LLM facts agent not asked: no assumption the rules made could flip the verdict"]
     unread = unread_numbers(facts, description)
     if not unread:
         return facts, ["LLM facts agent not asked: the rules read every number the description states"]
@@ -242,12 +258,12 @@ def _checked_value(facts: SystemFacts, item, description: str) -> tuple[float | 
         return None, "its quote is in text the reader set aside (hidden from a reader, or aimed at the reviewer)"
     if not _states_number(item.quote, item.value):
         return None, "the quote does not contain that number"
-    taken = _already_read(facts, item.quote, item.value)
+    mention = _reading(item.quote, item.value, description)
+    taken = _already_read(facts, item.quote, item.value, mention)
     if taken:
         return None, f"that number in that sentence was already read as {taken}"
     if not count_in_range(item.field, item.value):
         return None, "not a plausible value for that field"
-    mention = _reading(item.quote, item.value, description)
     why = _misnamed(item, mention)
     if why:
         return None, why

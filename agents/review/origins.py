@@ -53,6 +53,40 @@ def facts_used(facts) -> list[FactUsed]:
     ]
 
 
+class Mismatch(BaseModel):
+    """One entry of the contract's `mismatches`: a value the review used that the LLM reads differently in the text
+    (agents/llm/mismatches.py), and what the rule agents would answer with the model's value instead."""
+
+    field: str
+    used: float
+    used_quote: str | None
+    model_value: float
+    unit: str
+    quote: str
+    verdict_with_it: list[str]  # the stage answers that change ("mode online (not interactive)"); [] when none
+
+
+def verdict(decisions: dict) -> dict[int, object]:
+    """The stage answers a number can flip, in the form the numbers force them (stage 6: within or over budget)."""
+    from ceiling.agents.llm.stage import expected_answer
+
+    return {number: expected_answer(number, decision) for number, decision in decisions.items()}
+
+
+def changed_answers(before: dict, after: dict) -> list[str]:
+    """The stages whose answer differs between two sets of decisions, as "<stage> <after> (not <before>)"."""
+    old, new = verdict(before), verdict(after)
+
+    def said(answer) -> str:
+        return ", ".join(answer) or "none" if isinstance(answer, list) else str(answer)
+
+    return [
+        f"{decision.name} {said(new[number])} (not {said(old[number])})"
+        for number, decision in before.items()
+        if new[number] != old[number]
+    ]
+
+
 def without_model(facts, machine) -> str | None:
     """What the rule agents answer on the same text without the LLM's numbers, when that differs; else None."""
     if not facts.llm_filled:
@@ -65,13 +99,7 @@ def without_model(facts, machine) -> str | None:
     for name in facts.llm_filled:
         setattr(bare, name, Fact())
     bare.llm_filled = []
-    bare = assume.complete(bare, machine)
-    with_model, rules_only = decide_all(facts, machine), decide_all(bare, machine)
-    changed = [
-        f"{decision.name} {rules_only[number].answer} (not {decision.answer})"
-        for number, decision in with_model.items()
-        if rules_only[number].answer != decision.answer
-    ]
+    changed = changed_answers(decide_all(facts, machine), decide_all(assume.complete(bare, machine), machine))
     if not changed:
         return None
     added = ", ".join(f"{name} = {getattr(facts, name).value:g}" for name in facts.llm_filled)

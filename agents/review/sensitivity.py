@@ -71,6 +71,20 @@ def questions(facts: SystemFacts, break_evens: list[BreakEven]) -> list[Question
     return list(asked.values())
 
 
+def break_evens(facts: SystemFacts, machine) -> list[BreakEven]:
+    """The rule agents' ceiling and tax break-evens for these facts (assumptions made) on the design as described:
+    the two stages a single number flips."""
+    from ceiling.agents.stages.table import decide_all
+
+    decisions = decide_all(facts, machine)
+    return decisions[1].evidence.break_evens + decisions[6].evidence.break_evens
+
+
+def open_questions(facts: SystemFacts, machine) -> list[Question]:
+    """The questions for these facts on the design as described."""
+    return questions(facts, break_evens(facts, machine))
+
+
 _KEEP = re.compile(
     r"^\s*(ok(ay)?|yes|y|fine|sure|defaults?|go( ahead)?|continue|(keep|use)( the| your)?( assumed| default)?( values?"
     r"| ones?| numbers?)?)\W*$",

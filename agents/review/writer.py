@@ -189,6 +189,7 @@ def build(state: dict) -> Review:
         facts_used=[used.model_dump() for used in origins.facts_used(facts)],
         findings=[f.model_dump() for f in findings.findings([b.model_dump() for b in break_evens])],
         without_model=origins.without_model(facts, state["machine"]),
+        mismatches=[m.model_dump() for m in state.get("mismatches") or [] if facts.num(m.field) == m.used],
     )
 
 
@@ -252,12 +253,40 @@ def _capacity_line(r: Review) -> list[str]:
     return [lead + as_text(text[0].upper() + text[1:], inline=True) + ".", ""]
 
 
+def _mismatch(m: dict) -> str:
+    """One value the LLM reads differently, and what the rules would answer with its value."""
+
+    def quoted(text: str) -> str:
+        return '"' + as_text(prose.whole_quote(text)) + '"'
+
+    used_from = f" from {quoted(m['used_quote'])}" if m["used_quote"] else ""
+    with_it = (
+        "With it the rules would answer: " + "; ".join(m["verdict_with_it"]) + "."
+        if m["verdict_with_it"]
+        else "The verdict is the same with it."
+    )
+    return (
+        f"The LLM reads the {prose.label(m['field'])} as {prose.quantity(m['model_value'], m['unit'])} in "
+        f"{quoted(m['quote'])}; the review used {prose.quantity(m['used'], m['unit'])}{used_from}. "
+        f"{with_it} Say which is meant, and the review reads that."
+    )
+
+
+def _mismatches_that_flip(r: Review) -> list[str]:
+    """Near the top: a value the LLM reads differently that would change a stage's answer."""
+    return [f"**Check this:** {_mismatch(m)}" for m in r.mismatches if m["verdict_with_it"]] + (
+        [""] if any(m["verdict_with_it"] for m in r.mismatches) else []
+    )
+
+
 def _what_was_not_read(r: Review) -> list[str]:
-    """After the stages (the top says how many there are): the sections read as outside the design and the
-    numbers no quantity claimed, so the writer of the design sees what to correct."""
-    if not (r.set_aside or r.unread_numbers):
+    """After the stages (the top says how many there are): the sections read as outside the design, the
+    numbers no quantity claimed and the values the LLM reads differently, so the writer of the design sees what to
+    correct."""
+    if not (r.set_aside or r.unread_numbers or r.mismatches):
         return []
     out = ["## Check what was read", ""]
+    out += [f"- {_mismatch(m)}" for m in r.mismatches]
     out += [f"- Set aside {as_text(s)}" for s in r.set_aside]
     if r.unread_numbers:
         out += ["- Numbers in the text the review did not use (say what they measure to have them read):"]
@@ -267,8 +296,10 @@ def _what_was_not_read(r: Review) -> list[str]:
 
 def _not_read_pointer(r: Review) -> str:
     """One sentence near the top when part of the text was not read, pointing at the list after the stages."""
-    parts = ([prose.plural(len(r.set_aside), "section")] if r.set_aside else []) + (
-        [prose.plural(len(r.unread_numbers), "number")] if r.unread_numbers else []
+    parts = (
+        ([prose.plural(len(r.set_aside), "section")] if r.set_aside else [])
+        + ([prose.plural(len(r.unread_numbers), "number")] if r.unread_numbers else [])
+        + ([f"{prose.plural(len(r.mismatches), 'value')} the LLM reads differently"] if r.mismatches else [])
     )
     if not parts:
         return ""
@@ -391,6 +422,7 @@ def markdown(review: Review, title: str = "the described system") -> str:
         "",
         *_capacity_line(r),
         *([f"**Check this:** {as_text(prose.tidy(r.without_model))}", ""] if r.without_model else []),
+        *_mismatches_that_flip(r),
         *_what_to_do(r),
         f"Engine: `{r.engine}`{_calls_answered(r)}. Reference machine: {r.reference_machine}.{_not_read_pointer(r)}",
         "",
