@@ -581,6 +581,13 @@ def eval_(
     missing_only: Annotated[
         bool, typer.Option("--missing-only", help="With --record: record only the cases that have no cassette yet.")
     ] = False,
+    keep_matching: Annotated[
+        bool,
+        typer.Option(
+            "--keep-matching",
+            help="With --record: replay the recorded calls a case still makes, record only new ones, drop unused ones.",
+        ),
+    ] = False,
     model: Annotated[
         str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")
     ] = None,
@@ -608,7 +615,8 @@ def eval_(
     if new_case is not None:
         write_new_case(new_case, cases)
         return
-    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only, suite=suite.value))
+    options = {"suite": suite.value, "keep_matching": keep_matching}
+    raise typer.Exit(evaluate(cases, report, llm, record, model, compare, jobs, missing_only, **options))
 
 
 MAX_REVIEW_BYTES = 20_000_000  # an LLM review with every stage's record is ~0.2 MB

@@ -43,6 +43,7 @@ def evaluate(
     compare: Path | None,
     jobs: int,
     missing_only: bool = False,
+    keep_matching: bool = False,
     suite: str = "cases",
 ) -> int:
     from rich.console import Console
@@ -95,7 +96,9 @@ def evaluate(
                             c for c in cases if not (cassette_dir(client.settings.model) / f"{c.id}.yaml").exists()
                         ]
                         progress.update(task, total=len(cases))
-                    results = runner.run_llm(cases, client, client.settings.model, record=True, on_done=done)
+                    results = runner.run_llm(
+                        cases, client, client.settings.model, record=True, on_done=done, keep_matching=keep_matching
+                    )
                 label = client.engine + " (recorded)"
             else:
                 client = _replay_client(engine, model)

@@ -39,12 +39,16 @@ def cassette_dir(model: str) -> Path:
     return CASSETTES / re.sub(r"[^A-Za-z0-9._-]+", "-", model)
 
 
-def make_vcr(model: str, record: bool):
+def make_vcr(model: str, record: bool, keep_matching: bool = False):
+    """`keep_matching` (with `record`): replay the recorded calls a run still makes, record only the new ones and
+    drop the ones it no longer makes, so a cassette holds exactly one run's traffic, each reply a real server's
+    answer to that exact request (a prompt added before unchanged ones costs one call per case, not a whole run)."""
     import vcr
 
     recorder = vcr.VCR(
         cassette_library_dir=str(cassette_dir(model)),
-        record_mode="all" if record else "none",
+        record_mode=("new_episodes" if keep_matching else "all") if record else "none",
+        drop_unused_requests=keep_matching,
         match_on=["method", "path", "json_body"],
         filter_headers=SECRET_HEADERS,
         filter_query_parameters=["api_key", "key"],
@@ -61,12 +65,18 @@ class RecordingError(RuntimeError):
 @contextlib.contextmanager
 def use_cassette(recorder, name: str, record: bool):
     """vcrpy's `use_cassette`, except that a recording replaces the old file whole (vcrpy's "all"
-    mode appends, and stale traffic would stay in the repository and could be replayed), and
+    mode appends, and stale traffic would stay in the repository and could be replayed; `keep_matching` keeps only
+    the recorded calls the run made again), and
     an interrupted recording (Ctrl-C, SIGTERM, an error) puts the old file back."""
+    import shutil
+
     path = Path(recorder.cassette_library_dir) / name
     kept = path.with_suffix(".yaml.previous")
     if record and path.exists():
-        path.replace(kept)
+        if recorder.record_mode == "new_episodes":  # vcrpy replays from the file: keep it, with a copy to restore
+            shutil.copy2(path, kept)
+        else:
+            path.replace(kept)
     try:
         with recorder.use_cassette(name) as cassette:
             yield cassette

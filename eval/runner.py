@@ -63,13 +63,15 @@ def _run_in_cassette(recorder, case: Case, llm, record: bool) -> CaseResult:
         return CaseResult(id=case.id, checks=[], answers={}, error=f"{what}: {type(exc).__name__}: {detail}")
 
 
-def run_llm(cases: list[Case], llm, model: str, record: bool, on_done=None) -> list[CaseResult]:
+def run_llm(
+    cases: list[Case], llm, model: str, record: bool, on_done=None, keep_matching: bool = False
+) -> list[CaseResult]:
     """One case at a time inside its cassette (vcrpy patches the HTTP client process-wide)."""
     from ceiling.corpus.retrieve import default_index
     from ceiling.eval.recording import cassette_dir, make_vcr
 
     default_index()
-    recorder = make_vcr(model, record)
+    recorder = make_vcr(model, record, keep_matching)
     results = []
     for case in cases:
         path = cassette_dir(model) / f"{case.id}.yaml"

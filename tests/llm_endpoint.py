@@ -19,6 +19,8 @@ ENGINE = os.environ.get("ENGINE", "local")  # `make record ENGINE=openai` record
 MODEL = os.environ.get("CEILING_LLM_MODEL", MODEL_NAME) if ENGINE == "openai" else MODEL_NAME
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORD_ONLY = {n for n in os.environ.get("CEILING_RECORD_ONLY", "").split(",") if n}  # re-record just these cassettes
+# CEILING_RECORD_KEEP=1: replay the recorded calls a test still makes and record only new ones (eval/recording.py)
+KEEP_MATCHING = os.environ.get("CEILING_RECORD_KEEP") == "1"
 
 
 def endpoint(tools: bool = False) -> Iterator[tuple[str, str]]:
@@ -49,7 +51,7 @@ def client_for(endpoint, **overrides) -> LLMClient:
 
 def recorded(name: str):
     record = RECORD and (not RECORD_ONLY or name in RECORD_ONLY)
-    recorder = make_vcr(MODEL, record=record)
+    recorder = make_vcr(MODEL, record=record, keep_matching=KEEP_MATCHING)
     recorder.cassette_library_dir = str(CASSETTES / MODEL)
     return use_cassette(recorder, f"{name}.yaml", record)
 

@@ -526,3 +526,66 @@ def test_the_tax_prompt_leaves_out_the_tax_inputs_but_the_prose_may_quote_them(c
     assert check(6, said, rule, state, lambda _: None)[0] == []
     invented = said.model_copy(update={"justification": f"The all-reduce spans {workers + 7:g} workers."})
     assert check(6, invented, rule, state, lambda _: None)[0] == [f"numbers no tool produced: {workers + 7:g}"]
+
+
+# Eval cases whose recorded stage replies (the local model's, real) name evidence keys in their prose
+# ("... the evidence states (within_budget true)", "... of the slo_ms (2000 ms)").
+KEY_NAMING_CASES = ("agent_swarm_support", "npc_village_agents", "connected_cars_stream")
+
+
+@pytest.fixture(scope="module")
+def replayed_eval_reviews(corpus_index):
+    """Reviews of eval cases replayed from their own recordings (eval/cassettes), in process."""
+    from ceiling.eval.cases import load_cases
+    from ceiling.eval.recording import make_vcr, use_cassette
+
+    cases = {c.id: c for c in load_cases()}
+    recorder = make_vcr(MODEL, record=False)
+    out = {}
+    for case_id in KEY_NAMING_CASES:
+        client = client_for(("http://127.0.0.1:9/v1", MODEL))
+        with use_cassette(recorder, f"{case_id}.yaml", record=False):
+            out[case_id] = run(cases[case_id].description, llm=client)
+    return out
+
+
+def test_prose_that_names_evidence_keys_is_replaced_by_the_rule_text(replayed_eval_reviews):
+    from ceiling.agents.llm.stage import _KEY_NAME
+
+    caught = 0
+    for state in replayed_eval_reviews.values():
+        for number, decision in state["decisions"].items():
+            llm, final = decision.llm or {}, decision.justification
+            assert not _KEY_NAME.search(final), (number, final)  # no key name reaches the review
+            if _KEY_NAME.search(llm.get("proposed_justification", "")):
+                caught += 1
+                assert llm["status"] == "justification replaced"
+                assert any(p.startswith("it names the evidence's keys") for p in llm["prose_problems"])
+    assert caught, "the recordings hold replies that name keys; none was seen"
+
+
+def test_accepted_prose_keeps_the_decisive_reason_and_every_rule_sentence_after_it(reviews, replayed_eval_reviews):
+    """The model's sentence takes the place of the rule agent's first; the rule's later sentences (other ceilings,
+    the failure tax, the recommendations) stay; a sentence that drops the decisive numbers does not replace it."""
+    from ceiling.agents.llm.stage import _keeps_decisive_reason, decisive_sentence
+    from ceiling.agents.stages.table import decide_all
+
+    states = [(review.stages, None) for review, _, _ in reviews.values()]
+    accepted = 0
+    for state in replayed_eval_reviews.values():
+        rules = decide_all(state["facts"], state["machine"]) if not state["loops"] else None
+        for number, decision in state["decisions"].items():
+            llm = decision.llm or {}
+            if llm.get("status") == "accepted":
+                accepted += 1
+                assert decision.justification.startswith(llm["sentence"])
+                if rules is not None:
+                    rest = rules[number].justification[len(decisive_sentence(rules[number])) :].strip()
+                    assert decision.justification.endswith(rest)
+                    assert _keeps_decisive_reason(llm["sentence"], rules[number])
+    for stages, _ in states:
+        for stage in stages:
+            if stage["llm"].get("status") == "accepted":
+                accepted += 1
+                assert stage["justification"].startswith(stage["llm"]["sentence"])
+    assert accepted, "expected some recorded prose to pass the checks"

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from llm_endpoint import ENGINE, MODEL, RECORD
+from llm_endpoint import ENGINE, KEEP_MATCHING, MODEL, RECORD
 from llm_endpoint import endpoint as live_or_dead_endpoint
 
 from ceiling.agents.llm import ledger
@@ -182,7 +182,7 @@ def fraud_with_tools(endpoint, corpus_index):
             tools=True,
         )
     )
-    recorder = make_vcr(MODEL, record=RECORD)
+    recorder = make_vcr(MODEL, record=RECORD, keep_matching=KEEP_MATCHING)
     recorder.cassette_library_dir = str(CASSETTES / MODEL)
     with use_cassette(recorder, "chapter_fraud_tools.yaml", RECORD) as cassette:
         state = run((DESCRIPTIONS / "chapter_fraud.md").read_text(), llm=client)

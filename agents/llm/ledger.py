@@ -13,7 +13,7 @@ _NUMBER = re.compile(
 _METRIC = (1.0, 1e-3, 1e3, 1e-6, 1e6, 1e-9, 1e9, 1e-12, 1e12)
 _SCALES = _METRIC + (100.0, 0.01, 1 / 3600, 1 / 86400, 8.0, 1 / 8)  # a number written without a unit
 # Small integers name stages, percentiles and sections; they are never claims to check.
-_FREE = {float(n) for n in range(0, 11)} | {50.0, 90.0, 95.0, 99.0, 99.9, 999.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8}
+FREE = {float(n) for n in range(0, 11)} | {50.0, 90.0, 95.0, 99.0, 99.9, 999.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8}
 
 
 def _read(match: re.Match) -> tuple[float, int]:
@@ -48,7 +48,7 @@ def _matches(number: float, decimals: int, allowed: float, scales: tuple[float, 
     return False
 
 
-def unsupported(text: str, allowed: list[float], free: frozenset[float] | set[float] = _FREE) -> list[float]:
+def unsupported(text: str, allowed: list[float], free: frozenset[float] | set[float] = FREE) -> list[float]:
     """Numbers in `text` that match no allowed number (`free` ones are never claims). A number
     written with a unit is matched only at that unit's rescalings: "1.3194 TB" is not 131.94 TB
     as a percentage."""

@@ -240,7 +240,38 @@ def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_
         problems.append(f"a comparison the numbers contradict: {'; '.join(compared[:2])}")
     if _TRAILS_OFF.search(text):
         problems.append("the sentence trails off ('...') like the cut passage it copies")
+    if keys := _KEY_NAME.findall(text):
+        problems.append(f"it names the evidence's keys ({', '.join(dict.fromkeys(keys))}), not what they measure")
+    if not _keeps_decisive_reason(text, rule):
+        problems.append("it states none of the numbers of the decisive reason (" + decisive_sentence(rule) + ")")
     return problems + _argues_for_other(stage, proposal)
+
+
+# A key of the evidence or the facts ("within_budget", "slo_ms"): prose for people never has one.
+_KEY_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_RULE_SENTENCES = re.compile(r"(?<=[.;])\s+(?=[A-Z])")  # the rule text's sentences ("0.89" and "8x" do not end one)
+
+
+def decisive_sentence(rule: StageDecision) -> str:
+    """The rule agent's first sentence: the reason the answer follows (its others weigh the rest and recommend)."""
+    return _RULE_SENTENCES.split(rule.justification.strip(), maxsplit=1)[0]
+
+
+def _keeps_decisive_reason(text: str, rule: StageDecision) -> bool:
+    """Prose that replaces the decisive sentence keeps its reason: when that sentence turns on numbers, the prose
+    states at least one of them (stage numbers and percentiles are no reason)."""
+    decisive = [n for n in ledger.numbers_in(decisive_sentence(rule)) if n not in ledger.FREE]
+    if not decisive:
+        return True
+    said = ledger.numbers_in(text)
+    return len(ledger.unsupported(text, decisive, free=frozenset())) < len(said)
+
+
+def with_rule_rest(sentence: str, rule: StageDecision) -> str:
+    """The model's sentence in place of the rule agent's decisive one; the rule's other sentences (the ceilings
+    that did not bind, the failure tax, every recommendation) stay after it, so no recommendation is lost."""
+    rest = rule.justification.strip()[len(decisive_sentence(rule)) :].strip()
+    return f"{sentence} {rest}".strip()
 
 
 _AXIS = "|".join(AXES)
@@ -294,12 +325,17 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
         return None
     record["reused"] = "same prompt as the previous pass: no call"
     if record.get("status") == "accepted":
-        if _unsupported(previous.justification, state, rule) or _wrong_units(previous.justification, state, rule):
+        sentence = record.get("sentence", previous.justification)
+        if (
+            _unsupported(sentence, state, rule)
+            or _wrong_units(sentence, state, rule)
+            or not _keeps_decisive_reason(sentence, rule)
+        ):
             record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
         else:
             return rule.model_copy(
                 update={
-                    "justification": previous.justification,
+                    "justification": with_rule_rest(sentence, rule),
                     "citations": previous.citations,
                     "llm": record,
                 }
@@ -388,7 +424,7 @@ def decide(
         record.update(status="justification replaced", proposed_justification=proposal.justification)
         record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", prose)) if v})
         return rule.model_copy(update={"llm": record})
-    record["status"] = "accepted"
+    record.update(status="accepted", sentence=justification)
     if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced
         rules_only = _unsupported(proposal.justification, state, rule)
         if rules_only:
@@ -397,7 +433,7 @@ def decide(
         record["citations"] = "replaced by the rule agent's"
     return rule.model_copy(
         update={
-            "justification": justification,
+            "justification": with_rule_rest(justification, rule),
             "citations": citations or rule.citations,
             "llm": record,
         }
