@@ -589,3 +589,17 @@ def test_accepted_prose_keeps_the_decisive_reason_and_every_rule_sentence_after_
                 accepted += 1
                 assert stage["justification"].startswith(stage["llm"]["sentence"])
     assert accepted, "expected some recorded prose to pass the checks"
+
+
+def test_the_model_s_sentence_takes_the_place_of_the_decisive_one_and_the_recommendations_stay(corpus_index):
+    from ceiling.agents.llm.stage import _keeps_decisive_reason, decisive_sentence, with_rule_rest
+
+    tax = run((DESCRIPTIONS / "chapter_fraud.md").read_text())["decisions"][6]
+    decisive = decisive_sentence(tax)
+    assert "communication tax" in decisive and "Failure tax" not in decisive
+    merged = with_rule_rest("The six 0.4 ms lookups cost 2.4 ms, inside the 20 ms budget.", tax)
+    assert merged.startswith("The six 0.4 ms lookups") and merged.endswith("while one is replaced.")
+    assert "run N+1 replicas" in merged and decisive not in merged
+    assert _keeps_decisive_reason("The six lookups cost 2.4 ms, inside the budget.", tax)
+    assert not _keeps_decisive_reason("The tax fits inside the budget the evidence states.", tax)
+    assert not _keeps_decisive_reason("It is within budget for 6 lookups at p99.", tax)  # stage numbers are no reason

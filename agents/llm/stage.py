@@ -242,13 +242,26 @@ def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_
         problems.append("the sentence trails off ('...') like the cut passage it copies")
     if keys := _KEY_NAME.findall(text):
         problems.append(f"it names the evidence's keys ({', '.join(dict.fromkeys(keys))}), not what they measure")
-    if not _keeps_decisive_reason(text, rule):
+    if labels := _PROMPT_LABEL.findall(text):
+        problems.append(f"it cites the prompt's sections ({', '.join(dict.fromkeys(labels))}): no reader sees them")
+    if REASON_IN_NUMBERS[stage] and not _keeps_decisive_reason(text, rule):
         problems.append("it states none of the numbers of the decisive reason (" + decisive_sentence(rule) + ")")
     return problems + _argues_for_other(stage, proposal)
 
 
 # A key of the evidence or the facts ("within_budget", "slo_ms"): prose for people never has one.
 _KEY_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+REASON_IN_NUMBERS = {s.number: s.reason_in_numbers for s in STAGES}
+
+
+def _prompt_labels() -> re.Pattern:
+    """The stage prompt's section labels (FACTS, EVIDENCE, PASSAGE: its lines' upper-case heads), as a pattern.
+    "as the EVIDENCE states" points the reader at text they never see."""
+    labels = re.findall(r"^([A-Z]{4,})\b", template("stage.txt").template, re.M)
+    return re.compile(r"\b(" + "|".join(labels) + r")\b")
+
+
+_PROMPT_LABEL = _prompt_labels()
 _RULE_SENTENCES = re.compile(r"(?<=[.;])\s+(?=[A-Z])")  # the rule text's sentences ("0.89" and "8x" do not end one)
 
 
@@ -329,7 +342,7 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
         if (
             _unsupported(sentence, state, rule)
             or _wrong_units(sentence, state, rule)
-            or not _keeps_decisive_reason(sentence, rule)
+            or (REASON_IN_NUMBERS[rule.stage] and not _keeps_decisive_reason(sentence, rule))
         ):
             record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
         else:

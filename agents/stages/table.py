@@ -24,6 +24,7 @@ class Stage:
     evidence_keys: tuple[str, ...]  # what the LLM's prompt shows of the rule agent's evidence
     tools: tuple[str, ...]  # what the LLM may call on the tool path: retrieve and the formulas the question turns on
     drop: frozenset[str] = frozenset()  # evidence the prompt leaves out (still in the numbers ledger)
+    reason_in_numbers: bool = False  # the answer follows from numbers (pressures, the tax against its budget)
 
     @property
     def node(self) -> str:
@@ -37,7 +38,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage(1, "ceiling", "Ceiling", "Which resource ran out: data, model, or throughput?", "Section 1.1",
           ceiling_agent, ("data", "model", "throughput", "none"), ("ceiling", "pressures"),
-          ("retrieve", "training_compute")),
+          ("retrieve", "training_compute"), reason_in_numbers=True),
     Stage(2, "axis", "Axis", "Which of the six axes does that ceiling force?", "Section 1.2",
           axis_agent, None, ("axes", "distribute", "primary"), ("retrieve",)),
     Stage(3, "topology", "Topology", "Centralized, decentralized, or hybrid?", "Section 1.4",
@@ -53,7 +54,7 @@ STAGES: tuple[Stage, ...] = (
     # of its prompt, so the prompt leaves them out (the prose may still quote them: they are in the ledger).
     Stage(6, "tax", "Tax", "What communication and failure cost must we budget?", "Section 1.1",
           tax_agent, ("within budget", "over budget"), ("communication", "failure"),
-          ("retrieve", "comm_tax", "allreduce_time", "failure_probability"), frozenset({"inputs"})),
+          ("retrieve", "comm_tax", "allreduce_time", "failure_probability"), frozenset({"inputs"}), True),
 )  # fmt: skip
 BY_NUMBER: dict[int, Stage] = {stage.number: stage for stage in STAGES}
 BY_NODE: dict[str, Stage] = {stage.node: stage for stage in STAGES}
