@@ -33,7 +33,7 @@ from ceiling.agents.reading import followup
 from ceiling.agents.redact import redact, redact_deep
 from ceiling.agents.review.diff import Difference, diff
 from ceiling.agents.schemas import LoopStep, Review, StageDecision
-from ceiling.agents.stages.table import BY_NODE
+from ceiling.agents.stages.table import BY_NODE, decide_all
 from ceiling.graph import workflow
 from ceiling.graph.context import RunContext
 from ceiling.graph.state import STATE_TYPES
@@ -238,8 +238,8 @@ class Threads:
         """The first stage whose rule decision (answer or numbers) changes; 1 after a looped review."""
         if values.get("loops"):
             return 1
-        before = workflow.decide_all(values["facts"], values["machine"])
-        after = workflow.decide_all(facts, values["machine"])
+        before = decide_all(values["facts"], values["machine"])
+        after = decide_all(facts, values["machine"])
         for number in range(1, 7):
             if (before[number].answer, before[number].evidence) != (after[number].answer, after[number].evidence):
                 return number

@@ -7,7 +7,7 @@ proposed, kept and right (the model's value is the case's listed one).
 
 Replays the recorded traffic (eval/cassettes) by default: no server, seconds are replay time. `--live` asks the local
 server instead (`make local` first) and records nothing: use it for a suite without recordings, e.g.
-`python eval/bench_model.py --suite real --live --limit 8`.
+`python eval/bench_model.py --suite real --live --only s_deepseek_v3_inference_system,t_olmo3_32b_pretraining`.
 """
 
 from __future__ import annotations
@@ -79,8 +79,10 @@ def main() -> None:
     parser.add_argument("--suite", choices=sorted(SUITES), default="cases")
     parser.add_argument("--live", action="store_true", help="ask the local server instead of replaying recordings")
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
+    parser.add_argument("--only", default="", help="only these case ids (comma-separated)")
     args = parser.parse_args()
-    cases = load_cases(SUITES[args.suite])[: args.limit or None]
+    only = {name for name in args.only.split(",") if name}
+    cases = [c for c in load_cases(SUITES[args.suite]) if not only or c.id in only][: args.limit or None]
     default_index()
     header = "case calls tokens s first-right/proposed prose/right-answers facts p/k/r pairs p/k/r"
     print(header)

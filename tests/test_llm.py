@@ -486,7 +486,7 @@ def test_stage_2_prose_that_names_an_axis_the_answer_leaves_out_does_not_defend_
     review, _, _ = reviews["chapter_fraud.md"]
     stage2 = next(s for s in review.llm["stages"] if s["stage"] == 2)
     assert "data and coordination axes" in stage2["proposed_justification"]
-    assert stage2["prose_problems"] == ["the prose names the 'data' axis, which the answer does not distribute"]
+    assert "the prose names the 'data' axis, which the answer does not distribute" in stage2["prose_problems"]
     proposal = answer_schema(2, "chunk")
     plain = proposal(
         answer=["inference"],
@@ -566,40 +566,27 @@ def test_prose_that_names_evidence_keys_is_replaced_by_the_rule_text(replayed_ev
 
 def test_accepted_prose_keeps_the_decisive_reason_and_every_rule_sentence_after_it(reviews, replayed_eval_reviews):
     """The model's sentence takes the place of the rule agent's first; the rule's later sentences (other ceilings,
-    the failure tax, the recommendations) stay; a sentence that drops the decisive numbers does not replace it."""
-    from ceiling.agents.llm.stage import _keeps_decisive_reason, decisive_sentence
+    the failure tax, the recommendations) stay; where the answer follows from numbers, the sentence states one."""
+    from ceiling.agents.llm.stage import REASON_IN_NUMBERS, _keeps_decisive_reason, decisive_sentence
     from ceiling.agents.stages.table import decide_all
 
-    states = [(review.stages, None) for review, _, _ in reviews.values()]
     accepted = 0
-    for state in replayed_eval_reviews.values():
-        rules = decide_all(state["facts"], state["machine"]) if not state["loops"] else None
-        for number, decision in state["decisions"].items():
-            llm = decision.llm or {}
-            if llm.get("status") == "accepted":
-                accepted += 1
-                assert decision.justification.startswith(llm["sentence"])
-                if rules is not None:
-                    rest = rules[number].justification[len(decisive_sentence(rules[number])) :].strip()
-                    assert decision.justification.endswith(rest)
-                    assert _keeps_decisive_reason(llm["sentence"], rules[number])
-    for stages, _ in states:
-        for stage in stages:
+    for review, _, _ in reviews.values():
+        for stage in review.stages:
             if stage["llm"].get("status") == "accepted":
                 accepted += 1
                 assert stage["justification"].startswith(stage["llm"]["sentence"])
+    for state in replayed_eval_reviews.values():
+        rules = decide_all(state["facts"], state["machine"])  # the rule text of the design as described
+        for number, decision in state["decisions"].items():
+            llm = decision.llm or {}
+            if llm.get("status") != "accepted":
+                continue
+            accepted += 1
+            assert decision.justification.startswith(llm["sentence"])
+            if not state["loops"]:
+                rest = rules[number].justification[len(decisive_sentence(rules[number])) :].strip()
+                assert decision.justification.endswith(rest)
+                if REASON_IN_NUMBERS[number]:
+                    assert _keeps_decisive_reason(llm["sentence"], rules[number])
     assert accepted, "expected some recorded prose to pass the checks"
-
-
-def test_the_model_s_sentence_takes_the_place_of_the_decisive_one_and_the_recommendations_stay(corpus_index):
-    from ceiling.agents.llm.stage import _keeps_decisive_reason, decisive_sentence, with_rule_rest
-
-    tax = run((DESCRIPTIONS / "chapter_fraud.md").read_text())["decisions"][6]
-    decisive = decisive_sentence(tax)
-    assert "communication tax" in decisive and "Failure tax" not in decisive
-    merged = with_rule_rest("The six 0.4 ms lookups cost 2.4 ms, inside the 20 ms budget.", tax)
-    assert merged.startswith("The six 0.4 ms lookups") and merged.endswith("while one is replaced.")
-    assert "run N+1 replicas" in merged and decisive not in merged
-    assert _keeps_decisive_reason("The six lookups cost 2.4 ms, inside the budget.", tax)
-    assert not _keeps_decisive_reason("The tax fits inside the budget the evidence states.", tax)
-    assert not _keeps_decisive_reason("It is within budget for 6 lookups at p99.", tax)  # stage numbers are no reason

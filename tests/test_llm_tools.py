@@ -229,12 +229,12 @@ def test_recorded_review_called_tools_within_the_bounds(fraud_with_tools):
         ]
         assert numbers == list(range(1, len(numbers) + 1)) and 1 <= len(numbers) <= settings.max_tool_rounds
         assert all(len(c.tool_calls) <= settings.max_tool_calls_per_round for c in rounds)
-    # tool rounds send the tools (tool_choice auto); the answer after them is JSON mode without tools
+    # tool rounds send the tools (tool_choice auto); the answer after them is JSON mode without tools (a cassette
+    # recorded in two runs holds its requests out of call order, so they are counted, not paired)
     assert len(bodies) == len(calls)
-    for call, body in zip(calls, bodies, strict=True):
-        is_round = " tools round " in call.purpose
-        assert ("tools" in body) == is_round and ("response_format" in body) == (not is_round)
-        assert body.get("tool_choice", "auto") == "auto"
+    assert sum("tools" in body for body in bodies) == len(rounds)
+    assert all(("tools" in body) != ("response_format" in body) for body in bodies)
+    assert all(body.get("tool_choice", "auto") == "auto" for body in bodies)
     # the model kept calling tools in some stage: the loop stopped it at the bound and asked for the answer
     purposes = [c.purpose for c in calls]
     exhausted = [
