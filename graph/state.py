@@ -22,6 +22,7 @@ STATE_TYPES = (
         for name in ("SystemFacts", "Fact", "StageDecision", "Citation", "LoopStep", "Alternative", "Review")
     ]
     + [("ceiling.agents.scoring.reference", "ReferenceMachine"), ("ceiling.agents.scoring.taxes", "Design")]
+    + [(Mismatch.__module__, Mismatch.__name__)]  # the mismatch check's pairs (a chat thread keeps them)
     + [(model.__module__, model.__name__) for model in EVIDENCE_MODELS.values()]  # the stages' (first_tax is one)
 )
 

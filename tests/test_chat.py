@@ -120,12 +120,14 @@ def test_the_checkpointer_loads_stage_decisions_and_their_evidence_without_warni
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     from ceiling.agents.reading import assume
+    from ceiling.agents.review.origins import Mismatch
     from ceiling.agents.scoring.reference import ReferenceMachine
+    from ceiling.agents.stages.table import decide_all
     from ceiling.graph.state import STATE_TYPES
-    from ceiling.graph.workflow import decide_all
 
     decisions = decide_all(assume.complete(extract(FRAUD), ReferenceMachine()), ReferenceMachine())
-    state = {"decisions": decisions, "first_tax": decisions[6].evidence}
+    pair = Mismatch(field="slo", used=20, used_quote=None, model_value=25, unit="ms", quote="25 ms", verdict_with_it=[])
+    state = {"decisions": decisions, "first_tax": decisions[6].evidence, "mismatches": [pair]}
     serde = JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
     with caplog.at_level(logging.WARNING, logger="langgraph"):
         loaded = serde.loads_typed(serde.dumps_typed(state))
@@ -162,7 +164,7 @@ def test_questions_skip_quantities_that_cannot_flip_anything():
     facts = extract(FRAUD)
     from ceiling.agents.reading import assume
     from ceiling.agents.scoring.reference import ReferenceMachine
-    from ceiling.graph.workflow import decide_all
+    from ceiling.agents.stages.table import decide_all
 
     completed = assume.complete(facts, ReferenceMachine())
     decisions = decide_all(completed, ReferenceMachine())

@@ -510,6 +510,8 @@ def markdown(review: Review, title: str = "the described system") -> str:
             f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |"
             for s in r.llm["stages"]
         ]
+        if notes := r.llm.get("facts_notes"):  # the facts agent and the mismatch check: asked or not, kept or dropped
+            out += ["", "Besides the stages:", "", *(f"- {as_text(prose.tidy(n))}" for n in notes)]
         u = r.llm["usage"]
         out += [
             "",
