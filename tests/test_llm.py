@@ -590,3 +590,15 @@ def test_accepted_prose_keeps_the_decisive_reason_and_every_rule_sentence_after_
                 if REASON_IN_NUMBERS[number]:
                     assert _keeps_decisive_reason(llm["sentence"], rules[number])
     assert accepted, "expected some recorded prose to pass the checks"
+
+
+def test_the_mismatch_check_s_recorded_pairs_that_misquote_the_text_are_dropped(replayed_eval_reviews):
+    """The local model's real pairs for the NPC village: a size it wrote as 8e9 with no such number in its quote, an
+    SLO quoted in words the text does not have. Neither reaches the review; both are on the record with why."""
+    state = replayed_eval_reviews["npc_village_agents"]
+    notes = [n for n in state["facts_notes"] if n.startswith("mismatch dropped")]
+    assert "mismatch dropped model_params=8e+09: the quote does not contain that number" in notes
+    assert "mismatch dropped slo=2000: its quote is not in the description" in notes
+    assert state["mismatches"] == [] and state["review"].mismatches == []
+    markdown = state["markdown"]
+    assert "Besides the stages:" in markdown and "mismatch dropped slo=2000" in markdown

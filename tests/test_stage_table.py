@@ -48,7 +48,7 @@ def test_no_module_imports_from_a_layer_above_it():
 
     root = Path(__file__).resolve().parents[1]
     rank = {"agents": 0, "corpus": 0, "graph": 1, "eval": 2, "app": 3}
-    scripts = {"bench.py", "bench_chat.py", "bench_llm.py", "load_chat.py"}
+    scripts = {"bench.py", "bench_chat.py", "bench_llm.py", "bench_model.py", "load_chat.py"}
     upward = []
     for layer, level in rank.items():
         for path in (root / layer).rglob("*.py"):
