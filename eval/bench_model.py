@@ -1,9 +1,9 @@
 """What the model adds to a review (issue 21's measures; prints figures, never a test).
 
 Per case: calls, tokens and seconds; stage answers right on the first pass (the model's proposal equals what the
-numbers force); how many final stage paragraphs open with the model's sentence, of the proposals with a right
-answer; facts the model proposed, kept and right (against the case's listed `read` numbers); mismatch pairs
-proposed, kept and right (the model's value is the case's listed one).
+numbers force); how many final stage paragraphs open with the model's sentence, of those right first answers (after a
+retry the rule text stands); facts the model proposed, kept and right (against the case's listed `read` numbers);
+mismatch pairs proposed, kept and right (the model's value is the case's listed one).
 
 Replays the recorded traffic (eval/cassettes) by default: no server, seconds are replay time. `--live` asks the local
 server instead (`make local` first) and records nothing: use it for a suite without recordings, e.g.
@@ -46,7 +46,6 @@ def measure(case, state, seconds: float, usage_calls: list) -> dict:
         "first_right": len(first_right),
         "proposals": len(proposed),
         "prose": len(model_prose),
-        "right_answers": len(first_right) + sum(r.get("status") == "accepted after retry" for r in records.values()),
         "facts_proposed": len(filled) + sum(n.startswith("dropped ") for n in notes),
         "facts_kept": len(filled),
         "facts_right": sum(bool(_right(case, f, state["facts"].num(f))) for f in filled),
@@ -84,7 +83,7 @@ def main() -> None:
     only = {name for name in args.only.split(",") if name}
     cases = [c for c in load_cases(SUITES[args.suite]) if not only or c.id in only][: args.limit or None]
     default_index()
-    header = "case calls tokens s first-right/proposed prose/right-answers facts p/k/r pairs p/k/r"
+    header = "case calls tokens s first-right/proposed prose/first-right facts p/k/r pairs p/k/r"
     print(header)
     rows = []
     with _client(args.live) as client:
@@ -101,7 +100,7 @@ def main() -> None:
             rows.append(row)
             print(
                 f"{row['id']} {row['calls']} {row['tokens']} {row['seconds']:.1f} {row['first_right']}/"
-                f"{row['proposals']} {row['prose']}/{row['right_answers']} {row['facts_proposed']}/{row['facts_kept']}/"
+                f"{row['proposals']} {row['prose']}/{row['first_right']} {row['facts_proposed']}/{row['facts_kept']}/"
                 f"{row['facts_right']} {row['pairs_proposed']}/{row['pairs_kept']}/{row['pairs_right']}",
                 flush=True,
             )
@@ -112,7 +111,7 @@ def main() -> None:
     print(
         f"\n{n} reviews: {total['calls'] / n:.1f} calls, {total['tokens'] / n:,.0f} tokens, "
         f"{total['seconds'] / n:.1f} s per review; first-pass answers right {total['first_right']}/"
-        f"{total['proposals']}; model prose kept {total['prose']} of {total['right_answers']} right answers "
+        f"{total['proposals']}; model prose kept for {total['prose']} of {total['first_right']} right first answers "
         f"({total['prose']} of {6 * n} paragraphs); facts proposed/kept/right {total['facts_proposed']}/"
         f"{total['facts_kept']}/{total['facts_right']}; mismatch pairs proposed/kept/right {total['pairs_proposed']}/"
         f"{total['pairs_kept']}/{total['pairs_right']}"
