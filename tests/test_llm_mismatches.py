@@ -147,3 +147,29 @@ def test_the_review_shows_each_pair_and_puts_one_that_flips_the_verdict_at_the_t
     assert "**Check this:** The LLM reads the request rate as 2,000/s" in top
     assert "1 value the LLM reads differently" in top
     assert "the review used 12,000/s" in after and "ceiling none (not throughput)" in after
+
+
+def test_one_pair_per_field_is_kept():
+    raw, _ = _complete(RANKER)
+    from ceiling.agents.llm.facts import _schema
+
+    shown = disputable(assume.complete(raw, MACHINE), MACHINE)  # three fields: a reply may hold three pairs
+    twice = (
+        _schema(shown, 3)
+        .model_validate(
+            {
+                "facts": [
+                    {
+                        "field": "request_rate",
+                        "value": 2000,
+                        "unit": "1/s",
+                        "quote": "answers 2,000 requests per second",
+                    },
+                    {"field": "request_rate", "value": 2000, "unit": "1/s", "quote": "2,000 requests per second"},
+                ]
+            }
+        )
+        .facts
+    )
+    found, notes = verify(raw, RANKER, twice, MACHINE)
+    assert len(found) == 1 and notes == ["mismatch dropped request_rate=2000: a pair for that field was already kept"]

@@ -69,6 +69,8 @@ def verify(raw: SystemFacts, description: str, pairs: list, machine) -> tuple[li
         value, why = _checked_value(unread, item, description)
         if why is None and _same_number(value, used):
             why = "it agrees with the value used"
+        if why is None and any(pair.field == item.field for pair in found):
+            why = "a pair for that field was already kept"
         if why:
             notes.append(f"mismatch dropped {item.field}={item.value:g}: {why}")
             continue
