@@ -601,4 +601,4 @@ def test_the_mismatch_check_s_recorded_pairs_that_misquote_the_text_are_dropped(
     assert "mismatch dropped slo=2000: its quote is not in the description" in notes
     assert state["mismatches"] == [] and state["review"].mismatches == []
     markdown = state["markdown"]
-    assert "Besides the stages:" in markdown and "mismatch dropped slo=2000" in markdown
+    assert "Besides the stages, the model was asked" in markdown and "mismatch dropped slo=2000" in markdown

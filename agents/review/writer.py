@@ -511,7 +511,8 @@ def markdown(review: Review, title: str = "the described system") -> str:
             for s in r.llm["stages"]
         ]
         if notes := r.llm.get("facts_notes"):  # the facts agent and the mismatch check: asked or not, kept or dropped
-            out += ["", "Besides the stages:", "", *(f"- {as_text(prose.tidy(n))}" for n in notes)]
+            heading = "Besides the stages, the model was asked for facts the rules left out and to check those read:"
+            out += ["", heading, "", *(f"- {as_text(prose.tidy(n))}" for n in notes)]
         u = r.llm["usage"]
         out += [
             "",
