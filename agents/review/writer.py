@@ -274,9 +274,8 @@ def _mismatch(m: dict) -> str:
 
 def _mismatches_that_flip(r: Review) -> list[str]:
     """Near the top: a value the LLM reads differently that would change a stage's answer."""
-    return [f"**Check this:** {_mismatch(m)}" for m in r.mismatches if m["verdict_with_it"]] + (
-        [""] if any(m["verdict_with_it"] for m in r.mismatches) else []
-    )
+    flips = [f"**Check this:** {_mismatch(m)}" for m in r.mismatches if m["verdict_with_it"]]
+    return [*flips, ""] if flips else []
 
 
 def _what_was_not_read(r: Review) -> list[str]:
