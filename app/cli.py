@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from ceiling.agents.llm.prose import Prose  # an Enum only
 from ceiling.app import gate  # the standard library only: keeps --help fast
 from ceiling.app.engines import Engine  # an Enum only: keeps --help fast
 
@@ -112,6 +113,16 @@ LlmOpt = Annotated[
     ),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name for --llm openai (or CEILING_LLM_MODEL).")]
+ProseOpt = Annotated[
+    Prose | None,
+    typer.Option(
+        "--prose",
+        help="What the LLM writes of each stage's paragraph: paragraph = all of it, from the rule agent's text and the "
+        "chapter's passage; sentence = its decisive sentence, the rule text after it. Kept only where it passes the "
+        "checks. Default: CEILING_LLM_PROSE, else paragraph for --llm openai and sentence for --llm local.",
+        show_default=False,
+    ),
+]
 GgufOpt = Annotated[
     Path | None,
     typer.Option(
@@ -252,6 +263,7 @@ def review(
             show_default=False,
         ),
     ] = None,
+    prose: ProseOpt = None,
     machine: MachineOpt = None,
     corpus: CorpusOpt = None,
     fail_on: Annotated[
@@ -312,7 +324,7 @@ def review(
 
         from ceiling.app.engines import open_engine
 
-        engine = partial(open_engine, llm, model, gguf, tools=tools)
+        engine = partial(open_engine, llm, model, gguf, tools=tools, prose=prose)
         _review_each(readable, checks, engine, _use_corpus(corpus), reference, max_loops, then=write)
     if format is ReviewFormat.junit:
         _emit(gate.junit(outcomes, checks), output)

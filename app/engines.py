@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 
+from ceiling.agents.llm.prose import Prose
+
 
 class Engine(StrEnum):
     off = "off"
@@ -36,6 +38,7 @@ def open_engine(
     on_status=None,
     tools: bool | None = None,
     while_loading=None,
+    prose: Prose | None = None,
 ) -> Iterator[object | None]:
     """Yield an LLMClient (or None for the rules) and release what it started.
 
@@ -44,7 +47,11 @@ def open_engine(
 
     `tools` (None: CEILING_LLM_TOOLS, default off): the stage agents call `retrieve` and the
     scoring functions for a bounded number of rounds before answering; off, they answer in
-    JSON mode only (every endpoint supports that; the local 1.5B model over-calls tools)."""
+    JSON mode only (every endpoint supports that; the local 1.5B model over-calls tools).
+
+    `prose` (None: CEILING_LLM_PROSE, else the engine's default): "paragraph", the model writes each stage's paragraph
+    (the default for a configured endpoint); "sentence", only its decisive sentence (the default for the local 1.5B
+    model, whose paragraphs fail the checks, see docs/llm.md)."""
     engine = resolve(choice)
     warm_up = while_loading or (lambda: None)
     if engine is Engine.off:
@@ -55,7 +62,13 @@ def open_engine(
 
     tools = tools_from_env(tools)
     try:
-        settings = settings_from_env(model=model, tools=tools)  # also checks CEILING_LLM_TIMEOUT / CEILING_LLM_RETRIES
+        # also checks CEILING_LLM_TIMEOUT / CEILING_LLM_RETRIES / CEILING_LLM_PROSE
+        settings = settings_from_env(
+            model=model,
+            tools=tools,
+            prose=prose,
+            default_prose=Prose.sentence if engine is Engine.local else Prose.paragraph,
+        )
     except LLMError as exc:
         raise EngineError(str(exc)) from None
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from ceiling.agents.llm.prose import Prose
 from ceiling.agents.scoring.reference import ReferenceMachine
 
 RECURSION_PER_LOOP = 10  # graph steps one critic loop takes (six stages, critic, revise) with room to spare
@@ -50,6 +51,11 @@ class ContextInput(BaseModel):
     )
     model: str | None = Field(None, description="The model, for engine openai (default: CEILING_LLM_MODEL)")
     tools: bool | None = Field(None, description="Stage agents may call tools, for engine openai (CEILING_LLM_TOOLS)")
+    prose: Prose | None = Field(
+        None,
+        description="What the model writes of each stage's paragraph, for engine openai: all of it (paragraph) or its "
+        "decisive sentence (default: CEILING_LLM_PROSE, else paragraph)",
+    )
     max_loops: int = Field(3, ge=0, le=MAX_LOOPS, description="How many times the critic may send the design back")
     machine: ReferenceMachine | None = Field(None, description="The reference machine (default: one 8x H100 node)")
     corpus: list[str] = Field(
@@ -79,7 +85,7 @@ class ContextInput(BaseModel):
 
         if not llm_configured():
             raise LLMError("engine openai needs OPENAI_API_KEY or OPENAI_BASE_URL in the server's environment")
-        return LLMClient(settings_from_env(model=self.model, tools=self.tools))
+        return LLMClient(settings_from_env(model=self.model, tools=self.tools, prose=self.prose))
 
 
 def of(runtime) -> RunContext:

@@ -19,6 +19,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
+from ceiling.agents.llm.prose import Prose
+
 T = TypeVar("T", bound=BaseModel)
 
 # llama.cpp's server enforces {"type": "json_object", "schema": ...} and rejects "json_schema";
@@ -45,6 +47,7 @@ class LLMSettings(BaseModel):
     max_tokens: int = 220
     seed: int | None = 0
     tools: bool = False  # stage agents may call retrieve and the scoring functions (bounded rounds)
+    prose: Prose = Prose.sentence  # either way the checks keep the model's prose only where it passes them
     max_tool_rounds: int = Field(3, ge=1, le=10)
     max_tool_calls_per_round: int = Field(4, ge=1, le=20)
 
@@ -86,17 +89,33 @@ def tools_from_env(tools: bool | None = None) -> bool:
     return os.environ.get("CEILING_LLM_TOOLS", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def prose_from_env(prose: str | None = None, default: Prose = Prose.paragraph) -> Prose:
+    """`--prose` when given, else CEILING_LLM_PROSE, else `default` (the engine's: paragraph for a configured endpoint,
+    sentence for the local model); any other value is a clear error."""
+    value = (prose or os.environ.get("CEILING_LLM_PROSE", "")).strip().lower() or default
+    if value not in set(Prose):
+        source = "--prose" if prose else "CEILING_LLM_PROSE"
+        raise LLMError(f"{source}={value!r} is not one of {', '.join(Prose)}")
+    return Prose(value)
+
+
 def settings_from_env(
-    model: str | None = None, base_url: str | None = None, json_mode: JsonMode | None = None, tools: bool | None = None
+    model: str | None = None,
+    base_url: str | None = None,
+    json_mode: JsonMode | None = None,
+    tools: bool | None = None,
+    prose: str | None = None,
+    default_prose: Prose = Prose.paragraph,
 ) -> LLMSettings:
-    """Settings from OPENAI_BASE_URL / OPENAI_API_KEY / CEILING_LLM_MODEL / CEILING_LLM_TOOLS, overridden by
-    arguments."""
+    """Settings from OPENAI_BASE_URL / OPENAI_API_KEY / CEILING_LLM_MODEL / CEILING_LLM_TOOLS / CEILING_LLM_PROSE,
+    overridden by arguments."""
     return LLMSettings(
         base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
         api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
         model=model or os.environ.get("CEILING_LLM_MODEL") or LLMSettings().model,
         json_mode=json_mode or "json_object",
         tools=tools_from_env(tools),
+        prose=prose_from_env(prose, default_prose),
         **_number_from_env("CEILING_LLM_TIMEOUT", "timeout_s", float),
         **_number_from_env("CEILING_LLM_RETRIES", "max_retries", int),
     )
@@ -161,7 +180,7 @@ class LLMClient:
         first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
         return LLMError(self._redact(f"{purpose}: {type(exc).__name__}: {first_line}"))
 
-    def _chat(self, record: CallUsage, messages: list[dict], **request):
+    def _chat(self, record: CallUsage, messages: list[dict], max_tokens: int | None = None, **request):
         """One chat completion (the settings' model and sampling plus `request`); its tokens, time and
         failure are recorded on `record`, which joins the usage whatever happens."""
         started = time.perf_counter()
@@ -171,7 +190,7 @@ class LLMClient:
                 model=self.settings.model,
                 messages=messages,
                 temperature=self.settings.temperature,
-                max_tokens=self.settings.max_tokens,
+                max_tokens=max_tokens or self.settings.max_tokens,
                 seed=self.settings.seed,
                 **request,
             )
@@ -187,13 +206,16 @@ class LLMClient:
         finally:
             record.seconds = round(time.perf_counter() - started, 3)
 
-    def complete_json(self, messages: list[dict], schema: type[T], purpose: str) -> T:
+    def complete_json(self, messages: list[dict], schema: type[T], purpose: str, max_tokens: int | None = None) -> T:
         """One chat completion whose content must parse as `schema`."""
-        return self.reply_json(messages, schema, purpose)[0]
+        return self.reply_json(messages, schema, purpose, max_tokens)[0]
 
-    def reply_json(self, messages: list[dict], schema: type[T], purpose: str) -> tuple[T, str]:
+    def reply_json(
+        self, messages: list[dict], schema: type[T], purpose: str, max_tokens: int | None = None
+    ) -> tuple[T, str]:
         """`complete_json`, with the reply's text as the model wrote it (sent back verbatim in a
-        follow-up, it matches the server's cached tokens; re-serialized, it is evaluated again)."""
+        follow-up, it matches the server's cached tokens; re-serialized, it is evaluated again).
+        `max_tokens`: this reply's limit where it needs more than the settings' (a paragraph)."""
         import openai
 
         json_schema = _strip_titles(schema.model_json_schema())
@@ -202,7 +224,7 @@ class LLMClient:
             response_format["schema"] = json_schema
         record = CallUsage(purpose=purpose)
         try:
-            message = self._chat(record, messages, response_format=response_format)
+            message = self._chat(record, messages, max_tokens, response_format=response_format)
             if message.tool_calls and not message.content:
                 record.ok = False
                 called = ", ".join(repr(c.function.name) for c in message.tool_calls)
@@ -217,7 +239,9 @@ class LLMClient:
             record.ok = False
             raise self._error(purpose, exc) from exc
 
-    def complete_with_tools(self, messages: list[dict], schema: type[T], purpose: str, toolbox) -> tuple[T, list]:
+    def complete_with_tools(
+        self, messages: list[dict], schema: type[T], purpose: str, toolbox, max_tokens: int | None = None
+    ) -> tuple[T, list]:
         """Tool rounds, then a structured answer validated by `schema`; returns (answer, tool results).
 
         Each round sends the tools with tool_choice "auto" and executes what the model calls
@@ -233,7 +257,7 @@ class LLMClient:
         for number in range(1, self.settings.max_tool_rounds + 1):
             record = CallUsage(purpose=f"{purpose} tools round {number}")
             try:
-                message = self._chat(record, messages, tools=toolbox.definitions(), tool_choice="auto")
+                message = self._chat(record, messages, max_tokens, tools=toolbox.definitions(), tool_choice="auto")
             except (openai.OpenAIError, IndexError) as exc:
                 error = self._error(record.purpose, exc)
                 error.tool_results = results
@@ -274,7 +298,7 @@ class LLMClient:
             messages.append(toolbox.results_message(this_round))
         messages.append(toolbox.final_message())
         try:
-            return self.complete_json(messages, schema, purpose=f"{purpose} answer"), results
+            return self.complete_json(messages, schema, purpose=f"{purpose} answer", max_tokens=max_tokens), results
         except LLMError as error:
             error.tool_results = results
             raise

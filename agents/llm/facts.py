@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from ceiling.agents.llm.prompting import system_message, template
+from ceiling.agents.llm.prompting import shared_head, template
 from ceiling.agents.quantities import QUANTITIES
 from ceiling.agents.schemas import CANONICAL_UNITS, Fact, SystemFacts
 
@@ -200,7 +200,7 @@ def fill(facts: SystemFacts, description: str, client, machine=None) -> tuple[Sy
             f"({', '.join(missing)}) by its unit and cue words"
         ]
     messages = [
-        system_message(description, getattr(client.settings, "tools", False)),
+        shared_head(description, client),
         {"role": "user", "content": template("facts.txt").substitute(fields=listing(missing))},
     ]
     reply = client.complete_json(messages, _schema(missing, len(set(unread))), purpose="facts")

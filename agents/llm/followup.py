@@ -10,7 +10,7 @@ gives a rate its time unit. What survives becomes a change marked as read by the
 from __future__ import annotations
 
 from ceiling.agents.llm.facts import RELEVANT, _schema, listing, verify
-from ceiling.agents.llm.prompting import system_message, template
+from ceiling.agents.llm.prompting import shared_head, template
 from ceiling.agents.reading.followup import Change
 from ceiling.agents.schemas import SystemFacts
 
@@ -22,7 +22,7 @@ def read_changes(message: str, current: SystemFacts, client) -> tuple[list[Chang
     dropped)."""
     fields = list(RELEVANT.get(current.text("workload") or "serving", RELEVANT["serving"]))
     messages = [
-        system_message(message, getattr(client.settings, "tools", False)),
+        shared_head(message, client),
         {"role": "user", "content": template("followup.txt").substitute(fields=listing(fields))},
     ]
     reply = client.complete_json(messages, _schema(fields, MOST_CHANGES), purpose="follow-up")

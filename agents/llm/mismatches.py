@@ -12,7 +12,7 @@ what the verdict would be, and keeps the rules' reading (the weak local model is
 from __future__ import annotations
 
 from ceiling.agents.llm.facts import ASKABLE, _checked_value, _same_number, _schema
-from ceiling.agents.llm.prompting import system_message, template
+from ceiling.agents.llm.prompting import shared_head, template
 from ceiling.agents.review.origins import Mismatch, changed_answers, origin
 from ceiling.agents.schemas import CANONICAL_UNITS, Fact, SystemFacts
 
@@ -47,7 +47,7 @@ def check(raw: SystemFacts, description: str, client, machine) -> tuple[list[Mis
         return [], ["LLM mismatch check not asked: the verdict turns on no value read from the text"]
     values = "\n".join(_shown(facts, name) for name in fields)
     messages = [
-        system_message(description, getattr(client.settings, "tools", False)),
+        shared_head(description, client),
         {"role": "user", "content": template("mismatch.txt").substitute(values=values)},
     ]
     reply = client.complete_json(messages, _schema(fields, MOST_MISMATCHES), purpose="mismatch check")

@@ -42,8 +42,8 @@ def facts_table(facts: SystemFacts) -> str:
 _FENCE_TAG = re.compile(r"<\s*(/?)\s*description\s*>", re.I)
 
 
-def system_message(description: str, tools: bool = False) -> dict:
-    """The shared head of every call of a review (so `tools` must be the review's setting):
+def system_message(description: str, tools: bool = False, prose: str = "sentence") -> dict:
+    """The shared head of every call of a review (so `tools` and `prose` must be the review's settings):
     rules, the stage answer form, the fenced description. With tools a citation names its chunk id."""
     # A fence tag inside the description, in any spelling ("</DESCRIPTION >"), must not end the
     # fence early or open a second one.
@@ -53,8 +53,15 @@ def system_message(description: str, tools: bool = False) -> dict:
     citation = f'{{{cited}"quote": "<3 to 8 words copied exactly from {source}>"'
     return {
         "role": "system",
-        "content": template("system.txt").substitute(description=fenced.strip(), citation=citation),
+        "content": template("system.txt").substitute(
+            description=fenced.strip(), citation=citation, justification=f"<one {prose}>"
+        ),
     }
+
+
+def shared_head(description: str, client) -> dict:
+    """`system_message` with the client's settings: every agent of a review opens its calls with it."""
+    return system_message(description, client.settings.tools, client.settings.prose)
 
 
 def compact(evidence: dict) -> str:

@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from ceiling.agents.llm import ledger
-from ceiling.agents.llm.prompting import compact, facts_table, stage_questions, system_message, template
+from ceiling.agents.llm import ledger, paragraph
+from ceiling.agents.llm.prompting import compact, facts_table, shared_head, stage_questions, template
 from ceiling.agents.schemas import AXES, Citation, StageDecision
 from ceiling.agents.stages.table import STAGES
 
@@ -42,13 +42,16 @@ QUOTE_CHARS = 60
 PASSAGE_CHARS = 220
 
 
-def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) -> type[BaseModel]:
+def answer_schema(
+    stage: int, passage_id: str | None = None, cite: bool = True, chars: int = JUSTIFICATION_CHARS
+) -> type[BaseModel]:
     """The JSON the model must produce for one stage, the answer constrained to the allowed set.
 
     `passage_id`: the one passage the model was shown; it then only quotes it and the id is
     filled in (copying a 20-token chunk id costs ~1 s per call on the local model). None (the
     tool path, where `retrieve` adds passages): the model names the chunk id it quotes.
-    `cite=False` (a retry): the answer alone; the first round's citations stand.
+    `cite=False` (a retry): the answer alone; the first round's citations stand. `chars`: the justification's limit
+    (a sentence, or paragraph.PARAGRAPH_CHARS).
     (Justification before answer was tried: retried answers then contradicted their own prose.)"""
     # the axis list is bounded: unbounded, the model repeats the six axes until max_tokens (seen on retries)
     answer_type = Annotated[list[Literal[AXES]], Field(max_length=len(AXES))] if stage == 2 else Literal[CHOICES[stage]]  # type: ignore[valid-type]
@@ -60,7 +63,7 @@ def answer_schema(stage: int, passage_id: str | None = None, cite: bool = True) 
     )
     fields: dict = {"answer": (answer_type, ...)}
     if cite:
-        fields["justification"] = (str, Field(json_schema_extra={"maxLength": JUSTIFICATION_CHARS}))
+        fields["justification"] = (str, Field(json_schema_extra={"maxLength": chars}))
         fields["citations"] = (list[citation], Field(default_factory=list, max_length=1))
     return create_model(f"Stage{stage}Answer", **fields)
 
@@ -88,13 +91,20 @@ def _earlier(state: dict, stage: int) -> str:
     )
 
 
-def _passage(chunk, with_id: bool) -> str:
+def _passage(chunk, with_id: bool, limit: int = PASSAGE_CHARS) -> str:
     """The head of a passage, cut at a word; its chunk id only where the model must name it (tools)."""
-    text = chunk.text if len(chunk.text) <= PASSAGE_CHARS else chunk.text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " ..."
+    text = chunk.text if len(chunk.text) <= limit else chunk.text[:limit].rsplit(" ", 1)[0] + " ..."
     return f"[{chunk.chunk_id}] {text}" if with_id else text
 
 
-def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list, with_ids: bool) -> dict:
+def _writing(prose: str, rule: StageDecision) -> str:
+    """The prompt's last lines: what to write (a sentence; or the paragraph, from the rule agent's text)."""
+    return template(f"write_{prose}.txt").substitute(rule_text=rule.justification).rstrip("\n")
+
+
+def _stage_message(
+    stage: int, state: dict, rule: StageDecision, passages: list, with_ids: bool, prose: str = "sentence"
+) -> dict:
     info = stage_questions()[stage]
     choices = "a list of " + ", ".join(AXES) + " ([] for one machine)" if stage == 2 else ", ".join(CHOICES[stage])
     text = template("stage.txt").substitute(
@@ -106,7 +116,10 @@ def _stage_message(stage: int, state: dict, rule: StageDecision, passages: list,
         earlier=_earlier(state, stage),
         evidence=compact(stage_evidence(stage, rule)),
         choices=choices,
-        passages="\n".join(_passage(p, with_ids) for p in passages),
+        passages="\n".join(
+            _passage(p, with_ids, paragraph.PASSAGE_CHARS if prose == "paragraph" else PASSAGE_CHARS) for p in passages
+        ),
+        write=_writing(prose, rule),
     )
     return {"role": "user", "content": text}
 
@@ -255,9 +268,10 @@ REASON_IN_NUMBERS = {s.number: s.reason_in_numbers for s in STAGES}
 
 
 def _prompt_labels() -> re.Pattern:
-    """The stage prompt's section labels (FACTS, EVIDENCE, PASSAGE: its lines' upper-case heads), as a pattern.
-    "as the EVIDENCE states" points the reader at text they never see."""
-    labels = re.findall(r"^([A-Z]{4,})\b", template("stage.txt").template, re.M)
+    """The stage prompt's section labels (FACTS, EVIDENCE, PASSAGE, RULE TEXT: its lines' upper-case heads), as a
+    pattern. "as the EVIDENCE states" points the reader at text they never see."""
+    prompt = "\n".join(template(name).template for name in ("stage.txt", "write_sentence.txt", "write_paragraph.txt"))
+    labels = re.findall(r"^([A-Z]{4,})\b", prompt, re.M)
     return re.compile(r"\b(" + "|".join(labels) + r")\b")
 
 
@@ -338,17 +352,17 @@ def _reuse(previous: StageDecision, rule: StageDecision, digest: str, state: dic
         return None
     record["reused"] = "same prompt as the previous pass: no call"
     if record.get("status") == "accepted":
-        sentence = record.get("sentence", previous.justification)
+        text = record.get("paragraph") or record.get("sentence", previous.justification)
         if (
-            _unsupported(sentence, state, rule)
-            or _wrong_units(sentence, state, rule)
-            or (REASON_IN_NUMBERS[rule.stage] and not _keeps_decisive_reason(sentence, rule))
+            _unsupported(text, state, rule)
+            or _wrong_units(text, state, rule)
+            or (REASON_IN_NUMBERS[rule.stage] and not _keeps_decisive_reason(text, rule))
         ):
             record.update(status="justification replaced", prose_problems=["its numbers are not this pass's"])
         else:
             return rule.model_copy(
                 update={
-                    "justification": with_rule_rest(sentence, rule),
+                    "justification": text if "paragraph" in record else with_rule_rest(text, rule),
                     "citations": previous.citations,
                     "llm": record,
                 }
@@ -366,15 +380,22 @@ def decide(
     from ceiling.corpus.retrieve import retrieve
 
     # The chapter's paragraph on this stage, found by the stage's question (not by the rule's
-    # answer, which would leak it); one passage keeps the prompt short.
-    passages = retrieve(stage_questions()[stage]["question"], k=1)
-    tools = getattr(client.settings, "tools", False)
+    # answer, which would leak it); one passage keeps the prompt short. A paragraph is written from the rule
+    # agent's text, answer and all: its passage is the one that text cites (the stage's question's when none).
+    tools, prose = client.settings.tools, client.settings.prose
+    writes_paragraph = prose == "paragraph"
+    passages = (_cited_passages(rule) if writes_paragraph else []) or retrieve(
+        stage_questions()[stage]["question"], k=1
+    )
     passage_id = None if tools or not passages else passages[0].chunk_id
-    schema = answer_schema(stage, passage_id)
+    chars = paragraph.PARAGRAPH_CHARS if writes_paragraph else JUSTIFICATION_CHARS
+    schema = answer_schema(stage, passage_id, chars=chars)
+    max_tokens = paragraph.PARAGRAPH_TOKENS if writes_paragraph else None
     messages = [
-        system_message(state.get("description", ""), tools),
-        _stage_message(stage, state, rule, passages, with_ids=passage_id is None),
+        shared_head(state.get("description", ""), client),
+        _stage_message(stage, state, rule, passages, with_ids=passage_id is None, prose=prose),
     ]
+    shown = [m["content"] for m in messages]
     digest = _prompt_digest(messages)
     if previous is not None and not tools and (reused := _reuse(previous, rule, digest, state)) is not None:
         return reused
@@ -385,7 +406,7 @@ def decide(
             from ceiling.agents.llm.tools import ToolBox
 
             proposal, calls = client.complete_with_tools(
-                messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage])
+                messages, schema, purpose=f"stage {stage}", toolbox=ToolBox(STAGE_TOOLS[stage]), max_tokens=max_tokens
             )
             reply = proposal.model_dump_json()
             record["tools"] = [c.summary() for c in calls]
@@ -393,7 +414,7 @@ def decide(
             if ignored:
                 record["tool_numbers_ignored"] = ignored
         else:
-            proposal, reply = client.reply_json(messages, schema, purpose=f"stage {stage}")
+            proposal, reply = client.reply_json(messages, schema, purpose=f"stage {stage}", max_tokens=max_tokens)
         record["proposed"] = _normalize(stage, proposal.answer)
         problems, citations, numbers = check(stage, proposal, rule, state, chunk_text, tool_numbers, passage_id)
         # Only a wrong answer goes back (once, with the evidence); it is asked for the answer
@@ -427,17 +448,26 @@ def decide(
             status="accepted after retry", justification="the rule agent's (the first sentence argued another answer)"
         )
         return rule.model_copy(update={"llm": record})
-    justification = whole_sentences(proposal.justification)
-    prose = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(
+    justification = whole_sentences(proposal.justification, chars)
+    found = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(
         stage, proposal, state, rule, tool_numbers
     )
+    if writes_paragraph:
+        found += paragraph.problems(
+            justification or proposal.justification,
+            expected_answer(stage, rule),
+            decisive_sentence(rule),
+            rule.justification,
+            shown,
+            tool_numbers,
+        )
     if not justification:
-        prose.append("the sentence was cut off at the length limit")
-    if numbers or prose:  # the answer stands, the prose does not: the rule agent's justification replaces it
+        found.append(f"the {prose} was cut off at the length limit")
+    if numbers or found:  # the answer stands, the prose does not: the rule agent's justification replaces it
         record.update(status="justification replaced", proposed_justification=proposal.justification)
-        record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", prose)) if v})
+        record.update({k: v for k, v in (("unsupported_numbers", numbers), ("prose_problems", found)) if v})
         return rule.model_copy(update={"llm": record})
-    record.update(status="accepted", sentence=justification)
+    record.update({"status": "accepted", str(prose): justification})
     if tool_numbers:  # numbers of the accepted prose that only a tool the model called produced
         rules_only = _unsupported(proposal.justification, state, rule)
         if rules_only:
@@ -446,8 +476,16 @@ def decide(
         record["citations"] = "replaced by the rule agent's"
     return rule.model_copy(
         update={
-            "justification": with_rule_rest(justification, rule),
+            "justification": justification if writes_paragraph else with_rule_rest(justification, rule),
             "citations": citations or rule.citations,
             "llm": record,
         }
     )
+
+
+def _cited_passages(rule: StageDecision) -> list:
+    """The chunk the rule agent's first citation quotes (the passage that states the answer's rule), or none."""
+    from ceiling.corpus.retrieve import default_index
+
+    chunk = default_index().chunk(rule.citations[0].chunk_id) if rule.citations else None
+    return [chunk] if chunk is not None else []
