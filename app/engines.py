@@ -30,6 +30,22 @@ def resolve(choice: Engine | None) -> Engine:
     return Engine.openai if llm_configured() else Engine.off
 
 
+def settings_for(engine: Engine, model: str | None, tools: bool | None, prose: Prose | None):
+    """The client settings of an LLM engine, from the options and the environment; a bad value is an EngineError.
+    The local 1.5B model writes sentences by default (its paragraphs fail the checks), an endpoint paragraphs."""
+    from ceiling.agents.llm.client import LLMError, settings_from_env
+
+    try:  # also checks CEILING_LLM_TIMEOUT / CEILING_LLM_RETRIES / CEILING_LLM_PROSE
+        return settings_from_env(
+            model=model,
+            tools=tools,
+            prose=prose,
+            default_prose=Prose.sentence if engine is Engine.local else Prose.paragraph,
+        )
+    except LLMError as exc:
+        raise EngineError(str(exc)) from None
+
+
 @contextlib.contextmanager
 def open_engine(
     choice: Engine | None,
@@ -51,26 +67,17 @@ def open_engine(
 
     `prose` (None: CEILING_LLM_PROSE, else the engine's default): "paragraph", the model writes each stage's paragraph
     (the default for a configured endpoint); "sentence", only its decisive sentence (the default for the local 1.5B
-    model, whose paragraphs fail the checks, see docs/llm.md)."""
+    model, whose paragraphs fail the checks: docs/development.md)."""
     engine = resolve(choice)
     warm_up = while_loading or (lambda: None)
     if engine is Engine.off:
         warm_up()
         yield None
         return
-    from ceiling.agents.llm.client import LLMClient, LLMError, llm_configured, settings_from_env, tools_from_env
+    from ceiling.agents.llm.client import LLMClient, llm_configured
 
-    tools = tools_from_env(tools)
-    try:
-        # also checks CEILING_LLM_TIMEOUT / CEILING_LLM_RETRIES / CEILING_LLM_PROSE
-        settings = settings_from_env(
-            model=model,
-            tools=tools,
-            prose=prose,
-            default_prose=Prose.sentence if engine is Engine.local else Prose.paragraph,
-        )
-    except LLMError as exc:
-        raise EngineError(str(exc)) from None
+    settings = settings_for(engine, model, tools, prose)
+    tools = settings.tools
 
     if engine is Engine.openai:
         if not llm_configured():

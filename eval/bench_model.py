@@ -1,19 +1,23 @@
 """What the model adds to a review (issue 21's measures; prints figures, never a test).
 
 Per case: calls, tokens and seconds; stage answers right on the first pass (the model's proposal equals what the
-numbers force); how many final stage paragraphs open with the model's sentence, of those right first answers (after a
-retry the rule text stands); facts the model proposed, kept and right (against the case's listed `read` numbers);
+numbers force); how many final stage paragraphs hold the model's prose (its sentence, or with `--prose paragraph` the
+whole paragraph), of those right first answers (after a retry the rule text stands), and which checks refused the
+rest; facts the model proposed, kept and right (against the case's listed `read` numbers);
 mismatch pairs proposed, kept and right (the model's value is the case's listed one).
 
 Replays the recorded traffic (eval/cassettes) by default: no server, seconds are replay time. `--live` asks the local
 server instead (`make local` first) and records nothing: use it for a suite without recordings, e.g.
-`python eval/bench_model.py --suite real --live --only s_deepseek_v3_inference_system,t_olmo3_32b_pretraining`.
+`python eval/bench_model.py --suite real --live --only s_deepseek_v3_inference_system,t_olmo3_32b_pretraining`, or
+`--live --prose paragraph` for paragraph mode.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
+import re
 import time
 
 from ceiling.agents.llm.stage import expected_answer
@@ -55,12 +59,24 @@ def measure(case, state, seconds: float, usage_calls: list) -> dict:
     }
 
 
+def _why_refused(state) -> list[str]:
+    """The checks the model's refused prose failed, one entry per check per stage (its words before any detail)."""
+    out = []
+    for decision in state["decisions"].values():
+        record = decision.llm or {}
+        if record.get("status") == "justification replaced":
+            unsupported = ["numbers no tool produced"] if record.get("unsupported_numbers") else []
+            problems = record.get("prose_problems", []) + unsupported
+            out += list(dict.fromkeys(re.split(r"[:(]| \d", p, maxsplit=1)[0].strip() for p in problems))
+    return out
+
+
 @contextlib.contextmanager
-def _client(live: bool):
+def _client(live: bool, prose: str | None):
     if live:
         from ceiling.app.engines import Engine, open_engine
 
-        with open_engine(Engine.local) as client:
+        with open_engine(Engine.local, prose=prose) as client:
             yield client
         return
     from ceiling.app.engines import Engine
@@ -79,6 +95,9 @@ def main() -> None:
     parser.add_argument("--live", action="store_true", help="ask the local server instead of replaying recordings")
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
     parser.add_argument("--only", default="", help="only these case ids (comma-separated)")
+    parser.add_argument(
+        "--prose", choices=["sentence", "paragraph"], help="with --live: what the model writes (recordings: sentence)"
+    )
     args = parser.parse_args()
     only = {name for name in args.only.split(",") if name}
     cases = [c for c in load_cases(SUITES[args.suite]) if not only or c.id in only][: args.limit or None]
@@ -86,7 +105,8 @@ def main() -> None:
     header = "case calls tokens s first-right/proposed prose/first-right facts p/k/r pairs p/k/r"
     print(header)
     rows = []
-    with _client(args.live) as client:
+    refused: collections.Counter = collections.Counter()
+    with _client(args.live, args.prose) as client:
         recorder = make_vcr(client.settings.model, record=False)
         for case in cases:
             recorded = cassette_dir(client.settings.model) / f"{case.id}.yaml"
@@ -98,6 +118,7 @@ def main() -> None:
                 state = run(case.description, llm=client)
             row = measure(case, state, time.perf_counter() - started, client.usage.calls[before:])
             rows.append(row)
+            refused.update(_why_refused(state))
             print(
                 f"{row['id']} {row['calls']} {row['tokens']} {row['seconds']:.1f} {row['first_right']}/"
                 f"{row['proposals']} {row['prose']}/{row['first_right']} {row['facts_proposed']}/{row['facts_kept']}/"
@@ -116,6 +137,8 @@ def main() -> None:
         f"{total['facts_kept']}/{total['facts_right']}; mismatch pairs proposed/kept/right {total['pairs_proposed']}/"
         f"{total['pairs_kept']}/{total['pairs_right']}"
     )
+    if refused:
+        print("model prose refused, by check: " + "; ".join(f"{why} {n}" for why, n in refused.most_common()))
 
 
 if __name__ == "__main__":

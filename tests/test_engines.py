@@ -104,3 +104,31 @@ def test_set_up_runs_once_before_the_client_and_not_when_the_engine_cannot_start
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     with open_engine(Engine.openai, while_loading=lambda: calls.append("openai")) as client:
         assert client is not None and calls == ["off", "openai"]
+
+
+def test_an_endpoint_writes_whole_paragraphs_unless_told_otherwise(monkeypatch):
+    from ceiling.app.engines import EngineError, open_engine
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.delenv("CEILING_LLM_PROSE", raising=False)
+    with open_engine(Engine.openai) as client:
+        assert client.settings.prose == "paragraph"
+    with open_engine(Engine.openai, prose="sentence") as client:
+        assert client.settings.prose == "sentence"
+    monkeypatch.setenv("CEILING_LLM_PROSE", "Sentence")
+    with open_engine(Engine.openai) as client:
+        assert client.settings.prose == "sentence"
+    monkeypatch.setenv("CEILING_LLM_PROSE", "essay")
+    with pytest.raises(EngineError, match="CEILING_LLM_PROSE='essay' is not one of sentence, paragraph"):
+        with open_engine(Engine.openai):
+            pass
+
+
+def test_the_local_model_writes_sentences_by_default(monkeypatch):
+    from ceiling.app.engines import settings_for
+
+    monkeypatch.delenv("CEILING_LLM_PROSE", raising=False)
+    assert settings_for(Engine.local, None, None, None).prose == "sentence"
+    assert settings_for(Engine.local, None, None, "paragraph").prose == "paragraph"
+    monkeypatch.setenv("CEILING_LLM_PROSE", "paragraph")
+    assert settings_for(Engine.local, None, None, None).prose == "paragraph"

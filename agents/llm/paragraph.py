@@ -4,12 +4,17 @@ agent's only when it says what that text says.
 It must name the answer and state at least half the numbers of the rule text's decisive sentence (the reason the
 answer follows), keep every recommendation of the rule text (its verb, its numbers, most of its words), and copy each
 number exactly from what the model was shown (a rounded, converted or computed number is a new claim, however close).
-The checks every model prose goes through (keys, prompt labels, units, comparisons) run as well, in stage.py.
+What it says the chapter states must be in the chapter's passage, and it must not echo the prompt's instructions
+(the recorded model wrote the rule text's numbers as "The passage states that throughput binds at pressure 0.89",
+and "The chapter's paragraph for the architect who wrote the design states"). The checks every model prose goes
+through (keys, prompt labels, units, comparisons) run as well, in stage.py.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
 
 from ceiling.agents.llm import ledger
 
@@ -21,7 +26,8 @@ PASSAGE_CHARS = 700  # the supporting passage, whole or nearly
 # 4,553 s", "plan the restart instead") or after "must" ("a round must close with the sites that report").
 RECOMMENDING = ("run", "checkpoint", "plan", "spend", "give", "close", "shard", "replicate", "cache", "batch", "split")
 _CLAUSE = re.compile(r"(?<=[.;:])\s+")  # "0.89" and "4,553" end no clause: no space follows their mark
-_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')  # the description's words, quoted: its "must" is the author's, not advice
+# the description's words, quoted (and the parentheses around a quote): its "must" is the author's, not advice
+_QUOTED = re.compile(r'\s*\([^()"“]*(?:"[^"]*"|“[^”]*”)[^()]*\)|"[^"]*"|“[^”]*”')
 _VERBS = "|".join(RECOMMENDING)
 _RECOMMENDS = re.compile(rf"^(?:so |then |and )?(?P<verb>{_VERBS})\b|\b(?:must|should) (?P<must>{_VERBS})\b", re.I)
 _SPARES = re.compile(r"\bN\s*\+\s*\d+")  # "N+1": its 1 is a free number, the spare is the claim
@@ -31,8 +37,8 @@ _COMMON = {"that", "this", "with", "from", "when", "each", "than", "them", "they
 
 def recommendations(rule_text: str) -> list[str]:
     """The rule text's recommending clauses (quoted description text left out)."""
-    text = _QUOTED.sub('""', rule_text)
-    return [c.strip().rstrip(".") for c in _CLAUSE.split(text) if _RECOMMENDS.search(c.strip())]
+    text = _QUOTED.sub("", rule_text)
+    return [c.strip().rstrip(".;:") for c in _CLAUSE.split(text) if _RECOMMENDS.search(c.strip())]
 
 
 def _claims(text: str) -> list[float]:
@@ -66,26 +72,113 @@ def inexact_numbers(paragraph: str, shown: list[str], tool_numbers=()) -> list[s
     return [n for n in dict.fromkeys(f"{v:g}" for v in _claims(paragraph)) if float(n) not in printed]
 
 
-def _names(answer, paragraph: str) -> bool:
-    """The paragraph names the answer (each axis distributed, at stage 2); "none" (no ceiling) is named by numbers."""
-    answers = [] if answer == "none" else answer if isinstance(answer, list) else [answer]
-    return all(re.search(rf"(?<![\w-]){re.escape(a)}(?![\w-])", paragraph, re.I) for a in answers)
+# "the passage states that X", "as Section 1.6 notes, X": a claim about what the chapter says
+_SOURCE = r"(?:the |this )?(?:passage|chapter|section(?: \d+(?:\.\d+)*)?|book|text)"
+_SAYING = r"(?:states?|says?|notes?|explains?|shows?|argues?|puts it|tells us)"
+_ATTRIBUTION = rf"\b{_SOURCE} {_SAYING}(?: that)?,?|\bas {_SOURCE} {_SAYING},?|\baccording to {_SOURCE},?"
+_ATTRIBUTED = re.compile(rf"(?:{_ATTRIBUTION})\s+(?P<claim>(?:[^.;:]|[.:](?=\d))+)", re.I)  # "0.89" ends no claim
 
 
-def problems(paragraph: str, answer, decisive: str, rule_text: str, shown: list[str], tool_numbers=()) -> list[str]:
-    """What keeps a paragraph from replacing the rule text (`answer`: what the numbers force; `decisive`: the rule
-    text's first sentence; `shown`: the prompt's texts)."""
+def misattributed(paragraph: str, passage: str) -> list[str]:
+    """Claims the paragraph puts in the chapter's mouth that its passage does not make: a number the passage lacks,
+    or a third of the claim's words."""
+    passage_numbers, passage_words = set(ledger.numbers_in(passage)), _stems(passage)
     out = []
-    if not _names(answer, paragraph):
-        out.append(f"it never names the answer ({answer!r})")
-    decisive_numbers = set(_claims(decisive))
+    for match in _ATTRIBUTED.finditer(paragraph):
+        claim = match.group("claim").strip()
+        words = _stems(claim)
+        if any(n not in passage_numbers for n in _claims(claim)) or len(words & passage_words) * 3 < len(words) * 2:
+            out.append(claim)
+    return out
+
+
+@cache
+def instructions() -> str:
+    """The prompt's own words: its templates, placeholders left out."""
+    from ceiling.agents.llm.prompting import template
+
+    texts = (template(name).template for name in ("system.txt", "stage.txt", "write_paragraph.txt"))
+    return "\n".join(re.sub(r"\$\w+", " ", text) for text in texts)
+
+
+def _runs(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z']+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def echoed(paragraph: str, instructions: str, content: list[str]) -> list[str]:
+    """Runs of five words the paragraph shares with the prompt's instructions and with none of its content (the rule
+    text, the passage, the description): words addressed to the model, not to the reader."""
+    own = set().union(*(_runs(text) for text in content))
+    return [" ".join(run) for run in sorted(_runs(paragraph) & _runs(instructions) - own)]
+
+
+def _named(term: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, re.I) is not None
+
+
+# A quotation of four words or more, in double or single quotes (an apostrophe, "sites' own", opens none).
+_QUOTATION = re.compile(r"(?:(?<=\s)|(?<=\()|^)[\"“'‘](?P<quote>[^\"”’]{20,}?)[\"”'’](?=[\s.,;:)]|$)")
+
+
+def misquoted(paragraph: str, sources: list[str]) -> list[str]:
+    """Quotations in the paragraph that are in none of `sources` word for word (case and spacing aside)."""
+
+    def flat(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    haystack = "\n".join(flat(text) for text in sources)
+    quotes = (m.group("quote").strip().rstrip(".,;:") for m in _QUOTATION.finditer(paragraph))
+    return [q for q in quotes if len(q.split()) >= 4 and flat(q) not in haystack]
+
+
+def repeated(paragraph: str, n: int = 8) -> list[str]:
+    """Runs of `n` words the paragraph says twice: a copied clause, not a reason."""
+    words = re.findall(r"[a-z0-9']+", paragraph.lower())
+    runs = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return list(dict.fromkeys(run for run in runs if runs.count(run) > 1))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What a stage's paragraph is checked against."""
+
+    answer: object  # what the numbers force (a list of axes at stage 2)
+    rule_text: str  # the rule agent's paragraph
+    decisive: str  # its first sentence: the reason the answer follows
+    earlier_answer: str  # the answer of the stage before ("" at stage 1)
+    figures: list[str]  # the texts whose numbers it may copy: facts, evidence, rule text, earlier stages, description
+    passage: str  # the chapter's passage it was shown
+    description: str
+
+
+def problems(paragraph: str, stage: Stage, tool_numbers=()) -> list[str]:
+    """What keeps a paragraph from replacing the rule text; the answer and the stage before it are required where the
+    rule text names them."""
+    out = []
+    answers = [] if stage.answer == "none" else stage.answer if isinstance(stage.answer, list) else [stage.answer]
+    if missing := [a for a in answers if _named(a, stage.rule_text) and not _named(a, paragraph)]:
+        out.append(f"it never names the answer ({', '.join(missing)})")
+    chain = [a for a in stage.earlier_answer.split(", ") if a and _named(a, stage.decisive)]
+    if unchained := [a for a in chain if not _named(a, paragraph)]:
+        out.append(f"it never names the stage before's answer it follows from ({', '.join(unchained)})")
+    decisive_numbers = set(_claims(stage.decisive))
     kept = decisive_numbers & set(ledger.numbers_in(paragraph))
     if len(kept) * 2 < len(decisive_numbers):
         out.append(
-            f"it states {len(kept)} of the {len(decisive_numbers)} numbers of the decisive reason ({decisive.strip()})"
+            f"it states {len(kept)} of the {len(decisive_numbers)} numbers of the decisive reason "
+            f"({stage.decisive.strip()})"
         )
-    if lost := [r for r in recommendations(rule_text) if not keeps(r, paragraph)]:
+    if lost := [r for r in recommendations(stage.rule_text) if not keeps(r, paragraph)]:
         out.append(f"it drops the recommendation {lost[0]!r}" + (f" and {len(lost) - 1} more" if len(lost) > 1 else ""))
-    if inexact := inexact_numbers(paragraph, shown, tool_numbers):
+    if inexact := inexact_numbers(paragraph, stage.figures, tool_numbers):
         out.append(f"numbers not copied exactly from the evidence: {', '.join(inexact[:5])}")
+    if claims := misattributed(paragraph, stage.passage):
+        out.append(f"it says the chapter states what its passage does not: {claims[0]!r}")
+    if quotes := misquoted(paragraph, [stage.description, stage.rule_text, stage.passage]):
+        out.append(f"it quotes words that are not in the text: {quotes[0]!r}")
+    if runs := echoed(paragraph, instructions(), [stage.rule_text, stage.passage, stage.description]):
+        out.append(f"it echoes the prompt's instructions ({runs[0]!r}), words no reader was meant to see")
+    if twice := repeated(paragraph):
+        out.append(f"it says the same words twice ({twice[0]!r})")
     return out

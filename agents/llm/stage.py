@@ -241,9 +241,12 @@ def whole_sentences(text: str, limit: int = JUSTIFICATION_CHARS) -> str:
     return text[: ends[-1]] if ends else ""
 
 
-def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=()) -> list[str]:
+def prose_problems(
+    stage: int, proposal, state: dict, rule: StageDecision, tool_numbers=(), sentence: bool = True
+) -> list[str]:
     """What is wrong with the prose under a right answer, found when it would be accepted (never
-    a reason to ask again: the rule agent's justification replaces such prose)."""
+    a reason to ask again: the rule agent's justification replaces such prose). `sentence=False`: a whole paragraph,
+    whose decisive reason paragraph.problems checks more strictly."""
     from ceiling.agents.llm.comparisons import false_comparisons
 
     text, problems = proposal.justification, []
@@ -257,7 +260,7 @@ def prose_problems(stage: int, proposal, state: dict, rule: StageDecision, tool_
         problems.append(f"it names the evidence's keys ({', '.join(dict.fromkeys(keys))}), not what they measure")
     if labels := _PROMPT_LABEL.findall(text):
         problems.append(f"it cites the prompt's sections ({', '.join(dict.fromkeys(labels))}): no reader sees them")
-    if REASON_IN_NUMBERS[stage] and not _keeps_decisive_reason(text, rule):
+    if sentence and REASON_IN_NUMBERS[stage] and not _keeps_decisive_reason(text, rule):
         problems.append("it states none of the numbers of the decisive reason (" + decisive_sentence(rule) + ")")
     return problems + _argues_for_other(stage, proposal)
 
@@ -395,7 +398,6 @@ def decide(
         shared_head(state.get("description", ""), client),
         _stage_message(stage, state, rule, passages, with_ids=passage_id is None, prose=prose),
     ]
-    shown = [m["content"] for m in messages]
     digest = _prompt_digest(messages)
     if previous is not None and not tools and (reused := _reuse(previous, rule, digest, state)) is not None:
         return reused
@@ -450,16 +452,11 @@ def decide(
         return rule.model_copy(update={"llm": record})
     justification = whole_sentences(proposal.justification, chars)
     found = [p for p in problems if not p.startswith("numbers no tool produced")] + prose_problems(
-        stage, proposal, state, rule, tool_numbers
+        stage, proposal, state, rule, tool_numbers, sentence=not writes_paragraph
     )
     if writes_paragraph:
         found += paragraph.problems(
-            justification or proposal.justification,
-            expected_answer(stage, rule),
-            decisive_sentence(rule),
-            rule.justification,
-            shown,
-            tool_numbers,
+            justification or proposal.justification, _paragraph_stage(stage, state, rule, passages), tool_numbers
         )
     if not justification:
         found.append(f"the {prose} was cut off at the length limit")
@@ -480,6 +477,23 @@ def decide(
             "citations": citations or rule.citations,
             "llm": record,
         }
+    )
+
+
+def _paragraph_stage(stage: int, state: dict, rule: StageDecision, passages: list) -> paragraph.Stage:
+    """What a paragraph is checked against: the numbers it may copy are the design's (the chapter's passage has its own
+    example's: the recorded model copied the fraud example's 2.4 ms into a hospital network's paragraph)."""
+    description = state.get("description", "")
+    earlier = state["decisions"].get(stage - 1)
+    return paragraph.Stage(
+        answer=expected_answer(stage, rule),
+        rule_text=rule.justification,
+        decisive=decisive_sentence(rule),
+        earlier_answer=earlier.answer if earlier is not None else "",
+        figures=[facts_table(state["facts"]), compact(stage_evidence(stage, rule)), rule.justification, description]
+        + [d.justification for n, d in state["decisions"].items() if n < stage],
+        passage=passages[0].text if passages else "",
+        description=description,
     )
 
 

@@ -193,6 +193,16 @@ def build(state: dict) -> Review:
     )
 
 
+def _kept(stage: dict) -> str:
+    """Why the model's prose did not reach the stage's paragraph (the rule text stands), or what of it did."""
+    if problems := stage.get("prose_problems") or stage.get("unsupported_numbers"):
+        first = problems[0] if isinstance(problems[0], str) else f"numbers no tool produced: {problems[0]:g}"
+        return f"the rule text stands: {first}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+    if "paragraph" in stage:
+        return "the model's paragraph"
+    return "the model's sentence opens the paragraph" if "sentence" in stage else ""
+
+
 def llm_report(state: dict, usage: dict) -> dict:
     """What the model proposed per stage, what the critic did, and what it cost."""
     stages = [{"stage": n, **(state["decisions"][n].llm or {})} for n in range(1, 7)]
@@ -505,7 +515,7 @@ def markdown(review: Review, title: str = "the described system") -> str:
         out += ["", f"## The LLM's part ({r.engine})", "", "| Stage | Proposed | Critic | Note |", "|---|---|---|---|"]
         out += [
             f"| {s['stage']} | {as_text(s.get('proposed', '-'))} | {s.get('status', '-')} | "
-            f"{as_text(prose.tidy(s.get('disagreement') or s.get('retry_reason') or s.get('error') or ''))}"
+            f"{as_text(prose.tidy(s.get('disagreement') or s.get('retry_reason') or s.get('error') or _kept(s)))}"
             f"{' (reused: same prompt as the pass before the loop)' if s.get('reused') else ''} |"
             for s in r.llm["stages"]
         ]
