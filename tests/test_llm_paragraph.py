@@ -120,6 +120,8 @@ def test_numbers_must_be_copied_not_rounded_converted_or_computed():
         "8.6",
     ]
     assert paragraph.inexact_numbers("8.6% of the step.", shown, tool_numbers=[8.6]) == []  # a tool computed it
+    # where to read is no quantity (recorded, fraud stage 3: "as in federated learning (Chapter 14)")
+    assert paragraph.inexact_numbers("Peers, as in federated learning (Chapter 14) and Section 1.4.", shown) == []
 
 
 def test_what_the_paragraph_says_the_chapter_states_must_be_in_its_passage():

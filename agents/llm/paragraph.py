@@ -41,8 +41,13 @@ def recommendations(rule_text: str) -> list[str]:
     return [c.strip().rstrip(".;:") for c in _CLAUSE.split(text) if _RECOMMENDS.search(c.strip())]
 
 
+# "Chapter 14", "Section 1.4", "Output 1.8.1": where to read, not a quantity
+_REFERENCE = re.compile(r"\b(?:chapter|section|figure|table|output|listing|equation|stage)s?\s+\d+(?:\.\d+)*", re.I)
+
+
 def _claims(text: str) -> list[float]:
-    return [n for n in ledger.numbers_in(text) if n not in ledger.FREE]
+    """The numbers a text claims: not the ledger's free ones (stage numbers, percentiles), not references."""
+    return [n for n in ledger.numbers_in(_REFERENCE.sub(" ", text)) if n not in ledger.FREE]
 
 
 def _stems(text: str) -> set[str]:
