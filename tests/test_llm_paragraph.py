@@ -75,10 +75,14 @@ def test_a_refused_paragraph_leaves_the_rule_text_whole(reviews):
             assert decision.justification == rules[number].justification
 
 
-def test_the_review_says_why_each_paragraph_was_refused(reviews):
+def test_the_review_says_which_paragraphs_the_model_wrote_and_why_the_others_are_the_rules(reviews):
     markdown = reviews["chapter_fraud.md"]["markdown"]
     section = markdown.split("## The LLM's part", 1)[1]
     assert "the rule text stands: " in section
+    stages = markdown.split("## The six stages, defended", 1)[1].split("\n### ")
+    marked = [part.split(".", 1)[0] for part in stages if "*The model wrote this paragraph;" in part]
+    accepted = [str(n) for n, d in reviews["chapter_fraud.md"]["decisions"].items() if d.llm["status"] == "accepted"]
+    assert marked == accepted and accepted  # the paragraphs the model wrote say so, and only they
 
 
 # The checks on phrasings of no recording: each could fail.

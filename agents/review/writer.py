@@ -388,6 +388,15 @@ def _quote(citation: dict) -> str:
     )
 
 
+def _written_by_model(record: dict) -> str:
+    """Which words of the paragraph the model wrote (it passed the checks), so the reader can weigh them."""
+    if record.get("status") != "accepted":
+        return ""
+    if "paragraph" in record:
+        return "*The model wrote this paragraph; it passed the checks against the rule agent's text.*"
+    return "*The model wrote the first sentence; it passed the checks, and the rule agent's text follows it.*"
+
+
 def stage_section(stage: dict) -> list[str]:
     """One stage as the review prints it: its answer as a heading, the defended paragraph, its citations."""
     out = [
@@ -396,6 +405,8 @@ def stage_section(stage: dict) -> list[str]:
         as_text(prose.tidy(stage["justification"])),
         "",
     ]
+    if written := _written_by_model(stage.get("llm") or {}):
+        out += [written, ""]
     if not stage["citations"]:
         return out + ["> The chapter states no rule for this answer that could be quoted.\n"]
     return out + [_quote(c) for c in stage["citations"]]
