@@ -45,14 +45,14 @@ index:
 # (needs `make local`), or ENGINE=openai with OPENAI_API_KEY / OPENAI_BASE_URL.
 ENGINE ?= local
 record:
-	CEILING_RECORD=1 $(PYTHON) -m pytest tests/test_llm.py tests/test_llm_followup.py
+	CEILING_RECORD=1 $(PYTHON) -m pytest tests/test_llm.py tests/test_llm_followup.py tests/test_llm_paragraph.py
 	CEILING_RECORD=1 $(PYTHON) -m pytest tests/test_llm_tools.py -k recorded
 	ceiling eval --llm $(ENGINE) --record --cases eval/cases
 
 # The same, asking the endpoint only for the requests the cassettes lack (a new or changed prompt); the recorded
 # calls a run still makes are replayed and the ones it no longer makes are dropped.
 record-new:
-	CEILING_RECORD=1 CEILING_RECORD_KEEP=1 $(PYTHON) -m pytest tests/test_llm.py tests/test_llm_followup.py
+	CEILING_RECORD=1 CEILING_RECORD_KEEP=1 $(PYTHON) -m pytest tests/test_llm.py tests/test_llm_followup.py tests/test_llm_paragraph.py
 	CEILING_RECORD=1 CEILING_RECORD_KEEP=1 $(PYTHON) -m pytest tests/test_llm_tools.py -k recorded
 	ceiling eval --llm $(ENGINE) --record --keep-matching --cases eval/cases
 

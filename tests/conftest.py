@@ -21,6 +21,15 @@ def corpus_index():
     return default_index()
 
 
+@pytest.fixture(scope="session")
+def endpoint():
+    """(base_url, model) of the recorded LLM tests (tests/llm_endpoint.py): a dead address replaying, one local server
+    for the whole session recording."""
+    from llm_endpoint import endpoint as live_or_dead
+
+    yield from live_or_dead()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, corpus_index):
     """A real `ceiling chat` process on 127.0.0.1 with a data folder of its own, one per test module."""

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from llm_endpoint import CASSETTES, MODEL, client_for, recorded
-from llm_endpoint import endpoint as live_or_dead_endpoint
 from llm_endpoint import proposals as _additions
 
 from ceiling.agents.llm.client import LLMClient, LLMError, LLMSettings
@@ -26,11 +25,6 @@ REVIEWED = [
     "own_hostile.md",
     "own_recsys_training.md",
 ]  # the last one loops once
-
-
-@pytest.fixture(scope="session")
-def endpoint():
-    yield from live_or_dead_endpoint()
 
 
 @pytest.fixture(scope="module")

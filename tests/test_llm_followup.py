@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from llm_endpoint import client_for, recorded
-from llm_endpoint import endpoint as live_or_dead_endpoint
 
 from ceiling.agents.llm import followup as model_followup
 from ceiling.agents.reading import followup as rules_followup
@@ -18,11 +17,6 @@ from ceiling.app.threads import Threads
 FRAUD = (Path(__file__).resolve().parents[1] / "examples" / "fraud-scoring.md").read_text()
 ANOTHER_ZONE = "and if the feature store sat in another AZ, 2ms a hop"  # the rules read no hop latency here
 TWICE = "what about twice as many lookups?"  # no number at all: nothing may be kept, whatever the model says
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    yield from live_or_dead_endpoint()
 
 
 @pytest.fixture(scope="module")

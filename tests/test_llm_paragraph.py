@@ -10,18 +10,12 @@ from pathlib import Path
 
 import pytest
 from llm_endpoint import MODEL, client_for, recorded
-from llm_endpoint import endpoint as live_or_dead_endpoint
 
 from ceiling.agents.llm import paragraph
 from ceiling.graph.workflow import run
 
 DESCRIPTIONS = Path(__file__).parent / "descriptions"
 REVIEWED = ["chapter_fraud.md", "chapter_hospitals.md", "own_recsys_training.md"]
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    yield from live_or_dead_endpoint()
 
 
 @pytest.fixture(scope="module")
