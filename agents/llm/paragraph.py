@@ -1,13 +1,13 @@
 """Paragraph mode's checks: the model writes a stage's whole paragraph (a strong endpoint), which replaces the rule
-agent's only when it says what that text says.
+agent's only when it says what that text says (`problems`).
 
-It must name the answer and state at least half the numbers of the rule text's decisive sentence (the reason the
-answer follows), keep every recommendation of the rule text (its verb, its numbers, most of its words), and copy each
-number exactly from what the model was shown (a rounded, converted or computed number is a new claim, however close).
-What it says the chapter states must be in the chapter's passage, and it must not echo the prompt's instructions
-(the recorded model wrote the rule text's numbers as "The passage states that throughput binds at pressure 0.89",
-and "The chapter's paragraph for the architect who wrote the design states"). The checks every model prose goes
-through (keys, prompt labels, units, comparisons) run as well, in stage.py.
+It names the answer and the stage before's answer where the rule text does, states at least half the numbers of the
+rule text's decisive sentence, keeps every recommendation (its verb, its numbers, half its other words), copies each
+number exactly from the design's figures (rounded, converted or computed, it is a new claim), quotes only words the
+text has, says the chapter states only what the chapter's passage says, echoes none of the prompt's instructions and
+says nothing twice. Each check is there for a real reply of the local model that failed it
+(tests/test_llm_paragraph.py). The checks all model prose goes through (keys, prompt labels, units, comparisons) run
+as well, in stage.py.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def keeps(recommendation: str, paragraph: str) -> bool:
 
 
 def inexact_numbers(paragraph: str, shown: list[str], tool_numbers=()) -> list[str]:
-    """Numbers of the paragraph that are no number the model was shown (nor a tool it called produced), as written."""
+    """Numbers of the paragraph that are none of the numbers in `shown` (the design's figures) nor a tool's result."""
     printed = {n for text in shown for n in ledger.numbers_in(text)} | set(tool_numbers)
     return [n for n in dict.fromkeys(f"{v:g}" for v in _claims(paragraph)) if float(n) not in printed]
 
