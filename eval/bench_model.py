@@ -67,7 +67,7 @@ def _why_refused(state) -> list[str]:
         if record.get("status") == "justification replaced":
             unsupported = ["numbers no tool produced"] if record.get("unsupported_numbers") else []
             problems = record.get("prose_problems", []) + unsupported
-            out += list(dict.fromkeys(re.split(r"[:(]| \d", p, maxsplit=1)[0].strip() for p in problems))
+            out += list(dict.fromkeys(re.split(r"[:('0-9]", p, maxsplit=1)[0].strip() for p in problems))
     return out
 
 
@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--live", action="store_true", help="ask the local server instead of replaying recordings")
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
     parser.add_argument("--only", default="", help="only these case ids (comma-separated)")
+    parser.add_argument("--show", action="store_true", help="print each stage paragraph that holds the model's prose")
     parser.add_argument(
         "--prose", choices=["sentence", "paragraph"], help="with --live: what the model writes (recordings: sentence)"
     )
@@ -119,6 +120,10 @@ def main() -> None:
             row = measure(case, state, time.perf_counter() - started, client.usage.calls[before:])
             rows.append(row)
             refused.update(_why_refused(state))
+            if args.show:
+                for number, decision in state["decisions"].items():
+                    if (decision.llm or {}).get("status") == "accepted":
+                        print(f"  stage {number} kept: {decision.justification}")
             print(
                 f"{row['id']} {row['calls']} {row['tokens']} {row['seconds']:.1f} {row['first_right']}/"
                 f"{row['proposals']} {row['prose']}/{row['first_right']} {row['facts_proposed']}/{row['facts_kept']}/"

@@ -154,7 +154,7 @@ def test_a_paragraph_is_checked_against_the_rule_text_it_replaces():
         "numbers not copied exactly from the evidence: 2.5",
     ]
     assert paragraph.problems("Latency: within budget; run N+1 replicas so the tail holds.", stage) == [
-        "it states 0 of the 4 numbers of the decisive reason (" + stage.decisive.strip() + ")"
+        "it leaves out the decisive reason's numbers: 0 of its 4 stated (" + stage.decisive.strip() + ")"
     ]
 
 
@@ -199,7 +199,7 @@ def test_recorded_the_chapter_s_example_numbers_in_another_design_s_tax(reviews)
 def test_recorded_a_paragraph_without_the_decisive_numbers(reviews):
     said, found = _refused(reviews, "chapter_hospitals.md", 1)
     assert "12.00" not in said and "12 parties" not in said
-    assert found[0].startswith("it states 0 of the 2 numbers of the decisive reason (Data binds at pressure 1.00")
+    assert found[0].startswith("it leaves out the decisive reason's numbers: 0 of its 2 stated (Data binds at pressure")
 
 
 def test_recorded_a_paragraph_that_skips_the_mode_it_follows_from(reviews):

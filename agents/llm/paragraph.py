@@ -171,7 +171,7 @@ def problems(paragraph: str, stage: Stage, tool_numbers=()) -> list[str]:
     kept = decisive_numbers & set(ledger.numbers_in(paragraph))
     if len(kept) * 2 < len(decisive_numbers):
         out.append(
-            f"it states {len(kept)} of the {len(decisive_numbers)} numbers of the decisive reason "
+            f"it leaves out the decisive reason's numbers: {len(kept)} of its {len(decisive_numbers)} stated "
             f"({stage.decisive.strip()})"
         )
     if lost := [r for r in recommendations(stage.rule_text) if not keeps(r, paragraph)]:
