@@ -200,6 +200,15 @@ QUANTITIES: tuple[Quantity, ...] = (
         ask_model=("requests per second at peak", "1/s"),
     ),
     Quantity(
+        "machine_rate",
+        "requests per second one machine takes, as measured (a load test, a benchmark) or known",
+        "rate",
+        "1/s",
+        floor=1e-6,
+        absurd=1e9,
+        conflict=Conflict("per-machine capacities", "min"),
+    ),
+    Quantity(
         "concurrent_users",
         "users or streams served at once",
         "count",
@@ -272,6 +281,8 @@ QUANTITIES: tuple[Quantity, ...] = (
                         r"before",
                         r"takes? more than",
                         r"expect\w*",
+                        # what people are willing to wait: "dispatchers will wait 5 s", "users won't wait 3 s"
+                        r"(will|'ll|would|won't|wouldn't|can|can't|cannot|don't|do not|willing to|happy to) wait",
                     )
                     + r"[^.]{0,40}$",
                 ),

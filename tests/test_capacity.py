@@ -241,3 +241,18 @@ def test_a_federated_round_is_taxed_against_the_round_period_the_text_states():
     late = run(text.format(period="each round must finish within 5 seconds"))["review"]
     assert not late.feasible and late.loops == 0
     assert "longer than the 5 s a round may take" in late.infeasible_because
+
+
+def test_what_one_machine_was_measured_to_take_is_its_capacity_not_the_load():
+    """A load test's rate sizes one machine; the load is the traffic the text gives (phrasings of no eval case)."""
+    from ceiling.graph.workflow import run
+
+    base = "A 40 MB gradient-boosted tree model scores card payments: 3,000 req/s at peak, a 50 ms p99 budget. "
+    over = run(base + "In a load test one server handled 1,000 req/s.")
+    assert over["facts"].num("request_rate") == 3000 and over["facts"].num("machine_rate") == 1000
+    assert over["decisions"][1].answer == "throughput"
+    assert "1,000 req/s one machine takes (stated)" in over["decisions"][1].justification
+    roomy = run(base + "In a load test one server handled 12,000 req/s.")
+    assert roomy["decisions"][1].answer == "none"
+    edge = next(b for b in roomy["review"].break_evens if b["quantity"] == "machine_rate")
+    assert (edge["current"], edge["flips_at"]) == (12000, 3000)

@@ -317,6 +317,32 @@ ROWS = (
     + PEOPLE_AND_AGENTS
 )
 
+# What one machine takes (a load test, a benchmark, "each server handles") is its capacity, never the load.
+ONE_MACHINE_TAKES = [
+    ("In a benchmark one node served 1,200 requests per second; the API sees 300 req/s.", "machine_rate", 1200, 0),
+    ("In a benchmark one node served 1,200 requests per second; the API sees 300 req/s.", "request_rate", 300, 0),
+    ("Each API server handles about 2k QPS and we peak at 9k QPS.", "machine_rate", 2000, 0),
+    ("Each API server handles about 2k QPS and we peak at 9k QPS.", "request_rate", 9000, 0),
+    ("stress-testing one m6i.4xlarge got ~850 scores/s", "machine_rate", 850, 0),
+    ("stress-testing one m6i.4xlarge got ~850 scores/s", "request_rate", None, 0),
+    ("A single replica tops out at 300 to 400 req/s in our load tests.", "machine_rate", 400, 0),
+    ("Last year the cluster topped out at 410 qps on Black Friday.", "request_rate", 410, 0),
+    ("Last year the cluster topped out at 410 qps on Black Friday.", "machine_rate", None, 0),
+]
+# A latency that was measured, or that matters to no one, is no budget; what people will wait is one.
+BUDGETS_IN_WORDS = [
+    ("loadtest on one box: ~4k req/s with p99 7ms; the SLO is 30 ms.", "slo", 30, 0),
+    ("Keep p99 under 40 ms; nobody will notice 10 ms either way.", "slo", 40, 0),
+    ("Agents serve field techs, who'll wait 8-10 s for a plan at most.", "slo", 10_000, 0),
+    ("Our model answers support tickets; agents won't wait more than 4 seconds.", "slo", 4_000, 0),
+    ("The model serves requests, and radiologists are willing to wait 40 seconds for a read.", "slo", 40_000, 0),
+]
+COST_DECLARED = [
+    ("The assistant answers in 300 ms; what really keeps us up at night is the GPU bill.", "cost_focus", True, 0),
+    ("The assistant answers in 300 ms; what we measure is p99 latency.", "cost_focus", None, 0),
+]
+ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED
+
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])
 def test_the_reader_reads_what_the_text_states(text, field, value, tol):

@@ -106,7 +106,8 @@ _FIELD_OF_KIND = {
     "count": "workers",
 }
 _LONG_RUN = re.compile(r"\d{25,}")  # shown shortened in notes
-_NON_ASCII_WORD = re.compile(r"[^\s\d.,;:!?()\[\]{}<>\"]{0,16}[^\x00-\x7f][^\s\d.,;:!?()\[\]{}<>\"]{0,16}")
+# a word with a letter of another script ("20 мс"); a dash or a quote mark outside ASCII ("5–6 s") is no word
+_NON_ASCII_WORD = re.compile(r"[^\s\d.,;:!?()\[\]{}<>\"]{0,16}(?=[^\x00-\x7f])[^\W\d_][^\s\d.,;:!?()\[\]{}<>\"]{0,16}")
 
 
 @dataclass
@@ -414,6 +415,9 @@ def _size_in_name(mention: Mention) -> bool:
     )
 
 
+_RANGE_HEAD = re.compile(r"~?\d[\d,.]*\s*(?:[-\u2013]|to)\s*$")  # "60-" or "60 to" before a range's high end
+
+
 def classify(mention: Mention) -> str | None:
     """Which SystemFacts field a number measures, from its unit and the nearest cue words."""
     before, after = mention.before(), mention.after()
@@ -426,6 +430,9 @@ def classify(mention: Mention) -> str | None:
     if mention.kind == "time":
         return cues.classify_time(mention.value, before, after)
     if mention.kind == "rate":
+        # one machine's measured capacity, not the load (the words before a range's low end, "sustains 60-80/s")
+        if cues.MACHINE_RATE_BEFORE.search(_RANGE_HEAD.sub("", before)):
+            return None if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "machine_rate"
         if cues.PER_ITEM_BEFORE.search(before):
             return None  # "each car sends 1 event per second" is a per-item rate, not the load
         return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "request_rate"
@@ -726,6 +733,9 @@ def extract(description: str) -> SystemFacts:
             continue
         if name == "slo" and _PER_CALL.search(re.split(r"[(;]", mention.before(80))[-1]):
             name = "hop_latency"  # "(~1.2 s median per call, p95 3 s)": one call's latency, not the answer's budget
+        if name == "slo" and cues.MATTERS_TO_NO_ONE.search(mention.before(80)):
+            measured.append(f'"{mention.text()}" is said to matter to no one: not read as the latency budget')
+            continue
         if name == "slo" and cues.measured_not_target(mention.before(80)):
             measured.append(f'"{mention.text()}" is a measured result, not a target: not read as the latency budget')
             continue

@@ -208,9 +208,14 @@ def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tu
     """(demand, capacity, unit, how) for serving on one reference machine; an LLM's decode alone (its prefill is
     `prefill_need`)."""
     rate = facts.num("request_rate") or 0.0
+    measured = facts.num("machine_rate")  # what the text says one machine takes outranks what it is modelled to
     if is_llm(facts):
-        capacity, capacity_how = decode_capacity(facts, machine)
         out_tokens = facts.num("output_tokens") or 0.0
+        capacity, capacity_how = (
+            (measured * out_tokens, f"{measured:,.4g} req/s one machine takes (stated) x {out_tokens:,.0f} tokens")
+            if measured and out_tokens
+            else decode_capacity(facts, machine)
+        )
         users = facts.num("concurrent_users") or 0.0
         stated = facts.num("token_rate") or 0.0
         demand = max(rate * out_tokens, users * STREAM_TOKENS_PER_S, stated)
@@ -219,6 +224,8 @@ def serving_demand_capacity(facts: SystemFacts, machine: ReferenceMachine) -> tu
             f"tok/s, stated {stated:,.0f} tok/s) = {demand:,.0f} tok/s; capacity {capacity_how}"
         )
         return demand, capacity, "tokens/s", how
+    if measured:
+        return rate, measured, "requests/s", f"{rate:,.0f} req/s vs {measured:,.4g} req/s one machine takes (stated)"
     service_ms = facts.num("service_time") or machine.small_model_request_ms
     capacity = machine.cpu_cores * 1000.0 / service_ms
     how = f"{rate:,.0f} req/s vs {machine.cpu_cores} cores x 1000/{service_ms:g} ms = {capacity:,.0f} req/s per machine"
@@ -480,7 +487,15 @@ def ceiling_break_evens(
                 "one machine's request capacity runs out here",
             )
             rate = facts.num("request_rate")
-            if rate:  # the CPU time per request is the small model's capacity: stated, or the machine's, assumed
+            if rate and facts.num("machine_rate"):
+                add(
+                    "machine_rate",
+                    facts.num("machine_rate"),
+                    rate,
+                    "1/s",
+                    "below this per-machine capacity one machine cannot take the load",
+                )
+            elif rate:  # the CPU time per request is the small model's capacity: stated, or the machine's, assumed
                 add(
                     "service_time",
                     facts.num("service_time") or machine.small_model_request_ms,
