@@ -341,7 +341,15 @@ COST_DECLARED = [
     ("The assistant answers in 300 ms; what really keeps us up at night is the GPU bill.", "cost_focus", True, 0),
     ("The assistant answers in 300 ms; what we measure is p99 latency.", "cost_focus", None, 0),
 ]
-ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED
+# One item's rate times the count of those items, stated in another sentence, is the load; a total stays a total.
+ITEMS_TIMES_RATE = [
+    ("Our fleet is 12,000 delivery vans. Each van reports ~2 events/s to the tracker.", "request_rate", 24_000, 0),
+    ("Each camera streams 30 frames/s to the detector; the site has 400 cameras.", "request_rate", 12_000, 0),
+    ("We have 2k hosts. Each host emits 300 lines/s, and 3x that (~900 lines/s) at peak.", "request_rate", 1.8e6, 0),
+    ("Each sensor sends 1 reading per second to the model.", "request_rate", None, 0),
+    ("Each agent call generates 400 tokens, i.e. about 80,000 tokens per second overall.", "token_rate", 80_000, 0),
+]
+ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

@@ -147,6 +147,16 @@ MACHINE_RATE_BEFORE = re.compile(
     rf"\b{_TAKES}\s*(about|around|roughly|~|up to|only)?\s*$",
     _I,
 )
+# "each host emits ~300 lines/s, and about 3x that (~900 lines/s) during incidents": every rate of the clause after
+# "each <item> emits" is one item's; group "item" names what is counted elsewhere ("45,000 hosts")
+PER_ITEM_CLAUSE = re.compile(
+    r"\b(each|every|per)\s+(?P<item>[a-z][\w-]*)(\s+[\w-]+)?\s+(sends?|emits?|makes?|generates?|produces?|issues?"
+    r"|writes?|uploads?|reports?|logs?|streams?|pushes?|publishes?)\b(?=[^;]*$)",
+    _I,
+)
+# "..., i.e. roughly 500,000 tokens per second across the fleet": a total, whatever one item sends
+TOTAL_BEFORE = re.compile(r"\b(i\.?e\.?|in total|total(ling)?|altogether|combined|overall|so|that is)\b[^;]{0,30}$", _I)
+TOTAL_AFTER = re.compile(r"^[^;.]{0,30}\b(across|in total|total|altogether|combined|overall|fleet[\s-]wide)\b", _I)
 PER_ITEM_BEFORE = re.compile(
     r"\b(each|every|per)\s+[\w-]+(\s+[\w-]+)?\s+(sends?|emits?|makes?|generates?|produces?|issues?|does|thinks?|posts?)\s*$",
     _I,

@@ -415,6 +415,43 @@ def _size_in_name(mention: Mention) -> bool:
     )
 
 
+def per_item(mention: Mention) -> str | None:
+    """The item a rate is one of ("host" in "each host emits ~300 lines/s, ~900 during incidents"), or None."""
+    if mention.kind != "rate":
+        return None
+    found = cues.PER_ITEM_CLAUSE.search(mention.sentence[: mention.start])
+    if not found or cues.TOTAL_BEFORE.search(mention.sentence, found.end(), mention.start):
+        return None
+    return None if cues.TOTAL_AFTER.search(mention.sentence[mention.end :]) else found.group("item").lower()
+
+
+def _load_of_items(facts: SystemFacts, rates: list[Mention], sentences: list[str]) -> None:
+    """A per-item rate times the count of those items the text states elsewhere is the load ("45,000 hosts" and "each
+    host emits ~900 lines/s": 40.5M lines/s), said so; the largest rate of one item is what the load must carry."""
+    if not rates or (facts.request_rate.known and not facts.request_rate.assumed):
+        return
+    rate = max(rates, key=lambda m: m.value)
+    item = per_item(rate)
+    stem = re.escape(item[:-1] if item.endswith("s") else item)
+    count_of = re.compile(rf"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\W{{0,2}}\s*(\w+\s)?{stem}s?\b", re.I)
+    counts = [
+        (float(m.group(1).replace(",", "")) * {"k": 1e3, "m": 1e6}.get((m.group(2) or "").lower(), 1.0), sentence)
+        for sentence in sentences
+        for m in count_of.finditer(normalize(sentence)[0])
+    ]
+    counts = [(n, sentence) for n, sentence in counts if n >= 2]
+    if not counts:
+        return
+    count, said = max(counts, key=lambda c: c[0])
+    facts.request_rate = Fact(
+        value=count * rate.value,
+        unit="1/s",
+        quote=f"{said} ... {rate.quote}" if said != rate.quote else said,
+        assumed=True,
+        assumption=f"the load is {count:,.0f} {item}s x {rate.text()} each",
+    )
+
+
 _RANGE_HEAD = re.compile(r"~?\d[\d,.]*\s*(?:[-\u2013]|to)\s*$")  # "60-" or "60 to" before a range's high end
 
 
@@ -433,7 +470,7 @@ def classify(mention: Mention) -> str | None:
         # one machine's measured capacity, not the load (the words before a range's low end, "sustains 60-80/s")
         if cues.MACHINE_RATE_BEFORE.search(_RANGE_HEAD.sub("", before)):
             return None if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "machine_rate"
-        if cues.PER_ITEM_BEFORE.search(before):
+        if cues.PER_ITEM_BEFORE.search(before) or per_item(mention):
             return None  # "each car sends 1 event per second" is a per-item rate, not the load
         return "token_rate" if cues.TOKEN_RATE.search(mention.sentence[mention.start : mention.end]) else "request_rate"
     if mention.kind == "percent":
@@ -719,6 +756,7 @@ def extract(description: str) -> SystemFacts:
     fleets: dict[str, fleet.Fleet] = {}  # per sentence, read once
     skipped: dict[str, list[tuple[int, int]]] = {}  # per sentence: the fleet's numbers and device names' digits
     measured: list[str] = []  # said only when no target is stated
+    item_rates: list[Mention] = []  # rates of one item each ("each host emits ..."), multiplied by their count below
     for mention in _mentions_within_cap(kept, notes):
         quote = mention.quote
         if quote not in fleets:  # once per sentence: a long one has many numbers
@@ -727,6 +765,8 @@ def extract(description: str) -> SystemFacts:
         if _inside(mention, skipped[quote]):
             continue  # a fleet's number, read below, or a digit of a device's name ("RTX 4090")
         name = classify(mention)
+        if name is None and per_item(mention):
+            item_rates.append(mention)
         if not notes.usable(mention, name):
             if name is None and mention.kind != "percent" and len(facts.unread_numbers) < MAX_UNREAD:
                 facts.unread_numbers.append(f'"{mention.text()}" in "{_clipped(quote)}"')
@@ -795,6 +835,7 @@ def extract(description: str) -> SystemFacts:
         _set(facts, name, value, unit, mention)
 
     _set_fleet(facts, [(q, f) for q, f in fleets.items() if f.found], workers_are_nodes)
+    _load_of_items(facts, item_rates, kept)
     for note in measured if not facts.slo.known else []:
         notes.add("slo", note)
     notes.resolve_conflicts(facts)
