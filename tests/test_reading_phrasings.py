@@ -349,7 +349,13 @@ ITEMS_TIMES_RATE = [
     ("Each sensor sends 1 reading per second to the model.", "request_rate", None, 0),
     ("Each agent call generates 400 tokens, i.e. about 80,000 tokens per second overall.", "token_rate", 80_000, 0),
 ]
-ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE
+# A size that "fits" in a device is what fits, not the device's memory.
+WHAT_FITS = [
+    ("The 7B model in bf16 is 14 GB and fits easily on one A100 40GB.", "gpu_memory", 40 * GB, 0),
+    ("Its weights are 140 GB, which fits on two H100s.", "gpu_memory", 80 * GB, 0),  # the H100s named, not 140 GB
+    ("Each L40S card has 48 GB of VRAM for the ranker.", "gpu_memory", 48 * GB, 0),
+]
+ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE + WHAT_FITS
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

@@ -415,6 +415,9 @@ def _size_in_name(mention: Mention) -> bool:
     )
 
 
+_FITS_AFTER = re.compile(r"^\s*,?\s*(and |which |so it |that )?(still |easily |comfortably |just )?fits?\b", re.I)
+
+
 def per_item(mention: Mention) -> str | None:
     """The item a rate is one of ("host" in "each host emits ~300 lines/s, ~900 during incidents"), or None."""
     if mention.kind != "rate":
@@ -463,6 +466,9 @@ def classify(mention: Mention) -> str | None:
     if mention.kind == "bytes":
         if _PER_NODE_AFTER.match(after):
             return None  # "640GB per node": a node's memory, not one device's nor the data
+        if _FITS_AFTER.match(after):  # "is 16 GB and fits in one H100's 80 GB": what fits, not the device's memory
+            sizes = {name: c for name, c in cues.BYTES_CUES.items() if name != "gpu_memory"}
+            return cues.nearest_field(before, after, sizes, default=None)
         return cues.nearest_field(before, after, cues.BYTES_CUES, default="data_size")
     if mention.kind == "time":
         return cues.classify_time(mention.value, before, after)
