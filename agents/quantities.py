@@ -736,8 +736,8 @@ QUANTITIES: tuple[Quantity, ...] = (
                 1,
                 after=(r"\b(mtbf|between failures)\b",),
                 before=(
-                    r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash)\w*[^.]{0,25}\b(every|(one|1|once)"
-                    r" (per|in)))\b[^.]{0,15}$",
+                    r"\b(mtbf|between failures|(fail|failure|break|dies|die|crash|interruption|outage)\w*[^.]{0,25}"
+                    r"\b(every|(one|1|once) (per|in)))\b[^.]{0,15}$",
                     r"\b(1|one|a)\s+(failure|crash|fault|outage)s?\s+(per|every|in)\s*$",
                 ),
                 readable=(3.6e6, 3.2e12),
@@ -832,7 +832,11 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "time",
                 4,
-                after=(r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b",),
+                # "1.5 s of compute per step" is a training step's, not a request's
+                after=(
+                    r"\b(to (score|predict|infer|run|evaluate|classify)|of (compute|model time|inference))\b"
+                    r"(?! per (training )?(step|iteration))",
+                ),
                 before=(
                     words(
                         r"inference",

@@ -355,7 +355,16 @@ WHAT_FITS = [
     ("Its weights are 140 GB, which fits on two H100s.", "gpu_memory", 80 * GB, 0),  # the H100s named, not 140 GB
     ("Each L40S card has 48 GB of VRAM for the ranker.", "gpu_memory", 48 * GB, 0),
 ]
-ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE + WHAT_FITS
+# Compute plans: a compute rate, a per-parameter ratio, a step's compute, powers of ten typed tight, a node's MTBF.
+COMPUTE_PLANS = [
+    ("A 7B model trains on 64 H100s at 989 TFLOP/s peak each.", "request_rate", None, 0),
+    ("A 7B model trains on 64 H100s; Adam state is 16 bytes/param.", "gpu_memory", 80 * GB, 0),
+    ("Training a 3B model on 128 GPUs: each step is ~0.9 s of compute per step.", "service_time", None, 0),
+    ("We pretrain a 3B model on 2.1×10^12 tokens over 128 GPUs.", "tokens", 2.1e12, 0),
+    ("A 7B run on 16 nodes of 8x H100 80GB; we see one hard interruption per node every 30 days.", "mtbf", 5760, 0),
+    ("A 7B run on 16 nodes of 8x H100 80GB; each GPU fails about once every 40,000 hours.", "mtbf", 40_000, 0),
+]
+ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE + WHAT_FITS + COMPUTE_PLANS
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

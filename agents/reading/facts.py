@@ -54,6 +54,9 @@ _RATE_TAIL = re.compile(
     r"|\b(?P<adverb>hourly|daily|weekly|monthly)\b)",
     re.I,
 )
+_COMPUTE_RATE = re.compile(r"\b[kmgtpe]?flop", re.I)  # "312 TFLOP/s" is compute, not requests
+# "16 bytes/param", "2 bytes per parameter": a ratio, not the size of anything
+_PER_PARAM_AFTER = re.compile(r"^\s*(/|per)\s*(param|parameter|weight)s?\b", re.I)
 _ADVERB_PER = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month"}
 _PER_SECONDS = {
     "second": 1,
@@ -381,7 +384,8 @@ def _count_or_rate(
     mention = Mention(value, "count", "", match.start(), end, sentence, quote, guessed)
     mention.bare = not suffix and not experts and match.group(1) in written
     rate = _RATE_TAIL.match(sentence[end : end + _AFTER_WINDOW])
-    if rate and not cues.PER_ITEM_NOT_RATE.search(sentence[end : end + rate.end()]):
+    between = sentence[end : end + rate.end()] if rate else ""
+    if rate and not cues.PER_ITEM_NOT_RATE.search(between) and not _COMPUTE_RATE.search(between):
         per = (rate.group("per") or _ADVERB_PER.get((rate.group("adverb") or "").lower()) or "s").lower()
         mention.per_seconds = _PER_SECONDS.get(per, 1)
         mention.value = value / mention.per_seconds
@@ -415,7 +419,11 @@ def _size_in_name(mention: Mention) -> bool:
     )
 
 
-_FITS_AFTER = re.compile(r"^\s*,?\s*(and |which |so it |that )?(still |easily |comfortably |just )?fits?\b", re.I)
+_FITS_AFTER = re.compile(
+    r"^\s*(per (gpu|device|card|node|rank)\b)?\s*,?\s*(and |which |so it |that )?(still |easily |comfortably |just )?"
+    r"fits?\b",
+    re.I,
+)
 
 
 def per_item(mention: Mention) -> str | None:
@@ -466,6 +474,8 @@ def classify(mention: Mention) -> str | None:
     if mention.kind == "bytes":
         if _PER_NODE_AFTER.match(after):
             return None  # "640GB per node": a node's memory, not one device's nor the data
+        if _PER_PARAM_AFTER.match(after):
+            return None
         if _FITS_AFTER.match(after):  # "is 16 GB and fits in one H100's 80 GB": what fits, not the device's memory
             sizes = {name: c for name, c in cues.BYTES_CUES.items() if name != "gpu_memory"}
             return cues.nearest_field(before, after, sizes, default=None)
@@ -860,6 +870,7 @@ def extract(description: str) -> SystemFacts:
                 "workers",
             }
         )
+    _node_mtbf_per_device(facts)
     _read_statements(facts, kept, normalized)
     _owners_without_a_count(facts, kept)
     nightly = _quote_for(cues.NIGHTLY, kept) if cues.affirmed(cues.NIGHTLY, text) else None
@@ -868,6 +879,25 @@ def extract(description: str) -> SystemFacts:
             value=8 * 3600.0, unit="s", quote=nightly, assumed=True, assumption='read "nightly" as an 8-hour window'
         )
     return facts
+
+
+_PER_NODE_MTBF = re.compile(r"\b(per|each|every|a|one) (node|server|machine|host|box)\b|\bnode mtbf\b", re.I)
+
+
+def _node_mtbf_per_device(facts: SystemFacts) -> None:
+    """ "one interruption per node every 45 days": a node's MTBF; the failure tax wants one device's (it divides by
+    the fleet's devices), so it is the node's times the devices in a node, said so."""
+    per_node, mtbf = facts.num("devices_per_node"), facts.num("mtbf")
+    if not (per_node and per_node > 1 and mtbf and facts.mtbf.quote and not facts.mtbf.assumed):
+        return
+    if _PER_NODE_MTBF.search(normalize(facts.mtbf.quote)[0]):
+        facts.mtbf = facts.mtbf.model_copy(
+            update={
+                "value": mtbf * per_node,
+                "assumed": True,
+                "assumption": f"a node's MTBF ({mtbf:,.0f} h) x {per_node:g} devices per node",
+            }
+        )
 
 
 def _owners_without_a_count(facts: SystemFacts, sentences: list[str]) -> None:
