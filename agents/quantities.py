@@ -364,6 +364,7 @@ QUANTITIES: tuple[Quantity, ...] = (
                     + r"[^.]{0,35}$",
                 ),
                 absurd=1e16,
+                readable=(1.0, 2e13),  # a 10T-parameter model in bf16; "240 TB in total" is data
                 hint="B parameters",
                 label="model_weights",
             ),

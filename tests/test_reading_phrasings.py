@@ -364,7 +364,15 @@ COMPUTE_PLANS = [
     ("A 7B run on 16 nodes of 8x H100 80GB; we see one hard interruption per node every 30 days.", "mtbf", 5760, 0),
     ("A 7B run on 16 nodes of 8x H100 80GB; each GPU fails about once every 40,000 hours.", "mtbf", 40_000, 0),
 ]
-ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE + WHAT_FITS + COMPUTE_PLANS
+# Fractions of a scale said in words; a size "in total" too large for any model's weights is the data.
+WORDS_AND_TOTALS = [
+    ("Half a million shoppers use the recommender at the same time.", "concurrent_users", 500_000, 0),
+    ("A quarter of a million people are online at once during the final.", "concurrent_users", 250_000, 0),
+    ("The catalogue has one and a half million items; search must answer within 200 ms.", "slo", 200, 0),
+    ("Each of 30 labs holds about 8 TB, so something like 240 TB in total.", "data_size", 240e12, 0),
+]
+ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE
+ROWS += WHAT_FITS + COMPUTE_PLANS + WORDS_AND_TOTALS
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

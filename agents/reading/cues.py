@@ -73,6 +73,7 @@ _TIME_CUES = _table("time")
 # Plausible ranges per field (ms for a time): a number outside the range cannot be that field.
 _COUNT_RANGE = {name: c.readable for name, c in quantities.cue_rows("count") if c.readable}
 _TIME_RANGE_MS = {name: c.readable for name, c in quantities.cue_rows("time") if c.readable}
+BYTES_RANGE = {name: c.readable for name, c in quantities.cue_rows("bytes") if c.readable}
 
 # "2 PB of archived logs that the service never reads" sizes nothing the design must hold.
 # A result the text reports, not a target it sets: "we observed a 1.2 s median", "benchmarks show 85 ms".

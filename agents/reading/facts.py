@@ -476,10 +476,16 @@ def classify(mention: Mention) -> str | None:
             return None  # "640GB per node": a node's memory, not one device's nor the data
         if _PER_PARAM_AFTER.match(after):
             return None
+        # a size no such thing has is not it ("240 TB in total" is no model's weights)
+        sizes = {
+            name: c
+            for name, c in cues.BYTES_CUES.items()
+            if name not in cues.BYTES_RANGE or cues.BYTES_RANGE[name][0] <= mention.value <= cues.BYTES_RANGE[name][1]
+        }
         if _FITS_AFTER.match(after):  # "is 16 GB and fits in one H100's 80 GB": what fits, not the device's memory
-            sizes = {name: c for name, c in cues.BYTES_CUES.items() if name != "gpu_memory"}
+            sizes.pop("gpu_memory", None)
             return cues.nearest_field(before, after, sizes, default=None)
-        return cues.nearest_field(before, after, cues.BYTES_CUES, default="data_size")
+        return cues.nearest_field(before, after, sizes, default="data_size")
     if mention.kind == "time":
         return cues.classify_time(mention.value, before, after)
     if mention.kind == "rate":

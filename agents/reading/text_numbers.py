@@ -45,6 +45,10 @@ _MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e1
 # the run each time (quadratic in a 20,000-digit number).
 _SCALED = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*-?\s*(thousand|million|billion|trillion)\b", re.I)
 _HALF = re.compile(r"\bhalf an? (?=[a-z])", re.I)
+# "a quarter of a million", "one and a half million": fractions of a scale word, read before the scale is
+_QUARTER = re.compile(r"\b(a |one )?quarter of an? (?=[a-z])", re.I)
+_AND_A_HALF = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|\d+) and a half (?=[a-z])", re.I)
+_UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
 _SINGLE = re.compile(r"\b(?:a single|one single)\s+(?=[a-z])", re.I)
 # "in a week", "within an hour": one of that time (not "once a week", "2M requests a day")
 _ONE_SPAN = re.compile(r"\b(in|within|inside)\s+an?\s+(?=(?:second|minute|hour|day|week|month|year)\b)", re.I)
@@ -246,7 +250,9 @@ def _normalized(sentence: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)
     # text2num also reads ordinals ("one second" -> "1 2nd"); shield the time word first.
     text = _SECOND.sub("qqsecqq", text)
-    text = _HALF.sub("0.5 ", text)
+    text = _AND_A_HALF.sub(lambda m: f"{_UNITS.get(m.group(1).lower(), m.group(1))}.5 ", text)
+    text = _QUARTER.sub("0.25 ", _HALF.sub("0.5 ", text))
+    text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)  # "0.5 million"
     text = alpha2digit(text, "en", threshold=1)
     text = _SCALED.sub(lambda m: f"{float(m.group(1)) * _MULTIPLIERS[m.group(2).lower()]:.0f}", text)
     text = text.replace("qqsecqq", "second")
