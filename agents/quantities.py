@@ -706,6 +706,32 @@ QUANTITIES: tuple[Quantity, ...] = (
         ask_model=("time allowed for the job", "h"),
     ),
     Quantity(
+        "round_compute",
+        "local training time of one federated round at a site, s",
+        "time",
+        "s",
+        cues=(
+            Cues(
+                "time",
+                5,  # before the round period: "one round of local training takes 12 minutes" is work, not a budget
+                before=(r"\blocal (training|compute)\b[^.]{0,30}\b(takes?|lasts?|needs?)\s*(about|~|around)?\s*$",),
+                strong=(
+                    r"\b(rounds?\b" + _NOT_A_ROUND + r"|local)[^.]{0,30}\b(training|compute|epochs?)\b[^.]{0,30}"
+                    r"\b(takes?|lasts?|needs?|runs? for)\s*(about|~|around|roughly)?\s*$",
+                ),
+                readable=(1e3, 1e9),
+            ),
+        ),
+        floor=1e-3,
+    ),
+    _shape(
+        "rounds",
+        "federated rounds the window must hold",
+        9,
+        (2, 1e6),
+        after=(r"^\s*(federated |training |synchronous )?rounds\b" + _NOT_A_ROUND,),
+    ),
+    Quantity(
         "round_period",
         "time one federated round may take (a new global model every ...), s",
         "time",

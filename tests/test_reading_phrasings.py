@@ -372,7 +372,14 @@ WORDS_AND_TOTALS = [
     ("Each of 30 labs holds about 8 TB, so something like 240 TB in total.", "data_size", 240e12, 0),
 ]
 ROWS += ONE_MACHINE_TAKES + BUDGETS_IN_WORDS + COST_DECLARED + ITEMS_TIMES_RATE
-ROWS += WHAT_FITS + COMPUTE_PLANS + WORDS_AND_TOTALS
+# A federated round's own work and how many rounds a window holds.
+ROUNDS = [
+    ("Six labs join; a round of local training lasts roughly 25 minutes on each lab's GPU.", "round_compute", 1500, 0),
+    ("Six labs join; a round of local training lasts roughly 25 minutes on each lab's GPU.", "round_period", None, 0),
+    ("We need 30 federated rounds every weekend.", "rounds", 30, 0),
+    ("Each round must finish within 10 minutes.", "round_period", 600, 0),
+]
+ROWS += WHAT_FITS + COMPUTE_PLANS + WORDS_AND_TOTALS + ROUNDS
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

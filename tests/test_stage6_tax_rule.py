@@ -174,3 +174,22 @@ def test_design_ceilings(ceilings: dict[str, float], expected_binding: str, scal
     v = design(FRAUD_AXES, 20.0, 6, 0.4, ceilings=ceilings)
     assert v.binding == expected_binding
     assert (v.verdict == SCALE_OUT) is scale_out_allowed
+
+
+def test_a_federated_round_holds_its_local_training_and_the_transfer_in_the_window_over_its_rounds():
+    """Phrasings of no eval case: the round's budget is the window over its rounds; its local training counts."""
+    from ceiling.graph.workflow import run
+
+    text = (
+        "Eight banks train a fraud model together; no bank may share raw data. The 200M-parameter model is exchanged "
+        "in bf16 (400 MB per update). Each bank's uplink is 100 Mb/s. We run 48 rounds across a 12-hour overnight "
+        "window, and one round of local training takes about {} minutes."
+    )
+    fits = run(text.format(10))
+    assert (fits["facts"].num("rounds"), fits["facts"].num("round_compute")) == (48, 600)
+    tax = fits["decisions"][6].evidence.communication
+    assert (tax.slo_ms, tax.compute_ms, tax.within_budget) == (900_000, 600_000, True)
+    assert tax.budget_left_ms == pytest.approx(900_000 - 600_000 - tax.communication_ms)
+    over = run(text.format(20))["decisions"][6]
+    assert not over.evidence.communication.within_budget
+    assert "with 1,200 s of local training in it, OVER budget" in over.justification

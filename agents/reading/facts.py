@@ -805,7 +805,7 @@ def extract(description: str) -> SystemFacts:
         pct = cues.percentile(mention.before(90) + mention.after(30)) if name == "slo" else None
         if pct:
             _set(facts, "slo_percentile", pct, "", mention)
-        if name in ("link_latency", "step_compute", "checkpoint_write", "deadline", "round_period"):
+        if name in ("link_latency", "step_compute", "checkpoint_write", "deadline", "round_period", "round_compute"):
             value, unit = value / 1000.0, "s"
         if name == "mtbf":
             value, unit = value / 3.6e6, "h"

@@ -69,9 +69,10 @@ def check_tax(decisions: dict) -> list[str]:
             f"({comm.compute_ms:,.1f} ms/step per worker)"
         ]
     if comm.kind == "federated round":
+        local = f" and its local training {comm.compute_ms / 1000:,.0f} s more" if comm.compute_ms else ""
         return [
-            f"each site's update and the new model take {comm.communication_ms / 1000:,.1f} s over its own link, "
-            f"longer than the {comm.slo_ms / 1000:,.0f} s a round may take"
+            f"each site's update and the new model take {comm.communication_ms / 1000:,.1f} s over its own link"
+            f"{local}, longer than the {comm.slo_ms / 1000:,.0f} s a round may take"
         ]
     return [f"shuffle plus compute overrun the job window by {-comm.budget_left_ms / 1000:,.0f} s"]
 

@@ -159,6 +159,13 @@ def training_comm(
     )
 
 
+def round_period(facts: SystemFacts) -> float | None:
+    """The time one round may take, s: stated, or the window over the rounds it must hold ("24 rounds a night, between
+    midnight and six": 15 minutes)."""
+    stated, window, rounds = facts.num("round_period"), facts.num("deadline"), facts.num("rounds")
+    return stated if stated is not None else (window / rounds if window and rounds else None)
+
+
 def federated_round_comm(facts: SystemFacts) -> CommunicationTax:
     """One round of training across sites whose data stays home, over the slowest link a round crosses: each site's
     update up and the new model down over its own link, and every site's update into the aggregator when the text
@@ -169,14 +176,15 @@ def federated_round_comm(facts: SystemFacts) -> CommunicationTax:
     sites = int(facts.num("parties") or 0)
     site_link, latency = facts.num("bandwidth"), facts.num("link_latency") or 0.0
     per_site = scoring.site_round_s(update, site_link, latency)
-    period = facts.num("round_period")
+    period = round_period(facts)
+    local = facts.num("round_compute")  # a site's training in a round: the transfer's budget is what it leaves
     return CommunicationTax(
         kind="federated round",
         communication_ms=round(per_site * 1000, 3),
         slo_ms=None if period is None else period * 1000,
-        budget_left_ms=None if period is None else round((period - per_site) * 1000, 3),
-        within_budget=period is None or per_site <= period,
-        compute_ms=None,
+        budget_left_ms=None if period is None else round((period - per_site - (local or 0.0)) * 1000, 3),
+        within_budget=period is None or per_site + (local or 0.0) <= period,
+        compute_ms=None if local is None else local * 1000,
         formula="each site's update up and the new model down over its own link: 2 x (update / link + latency)",
         inputs={
             "sites": sites,

@@ -106,8 +106,11 @@ def _describe(tax: TaxEvidence, gpus_per_node: int) -> str:
                 "no round period is stated, so the round time is the tax to plan the rounds around"
                 if comm.slo_ms is None
                 else f"against the {comm.slo_ms / 1000:,.0f} s a round may take, "
+                + (f"with {comm.compute_ms / 1000:,.0f} s of local training in it, " if comm.compute_ms else "")
                 + (
-                    f"{comm.budget_left_ms / 1000:,.1f} s are left for training"
+                    ("OVER budget" if not comm.within_budget else f"{comm.budget_left_ms / 1000:,.1f} s to spare")
+                    if comm.compute_ms
+                    else f"{comm.budget_left_ms / 1000:,.1f} s are left for training"
                     if comm.within_budget
                     else "OVER budget"
                 )
