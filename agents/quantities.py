@@ -247,7 +247,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         cues=(
             Cues(
                 "time",
-                7,
+                8,
                 after=(
                     words(
                         r"p\d{2,3}(\.\d)?",
@@ -676,7 +676,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         cues=(
             Cues(
                 "time",
-                8,
+                9,
                 after=(r"\b(deadline|window|to (finish|complete)|wall[\s-]clock)\b",),
                 before=(
                     words(
@@ -713,7 +713,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         cues=(
             Cues(
                 "time",
-                5,  # before the round period: "one round of local training takes 12 minutes" is work, not a budget
+                6,  # before the round period: "one round of local training takes 12 minutes" is work, not a budget
                 before=(r"\blocal (training|compute)\b[^.]{0,30}\b(takes?|lasts?|needs?)\s*(about|~|around)?\s*$",),
                 strong=(
                     r"\b(rounds?\b" + _NOT_A_ROUND + r"|local)[^.]{0,30}\b(training|compute|epochs?)\b[^.]{0,30}"
@@ -727,7 +727,7 @@ QUANTITIES: tuple[Quantity, ...] = (
     _shape(
         "rounds",
         "federated rounds the window must hold",
-        9,
+        23,
         (2, 1e6),
         after=(r"^\s*(federated |training |synchronous )?rounds\b" + _NOT_A_ROUND,),
     ),
@@ -739,7 +739,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         cues=(
             Cues(
                 "time",
-                6,  # before the SLO and the deadline: "each round must finish within 2 minutes" is a round's budget
+                7,  # before the SLO and the deadline: "each round must finish within 2 minutes" is a round's budget
                 after=(r"^\s*(per|a|each|every) round\b" + _NOT_A_ROUND,),
                 # a round named before its time is explicit: it outweighs the "within" of an SLO
                 strong=(
