@@ -379,7 +379,25 @@ ROUNDS = [
     ("We need 30 federated rounds every weekend.", "rounds", 30, 0),
     ("Each round must finish within 10 minutes.", "round_period", 600, 0),
 ]
-ROWS += WHAT_FITS + COMPUTE_PLANS + WORDS_AND_TOTALS + ROUNDS
+# Agent chains: a call's own time said after it, an italic word inside a range, a rate range's low end.
+CHAINS = [
+    (
+        "An answer takes 3 chained LLM calls, measured at 900 ms per call end to end; users wait up to 8 s.",
+        "hop_latency",
+        900,
+        0,
+    ),
+    (
+        "An answer takes 3 chained LLM calls, measured at 900 ms per call end to end; users wait up to 8 s.",
+        "slo",
+        8000,
+        0,
+    ),
+    ("Each request makes 3–4 *sequential* feature lookups of 2 ms each.", "fanout", 4, 0),
+    ("One node sustains 40–50 agent turns/s in our load tests.", "fanout", None, 0),
+    ("One node sustains 40–50 agent turns/s in our load tests.", "machine_rate", 50, 0),
+]
+ROWS += WHAT_FITS + COMPUTE_PLANS + WORDS_AND_TOTALS + ROUNDS + CHAINS
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

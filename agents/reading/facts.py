@@ -85,6 +85,9 @@ _PER_DEVICE_TIME = re.compile(
     r"(?:gpu|device|node|server|machine|accelerator|chip|card)[\s-]+(?=(?:hours?|days?|years?)\b)", re.I
 )
 _PER_CALL = re.compile(r"\bper\s+(?:call|hop|lookup|rpc|request to|agent turn|turn)\b", re.I)
+_PER_CALL_AFTER = re.compile(
+    r"^\s*(?:of\s+)?(?:end[\s-]to[\s-]end\s+)?per\s+(?:call|hop|lookup|rpc|agent turn|turn)\b", re.I
+)
 _STORED_AFTER = re.compile(
     r"\s*(?:of\s+)?(?:ram|memory|storage|disk|ssd|nvme|hbm\w*|vram|dram|ddr\w*|of\s+(?:host|gpu|device)\s+memory)\b",
     re.I,
@@ -419,6 +422,7 @@ def _size_in_name(mention: Mention) -> bool:
     )
 
 
+_RATE_RANGE_LOW_END = re.compile(r"^\s*[-\u2013]\s*~?\d[\d,.]*\s*[kKmM]?\s+[a-z][\w\s-]{0,30}?/\s*(s|sec|min|h)\b")
 _FITS_AFTER = re.compile(
     r"^\s*(per (gpu|device|card|node|rank)\b)?\s*,?\s*(and |which |so it |that )?(still |easily |comfortably |just )?"
     r"fits?\b",
@@ -498,6 +502,8 @@ def classify(mention: Mention) -> str | None:
     if mention.kind == "percent":
         return cues.nearest_field(before, cues.own_phrase(after), cues.PERCENT_CUES, default=None)
     if mention.kind == "count":
+        if _RATE_RANGE_LOW_END.match(after):
+            return None  # "60-80 agent turns/s": the low end of a rate, read with its high end
         if _size_in_name(mention):
             return "model_params"  # "BLOOM-176B", "Falcon-40B": the size inside a model's name
         length = cues.token_length(before, after)
@@ -793,7 +799,10 @@ def extract(description: str) -> SystemFacts:
             if name is None and mention.kind != "percent" and len(facts.unread_numbers) < MAX_UNREAD:
                 facts.unread_numbers.append(f'"{mention.text()}" in "{_clipped(quote)}"')
             continue
-        if name == "slo" and _PER_CALL.search(re.split(r"[(;]", mention.before(80))[-1]):
+        if name == "slo" and (
+            _PER_CALL.search(re.split(r"[(;]", mention.before(80))[-1])
+            or _PER_CALL_AFTER.match(mention.after())  # "measured 1.5-2.0 s per turn end to end"
+        ):
             name = "hop_latency"  # "(~1.2 s median per call, p95 3 s)": one call's latency, not the answer's budget
         if name == "slo" and cues.MATTERS_TO_NO_ONE.search(mention.before(80)):
             measured.append(f'"{mention.text()}" is said to matter to no one: not read as the latency budget')

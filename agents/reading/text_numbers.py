@@ -54,6 +54,7 @@ _SINGLE = re.compile(r"\b(?:a single|one single)\s+(?=[a-z])", re.I)
 _ONE_SPAN = re.compile(r"\b(in|within|inside)\s+an?\s+(?=(?:second|minute|hour|day|week|month|year)\b)", re.I)
 # Markdown's inline marks are no words: "each `task` processes a `shard` of data", "**10000** `files`".
 _MARKUP = re.compile(r"`+|\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[A-Za-z])([^*\n]+?)(?<=[A-Za-z.)])\*(?![\w*])")  # "*sequential*": one word
 _SECOND = re.compile(r"\bsecond(?=s?\b)", re.I)
 
 # Powers of ten as people type them: "10^9", "10**9", "3 x 10^9", "2.5×10⁹" -> e-notation.
@@ -240,7 +241,7 @@ def _normalized(sentence: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     from text_to_num import alpha2digit
 
     notes: list[tuple[str, str]] = []
-    text = _MARKUP.sub("", _POWER.sub(_power, fold_numbers(sentence)))
+    text = _ITALIC.sub(r"\1", _MARKUP.sub("", _POWER.sub(_power, fold_numbers(sentence))))
     for pattern, value, label in _VAGUE_RE:
         if pattern.search(text):
             notes.append((str(value), f'read "{label}" as {value:,}'))
