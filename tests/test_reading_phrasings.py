@@ -363,6 +363,7 @@ COMPUTE_PLANS = [
     ("We pretrain a 3B model on 2.1×10^12 tokens over 128 GPUs.", "tokens", 2.1e12, 0),
     ("A 7B run on 16 nodes of 8x H100 80GB; we see one hard interruption per node every 30 days.", "mtbf", 5760, 0),
     ("A 7B run on 16 nodes of 8x H100 80GB; each GPU fails about once every 40,000 hours.", "mtbf", 40_000, 0),
+    ("The job runs on a node of 8x A100 80GB, and each GPU fails about once every 30,000 hours.", "mtbf", 30_000, 0),
 ]
 # Fractions of a scale said in words; a size "in total" too large for any model's weights is the data.
 WORDS_AND_TOTALS = [

@@ -896,7 +896,8 @@ def extract(description: str) -> SystemFacts:
     return facts
 
 
-_PER_NODE_MTBF = re.compile(r"\b(per|each|every|a|one) (node|server|machine|host|box)\b|\bnode mtbf\b", re.I)
+# the failure is a node's: "per node", "each node fails", "node MTBF" (not "a node of 8 GPUs; each GPU fails ...")
+_PER_NODE_MTBF = re.compile(r"\b(per|each|every) (node|server|machine|host|box)\b|\bnode (mtbf|fail\w*)\b", re.I)
 
 
 def _node_mtbf_per_device(facts: SystemFacts) -> None:
