@@ -207,6 +207,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         floor=1e-6,
         absurd=1e9,
         conflict=Conflict("per-machine capacities", "min"),
+        fix=Fix("above", "more machines like the one measured, or a faster one (more cores, a batched model server)"),
     ),
     Quantity(
         "concurrent_users",

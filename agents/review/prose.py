@@ -259,6 +259,7 @@ def label(name: str) -> str:
         "mtbf": "MTBF",
         "gpu_memory": "GPU memory",
         "spof_ok": "single point of failure allowed",
+        "machine_rate": "one machine's capacity",
     }
     if name in special:
         return special[name]
