@@ -152,7 +152,7 @@ AT_ONCE = r"(at once|concurrently|simultaneously|at the same time)"  # concurren
 # "our 250 support agents" are people: a role that makes an agent a person, not a reasoning model
 HUMAN_AGENT_ROLES = ("support", "human", "sales", "service", "call center", "call-center", "contact center", "live")
 _NOT_PEOPLE = "".join(rf"(?<!\b{role} )" for role in HUMAN_AGENT_ROLES)
-_WORKER_NOUNS = (
+WORKER_NOUNS = (
     r"gpus?|accelerators?|nodes?|machines?|servers?|workers?|hosts?|instances?|tpus?|h100s?|a100s?|h200s?|b200s?"
     r"|v100s?|l4s?|replicas?|boxes|chips|vms?|pods?|ranks?|cards?"
 )
@@ -527,7 +527,7 @@ QUANTITIES: tuple[Quantity, ...] = (
             Cues(
                 "count",
                 4,
-                after=(words(_WORKER_NOUNS),),
+                after=(words(WORKER_NOUNS),),
                 # "GPUs: 64", "node count = 12"; not a rate per device ("TPS/GPU: 8,532", "tokens per GPU: 5,000")
                 before=(
                     r"(?<!/)(?<!per )\b(gpu|worker|node|machine|replica|server)s?\s*(count|number)?\s*(of|:|=)?\s*$",

@@ -398,7 +398,19 @@ CHAINS = [
     ("One node sustains 40–50 agent turns/s in our load tests.", "fanout", None, 0),
     ("One node sustains 40–50 agent turns/s in our load tests.", "machine_rate", 50, 0),
 ]
-ROWS += WHAT_FITS + COMPUTE_PLANS + WORDS_AND_TOTALS + ROUNDS + CHAINS
+# One item's rate said after it ("per viewer"), times the items served at once; a device named sustains a capacity.
+PER_ITEM_AFTER = [
+    ("Our model scores clips: 40k concurrent viewers, 1 frame per second per viewer.", "request_rate", 40_000, 0),
+    (
+        "About 8k users are online at once; each sends ~2 requests per minute per user.",
+        "request_rate",
+        8000 * 2 / 60,
+        1e-6,
+    ),
+    ("One A10G sustains about 900 images/s at batch 16 for the classifier.", "machine_rate", 900, 0),
+    ("One A10G sustains about 900 images/s at batch 16 for the classifier.", "request_rate", None, 0),
+]
+ROWS += WHAT_FITS + COMPUTE_PLANS + WORDS_AND_TOTALS + ROUNDS + CHAINS + PER_ITEM_AFTER
 
 
 @pytest.mark.parametrize(("text", "field", "value", "tol"), ROWS, ids=[f"{r[1]}:{r[0][:48]}" for r in ROWS])

@@ -136,7 +136,8 @@ EACH_OF_N = re.compile(r"(?<![\d.])(\d[\d,]*)\s+[a-z][\w-]*(\s+[a-z][\w-]*)?,?\s
 # "a load test on one c7i.8xlarge did ~5.5k scores/s", "one 8x H100 box sustains 60-80 turns/s", "each server handles
 # 2,000 QPS": what one machine takes, its capacity; not the load the design is given. ("c7i.8xlarge": a dot inside a
 # word ends no sentence.)
-_ONE_MACHINE = r"(box|machine|server|node|host|instance|gpu|replica|pod|worker|vm|container)s?"
+# a machine's noun, or an accelerator's name ("one L4 sustains 1.5k frames/s", "one A10G does 900 images/s")
+_ONE_MACHINE = rf"({quantities.WORKER_NOUNS}|container|[a-z]{{1,3}}\d{{1,4}}[a-z]?)"
 _TAKES = (
     r"(did|does|sustain(s|ed)?|handle(s|d)?|serve(s|d)?|take(s)?|took|manage(s|d)?|gets?|got|hits?|reach(es|ed)?"
     r"|tops? out at|topped out at|max(es|ed)? out at|can (do|serve|handle|sustain|take))"

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
+from ceiling.agents import quantities
 from ceiling.agents.quantities import field_of
 from ceiling.agents.reading import cues, fleet, layout, not_quantities, reviewer_address, stated_ceilings
 from ceiling.agents.reading.text_numbers import MAX_DIGITS, clean, fold_numbers, normalize
@@ -430,10 +431,20 @@ _FITS_AFTER = re.compile(
 )
 
 
+# "1 frame per second per stream", "2 req/s per user": one item's rate (per machine it is a share of the fleet's)
+_PER_ITEM_AFTER = re.compile(
+    rf"\s*(per|each|a|for every)\s+(?P<item>(?!(second|sec|minute|min|hour|day|week|month|{quantities.WORKER_NOUNS})\b)"
+    r"[a-z]+)\b",
+    re.I,
+)
+
+
 def per_item(mention: Mention) -> str | None:
     """The item a rate is one of ("host" in "each host emits ~300 lines/s, ~900 during incidents"), or None."""
     if mention.kind != "rate":
         return None
+    if after := _PER_ITEM_AFTER.match(mention.sentence, mention.end):  # "1 frame per second per stream"
+        return after.group("item").lower()
     found = cues.PER_ITEM_CLAUSE.search(mention.sentence[: mention.start])
     if not found or cues.TOTAL_BEFORE.search(mention.sentence, found.end(), mention.start):
         return None
@@ -455,6 +466,9 @@ def _load_of_items(facts: SystemFacts, rates: list[Mention], sentences: list[str
         for m in count_of.finditer(normalize(sentence)[0])
     ]
     counts = [(n, sentence) for n, sentence in counts if n >= 2]
+    users = facts.num("concurrent_users")
+    if not counts and users and re.fullmatch(quantities.AT_ONCE_NOUNS, item):  # "per stream" x the streams served
+        counts = [(users, facts.concurrent_users.quote or rate.quote)]
     if not counts:
         return
     count, said = max(counts, key=lambda c: c[0])
