@@ -145,8 +145,10 @@ _TAKES = (
 _CLAUSE_CHAR = r"(?:[^.;]|\.(?=\S))"
 MACHINE_RATE_BEFORE = re.compile(
     rf"(\b(load[\s-]?test\w*|stress[\s-]?test\w*|benchmark\w*)\b{_CLAUSE_CHAR}{{0,60}}"
-    rf"|\b(1|a single|single|each|per|a)\s+([\w.-]+\s+){{0,3}}{_ONE_MACHINE}\b{_CLAUSE_CHAR}{{0,30}})"
-    rf"\b{_TAKES}\s*(about|around|roughly|~|up to|only)?\s*$",
+    # the machine is the verb's subject: at most a word or a bracket between them ("card fraud scoring api serves":
+    # "card" is no machine)
+    rf"|\b(1|a single|single|each|per|a)\s+([\w.-]+\s+){{0,3}}{_ONE_MACHINE}\b(\s*\([^()]{{0,40}}\))?(\s+[\w-]+)?\s+)"
+    rf"{_TAKES}\s*(about|around|roughly|~|up to|only)?\s*$",
     _I,
 )
 # "each host emits ~300 lines/s, and about 3x that (~900 lines/s) during incidents": every rate of the clause after
