@@ -193,3 +193,16 @@ def test_a_federated_round_holds_its_local_training_and_the_transfer_in_the_wind
     over = run(text.format(20))["decisions"][6]
     assert not over.evidence.communication.within_budget
     assert "with 1,200 s of local training in it, OVER budget" in over.justification
+
+
+def test_an_infeasible_design_the_critic_cannot_fix_is_not_said_to_be_accepted():
+    from ceiling.graph.workflow import run
+
+    state = run(
+        "Eight banks train a fraud model together; no bank may share raw data. The 200M-parameter model is exchanged "
+        "in bf16 (400 MB per update). Each bank's uplink is 100 Mb/s. We run 48 rounds across a 12-hour overnight "
+        "window, and one round of local training takes about 20 minutes."
+    )
+    assert not state["review"].feasible and not state["review"].trace
+    trace = state["markdown"].split("## Critic loop trace", 1)[1].split("##", 1)[0]
+    assert "accepted" not in trace and "no change that makes the design hold" in trace

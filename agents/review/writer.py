@@ -507,6 +507,8 @@ def markdown(review: Review, title: str = "the described system") -> str:
     out += ["", "## Critic loop trace", ""]
     out += [f"{s.loop}. {as_text(prose.tidy(s.reason))} -> {as_text(prose.tidy(s.change))}" for s in r.trace] or [
         "The critic accepted the first pass: no loop back."
+        if r.feasible
+        else "No loop back: the critic has no change that makes the design hold (see the verdict)."
     ]
     out += [
         "",
