@@ -158,6 +158,12 @@ PER_ITEM_CLAUSE = re.compile(
     r"|writes?|uploads?|reports?|logs?|streams?|pushes?|publishes?)\b(?=[^;]*$)",
     _I,
 )
+# "1 frame per second per stream", "2 req/s per user": one item's rate (per machine it is a share of the fleet's)
+PER_ITEM_AFTER = re.compile(
+    rf"\s*(per|each|a|for every)\s+(?P<item>(?!(second|sec|minute|min|hour|day|week|month|{quantities.WORKER_NOUNS})\b)"
+    r"[a-z]+)\b",
+    _I,
+)
 # "..., i.e. roughly 500,000 tokens per second across the fleet": a total, whatever one item sends
 TOTAL_BEFORE = re.compile(r"\b(i\.?e\.?|in total|total(ling)?|altogether|combined|overall|so|that is)\b[^;]{0,30}$", _I)
 TOTAL_AFTER = re.compile(r"^[^;.]{0,30}\b(across|in total|total|altogether|combined|overall|fleet[\s-]wide)\b", _I)

@@ -431,19 +431,11 @@ _FITS_AFTER = re.compile(
 )
 
 
-# "1 frame per second per stream", "2 req/s per user": one item's rate (per machine it is a share of the fleet's)
-_PER_ITEM_AFTER = re.compile(
-    rf"\s*(per|each|a|for every)\s+(?P<item>(?!(second|sec|minute|min|hour|day|week|month|{quantities.WORKER_NOUNS})\b)"
-    r"[a-z]+)\b",
-    re.I,
-)
-
-
 def per_item(mention: Mention) -> str | None:
     """The item a rate is one of ("host" in "each host emits ~300 lines/s, ~900 during incidents"), or None."""
     if mention.kind != "rate":
         return None
-    if after := _PER_ITEM_AFTER.match(mention.sentence, mention.end):  # "1 frame per second per stream"
+    if after := cues.PER_ITEM_AFTER.match(mention.sentence, mention.end):  # "1 frame per second per stream"
         return after.group("item").lower()
     found = cues.PER_ITEM_CLAUSE.search(mention.sentence[: mention.start])
     if not found or cues.TOTAL_BEFORE.search(mention.sentence, found.end(), mention.start):
@@ -459,13 +451,13 @@ def _load_of_items(facts: SystemFacts, rates: list[Mention], sentences: list[str
     rate = max(rates, key=lambda m: m.value)
     item = per_item(rate)
     stem = re.escape(item[:-1] if item.endswith("s") else item)
-    count_of = re.compile(rf"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\W{{0,2}}\s*(\w+\s)?{stem}s?\b", re.I)
+    counts_them = re.compile(rf"\W{{0,2}}\s*(\w+\s)?{stem}s?\b", re.I)  # "45,000 hosts", "12,000 delivery vans"
     counts = [
-        (float(m.group(1).replace(",", "")) * {"k": 1e3, "m": 1e6}.get((m.group(2) or "").lower(), 1.0), sentence)
+        (m.value, sentence)
         for sentence in sentences
-        for m in count_of.finditer(normalize(sentence)[0])
+        for m in find_mentions(sentence)
+        if m.kind == "count" and m.value >= 2 and counts_them.match(m.sentence, m.end)
     ]
-    counts = [(n, sentence) for n, sentence in counts if n >= 2]
     users = facts.num("concurrent_users")
     if not counts and users and re.fullmatch(quantities.AT_ONCE_NOUNS, item):  # "per stream" x the streams served
         counts = [(users, facts.concurrent_users.quote or rate.quote)]
